@@ -1,0 +1,229 @@
+# -*- test-case-name: tests.test_interfaces -*-
+"""
+The interfaces of snomprov.
+
+Methods are declared without C{self}, as zope.interface wants; every
+implementation is checked with C{verifyObject} in the tests.
+
+A vendor provides L{IVendor} and whichever capability interfaces it has:
+L{IUAProfileVendor} (SIP plug-and-play), L{IFileVendor} (files over HTTP and
+TFTP), L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets).  Each path asks
+C{ICapability.providedBy(vendor)}; there is no C{if vendor == "snom"}.
+"""
+
+from zope.interface import Attribute, Interface
+
+__all__ = [
+    "IVendor",
+    "IUAProfileVendor",
+    "IFileVendor",
+    "IResyncVendor",
+    "IDHCPVendor",
+    "IDeviceStore",
+]
+
+
+class IVendor(Interface):
+    """
+    A phone vendor, found through C{twisted.plugin} in L{snomprov.plugins}.
+    """
+
+    name = Attribute(
+        "Short lower-case name (C{'snom'}): the C{/<name>/} URL subtree, the "
+        "C{[vendors.<name>]} config table and the CSV C{vendor} column."
+    )
+    ouis = Attribute("C{frozenset} of OUIs (6 upper-case hex digits) of the vendor's MACs.")
+    optionTypes = Attribute(
+        "Mapping of the vendor-specific keys accepted in C{[vendors.<name>]} "
+        "(besides C{url}) to their Python type (C{str}, C{int}, C{bool}, "
+        "C{dict}); others are configuration errors."
+    )
+
+    def matchesProfileEvent(vendor, model):
+        """
+        Whether a ua-profile C{Event}'s C{vendor}/C{model} parameters name
+        this vendor's phones.
+
+        @type vendor: C{str} or C{None}
+        @type model: C{str} or C{None}
+        @rtype: C{bool}
+        """
+
+    def parseUserAgent(userAgent):
+        """
+        Read a User-Agent (HTTP or SIP).
+
+        @type userAgent: C{str}
+        @return: L{snomprov.device.UserAgentInfo}, or C{None} if it is not
+            one of this vendor's phones.
+        """
+
+
+class IUAProfileVendor(IVendor):
+    """
+    A vendor whose phones find their provisioning URL through SIP
+    ua-profile plug-and-play.
+    """
+
+    defaultURLTemplate = Attribute(
+        "URL template used when the config has no C{[vendors.<name>] url}; "
+        "server-side variables: C{{base_url}}, C{{mac}}, C{{model}}, "
+        "C{{vendor}}, C{{version}}, C{{ip}}."
+    )
+
+    def provisioningURL(request, template, baseURL):
+        """
+        The URL to NOTIFY a phone with.
+
+        @param request: L{snomprov.device.ProfileRequest}
+        @param template: the configured (or default) URL template.
+        @param baseURL: the server's C{base_url}.
+        @return: C{str}; never carries a secret.
+        """
+
+
+class IFileVendor(IVendor):
+    """
+    A vendor that serves files to its phones over HTTP (and TFTP).
+    """
+
+    def resolveFile(name, userAgent):
+        """
+        Recognise a requested name: C{"snom/000413922D24.xml"} (the vendor's
+        own subtree) or a root-level name (C{"snomD785.htm"},
+        C{"spa942.cfg"}).  No leading C{/}; query strings already folded in
+        as C{?mac=} → the caller passes C{name + "?mac=" + MAC}.
+
+        @param userAgent: L{snomprov.device.UserAgentInfo} or C{None}.
+        @return: L{snomprov.device.FileRequest}, or C{None} if not ours.
+        """
+
+    def renderFile(request, context):
+        """
+        Render a recognised file.
+
+        @param request: L{snomprov.device.FileRequest} from L{resolveFile}.
+        @param context: L{snomprov.device.RenderContext}.
+        @return: L{snomprov.device.RenderedFile}, or C{None} for "no such
+            file" (404).
+        """
+
+
+class IResyncVendor(IVendor):
+    """
+    A vendor whose phones re-sync when NOTIFYed.
+    """
+
+    resyncEvent = Attribute(
+        "The C{Event} header of a re-sync NOTIFY (C{'check-sync;reboot=false'}, C{'resync'})."
+    )
+
+
+class IDHCPVendor(IVendor):
+    """
+    A vendor whose phones are pointed at us by DHCP options.
+    """
+
+    def dhcpRule(tftpServer, baseURL):
+        """
+        @param tftpServer: C{host} of our TFTP service (DHCP option 66 has no port).
+        @param baseURL: the server's C{base_url}.
+        @return: L{snomprov.device.DHCPRule}
+        """
+
+
+class IDeviceStore(Interface):
+    """
+    Devices, their lines, settings layers and events.  Every method returns
+    a C{Deferred}.  A write whose Deferred has fired is durable.
+    """
+
+    def getDevice(mac):
+        """
+        @return: Deferred firing with L{snomprov.device.DeviceInfo} or C{None}.
+        """
+
+    def listDevices():
+        """
+        @return: Deferred firing with a list of DeviceInfo, ordered by MAC.
+        """
+
+    def mergeDevices(devices):
+        """
+        Insert or update devices in one transaction, with
+        L{snomprov.device.DeviceInfo.mergedWith} semantics.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def deleteDevice(mac):
+        """
+        Forget a device, its lines and its device settings layer.
+
+        @return: Deferred firing with C{True} if it existed.
+        """
+
+    def getLines(mac):
+        """
+        @return: Deferred firing with a tuple of L{snomprov.device.Line},
+            ordered by index.
+        """
+
+    def setLines(mac, lines):
+        """
+        Replace a device's lines (the device must exist).
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def applyImport(devices, lines):
+        """
+        In one transaction: merge C{devices}, and for every MAC in the
+        mapping C{lines} replace that device's lines.  All or nothing.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def getLayer(scope):
+        """
+        @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
+        """
+
+    def putLayer(layer):
+        """
+        Replace the layer of C{layer.scope}.
+        """
+
+    def deleteLayer(scope):
+        """
+        @return: Deferred firing with C{True} if it existed.
+        """
+
+    def listScopes():
+        """
+        @return: Deferred firing with the sorted list of scopes that have a layer.
+        """
+
+    def addEvents(events):
+        """
+        Append events in one transaction.
+        """
+
+    def listEvents(mac=None, limit=100):
+        """
+        @return: Deferred firing with the newest events first (of one MAC,
+            or all).
+        """
+
+    def settingsVersion():
+        """
+        A counter that grows on every change of devices' lines or settings
+        layers: rendered files are cached per version.
+
+        @return: Deferred firing with an C{int}.
+        """
+
+    def close():
+        """
+        Release connections.  @return: Deferred.
+        """
