@@ -13,6 +13,8 @@ C{ICapability.providedBy(vendor)}; there is no C{if vendor == "snom"}.
 
 from zope.interface import Attribute, Interface
 
+from twisted.plugin import IPlugin
+
 __all__ = [
     "IVendor",
     "IUAProfileVendor",
@@ -23,9 +25,11 @@ __all__ = [
 ]
 
 
-class IVendor(Interface):
+class IVendor(IPlugin):
     """
-    A phone vendor, found through C{twisted.plugin} in L{snomprov.plugins}.
+    A phone vendor, found through C{twisted.plugin} in L{snomprov.plugins}:
+    a module C{snomprov/plugins/<anything>.py} holding, at module level, an
+    object that provides this interface (and so C{IPlugin}).
     """
 
     name = Attribute(

@@ -1,0 +1,461 @@
+# -*- test-case-name: tests.test_config -*-
+"""
+The configuration: one TOML file into a frozen, typed L{Config}.
+
+Defaults live here, so the daemon starts with no file at all.  Every problem
+is reported as one line naming the file, the key and the reason; all
+problems of a file are collected into one L{ConfigError}.
+
+Keys (DESIGN.md §4.2)::
+
+    [server]  base_url, data_dir
+    [store]   url
+    [sip]     enabled, port, group, interfaces, allowed_networks,
+              rate_per_source, rate_burst, max_transactions
+    [http]    listen
+    [tftp]    enabled, port, interface, advertise, max_transfers
+    [provisioning] unknown_devices
+    [vendors.<name>] url, plus the vendor's own keys (see
+              L{snomprov.interfaces.IVendor.optionTypes})
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+__all__ = [
+    "ConfigError",
+    "Config",
+    "loadConfig",
+    "parseConfig",
+    "checkVendorOptions",
+]
+
+
+class ConfigError(Exception):
+    """
+    The configuration is refused.
+
+    @ivar problems: one line per problem, each naming file, key and reason.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    baseURL: str = "http://127.0.0.1:8080"
+    dataDir: str = "var"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """
+    @ivar url: C{sqlite:PATH} (relative to the config file's directory),
+        C{memory:} or C{postgresql://…}; empty: C{snomprov.sqlite} in the
+        data directory.
+    """
+
+    url: str = ""
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class SIPConfig:
+    enabled: bool = True
+    port: int = 5060
+    group: str = "224.0.1.75"
+    interfaces: tuple[str, ...] = ()
+    allowedNetworks: tuple[IPNetwork, ...] = ()
+    ratePerSource: float = 20.0
+    rateBurst: int = 40
+    maxTransactions: int = 65536
+
+
+@dataclass(frozen=True)
+class HTTPConfig:
+    listen: tuple[str, ...] = ("tcp:8080",)
+
+
+@dataclass(frozen=True)
+class TFTPConfig:
+    enabled: bool = True
+    port: int = 6969
+    interface: str = ""
+    advertise: str = ""
+    maxTransfers: int = 256
+
+
+@dataclass(frozen=True)
+class ProvisioningConfig:
+    unknownDevices: str = "defaults"
+
+
+@dataclass(frozen=True)
+class VendorConfig:
+    """
+    A C{[vendors.<name>]} table.
+
+    @ivar url: the ua-profile URL template, or C{None} for the vendor's default.
+    @ivar options: the vendor's own keys, checked by L{checkVendorOptions}.
+    """
+
+    url: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """
+    The whole configuration.
+
+    @ivar source: the file it came from, or C{"<defaults>"}.
+    """
+
+    server: ServerConfig = ServerConfig()
+    store: StoreConfig = StoreConfig()
+    sip: SIPConfig = SIPConfig()
+    http: HTTPConfig = HTTPConfig()
+    tftp: TFTPConfig = TFTPConfig()
+    provisioning: ProvisioningConfig = ProvisioningConfig()
+    vendors: Mapping[str, VendorConfig] = field(default_factory=dict)
+    source: str = "<defaults>"
+
+    def vendor(self, name: str) -> VendorConfig:
+        return self.vendors.get(name, VendorConfig())
+
+    def replaceIn(self, section: str, **changes: Any) -> "Config":
+        """
+        A copy with some keys of one section changed (command-line overrides).
+        """
+        return replace(self, **{section: replace(getattr(self, section), **changes)})
+
+    @property
+    def tftpServer(self) -> str:
+        """
+        C{host[:port]} of our TFTP service as phones reach it: the port is
+        written whenever it is not 69.
+        """
+        host = self.tftp.advertise or urlsplit(self.server.baseURL).hostname or "127.0.0.1"
+        return host if self.tftp.port == 69 else f"{host}:{self.tftp.port}"
+
+    @property
+    def tftpHost(self) -> str:
+        return self.tftp.advertise or urlsplit(self.server.baseURL).hostname or "127.0.0.1"
+
+
+# -- validators: each returns the converted value or raises ValueError(reason)
+
+
+def _port(value: int) -> int:
+    if not 0 <= value <= 65535:
+        raise ValueError(f"{value} is not a port number (0-65535)")
+    return value
+
+
+def _positive(value: int | float) -> int | float:
+    if value <= 0:
+        raise ValueError(f"{value} must be greater than 0")
+    return value
+
+
+def _baseURL(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL with a host")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{value!r} must not have a query or fragment")
+    return value.rstrip("/")
+
+
+def _ipv4(value: str) -> str:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 address") from None
+    return value
+
+
+def _ipv4OrEmpty(value: str) -> str:
+    return _ipv4(value) if value else value
+
+
+def _multicastGroup(value: str) -> str:
+    if not ipaddress.IPv4Address(_ipv4(value)).is_multicast:
+        raise ValueError(f"{value!r} is not a multicast group")
+    return value
+
+
+def _cidr(value: str) -> IPNetwork:
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR network (like 192.0.2.0/24)") from None
+
+
+def _endpoint(value: str) -> str:
+    from twisted.internet.endpoints import serverFromString
+
+    try:
+        # The reactor is not touched until listen(); this checks the
+        # description's syntax, plugin and arguments (and TLS files).
+        serverFromString(_NoReactor(), value)
+    except Exception as e:
+        raise ValueError(f"{value!r} is not a server endpoint description: {e}") from None
+    return value
+
+
+class _NoReactor:
+    """
+    Stands for the reactor while an endpoint description is checked.
+    """
+
+
+def _oneOf(*allowed: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _storeURL(value: str) -> str:
+    scheme = value.partition(":")[0]
+    if scheme not in ("sqlite", "memory", "postgresql", "postgres"):
+        raise ValueError(f"{value!r}: expected sqlite:PATH, memory: or postgresql://…")
+    return value
+
+
+def _urlTemplate(value: str) -> str:
+    if "://" not in value:
+        raise ValueError(f"{value!r} is not a URL template (no scheme)")
+    return value
+
+
+class _Key:
+    """
+    One known key: its TOML type, the attribute it fills and a validator.
+    """
+
+    def __init__(
+        self,
+        attr: str,
+        kind: type | tuple[type, ...],
+        check: Callable[[Any], Any] | None = None,
+        listOf: bool = False,
+    ) -> None:
+        self.attr = attr
+        self.kind = kind
+        self.check = check
+        self.listOf = listOf
+
+    def convert(self, value: Any) -> Any:
+        if self.listOf:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list of {_typeName(self.kind)}, got {_typeName(type(value))}")
+            return tuple(self._one(item) for item in value)
+        return self._one(value)
+
+    def _one(self, value: Any) -> Any:
+        if not _isInstance(value, self.kind):
+            raise TypeError(f"expected {_typeName(self.kind)}, got {_typeName(type(value))} {value!r}")
+        return self.check(value) if self.check else value
+
+
+def _isInstance(value: Any, kind: type | tuple[type, ...]) -> bool:
+    # TOML booleans are not integers here.
+    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        return False
+    return isinstance(value, kind)
+
+
+def _typeName(kind: Any) -> str:
+    names = {str: "a string", int: "an integer", bool: "a boolean", float: "a number",
+             list: "a list", dict: "a table"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+_SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
+    "server": (ServerConfig, {
+        "base_url": _Key("baseURL", str, _baseURL),
+        "data_dir": _Key("dataDir", str),
+    }),
+    "store": (StoreConfig, {
+        "url": _Key("url", str, _storeURL),
+    }),
+    "sip": (SIPConfig, {
+        "enabled": _Key("enabled", bool),
+        "port": _Key("port", int, _port),
+        "group": _Key("group", str, _multicastGroup),
+        "interfaces": _Key("interfaces", str, _ipv4, listOf=True),
+        "allowed_networks": _Key("allowedNetworks", str, _cidr, listOf=True),
+        "rate_per_source": _Key("ratePerSource", (int, float), _positive),
+        "rate_burst": _Key("rateBurst", int, _positive),
+        "max_transactions": _Key("maxTransactions", int, _positive),
+    }),
+    "http": (HTTPConfig, {
+        "listen": _Key("listen", str, _endpoint, listOf=True),
+    }),
+    "tftp": (TFTPConfig, {
+        "enabled": _Key("enabled", bool),
+        "port": _Key("port", int, _port),
+        "interface": _Key("interface", str, _ipv4OrEmpty),
+        "advertise": _Key("advertise", str),
+        "max_transfers": _Key("maxTransfers", int, _positive),
+    }),
+    "provisioning": (ProvisioningConfig, {
+        "unknown_devices": _Key("unknownDevices", str, _oneOf("defaults", "reject")),
+    }),
+}
+
+
+def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None) -> Config:
+    """
+    Parse the text of a configuration file.
+
+    @param source: the file name used in error lines.
+    @param baseDir: the directory relative C{data_dir} is resolved against
+        (the config file's directory); C{None}: the current directory.
+    @raise ConfigError: with every problem found.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"{source}: not valid TOML: {e}"]) from None
+    problems: list[str] = []
+    sections: dict[str, Any] = {}
+    vendors: dict[str, VendorConfig] = {}
+    for name, table in raw.items():
+        if name == "vendors":
+            vendors = _parseVendors(table, source, problems)
+            continue
+        if name not in _SECTIONS:
+            problems.append(f"{source}: [{name}]: unknown section (known: {', '.join([*_SECTIONS, 'vendors'])})")
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{source}: {name}: expected a table, got {_typeName(type(table))}")
+            continue
+        cls, keys = _SECTIONS[name]
+        values: dict[str, Any] = {}
+        for key, value in table.items():
+            if key not in keys:
+                problems.append(f"{source}: {name}.{key}: unknown key (known: {', '.join(keys)})")
+                continue
+            try:
+                values[keys[key].attr] = keys[key].convert(value)
+            except (TypeError, ValueError) as e:
+                problems.append(f"{source}: {name}.{key}: {e}")
+        sections[name] = cls(**values)
+    config = Config(**sections, vendors=vendors, source=source)
+    dataDir = os.path.join(baseDir or os.getcwd(), config.server.dataDir)
+    config = config.replaceIn("server", dataDir=os.path.normpath(dataDir))
+    config = config.replaceIn("store", url=_absoluteStoreURL(config, baseDir or os.getcwd()))
+    problems.extend(f"{source}: server.data_dir: {p}" for p in _dataDirProblems(config.server.dataDir))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _absoluteStoreURL(config: Config, baseDir: str) -> str:
+    url = config.store.url
+    if not url:
+        return "sqlite:" + os.path.join(config.server.dataDir, "snomprov.sqlite")
+    if url.startswith("sqlite:") and url != "sqlite::memory:":
+        return "sqlite:" + os.path.normpath(os.path.join(baseDir, url[len("sqlite:"):]))
+    return url
+
+
+def _parseVendors(table: Any, source: str, problems: list[str]) -> dict[str, VendorConfig]:
+    if not isinstance(table, dict):
+        problems.append(f"{source}: vendors: expected a table of [vendors.<name>] tables")
+        return {}
+    vendors = {}
+    for name, options in table.items():
+        if not isinstance(options, dict):
+            problems.append(f"{source}: vendors.{name}: expected a table, got {_typeName(type(options))}")
+            continue
+        options = dict(options)
+        url = options.pop("url", None)
+        if url is not None:
+            try:
+                url = _Key("url", str, _urlTemplate).convert(url)
+            except (TypeError, ValueError) as e:
+                problems.append(f"{source}: vendors.{name}.url: {e}")
+        vendors[name] = VendorConfig(url=url, options=options)
+    return vendors
+
+
+def _dataDirProblems(path: str) -> list[str]:
+    """
+    The data directory must be a writable directory, or creatable.
+    """
+    if os.path.isdir(path):
+        return [] if os.access(path, os.W_OK | os.X_OK) else [f"{path!r} is not writable"]
+    if os.path.exists(path):
+        return [f"{path!r} exists and is not a directory"]
+    parent = os.path.dirname(path.rstrip(os.sep)) or "."
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        return [f"{path!r} does not exist and cannot be created under {parent!r}"]
+    return []
+
+
+def loadConfig(path: str | None) -> Config:
+    """
+    Read a configuration file; C{None} gives the defaults (with C{data_dir}
+    relative to the current directory).
+
+    @raise ConfigError: if the file cannot be read or is refused.
+    """
+    if path is None:
+        return parseConfig("", source="<defaults>")
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except OSError as e:
+        raise ConfigError([f"{path}: cannot read: {e.strerror}"]) from None
+    except UnicodeDecodeError as e:
+        raise ConfigError([f"{path}: not UTF-8 text: {e}"]) from None
+    return parseConfig(text, source=path, baseDir=os.path.dirname(os.path.abspath(path)))
+
+
+def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:
+    """
+    Check each C{[vendors.<name>]} table against the vendor's
+    C{optionTypes}; a table naming no known vendor is a problem too.
+
+    @param vendors: vendor name to L{snomprov.interfaces.IVendor} provider.
+    @return: one line per problem.
+    """
+    problems = []
+    for name, vendorConfig in config.vendors.items():
+        vendor = vendors.get(name)
+        if vendor is None:
+            problems.append(
+                f"{config.source}: vendors.{name}: no such vendor (known: {', '.join(sorted(vendors))})"
+            )
+            continue
+        for key, value in vendorConfig.options.items():
+            kind = vendor.optionTypes.get(key)
+            if kind is None:
+                known = ", ".join(["url", *sorted(vendor.optionTypes)])
+                problems.append(f"{config.source}: vendors.{name}.{key}: unknown key (known: {known})")
+            elif not _isInstance(value, kind):
+                problems.append(
+                    f"{config.source}: vendors.{name}.{key}: expected {_typeName(kind)}, "
+                    f"got {_typeName(type(value))} {value!r}"
+                )
+    return problems

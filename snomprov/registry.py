@@ -1,0 +1,186 @@
+# -*- test-case-name: tests.test_registry -*-
+"""
+The vendor registry: which vendor answers a request, and the discovery of
+vendors through C{twisted.plugin}.
+
+Selection (L{VendorRegistry}) is pure and works on any list of vendors;
+L{discoverVendors} is the one function that scans the plugin package.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from zope.interface.exceptions import Invalid
+from zope.interface.verify import verifyObject
+
+from twisted.logger import Logger
+from twisted.plugin import getCache
+
+from .device import FileRequest, ProfileRequest, UserAgentInfo, ouiOf
+from .interfaces import (
+    IDHCPVendor,
+    IFileVendor,
+    IResyncVendor,
+    IUAProfileVendor,
+    IVendor,
+)
+
+__all__ = ["VendorRegistry", "VendorRegistryError", "discoverVendors", "CAPABILITIES"]
+
+CAPABILITIES = (IVendor, IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor)
+
+_log = Logger()
+
+
+class VendorRegistryError(Exception):
+    """
+    The vendors cannot be used: a duplicate name or a broken implementation.
+    """
+
+
+class VendorRegistry:
+    """
+    Picks the vendor for a request.
+
+    @ivar vendors: the vendors, in discovery order.
+    """
+
+    def __init__(self, vendors: Iterable[object]) -> None:
+        self.vendors = tuple(vendors)
+        self._byName: dict[str, object] = {}
+        self._byOUI: dict[str, object] = {}
+        for vendor in self.vendors:
+            self._byName[vendor.name] = vendor
+            for oui in vendor.ouis:
+                self._byOUI.setdefault(oui, vendor)
+        self._fileVendors = [v for v in self.vendors if IFileVendor.providedBy(v)]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._byName)
+
+    def byName(self, name: str | None):
+        """
+        @return: the vendor called C{name}, or C{None}.
+        """
+        return self._byName.get(name) if name else None
+
+    def byMAC(self, mac: str | None):
+        """
+        @return: the vendor owning the MAC's OUI, or C{None}.
+        """
+        return self._byOUI.get(ouiOf(mac)) if mac else None
+
+    def forProfileRequest(self, request: ProfileRequest):
+        """
+        The vendor to answer a ua-profile SUBSCRIBE: by the MAC's OUI first,
+        then the C{Event}'s C{vendor}/C{model}, then the User-Agent.  Only
+        vendors providing L{IUAProfileVendor} answer.
+
+        @return: the vendor, or C{None}.
+        """
+        vendor = self.byMAC(request.mac)
+        if IUAProfileVendor.providedBy(vendor):
+            return vendor
+        candidates = [v for v in self.vendors if IUAProfileVendor.providedBy(v)]
+        if request.vendor or request.model:
+            for vendor in candidates:
+                if vendor.matchesProfileEvent(request.vendor, request.model):
+                    return vendor
+        if request.userAgent:
+            for vendor in candidates:
+                if vendor.parseUserAgent(request.userAgent) is not None:
+                    return vendor
+        return None
+
+    def parseUserAgent(self, userAgent: str | None) -> UserAgentInfo | None:
+        """
+        The first vendor's reading of a User-Agent.
+        """
+        if not userAgent:
+            return None
+        for vendor in self.vendors:
+            info = vendor.parseUserAgent(userAgent)
+            if info is not None:
+                return info
+        return None
+
+    def resolveFile(
+        self, name: str, userAgent: UserAgentInfo | None
+    ) -> tuple[object, FileRequest] | None:
+        """
+        Which vendor serves a requested name: C{<vendor>/…} belongs to that
+        vendor alone; a root-level name to the first vendor recognising it,
+        the User-Agent's vendor asked first.
+
+        @return: C{(vendor, request)} or C{None}.
+        """
+        head, slash, _ = name.partition("/")
+        if slash:
+            vendor = self._byName.get(head)
+            if not IFileVendor.providedBy(vendor):
+                return None
+            request = vendor.resolveFile(name, userAgent)
+            return (vendor, request) if request is not None else None
+        for vendor in self._orderedFor(userAgent):
+            request = vendor.resolveFile(name, userAgent)
+            if request is not None:
+                return vendor, request
+        return None
+
+    def _orderedFor(self, userAgent: UserAgentInfo | None) -> Iterator[object]:
+        preferred = self._byName.get(userAgent.vendor) if userAgent else None
+        if preferred in self._fileVendors:
+            yield preferred
+        for vendor in self._fileVendors:
+            if vendor is not preferred:
+                yield vendor
+
+
+def verifyVendor(vendor: object) -> None:
+    """
+    Check a vendor against every capability interface it claims.
+
+    @raise zope.interface.Invalid: if it falls short of one.
+    """
+    for interface in CAPABILITIES:
+        if interface.providedBy(vendor):
+            verifyObject(interface, vendor)
+
+
+def discoverVendors(package=None) -> VendorRegistry:
+    """
+    Find the vendors in the plugin package (default L{snomprov.plugins}):
+    every module-level object providing L{IVendor}.  Each is checked with
+    C{verifyObject}.  A module that fails to import is logged and skipped (by
+    C{twisted.plugin}); a vendor that fails verification is logged and
+    skipped; two vendors of one name stop everything.
+
+    @raise VendorRegistryError: on a duplicate name, naming both modules.
+    """
+    if package is None:
+        import snomprov.plugins as package
+    found: dict[str, tuple[object, str]] = {}
+    for moduleName, dropin in sorted(getCache(package).items()):
+        for plugin in dropin.plugins:
+            if IVendor not in plugin.provided:
+                continue
+            where = f"{dropin.moduleName}.{plugin.name}"
+            try:
+                vendor = plugin.load()
+                verifyVendor(vendor)
+            except Invalid as e:
+                _log.error("Vendor plugin {where} skipped: {reason}", where=where, reason=e)
+                continue
+            except Exception:
+                _log.failure("Vendor plugin {where} skipped: it failed to load", where=where)
+                continue
+            name = vendor.name
+            if name in found:
+                raise VendorRegistryError(
+                    f"two vendors are called {name!r}: {found[name][1]} and {where}; "
+                    f"remove one of them"
+                )
+            found[name] = (vendor, where)
+    return VendorRegistry(vendor for vendor, _ in found.values())
