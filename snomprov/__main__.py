@@ -1,0 +1,5 @@
+import sys
+
+from snomprov.cli import main
+
+sys.exit(main())

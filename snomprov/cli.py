@@ -1,0 +1,100 @@
+# -*- test-case-name: tests.test_cli -*-
+"""
+The C{snomprov} command: C{snomprov [--config FILE] COMMAND ...}.
+
+Exit 0 on success, 2 on bad input with one line per problem on standard
+error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from .config import Config, ConfigError, checkVendorOptions, loadConfig
+from .registry import VendorRegistry, VendorRegistryError, discoverVendors
+
+__all__ = ["main", "UsageProblem"]
+
+
+class UsageProblem(Exception):
+    """
+    Bad input: the command prints these lines and exits 2.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable]] = {}
+
+
+def command(name: str, help: str):
+    """
+    Register C{run(args, config, registry, out) -> int} under C{name}, with
+    an optional C{run.arguments(parser)}.
+    """
+
+    def register(run):
+        _COMMANDS[name] = (help, run)
+        return run
+
+    return register
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snomprov", description="snomprov provisioning server")
+    parser.add_argument("-c", "--config", help="the TOML configuration file (default: built-in defaults)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (help, run) in _COMMANDS.items():
+        commandParser = sub.add_parser(name, help=help)
+        arguments = getattr(run, "arguments", None)
+        if arguments is not None:
+            arguments(commandParser)
+    return parser
+
+
+def loadEverything(path: str | None) -> tuple[Config, VendorRegistry]:
+    """
+    The config and the vendors, checked together.
+
+    @raise UsageProblem: with every problem.
+    """
+    problems: list[str] = []
+    config = registry = None
+    try:
+        config = loadConfig(path)
+    except ConfigError as e:
+        problems.extend(e.problems)
+    try:
+        registry = discoverVendors()
+    except VendorRegistryError as e:
+        problems.append(f"vendors: {e}")
+    if config is not None and registry is not None:
+        problems.extend(checkVendorOptions(config, {v.name: v for v in registry.vendors}))
+    if problems:
+        raise UsageProblem(*problems)
+    return config, registry
+
+
+def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
+    """
+    Run the command line; return the exit status.
+    """
+    from . import commands  # noqa: F401  (registers the commands)
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config, registry = loadEverything(args.config)
+        _, run = _COMMANDS[args.command]
+        return run(args, config, registry, out)
+    except UsageProblem as e:
+        for problem in e.problems:
+            print(problem, file=err)
+        return 2
+

@@ -1,0 +1,5 @@
+"""
+The subcommands of C{snomprov}; each module registers its own.
+"""
+
+from . import check  # noqa: F401

@@ -1,0 +1,173 @@
+# -*- test-case-name: tests.test_provisioning -*-
+"""
+Files for phones, whatever the transport: a requested name goes to the
+vendor that recognises it, the device's lines and settings layers are
+loaded, the vendor renders, the fetch is recorded.  The HTTP resource and
+the TFTP server both ask a L{Provisioner}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from .device import (
+    DeviceInfo,
+    Event,
+    FileRequest,
+    RenderContext,
+    RenderedFile,
+    layerScopesFor,
+    mergeDocuments,
+    mergeLayers,
+)
+
+__all__ = ["Provisioner", "Fetch"]
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """
+    A phone's request for a file.
+
+    @ivar name: the requested name, no leading C{/} (C{?mac=} folded in).
+    @ivar transport: C{"http"} or C{"tftp"}.
+    """
+
+    name: str
+    clientIP: str
+    transport: str
+    userAgent: str | None = None
+
+
+class Provisioner:
+    """
+    Answers L{Fetch}es with rendered files, caching renderings per device
+    and settings version.
+
+    @ivar versionTTL: how long (seconds) a read of the store's settings
+        version is trusted before it is read again; changes made by other
+        processes (the command line) show after at most this long.
+    """
+
+    _log = Logger()
+
+    def __init__(self, registry, whenStore, config, recorder, clock, versionTTL: float = 1.0) -> None:
+        self._registry = registry
+        self._whenStore = whenStore
+        self._config = config
+        self._recorder = recorder
+        self._clock = clock
+        self.versionTTL = versionTTL
+        self._cache: dict[tuple, RenderedFile | None] = {}
+        self._version: int | None = None
+        self._versionReadAt = float("-inf")
+        self.hits = 0
+        self.misses = 0
+
+    @defer.inlineCallbacks
+    def fetch(self, fetch: Fetch):
+        """
+        @return: Deferred firing with a L{RenderedFile}, or C{None} (no such
+            file, or refused).
+        """
+        userAgent = self._registry.parseUserAgent(fetch.userAgent)
+        resolved = self._registry.resolveFile(fetch.name, userAgent)
+        if resolved is None:
+            return None
+        vendor, request = resolved
+        store = yield self._whenStore()
+        version = yield self._settingsVersion(store)
+        key = (vendor.name, request, userAgent, fetch.transport)
+        if key in self._cache:
+            self.hits += 1
+            rendered = self._cache[key]
+        else:
+            self.misses += 1
+            rendered = yield self._render(store, vendor, request, userAgent, fetch.transport)
+            if self._version == version:
+                self._cache[key] = rendered
+        self._record(vendor, request, userAgent, fetch, rendered)
+        return None if rendered is _REFUSED else rendered
+
+    @defer.inlineCallbacks
+    def _settingsVersion(self, store):
+        now = self._clock.seconds()
+        if now - self._versionReadAt >= self.versionTTL:
+            version = yield store.settingsVersion()
+            self._versionReadAt = now
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+        return self._version
+
+    def invalidate(self) -> None:
+        """
+        Drop every cached rendering (a change was made in this process).
+        """
+        self._cache.clear()
+        self._versionReadAt = float("-inf")
+
+    @defer.inlineCallbacks
+    def _render(self, store, vendor, request: FileRequest, userAgent, transport):
+        mac = request.mac
+        device = lines = None
+        if mac is not None:
+            device = yield store.getDevice(mac)
+            lines = yield store.getLines(mac)
+            deviceLayer = yield store.getLayer(f"device:{mac}")
+            if not lines and deviceLayer is None and self._config.provisioning.unknownDevices == "reject":
+                return _REFUSED
+        model = request.model or (userAgent.model if userAgent else None) or (device.model if device else None)
+        scopes = layerScopesFor(vendor.name, model, mac) if mac else layerScopesFor(vendor.name, model, "")[:-1]
+        layers = yield defer.gatherResults([store.getLayer(scope) for scope in scopes])
+        layers = [layer for layer in layers if layer is not None]
+        context = RenderContext(
+            device=device,
+            lines=tuple(lines or ()),
+            settings=mergeLayers(layers),
+            documents=mergeDocuments(layers),
+            options=self._config.vendor(vendor.name).options,
+            baseURL=self._config.server.baseURL,
+            tftpServer=self._config.tftpServer,
+            userAgent=userAgent,
+            transport=transport,
+        )
+        return vendor.renderFile(request, context)
+
+    def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
+        mac = request.mac or (userAgent.mac if userAgent else None)
+        now = self._clock.seconds()
+        if rendered is _REFUSED:
+            self._recorder.event(Event(now, mac, "rejected", f"{fetch.transport} {fetch.name}: unknown device"))
+            return
+        if mac is None:
+            return
+        kind = "tftp-fetched" if fetch.transport == "tftp" else "config-fetched"
+        self._recorder.sighting(
+            DeviceInfo(
+                mac=mac,
+                vendor=vendor.name,
+                model=request.model or (userAgent.model if userAgent else None),
+                firmware=userAgent.firmware if userAgent else None,
+                ip=fetch.clientIP,
+                state="fetched" if rendered is not None else "seen",
+                firstSeen=now,
+                lastSeen=now,
+            )
+        )
+        self._recorder.event(Event(now, mac, kind, f"{fetch.name} {'served' if rendered else 'not found'}"))
+
+
+class _Refused:
+    """
+    A file refused to an unknown device; the caller sees C{None}.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_REFUSED = _Refused()

@@ -1,0 +1,90 @@
+# -*- test-case-name: tests.test_services -*-
+"""
+The store as a service: opened (and migrated) at start, closed at stop.
+"""
+
+from __future__ import annotations
+
+from twisted.application.service import Service
+from twisted.internet import defer
+from twisted.logger import Logger
+
+__all__ = ["StoreService"]
+
+
+class StoreService(Service):
+    """
+    Opens the store named by a URL when started.
+
+    @ivar store: the open L{snomprov.interfaces.IDeviceStore}, or C{None}
+        before start.
+    """
+
+    _log = Logger()
+
+    def __init__(self, url: str, dataDir: str, opener=None, reactor=None) -> None:
+        self.url = url
+        self.dataDir = dataDir
+        self.store = None
+        self._opener = opener
+        self._reactor = reactor
+        self._waiting: list[defer.Deferred] = []
+        self._failure = None
+
+    def startService(self) -> None:
+        super().startService()
+        opener = self._opener
+        if opener is None:
+            from . import openStore as opener
+        d = defer.maybeDeferred(opener, self.url, self.dataDir, reactor=self._reactor)
+        d.addCallbacks(self._opened, self._failed)
+
+    def _opened(self, store) -> None:
+        self.store = store
+        self._log.info("Store open: {url}", url=_masked(self.url))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(store)
+
+    def _failed(self, failure) -> None:
+        self._failure = failure
+        self._log.failure("Cannot open the store {url}", failure, url=_masked(self.url))
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.errback(failure)
+        from twisted.internet import reactor
+
+        reactor = self._reactor or reactor
+        if reactor.running:
+            reactor.stop()
+
+    def whenOpen(self) -> defer.Deferred:
+        """
+        @return: a Deferred firing with the store once it is open.
+        """
+        if self.store is not None:
+            return defer.succeed(self.store)
+        if self._failure is not None:
+            return defer.fail(self._failure)
+        d: defer.Deferred = defer.Deferred()
+        self._waiting.append(d)
+        return d
+
+    @defer.inlineCallbacks
+    def stopService(self):
+        yield super().stopService()
+        if self.store is not None:
+            store, self.store = self.store, None
+            yield store.close()
+
+
+def _masked(url: str) -> str:
+    """
+    A store URL fit for a log: no password.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and "@" in rest:
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.partition(":")[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

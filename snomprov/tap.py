@@ -1,0 +1,165 @@
+# -*- test-case-name: tests.test_tap -*-
+"""
+C{twistd snomprov}: options and the composition of the services.  Nothing
+else lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from twisted.application import internet, strports
+from twisted.application.service import MultiService
+from twisted.logger import Logger
+from twisted.python import usage
+from twisted.web.server import Site
+
+from .config import Config, ConfigError, checkVendorOptions, loadConfig
+from .provisioning import Provisioner
+from .recorder import Recorder
+from .registry import VendorRegistryError, discoverVendors
+from .store.service import StoreService
+from .web.provisioning import ProvisioningResource
+from .web.root import SiteRoot
+
+__all__ = ["Options", "makeService"]
+
+_log = Logger()
+
+
+class Options(usage.Options):
+    """
+    Command line of C{twistd snomprov}: a config file and overrides.
+    """
+
+    synopsis = "[-c FILE] [--http DESC ...] [--no-sip] [--no-tftp]"
+    optParameters = [
+        ["config", "c", None, "The TOML configuration file (default: built-in defaults)."],
+        ["base-url", None, None, "Override [server] base_url."],
+        ["data-dir", None, None, "Override [server] data_dir."],
+        ["sip-port", None, None, "Override [sip] port.", usage.portCoerce],
+        ["tftp-port", None, None, "Override [tftp] port.", usage.portCoerce],
+    ]
+    optFlags = [
+        ["no-sip", None, "Do not run the SIP plug-and-play responder."],
+        ["no-tftp", None, "Do not run the TFTP server."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["http"] = []
+
+    def opt_http(self, description: str) -> None:
+        """
+        A Twisted endpoint description to serve HTTP on (repeatable);
+        replaces [http] listen.
+        """
+        self["http"].append(description)
+
+    def postOptions(self) -> None:
+        problems: list[str] = []
+        try:
+            config = loadConfig(self["config"])
+            config = _applyOverrides(config, self)
+            registry = discoverVendors()
+            problems.extend(checkVendorOptions(config, {v.name: v for v in registry.vendors}))
+        except ConfigError as e:
+            problems.extend(e.problems)
+        except VendorRegistryError as e:
+            problems.append(f"vendors: {e}")
+        if problems:
+            # twistd would print usage and exit 1; a refused config exits 2
+            # with one line per problem and nothing started.
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            raise SystemExit(2)
+        self.config = config
+        self.registry = registry
+
+
+def _applyOverrides(config: Config, options: Options) -> Config:
+    if options["base-url"]:
+        config = config.replaceIn("server", baseURL=options["base-url"].rstrip("/"))
+    if options["data-dir"]:
+        config = config.replaceIn("server", dataDir=os.path.abspath(options["data-dir"]))
+    if options["sip-port"] is not None:
+        config = config.replaceIn("sip", port=options["sip-port"])
+    if options["tftp-port"] is not None:
+        config = config.replaceIn("tftp", port=options["tftp-port"])
+    if options["no-sip"]:
+        config = config.replaceIn("sip", enabled=False)
+    if options["no-tftp"]:
+        config = config.replaceIn("tftp", enabled=False)
+    if options["http"]:
+        config = config.replaceIn("http", listen=tuple(options["http"]))
+    return config
+
+
+def makeService(options: Options, reactor=None) -> MultiService:
+    """
+    One C{MultiService} of named children: C{store}, C{recorder}, C{http-N},
+    and C{sip} and C{tftp} when enabled.
+    """
+    if reactor is None:
+        from twisted.internet import reactor
+    config: Config = options.config
+    registry = options.registry
+    os.makedirs(config.server.dataDir, exist_ok=True)
+
+    top = MultiService()
+    stores = StoreService(config.store.url, config.server.dataDir, reactor=reactor)
+    stores.setName("store")
+    stores.setServiceParent(top)
+
+    recorder = Recorder(stores.whenOpen, reactor)
+    recorder.setName("recorder")
+    recorder.setServiceParent(top)
+
+    provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
+    site = Site(SiteRoot(ProvisioningResource(provisioner)))
+    site.displayTracebacks = False
+    for index, description in enumerate(config.http.listen):
+        http = strports.service(description, site, reactor=reactor)
+        http.setName(f"http-{index}")
+        http.setServiceParent(top)
+
+    if config.sip.enabled:
+        _buildSIP(config, registry, recorder, reactor).setServiceParent(top)
+    if config.tftp.enabled:
+        _buildTFTP(config, provisioner, recorder, reactor).setServiceParent(top)
+    _log.info(
+        "snomprov: vendors {vendors}; HTTP on {http}; SIP {sip}; TFTP {tftp}; store {store}",
+        vendors=", ".join(registry.names),
+        http=", ".join(config.http.listen),
+        sip=f"udp:{config.sip.port} group {config.sip.group}" if config.sip.enabled else "off",
+        tftp=f"udp:{config.tftp.port}" if config.tftp.enabled else "off",
+        store=config.store.url,
+    )
+    return top
+
+
+def _buildSIP(config, registry, recorder, reactor):
+    from .pnp import PnPController
+    from .sip.protocol import SIPProtocol
+
+    controller = PnPController(registry, config, recorder, reactor)
+    protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
+    service = internet.MulticastServer(
+        config.sip.port, protocol, listenMultiple=True, reactor=reactor
+    )
+    service.setName("sip")
+    return service
+
+
+def _buildTFTP(config, provisioner, recorder, reactor):
+    from .tftp.service import tftpProtocolFor
+
+    service = internet.UDPServer(
+        config.tftp.port,
+        tftpProtocolFor(config, provisioner, recorder, reactor),
+        interface=config.tftp.interface,
+        reactor=reactor,
+    )
+    service.setName("tftp")
+    return service

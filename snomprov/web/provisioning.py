@@ -1,0 +1,113 @@
+# -*- test-case-name: tests.test_web -*-
+"""
+The phone-facing HTTP resource: C{/<vendor>/…} and root-level names a vendor
+recognises.  GET and HEAD only, no listings, 404 for anything unknown,
+C{ETag} and conditional GET.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import unquote
+
+from twisted.logger import Logger
+from twisted.web import http
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from ..provisioning import Fetch
+
+__all__ = ["ProvisioningResource"]
+
+_NOT_FOUND = b"Not Found\n"
+
+
+class ProvisioningResource(Resource):
+    """
+    A leaf answering every path below it through a
+    L{snomprov.provisioning.Provisioner}.
+    """
+
+    isLeaf = True
+    allowedMethods = (b"GET", b"HEAD")
+    _log = Logger()
+
+    def __init__(self, provisioner) -> None:
+        super().__init__()
+        self._provisioner = provisioner
+
+    def render_GET(self, request):
+        name = _requestedName(request)
+        if name is None:
+            return self._notFound(request)
+        userAgent = request.getHeader(b"user-agent")
+        fetch = Fetch(
+            name=name,
+            clientIP=request.getClientAddress().host,
+            transport="http",
+            userAgent=userAgent.decode("latin-1") if userAgent else None,
+        )
+        d = self._provisioner.fetch(fetch)
+        d.addCallback(self._respond, request)
+        d.addErrback(self._failed, request, name)
+        return NOT_DONE_YET
+
+    render_HEAD = render_GET
+
+    def _respond(self, rendered, request) -> None:
+        if request._disconnected:
+            return
+        if rendered is None:
+            request.write(self._notFound(request))
+            request.finish()
+            return
+        etag = _etagOf(rendered.content)
+        request.setHeader(b"content-type", rendered.contentType.encode("ascii"))
+        request.setHeader(b"cache-control", b"no-cache" if not rendered.sensitive else b"private, no-cache")
+        if request.setETag(etag) == http.CACHED:
+            request.finish()
+            return
+        request.setHeader(b"content-length", str(len(rendered.content)).encode("ascii"))
+        if request.method != b"HEAD":
+            request.write(rendered.content)
+        request.finish()
+
+    def _failed(self, failure, request, name) -> None:
+        self._log.failure("Rendering {name} failed", failure, name=name)
+        if request._disconnected:
+            return
+        request.setResponseCode(http.INTERNAL_SERVER_ERROR)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        request.write(b"Internal Server Error\n")
+        request.finish()
+
+    @staticmethod
+    def _notFound(request) -> bytes:
+        request.setResponseCode(http.NOT_FOUND)
+        request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+        return _NOT_FOUND
+
+
+def _etagOf(content: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(content, digest_size=12).hexdigest().encode("ascii") + b'"'
+
+
+def _requestedName(request) -> str | None:
+    """
+    The name below this resource, with C{?mac=} folded in as C{name?mac=MAC};
+    C{None} for empty names, dot segments or undecodable paths.
+    """
+    try:
+        segments = [unquote(s.decode("utf-8"), errors="strict") for s in request.postpath]
+    except UnicodeDecodeError:
+        return None
+    if not segments or any(s in ("", ".", "..") or "/" in s or "\x00" in s for s in segments):
+        return None
+    name = "/".join(segments)
+    mac = request.args.get(b"mac")
+    if mac:
+        try:
+            name += "?mac=" + mac[0].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    return name
