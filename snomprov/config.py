@@ -237,7 +237,7 @@ def _storeURL(value: str) -> str:
 
 
 def _urlTemplate(value: str) -> str:
-    if "://" not in value:
+    if "://" not in value and not value.startswith("{base_url}"):
         raise ValueError(f"{value!r} is not a URL template (no scheme)")
     return value
 

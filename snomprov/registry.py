@@ -164,7 +164,7 @@ def discoverVendors(package=None) -> VendorRegistry:
     found: dict[str, tuple[object, str]] = {}
     for moduleName, dropin in sorted(getCache(package).items()):
         for plugin in dropin.plugins:
-            if IVendor not in plugin.provided:
+            if not any(provided.isOrExtends(IVendor) for provided in plugin.provided):
                 continue
             where = f"{dropin.moduleName}.{plugin.name}"
             try:

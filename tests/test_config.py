@@ -1,0 +1,183 @@
+"""
+Tests for L{snomprov.config}.
+"""
+
+import ipaddress
+import os
+import subprocess
+import sys
+
+import pytest
+
+from snomprov.config import Config, ConfigError, checkVendorOptions, loadConfig, parseConfig
+from snomprov.testing import FakeVendor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_defaults(tmp_path):
+    """
+    No file at all gives the embedded defaults: SIP 5060, HTTP 8080, TFTP
+    6969, SQLite in the data directory.
+    """
+    config = parseConfig("", baseDir=str(tmp_path))
+    assert config.sip.port == 5060 and config.sip.group == "224.0.1.75"
+    assert config.http.listen == ("tcp:8080",)
+    assert config.tftp.port == 6969
+    assert config.store.url == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
+    assert config.provisioning.unknownDevices == "defaults"
+
+
+def test_exampleConfigLoads():
+    """
+    The commented example C{conf/snomprov.toml} is a valid configuration.
+    """
+    config = loadConfig(os.path.join(ROOT, "conf", "snomprov.toml"))
+    assert config.server.baseURL.startswith("http")
+
+
+def test_fullFile(tmp_path):
+    """
+    Every key of DESIGN.md §4.2 is read into its typed field; relative paths
+    are resolved against the file's directory.
+    """
+    text = """
+        [server]
+        base_url = "http://192.0.2.10:8080/"
+        data_dir = "state"
+        [store]
+        url = "sqlite:state/db.sqlite"
+        [sip]
+        enabled = false
+        port = 5070
+        group = "224.0.1.75"
+        interfaces = ["192.0.2.10"]
+        allowed_networks = ["192.0.2.0/24", "2001:db8::/32"]
+        [http]
+        listen = ["tcp:8080:interface=127.0.0.1"]
+        [tftp]
+        enabled = true
+        port = 69
+        [provisioning]
+        unknown_devices = "reject"
+        [vendors.snom]
+        url = "{base_url}/snom/{mac}.xml"
+    """
+    config = parseConfig(text.replace("\n        ", "\n"), "x.toml", baseDir=str(tmp_path))
+    assert config.server.baseURL == "http://192.0.2.10:8080"
+    assert config.server.dataDir == str(tmp_path / "state")
+    assert config.store.url == "sqlite:" + str(tmp_path / "state" / "db.sqlite")
+    assert config.sip.enabled is False and config.sip.port == 5070
+    assert config.sip.allowedNetworks == (ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("2001:db8::/32"))
+    assert config.provisioning.unknownDevices == "reject"
+    assert config.vendor("snom").url == "{base_url}/snom/{mac}.xml"
+    assert config.tftpServer == "192.0.2.10"
+
+
+def test_tftpServerWritesPortUnless69(tmp_path):
+    """
+    The TFTP address given to phones carries the port whenever it is not 69.
+    """
+    config = parseConfig('[server]\nbase_url = "http://192.0.2.10:8080"\n', baseDir=str(tmp_path))
+    assert config.tftpServer == "192.0.2.10:6969"
+
+
+def test_threeProblemsThreeLines(tmp_path):
+    """
+    An unknown key, a wrong type and a bad CIDR are all reported, one line
+    each, naming file and key.
+    """
+    text = '[sip]\nbogus = 1\nport = "5060"\nallowed_networks = ["10.0.0.0/33"]\n'
+    with pytest.raises(ConfigError) as e:
+        parseConfig(text, "site.toml", baseDir=str(tmp_path))
+    assert e.value.problems == [
+        "site.toml: sip.bogus: unknown key (known: enabled, port, group, interfaces, allowed_networks, "
+        "rate_per_source, rate_burst, max_transactions)",
+        "site.toml: sip.port: expected an integer, got a string '5060'",
+        "site.toml: sip.allowed_networks: '10.0.0.0/33' is not a CIDR network (like 192.0.2.0/24)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("[nope]\n", "[nope]: unknown section"),
+        ('[http]\nlisten = ["tcpx:80"]\n', "http.listen: 'tcpx:80' is not a server endpoint description"),
+        ("[http]\nlisten = \"tcp:80\"\n", "http.listen: expected a list of a string"),
+        ("[sip]\nport = 70000\n", "sip.port: 70000 is not a port number"),
+        ("[sip]\nenabled = 1\n", "sip.enabled: expected a boolean"),
+        ("[tftp]\nport = true\n", "tftp.port: expected an integer, got a boolean"),
+        ('[sip]\ngroup = "192.0.2.1"\n', "sip.group: '192.0.2.1' is not a multicast group"),
+        ('[sip]\ninterfaces = ["eth0"]\n', "sip.interfaces: 'eth0' is not an IPv4 address"),
+        ('[server]\nbase_url = "ftp://x"\n', "server.base_url: 'ftp://x' is not an http"),
+        ('[provisioning]\nunknown_devices = "maybe"\n', "provisioning.unknown_devices: 'maybe' is not one of"),
+        ('[store]\nurl = "mysql://x"\n', "store.url: 'mysql://x'"),
+        ("[sip\n", "not valid TOML"),
+        ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
+    ],
+)
+def test_problemsNamed(tmp_path, text, fragment):
+    """
+    Each kind of problem is one line naming the file, key and reason.
+    """
+    with pytest.raises(ConfigError) as e:
+        parseConfig(text, "f.toml", baseDir=str(tmp_path))
+    assert len(e.value.problems) == 1
+    assert e.value.problems[0].startswith("f.toml: ") and fragment in e.value.problems[0]
+
+
+def test_unreachableDataDir(tmp_path):
+    """
+    A data directory that is a file, or cannot be created, is refused.
+    """
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(ConfigError) as e:
+        parseConfig('[server]\ndata_dir = "afile"\n', "f.toml", baseDir=str(tmp_path))
+    assert "server.data_dir" in e.value.problems[0] and "not a directory" in e.value.problems[0]
+    with pytest.raises(ConfigError) as e:
+        parseConfig('[server]\ndata_dir = "afile/sub"\n', "f.toml", baseDir=str(tmp_path))
+    assert "cannot be created" in e.value.problems[0]
+
+
+def test_missingFile(tmp_path):
+    """
+    A config file that cannot be read is one clear line.
+    """
+    with pytest.raises(ConfigError) as e:
+        loadConfig(str(tmp_path / "missing.toml"))
+    assert e.value.problems == [f"{tmp_path / 'missing.toml'}: cannot read: No such file or directory"]
+
+
+def test_vendorOptions(tmp_path):
+    """
+    A vendor table is checked against the vendor's option types; a table
+    for no known vendor is a problem.
+    """
+    config = parseConfig(
+        '[vendors.fake]\ngreeting = 3\nother = "x"\n[vendors.ghost]\nurl = "http://x/"\n',
+        "f.toml", baseDir=str(tmp_path),
+    )
+    problems = checkVendorOptions(config, {"fake": FakeVendor()})
+    assert problems == [
+        "f.toml: vendors.fake.greeting: expected a string, got an integer 3",
+        "f.toml: vendors.fake.other: unknown key (known: url, greeting)",
+        "f.toml: vendors.ghost: no such vendor (known: fake)",
+    ]
+
+
+def test_twistdRefusesBadConfigWithStatus2(tmp_path):
+    """
+    C{twistd -n snomprov} with a bad config prints one line per problem and
+    exits 2, starting nothing.
+    """
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sip]\nbogus = 1\nport = "x"\nallowed_networks = ["300.0.0.0/8"]\n')
+    twistd = [sys.executable, "-c", "import sys; from twisted.scripts.twistd import run; sys.argv[0]='twistd'; run()"]
+    result = subprocess.run(
+        [*twistd, "-n", "--pidfile=", "snomprov", "--config", str(bad)],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = [l for l in result.stderr.splitlines() if l.startswith(str(bad))]
+    assert len(lines) == 3
+    assert "sip.bogus" in lines[0] and "sip.port" in lines[1] and "sip.allowed_networks" in lines[2]
