@@ -1,0 +1,128 @@
+# -*- test-case-name: tests.test_urltemplate -*-
+"""
+Expansion of provisioning URL templates, shared by every vendor.
+
+A template is a URL with server-side variables in braces:
+C{{base_url}}, C{{mac}}, C{{model}}, C{{vendor}}, C{{version}} and C{{ip}}.
+Everything else passes through untouched, so that the phone can expand its own
+macros: C{$mac} (Fanvil), C{$MA} (SPA), C{{MAC}} (Panasonic, upper case and
+therefore not ours), C{{phone_type}} (snom).  A variable whose value is C{None}
+is left as written: a snom phone expands C{{mac}} itself.
+
+Values other than C{base_url} are percent-encoded (RFC 3986 unreserved
+characters kept), so a model or version from a SUBSCRIBE cannot add a path
+segment, a query or a fragment.  C{base_url} is inserted verbatim, without a
+trailing C{/}.
+
+Templates are compiled once (L{compileURLTemplate} is cached): expanding is a
+join over precomputed pieces, cheap enough for the PnP hot path.
+
+Pure: no I/O, no Twisted.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Callable, Iterable, Mapping
+from urllib.parse import quote
+
+__all__ = [
+    "SERVER_VARIABLES",
+    "compileURLTemplate",
+    "expandURLTemplate",
+    "checkURLTemplate",
+]
+
+SERVER_VARIABLES = frozenset({"base_url", "mac", "model", "vendor", "version", "ip"})
+"""
+The variables the server expands.
+"""
+
+_VARIABLE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_PLAIN = re.compile(r"[A-Za-z0-9._~\-]*")
+
+Expander = Callable[[Mapping[str, "str | None"]], str]
+
+
+def _quoteValue(name: str, value: str) -> str:
+    """
+    The text that replaces variable C{name} holding C{value}.
+    """
+    if name == "base_url":
+        return value.rstrip("/")
+    if _PLAIN.fullmatch(value):
+        return value
+    return quote(value, safe="")
+
+
+@lru_cache(maxsize=512)
+def compileURLTemplate(template: str) -> Expander:
+    """
+    Compile a template into a function of the variables.
+
+    @param template: the URL template.
+    @return: a callable taking a mapping of variable name to value (C{None}
+        or a missing name leaves C{{name}} in place) and returning the URL.
+    """
+    pieces: list[tuple[bool, str]] = []
+    position = 0
+    for match in _VARIABLE.finditer(template):
+        name = match.group(1)
+        if name not in SERVER_VARIABLES:
+            continue
+        if match.start() > position:
+            pieces.append((False, template[position : match.start()]))
+        pieces.append((True, name))
+        position = match.end()
+    if position < len(template):
+        pieces.append((False, template[position:]))
+    frozenPieces = tuple(pieces)
+
+    def expand(variables: Mapping[str, str | None]) -> str:
+        out = []
+        for isVariable, text in frozenPieces:
+            if isVariable:
+                value = variables.get(text)
+                out.append("{" + text + "}" if value is None else _quoteValue(text, value))
+            else:
+                out.append(text)
+        return "".join(out)
+
+    return expand
+
+
+def expandURLTemplate(template: str, variables: Mapping[str, str | None]) -> str:
+    """
+    Expand the server-side variables of C{template}.
+
+    @param variables: variable name to value; C{None} (or absent) leaves the
+        variable for the phone.
+    @return: the URL.
+    """
+    return compileURLTemplate(template)(variables)
+
+
+def checkURLTemplate(template: str, phoneVariables: Iterable[str] = ()) -> list[str]:
+    """
+    Find what is wrong with a URL template, for configuration checks.
+
+    @param phoneVariables: lower-case C{{name}} variables the vendor's phones
+        expand themselves (snom: C{phone_type}); they are not reported.
+    @return: one sentence per problem; empty if the template is good.
+    """
+    problems = []
+    allowed = SERVER_VARIABLES | frozenset(phoneVariables)
+    for match in _VARIABLE.finditer(template):
+        if match.group(1) not in allowed:
+            problems.append(
+                f"unknown variable {match.group(0)}; known: "
+                + ", ".join("{" + n + "}" for n in sorted(allowed))
+            )
+    if not (template.startswith("{base_url}") or _SCHEME.match(template)):
+        problems.append(
+            f"{template!r} has no scheme: start it with {{base_url}} or a scheme "
+            "such as http://"
+        )
+    return problems
