@@ -1,0 +1,251 @@
+# -*- test-case-name: tests.test_pnp -*-
+"""
+The plug-and-play controller: a decoded SIP message and its source in,
+datagrams out.
+
+Policy lives here (allow-list, per-source rate, vendor choice, duplicate
+SUBSCRIBEs, NOTIFY retransmission, what is recorded); the protocol only
+decodes and writes, the vendors only build URLs.  Nothing here waits for the
+store: what is learnt goes to the L{snomprov.recorder.Recorder}.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Callable
+
+from twisted.logger import Logger
+
+from .device import DeviceInfo, Event
+from .sip.message import SIPParseError, SIPRequest, SIPResponse
+from .sip.transaction import NotifyRetransmitter, SubscribeDeduplicator
+from .sip.uaprofile import (
+    ALLOWED_METHODS,
+    UA_PROFILE_EVENT,
+    buildNotify,
+    buildResponse,
+    buildSubscribeOK,
+    eventType,
+    newBranch,
+    newTag,
+    readProfileRequest,
+    subscribeKey,
+    transactionKey,
+)
+
+__all__ = ["PnPController", "SourcePolicy"]
+
+Address = tuple[str, int]
+
+
+class SourcePolicy:
+    """
+    Which sources are answered: an allow-list of networks and a token bucket
+    per source address.  Verdicts on addresses are cached; both tables are
+    bounded.
+    """
+
+    def __init__(self, networks, rate: float, burst: int, clock, maxSources: int = 100_000) -> None:
+        self._networks = tuple(networks)
+        self._rate = rate
+        self._burst = float(burst)
+        self._clock = clock
+        self._maxSources = maxSources
+        self._allowed: dict[str, bool] = {}
+        self._buckets: dict[str, list[float]] = {}
+
+    def isAllowed(self, host: str) -> bool:
+        """
+        Whether C{host} is in the allowed networks (any, when none are set).
+        """
+        if not self._networks:
+            return True
+        verdict = self._allowed.get(host)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(host)
+            except ValueError:
+                verdict = False
+            else:
+                verdict = any(address in network for network in self._networks)
+            if len(self._allowed) >= self._maxSources:
+                self._allowed.clear()
+            self._allowed[host] = verdict
+        return verdict
+
+    def take(self, host: str) -> bool:
+        """
+        Spend one token of C{host}'s bucket.
+
+        @return: C{False} when the source is over its rate.
+        """
+        now = self._clock.seconds()
+        bucket = self._buckets.get(host)
+        if bucket is None:
+            if len(self._buckets) >= self._maxSources:
+                self._buckets.clear()
+            self._buckets[host] = [self._burst - 1.0, now]
+            return True
+        tokens = min(self._burst, bucket[0] + (now - bucket[1]) * self._rate)
+        bucket[1] = now
+        if tokens < 1.0:
+            bucket[0] = tokens
+            return False
+        bucket[0] = tokens - 1.0
+        return True
+
+
+class PnPController:
+    """
+    Answers ua-profile SUBSCRIBEs (DESIGN.md §1.1).
+
+    @ivar counters: how many datagrams ended how (C{answered},
+        C{duplicate}, C{not-allowed}, C{rate-limited}, C{no-vendor},
+        C{bad-event}, C{unmatched-response}, C{ack}, C{malformed}, ...).
+    """
+
+    _log = Logger()
+
+    def __init__(self, registry, config, recorder, clock) -> None:
+        self._registry = registry
+        self._config = config
+        self._recorder = recorder
+        self._clock = clock
+        self._policy = SourcePolicy(
+            config.sip.allowedNetworks, config.sip.ratePerSource, config.sip.rateBurst, clock
+        )
+        self._dedup = SubscribeDeduplicator(clock, capacity=config.sip.maxTransactions)
+        self._notifier: NotifyRetransmitter | None = None
+        self._send: Callable[[bytes, Address], None] | None = None
+        self._localHostFor: Callable[[str], str] = lambda ip: "127.0.0.1"
+        self._localPort = config.sip.port
+        self._templates = {
+            vendor.name: config.vendor(vendor.name).url or vendor.defaultURLTemplate
+            for vendor in registry.vendors
+            if hasattr(vendor, "defaultURLTemplate")
+        }
+        self.counters: dict[str, int] = {}
+
+    def attach(self, send: Callable[[bytes, Address], None], localHostFor: Callable[[str], str], port: int) -> None:
+        """
+        The protocol is listening.
+
+        @param send: writes a datagram.
+        @param localHostFor: our address as a given source reaches us (for
+            Via and Contact).
+        @param port: our SIP port.
+        """
+        self._send = send
+        self._localHostFor = localHostFor
+        self._localPort = port
+        self._notifier = NotifyRetransmitter(self._clock, send, capacity=self._config.sip.maxTransactions)
+
+    def detach(self) -> None:
+        """
+        The protocol stopped: cancel every retransmission timer.
+        """
+        if self._notifier is not None:
+            self._notifier.stopAll()
+        self._send = None
+
+    def count(self, outcome: str) -> None:
+        self.counters[outcome] = self.counters.get(outcome, 0) + 1
+
+    def messageReceived(self, message: SIPRequest | SIPResponse, source: Address) -> None:
+        """
+        Handle one decoded message.  Never raises for a bad message: it is
+        counted and dropped.
+        """
+        host = source[0]
+        if not self._policy.isAllowed(host):
+            self.count("not-allowed")
+            return
+        if isinstance(message, SIPResponse):
+            self._responseReceived(message)
+            return
+        if not self._policy.take(host):
+            self.count("rate-limited")
+            return
+        try:
+            self._requestReceived(message, source)
+        except SIPParseError as e:
+            self.count("malformed")
+            self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
+
+    def _responseReceived(self, response: SIPResponse) -> None:
+        if not response.headers.get("CSeq", "").rstrip().upper().endswith("NOTIFY"):
+            self.count("unmatched-response")
+            return
+        try:
+            key = transactionKey(response)
+        except SIPParseError:
+            self.count("malformed")
+            return
+        if response.code < 200 or self._notifier is None or not self._notifier.acknowledge(key):
+            self.count("unmatched-response" if response.code >= 200 else "provisional")
+
+    def _requestReceived(self, request: SIPRequest, source: Address) -> None:
+        method = request.method
+        if method == "SUBSCRIBE":
+            self._subscribeReceived(request, source)
+        elif method == "ACK":
+            self.count("ack")
+        elif method == "OPTIONS":
+            self.count("options")
+            self._reply(buildResponse(request, 200, "OK", source, newTag(), (("Allow", ALLOWED_METHODS),
+                                                                              ("Accept", "application/url"))), source)
+        else:
+            self.count("not-allowed-method")
+            self._reply(buildResponse(request, 405, "Method Not Allowed", source, newTag(),
+                                      (("Allow", ALLOWED_METHODS),)), source)
+
+    def _subscribeReceived(self, request: SIPRequest, source: Address) -> None:
+        if eventType(request) != UA_PROFILE_EVENT:
+            self.count("bad-event")
+            self._reply(buildResponse(request, 489, "Bad Event", source, newTag(),
+                                      (("Allow-Events", UA_PROFILE_EVENT),)), source)
+            return
+        key = subscribeKey(request)
+        answered = self._dedup.lookup(*key)
+        if answered is not None:
+            self.count("duplicate")
+            self._reply(answered, source)
+            return
+        profile = readProfileRequest(request, source[0])
+        vendor = self._registry.forProfileRequest(profile)
+        now = self._clock.seconds()
+        if vendor is None:
+            # Silence: another server on the segment may know this phone.
+            self.count("no-vendor")
+            self._recorder.event(Event(now, profile.mac, "rejected",
+                                       f"SUBSCRIBE from {source[0]}: no vendor for "
+                                       f"{profile.vendor!r}/{profile.model!r}"))
+            return
+        url = vendor.provisioningURL(profile, self._templates[vendor.name], self._config.server.baseURL)
+        toTag = newTag()
+        host, port = self._localHostFor(source[0]), self._localPort
+        contact = f"sip:{host}:{port}"
+        ok = buildSubscribeOK(request, source, toTag, contact)
+        notify = buildNotify(request, toTag, newBranch(), 1, contact, f"{host}:{port}", url)
+        self._dedup.remember(key, ok)
+        self._reply(ok, source)
+        mac = profile.mac
+        self._notifier.start((key[0], 1), notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
+        self.count("answered")
+        if mac is not None:
+            self._recorder.sighting(DeviceInfo(
+                mac=mac, vendor=vendor.name, model=profile.model, firmware=profile.version,
+                ip=source[0], state="notified", firstSeen=now, lastSeen=now, sipAddress=source,
+            ))
+        self._recorder.event(Event(now, mac, "subscribe", f"{source[0]}:{source[1]} {profile.model or ''}".rstrip()))
+        self._recorder.event(Event(now, mac, "notify-sent", url))
+
+    def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:
+        self.count(f"notify-{outcome}")
+        if outcome in ("acked", "timeout"):
+            self._recorder.event(Event(self._clock.seconds(), mac, f"notify-{outcome}",
+                                       f"{source[0]}:{source[1]}"))
+
+    def _reply(self, data: bytes, destination: Address) -> None:
+        if self._send is not None:
+            self._send(data, destination)
