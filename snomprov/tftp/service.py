@@ -1,0 +1,47 @@
+# -*- test-case-name: tests.test_tftp_service -*-
+"""
+The TFTP server wired to the provisioner: names are resolved by the vendor
+registry, never by the file system.
+"""
+
+from __future__ import annotations
+
+from twisted.logger import Logger
+
+from ..provisioning import Fetch
+from .protocol import BytesSource, TFTPServerProtocol
+
+__all__ = ["tftpProtocolFor", "provisionerReader"]
+
+_log = Logger()
+
+
+def provisionerReader(provisioner):
+    """
+    A TFTP reader answering through a L{snomprov.provisioning.Provisioner}.
+    """
+
+    def read(name: str, clientAddress):
+        d = provisioner.fetch(Fetch(name=name, clientIP=clientAddress[0], transport="tftp"))
+        d.addCallback(lambda rendered: None if rendered is None else BytesSource(rendered.content))
+        return d
+
+    return read
+
+
+def _transferDone(name: str, clientAddress, bytesSent: int, outcome: str) -> None:
+    _log.info("TFTP {name} to {client}: {outcome} ({bytes} bytes)",
+              name=name, client=f"{clientAddress[0]}:{clientAddress[1]}", outcome=outcome, bytes=bytesSent)
+
+
+def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtocol:
+    """
+    The TFTP protocol of the daemon.
+    """
+    return TFTPServerProtocol(
+        provisionerReader(provisioner),
+        reactor,
+        maxTransfers=config.tftp.maxTransfers,
+        listenInterface=config.tftp.interface,
+        onTransferDone=_transferDone,
+    )
