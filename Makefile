@@ -1,0 +1,35 @@
+# snomprov: `make run` installs into .venv and runs the daemon on the embedded
+# defaults; `make test` installs with the test extras and runs the suite.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+CONFIG ?=
+
+.PHONY: run test install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install -q .
+	$(BIN)/python -c "from twisted.plugin import IPlugin, getPlugins; import snomprov.plugins; list(getPlugins(IPlugin)); list(getPlugins(IPlugin, snomprov.plugins))"
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+
+run: install
+	mkdir -p var
+	$(BIN)/twistd -n --pidfile= snomprov $(if $(CONFIG),--config $(CONFIG),)
+
+test: install-test
+	$(BIN)/python -m pytest -q -p no:randomly
+
+bench: install
+	$(BIN)/python bench/pnp_storm.py
+	$(BIN)/python bench/http_config.py
+	$(BIN)/python bench/tftp.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info var
