@@ -1,0 +1,147 @@
+# -*- test-case-name: tests.test_store -*-
+"""
+The reference L{IDeviceStore}: everything in dictionaries, for tests and for
+C{memory:} stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, TypeVar
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
+from snomprov.interfaces import IDeviceStore
+from snomprov.store import StoreWrites, checkEvents, checkLimit, whenValid
+
+__all__ = ["MemoryDeviceStore"]
+
+_T = TypeVar("_T")
+
+
+def _copyLayer(layer: SettingsLayer) -> SettingsLayer:
+    """
+    A layer sharing no mutable state with C{layer} (its documents mapping).
+    """
+    return replace(layer, documents=dict(layer.documents))
+
+
+@dataclass
+class _MemoryRecords:
+    """
+    L{snomprov.store.Records} over dictionaries: a copy of the store's state
+    that becomes the state only when a write succeeds.
+    """
+
+    devices: dict[str, DeviceInfo]
+    lines: dict[str, tuple[Line, ...]]
+    layers: dict[str, SettingsLayer]
+    version: int
+
+    def copy(self) -> "_MemoryRecords":
+        return _MemoryRecords(dict(self.devices), dict(self.lines), dict(self.layers), self.version)
+
+    def getDevice(self, mac: str) -> DeviceInfo | None:
+        return self.devices.get(mac)
+
+    def putDevice(self, device: DeviceInfo) -> None:
+        self.devices[device.mac] = device
+
+    def removeDevice(self, mac: str) -> bool:
+        self.lines.pop(mac, None)
+        return self.devices.pop(mac, None) is not None
+
+    def getLines(self, mac: str) -> tuple[Line, ...]:
+        return self.lines.get(mac, ())
+
+    def putLines(self, mac: str, lines: tuple[Line, ...]) -> None:
+        self.lines[mac] = lines
+
+    def getLayer(self, scope: str) -> SettingsLayer | None:
+        return self.layers.get(scope)
+
+
+    def putLayer(self, layer: SettingsLayer) -> None:
+        self.layers[layer.scope] = _copyLayer(layer)
+
+    def removeLayer(self, scope: str) -> bool:
+        return self.layers.pop(scope, None) is not None
+
+    def bumpVersion(self) -> None:
+        self.version += 1
+
+
+@implementer(IDeviceStore)
+class MemoryDeviceStore(StoreWrites):
+    """
+    An L{IDeviceStore} in memory.  Every Deferred it returns has already
+    fired; values handed out are immutable or fresh copies.  A write either
+    happens whole or fails with L{StoreError} and changes nothing.
+    """
+
+    _log = Logger()
+
+    def __init__(self) -> None:
+        self._records = _MemoryRecords({}, {}, {}, 0)
+        self._events: list[Event] = []
+
+    def _write(self, check: Callable[[], _T], apply: Callable[[_MemoryRecords, _T], object]):
+        """
+        Check, then apply to a copy of the records, which replaces them only
+        if C{apply} succeeds.
+
+        @return: an already-fired Deferred with C{apply}'s result.
+        """
+
+        def run(checked: _T):
+            records = self._records.copy()
+            result = apply(records, checked)
+            self._records = records
+            return defer.succeed(result)
+
+        return whenValid(check, run)
+
+    def getDevice(self, mac):
+        return defer.succeed(self._records.devices.get(mac))
+
+    def listDevices(self):
+        devices = self._records.devices
+        return defer.succeed([devices[mac] for mac in sorted(devices)])
+
+    def getLines(self, mac):
+        return defer.succeed(self._records.getLines(mac))
+
+    def getLayer(self, scope):
+        layer = self._records.layers.get(scope)
+        return defer.succeed(None if layer is None else _copyLayer(layer))
+
+    def listScopes(self):
+        return defer.succeed(sorted(self._records.layers))
+
+    def addEvents(self, events):
+        return whenValid(lambda: checkEvents(events), self._appendEvents)
+
+    def _appendEvents(self, events: tuple[Event, ...]):
+        self._events.extend(events)
+        return defer.succeed(None)
+
+    def listEvents(self, mac=None, limit=100):
+        return whenValid(lambda: checkLimit(limit), lambda n: defer.succeed(self._newest(mac, n)))
+
+    def _newest(self, mac: str | None, limit: int) -> list[Event]:
+        found: list[Event] = []
+        for event in reversed(self._events):
+            if len(found) >= limit:
+                break
+            if mac is None or event.mac == mac:
+                found.append(event)
+        return found
+
+    def settingsVersion(self):
+        return defer.succeed(self._records.version)
+
+    def close(self):
+        return defer.succeed(None)

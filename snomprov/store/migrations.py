@@ -1,0 +1,162 @@
+# -*- test-case-name: tests.test_store -*-
+"""
+The SQL schema, as a list of migrations.
+
+Each migration is C{(version, statements)}; versions grow by one from 1.
+Statements are written once for every dialect: C{{real}}, C{{blob}} and
+C{{serial}} stand for the dialect's floating-point, byte-string and
+auto-increment primary key types (see L{snomprov.store.sql.Dialect}).  A
+migration, once released, is never edited: a change of schema is a new
+migration appended to L{MIGRATIONS}.
+
+L{migrate} runs inside the caller's transaction, so that a database is
+either fully migrated or left as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from twisted.logger import Logger
+
+from snomprov.store import StoreError
+
+__all__ = ["MIGRATIONS", "SchemaError", "migrate", "schemaVersion"]
+
+_log = Logger()
+
+Migration = tuple[int, Sequence[str]]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        1,
+        (
+            """
+            CREATE TABLE devices (
+                mac TEXT PRIMARY KEY CHECK (length(mac) = 12),
+                vendor TEXT,
+                model TEXT,
+                firmware TEXT,
+                ip TEXT,
+                state TEXT CHECK (state IS NULL OR state IN
+                    ('registered', 'seen', 'notified', 'fetched')),
+                first_seen {real},
+                last_seen {real},
+                notes TEXT,
+                sip_host TEXT,
+                sip_port INTEGER,
+                CHECK ((sip_host IS NULL) = (sip_port IS NULL))
+            )
+            """,
+            """
+            CREATE TABLE lines (
+                mac TEXT NOT NULL REFERENCES devices (mac) ON DELETE CASCADE,
+                idx INTEGER NOT NULL CHECK (idx >= 1),
+                "user" TEXT NOT NULL,
+                auth_user TEXT NOT NULL,
+                password TEXT NOT NULL,
+                display_name TEXT NOT NULL,
+                registrar TEXT NOT NULL,
+                outbound_proxy TEXT NOT NULL,
+                PRIMARY KEY (mac, idx)
+            )
+            """,
+            # A layer may have no settings and no documents and still exist.
+            "CREATE TABLE layers (scope TEXT PRIMARY KEY)",
+            """
+            CREATE TABLE settings (
+                scope TEXT NOT NULL REFERENCES layers (scope) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                idx INTEGER,
+                value TEXT NOT NULL,
+                perm TEXT,
+                PRIMARY KEY (scope, position)
+            )
+            """,
+            """
+            CREATE TABLE documents (
+                scope TEXT NOT NULL REFERENCES layers (scope) ON DELETE CASCADE,
+                name TEXT NOT NULL,
+                body {blob} NOT NULL,
+                PRIMARY KEY (scope, name)
+            )
+            """,
+            """
+            CREATE TABLE events (
+                id {serial},
+                time {real} NOT NULL,
+                mac TEXT,
+                kind TEXT NOT NULL,
+                detail TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX events_mac_id ON events (mac, id)",
+            "CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+            "INSERT INTO meta (name, value) VALUES ('settings_version', 0)",
+        ),
+    ),
+)
+"""
+The schema's history, oldest first.
+"""
+
+_SCHEMA_VERSION_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY,
+        applied_at {real} NOT NULL
+    )
+"""
+
+
+class SchemaError(StoreError):
+    """
+    A database's schema cannot be used: it is newer than this snomprov, or a
+    migration failed.
+    """
+
+
+def schemaVersion(txn, dialect) -> int:
+    """
+    The version a database's schema is at (0 for a new database).
+
+    @param txn: an C{adbapi} transaction (a DB-API cursor).
+    @param dialect: L{snomprov.store.sql.Dialect}.
+    """
+    txn.execute(dialect.ddl(_SCHEMA_VERSION_TABLE))
+    txn.execute("SELECT MAX(version) FROM schema_version")
+    (version,) = txn.fetchone()
+    return version or 0
+
+
+def migrate(txn, dialect, now: float, migrations: Sequence[Migration] = MIGRATIONS) -> tuple[int, list[int]]:
+    """
+    Bring a database's schema up to the newest of C{migrations}, inside the
+    caller's transaction.
+
+    @param now: POSIX time recorded with each applied migration.
+    @return: the schema version reached and the versions applied now.
+    @raise SchemaError: if the database is newer than C{migrations} know.
+    """
+    known = [version for version, statements in migrations]
+    if known != list(range(1, len(known) + 1)):
+        raise SchemaError(f"migration versions must be 1, 2, 3, ... in order, not {known}")
+    newest = len(known)
+    current = schemaVersion(txn, dialect)
+    if current > newest:
+        raise SchemaError(
+            f"the database is at schema version {current}, newer than this "
+            f"snomprov knows ({newest}): upgrade snomprov"
+        )
+    applied = []
+    for version, statements in migrations[current:]:
+        for statement in statements:
+            txn.execute(dialect.ddl(statement))
+        txn.execute(
+            dialect.sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
+            (version, now),
+        )
+        applied.append(version)
+    if applied:
+        _log.info("Migrated the database schema from {old} to {new}", old=current, new=newest)
+    return newest, applied

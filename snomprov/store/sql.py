@@ -1,0 +1,457 @@
+# -*- test-case-name: tests.test_store -*-
+"""
+An L{IDeviceStore} on an SQL database through L{twisted.enterprise.adbapi}.
+
+What differs between databases is held by a L{Dialect}: the DB-API module,
+its parameter style, the column types the migrations use, how a write
+transaction starts, the pool's connection arguments and what to run on each
+new connection.  Every statement is written once, below, with C{?}
+placeholders and standard SQL (C{INSERT ... ON CONFLICT ... DO UPDATE} is
+both SQLite's and PostgreSQL's upsert).  Only L{SQLITE} is wired up today;
+a PostgreSQL store needs its dialect's connection code and C{openStore}
+support, not new SQL.
+
+SQLite runs in WAL mode with C{synchronous=FULL}: a commit is on disk before
+its Deferred fires, so an acknowledged write survives a crash of the process
+and of the machine (C{NORMAL} would survive only the process).  Writes are
+few and batched, so the cost of one fsync per transaction is acceptable.
+The pool has exactly one connection: SQLite has a single writer, and one
+connection never meets C{database is locked} from itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+from twisted.enterprise import adbapi
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.filepath import FilePath
+from zope.interface import implementer
+
+from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
+from snomprov.interfaces import IDeviceStore
+from snomprov.store import StoreError, StoreWrites, checkEvents, checkLimit, whenValid
+from snomprov.store.migrations import MIGRATIONS, Migration, migrate
+
+__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """
+    What one database needs that another does not.
+
+    @ivar dbapiModule: the DB-API 2.0 module name for C{adbapi}.
+    @ivar paramstyle: C{"qmark"} (C{?}) or C{"format"} (C{%s}).
+    @ivar types: the migrations' C{{real}}, C{{blob}}, C{{serial}} types.
+    @ivar beginWrite: statement opening a write transaction, or C{None}
+        where the driver opens transactions itself (psycopg).
+    @ivar beginRead: the same for a read.
+    @ivar poolKeywords: C{adbapi.ConnectionPool} keywords (C{cp_*} and the
+        driver's C{connect} keywords).
+    @ivar openStatements: run on every new connection, outside a transaction.
+    """
+
+    name: str
+    dbapiModule: str
+    paramstyle: str
+    types: Mapping[str, str]
+    beginWrite: str | None
+    beginRead: str | None
+    poolKeywords: Mapping[str, Any] = field(default_factory=dict)
+    openStatements: tuple[str, ...] = ()
+
+    def sql(self, statement: str) -> str:
+        """
+        A statement written with C{?} placeholders, in this dialect's style.
+        """
+        if self.paramstyle == "qmark":
+            return statement
+        return statement.replace("%", "%%").replace("?", "%s")
+
+    def ddl(self, statement: str) -> str:
+        """
+        A migration statement with this dialect's types filled in.
+        """
+        return self.sql(statement.format_map(self.types))
+
+    def upsert(self, table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
+        """
+        Insert a row, or update the non-key C{columns} of the row with the
+        same C{keys}.
+        """
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        return self.sql(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    dbapiModule="sqlite3",
+    paramstyle="qmark",
+    types={"real": "REAL", "blob": "BLOB", "serial": "INTEGER PRIMARY KEY AUTOINCREMENT"},
+    beginWrite="BEGIN IMMEDIATE",
+    beginRead="BEGIN",
+    poolKeywords={
+        "cp_min": 1,
+        "cp_max": 1,
+        "check_same_thread": False,
+        # Transactions are begun explicitly (beginWrite/beginRead), so that
+        # migrations' DDL is transactional too.
+        "isolation_level": None,
+        "timeout": 30.0,
+    },
+    openStatements=(
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+    ),
+)
+
+POSTGRESQL = Dialect(
+    name="postgresql",
+    dbapiModule="psycopg",
+    paramstyle="format",
+    types={
+        "real": "DOUBLE PRECISION",
+        "blob": "BYTEA",
+        "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+    },
+    beginWrite=None,
+    beginRead=None,
+    poolKeywords={"cp_min": 1, "cp_max": 5},
+)
+"""
+Not wired up yet (see L{snomprov.store.openStore}); kept to hold the SQL
+honest.
+"""
+
+# Every statement, in one place.
+_DEVICE_COLUMNS = (
+    "mac", "vendor", "model", "firmware", "ip", "state",
+    "first_seen", "last_seen", "notes", "sip_host", "sip_port",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "mac", "idx", '"user"', "auth_user", "password", "display_name", "registrar", "outbound_proxy",
+)  # fmt: skip
+_SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
+_GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
+_LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
+_DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
+_GET_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines WHERE mac = ? ORDER BY idx"
+_DELETE_LINES = "DELETE FROM lines WHERE mac = ?"
+_INSERT_LINE = (
+    f"INSERT INTO lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join('?' * len(_LINE_COLUMNS))})"
+)
+_HAS_LAYER = "SELECT 1 FROM layers WHERE scope = ?"
+_GET_SETTINGS = "SELECT name, value, idx, perm FROM settings WHERE scope = ? ORDER BY position"
+_GET_DOCUMENTS = "SELECT name, body FROM documents WHERE scope = ? ORDER BY name"
+_INSERT_LAYER = "INSERT INTO layers (scope) VALUES (?)"
+_INSERT_SETTING = (
+    "INSERT INTO settings (scope, position, name, value, idx, perm) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_DOCUMENT = "INSERT INTO documents (scope, name, body) VALUES (?, ?, ?)"
+_DELETE_SETTINGS = "DELETE FROM settings WHERE scope = ?"
+_DELETE_DOCUMENTS = "DELETE FROM documents WHERE scope = ?"
+_DELETE_LAYER = "DELETE FROM layers WHERE scope = ?"
+_LIST_SCOPES = "SELECT scope FROM layers ORDER BY scope"
+_INSERT_EVENT = "INSERT INTO events (time, mac, kind, detail) VALUES (?, ?, ?, ?)"
+_LIST_EVENTS = "SELECT time, mac, kind, detail FROM events ORDER BY id DESC LIMIT ?"
+_LIST_DEVICE_EVENTS = (
+    "SELECT time, mac, kind, detail FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?"
+)
+_GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
+_BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
+
+
+def _deviceFromRow(row: Sequence[Any]) -> DeviceInfo:
+    (mac, vendor, model, firmware, ip, state, firstSeen, lastSeen, notes, sipHost, sipPort) = row
+    return DeviceInfo(
+        mac=mac,
+        vendor=vendor,
+        model=model,
+        firmware=firmware,
+        ip=ip,
+        state=state,
+        firstSeen=firstSeen,
+        lastSeen=lastSeen,
+        notes=notes,
+        sipAddress=None if sipHost is None else (sipHost, sipPort),
+    )
+
+
+def _deviceToRow(device: DeviceInfo) -> tuple[Any, ...]:
+    host, port = device.sipAddress or (None, None)
+    return (
+        device.mac, device.vendor, device.model, device.firmware, device.ip, device.state,
+        device.firstSeen, device.lastSeen, device.notes, host, port,
+    )  # fmt: skip
+
+
+def _lineFromRow(row: Sequence[Any]) -> Line:
+    (_, index, user, authUser, password, displayName, registrar, outboundProxy) = row
+    return Line(
+        index=index,
+        user=user,
+        password=password,
+        displayName=displayName,
+        registrar=registrar,
+        authUser=authUser,
+        outboundProxy=outboundProxy,
+    )
+
+
+def _lineToRow(mac: str, line: Line) -> tuple[Any, ...]:
+    return (
+        mac, line.index, line.user, line.authUser, line.password,
+        line.displayName, line.registrar, line.outboundProxy,
+    )  # fmt: skip
+
+
+class _SQLRecords:
+    """
+    L{snomprov.store.Records} over one C{adbapi} transaction, plus the reads
+    and event writes the store needs.
+    """
+
+    def __init__(self, txn, dialect: Dialect) -> None:
+        self._txn = txn
+        self._dialect = dialect
+
+    def _execute(self, statement: str, *params: Any) -> None:
+        self._txn.execute(self._dialect.sql(statement), params)
+
+    def _executeMany(self, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self._txn.executemany(self._dialect.sql(statement), rows)
+
+    def _fetch(self, statement: str, *params: Any) -> list[Sequence[Any]]:
+        self._execute(statement, *params)
+        return self._txn.fetchall()
+
+    def _delete(self, statement: str, *params: Any) -> bool:
+        self._execute(statement, *params)
+        return self._txn.rowcount > 0
+
+    def getDevice(self, mac: str) -> DeviceInfo | None:
+        rows = self._fetch(_GET_DEVICE, mac)
+        return _deviceFromRow(rows[0]) if rows else None
+
+    def listDevices(self) -> list[DeviceInfo]:
+        return [_deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
+
+    def putDevice(self, device: DeviceInfo) -> None:
+        self._txn.execute(
+            self._dialect.upsert("devices", ("mac",), _DEVICE_COLUMNS), _deviceToRow(device)
+        )
+
+    def removeDevice(self, mac: str) -> bool:
+        self._execute(_DELETE_LINES, mac)
+        return self._delete(_DELETE_DEVICE, mac)
+
+    def getLines(self, mac: str) -> tuple[Line, ...]:
+        return tuple(_lineFromRow(row) for row in self._fetch(_GET_LINES, mac))
+
+    def putLines(self, mac: str, lines: tuple[Line, ...]) -> None:
+        self._execute(_DELETE_LINES, mac)
+        self._executeMany(_INSERT_LINE, [_lineToRow(mac, line) for line in lines])
+
+    def getLayer(self, scope: str) -> SettingsLayer | None:
+        if not self._fetch(_HAS_LAYER, scope):
+            return None
+        settings = tuple(
+            Setting(name=name, value=value, idx=idx, perm=perm)
+            for name, value, idx, perm in self._fetch(_GET_SETTINGS, scope)
+        )
+        documents = {name: bytes(body) for name, body in self._fetch(_GET_DOCUMENTS, scope)}
+        return SettingsLayer(scope, settings, documents)
+
+
+    def putLayer(self, layer: SettingsLayer) -> None:
+        self.removeLayer(layer.scope)
+        self._execute(_INSERT_LAYER, layer.scope)
+        self._executeMany(
+            _INSERT_SETTING,
+            [
+                (layer.scope, position, s.name, s.value, s.idx, s.perm)
+                for position, s in enumerate(layer.settings)
+            ],
+        )
+        self._executeMany(
+            _INSERT_DOCUMENT,
+            [(layer.scope, name, body) for name, body in layer.documents.items()],
+        )
+
+    def removeLayer(self, scope: str) -> bool:
+        self._execute(_DELETE_SETTINGS, scope)
+        self._execute(_DELETE_DOCUMENTS, scope)
+        return self._delete(_DELETE_LAYER, scope)
+
+    def listScopes(self) -> list[str]:
+        return [scope for (scope,) in self._fetch(_LIST_SCOPES)]
+
+    def addEvents(self, events: tuple[Event, ...]) -> None:
+        self._executeMany(_INSERT_EVENT, [(e.time, e.mac, e.kind, e.detail) for e in events])
+
+    def listEvents(self, mac: str | None, limit: int) -> list[Event]:
+        rows = (
+            self._fetch(_LIST_EVENTS, limit)
+            if mac is None
+            else self._fetch(_LIST_DEVICE_EVENTS, mac, limit)
+        )
+        return [Event(time=t, mac=m, kind=k, detail=d) for t, m, k, d in rows]
+
+    def version(self) -> int:
+        return self._fetch(_GET_VERSION)[0][0]
+
+    def bumpVersion(self) -> None:
+        self._execute(_BUMP_VERSION)
+
+
+@implementer(IDeviceStore)
+class SQLDeviceStore(StoreWrites):
+    """
+    An L{IDeviceStore} in an SQL database.  Every write is one transaction;
+    its Deferred fires after the commit.
+
+    @ivar dialect: the database's L{Dialect}.
+    """
+
+    _log = Logger()
+
+    def __init__(self, pool: adbapi.ConnectionPool, dialect: Dialect, description: str) -> None:
+        """
+        Use L{openSQLite}, which also migrates the schema.
+
+        @param description: names the database in logs and errors; never
+            carries a password.
+        """
+        self._pool = pool
+        self.dialect = dialect
+        self._description = description
+
+    @classmethod
+    def openSQLite(
+        cls, path: str, reactor, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> defer.Deferred:
+        """
+        Open (creating it and its directory if need be) and migrate an SQLite
+        database.
+
+        @param path: the file, or C{":memory:"}.
+        @param reactor: runs the pool's thread and gives the time recorded
+            with each migration.
+        @param migrations: the schema's history (tests pass their own).
+        @return: C{Deferred} firing with the store, or failing with
+            L{StoreError} (the pool then closed).
+        """
+        if path != ":memory:":
+            try:
+                FilePath(path).parent().makedirs(ignoreExistingDirectory=True)
+            except OSError as e:
+                return defer.fail(StoreError(f"cannot create the directory of {path}: {e}"))
+        pool = adbapi.ConnectionPool(
+            SQLITE.dbapiModule,
+            path,
+            cp_reactor=reactor,
+            cp_openfun=lambda connection: _openConnection(SQLITE, connection),
+            **SQLITE.poolKeywords,
+        )
+        store = cls(pool, SQLITE, path)
+        return store._migrate(reactor.seconds(), migrations)
+
+    def _migrate(self, now: float, migrations: Sequence[Migration]) -> defer.Deferred:
+        def migrated(result: tuple[int, list[int]]) -> "SQLDeviceStore":
+            version, applied = result
+            self._log.info(
+                "Opened {database} at schema version {version}",
+                database=self._description,
+                version=version,
+            )
+            return self
+
+        def failed(failure):
+            self._pool.close()
+            if failure.check(StoreError):
+                return failure
+            raise StoreError(f"cannot open {self._description}: {failure.value}")
+
+        d = self._pool.runInteraction(
+            self._transaction, True, lambda txn: migrate(txn, self.dialect, now, migrations)
+        )
+        return d.addCallbacks(migrated, failed)
+
+    def _transaction(self, txn, write: bool, work: Callable[[Any], Any]) -> Any:
+        begin = self.dialect.beginWrite if write else self.dialect.beginRead
+        if begin is not None:
+            txn.execute(begin)
+        return work(txn)
+
+    def _run(self, work: Callable[[_SQLRecords], Any], write: bool = False) -> defer.Deferred:
+        """
+        Run C{work} on the records in one transaction, in the pool's thread.
+        A constraint the database enforces becomes a L{StoreError}.
+        """
+
+        def withRecords(txn):
+            return work(_SQLRecords(txn, self.dialect))
+
+        def integrity(failure):
+            failure.trap(sqlite3.IntegrityError)
+            raise StoreError(f"refused by {self._description}: {failure.value}")
+
+        d = self._pool.runInteraction(self._transaction, write, withRecords)
+        return d.addErrback(integrity)
+
+    def _write(
+        self, check: Callable[[], Any], apply: Callable[[_SQLRecords, Any], Any]
+    ) -> defer.Deferred:
+        return whenValid(check, lambda value: self._run(lambda r: apply(r, value), write=True))
+
+    def getDevice(self, mac):
+        return self._run(lambda r: r.getDevice(mac))
+
+    def listDevices(self):
+        return self._run(_SQLRecords.listDevices)
+
+    def getLines(self, mac):
+        return self._run(lambda r: r.getLines(mac))
+
+    def getLayer(self, scope):
+        return self._run(lambda r: r.getLayer(scope))
+
+    def listScopes(self):
+        return self._run(_SQLRecords.listScopes)
+
+    def addEvents(self, events):
+        return self._write(lambda: checkEvents(events), _SQLRecords.addEvents)
+
+    def listEvents(self, mac=None, limit=100):
+        return whenValid(
+            lambda: checkLimit(limit), lambda n: self._run(lambda r: r.listEvents(mac, n))
+        )
+
+    def settingsVersion(self):
+        return self._run(_SQLRecords.version)
+
+    def close(self):
+        self._pool.close()
+        return defer.succeed(None)
+
+
+def _openConnection(dialect: Dialect, connection) -> None:
+    """
+    Prepare a new connection (C{cp_openfun}): SQLite's journal, durability
+    and foreign-key pragmas.
+    """
+    cursor = connection.cursor()
+    for statement in dialect.openStatements:
+        cursor.execute(statement)
+    cursor.close()
