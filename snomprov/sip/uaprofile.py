@@ -1,0 +1,438 @@
+# -*- test-case-name: tests.test_sip_uaprofile -*-
+"""
+Pure ua-profile plug-and-play (RFC 6080 as phones use it): read a
+SUBSCRIBE into a L{ProfileRequest}, and build the bytes of our replies:
+the C{200 OK}, the C{NOTIFY} carrying the provisioning URL
+(DESIGN.md §1.1 steps 2-3), other responses (§1.1 step 6) and the re-sync
+C{NOTIFY} of a push (§1.4).
+
+The builders fill string templates; nothing they build is parsed again.
+They raise L{SIPParseError} when the request lacks a header they must copy.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Iterable
+
+from snomprov.device import InvalidMAC, ProfileRequest, parseMAC
+from snomprov.sip.message import (
+    SIPParseError,
+    SIPRequest,
+    SIPResponse,
+    parseNameAddr,
+    parseParams,
+    splitQuoted,
+)
+
+__all__ = [
+    "UA_PROFILE_EVENT",
+    "ALLOWED_METHODS",
+    "readProfileRequest",
+    "isUAProfileSubscribe",
+    "eventType",
+    "macFromURI",
+    "subscribeKey",
+    "transactionKey",
+    "newTag",
+    "newBranch",
+    "buildResponse",
+    "buildSubscribeOK",
+    "buildNotify",
+    "buildResyncNotify",
+]
+
+UA_PROFILE_EVENT = "ua-profile"
+
+ALLOWED_METHODS = "SUBSCRIBE, NOTIFY, OPTIONS"
+"""
+The C{Allow} header value of our 405 and OPTIONS answers.
+"""
+
+# Typographic quotes some vendor documents (snom M700) put around values.
+_STRAY_QUOTES = "\u201c\u201d\u201e\u201f\u2033\"' "
+
+
+def _cleanParam(value: str | None) -> str | None:
+    """
+    A ua-profile parameter value without stray typographic quotes; empty
+    becomes C{None}.
+    """
+    if value is None:
+        return None
+    value = value.strip(_STRAY_QUOTES)
+    return value or None
+
+
+def eventType(request: SIPRequest | SIPResponse) -> str | None:
+    """
+    The event package of the C{Event} header, lower-cased (C{"ua-profile"}),
+    or C{None} without one.
+    """
+    event = request.headers.get("Event")
+    if event is None:
+        return None
+    return event.partition(";")[0].strip().lower()
+
+
+def isUAProfileSubscribe(message: SIPRequest | SIPResponse) -> bool:
+    """
+    Whether C{message} is a C{SUBSCRIBE} for the C{ua-profile} event.
+    """
+    return (
+        isinstance(message, SIPRequest)
+        and message.method == "SUBSCRIBE"
+        and eventType(message) == UA_PROFILE_EVENT
+    )
+
+
+def _userPart(uri: str) -> str:
+    """
+    The user part of a SIP URI (C{""} without one), percent-escapes of C{:}
+    and C{=} resolved.
+    """
+    scheme, colon, rest = uri.partition(":")
+    if not colon:
+        return ""
+    user, at, _ = rest.partition("@")
+    if not at:
+        return ""
+    if "%" in user:
+        user = (
+            user.replace("%3a", ":").replace("%3A", ":")
+            .replace("%3d", "=").replace("%3D", "=")
+        )
+    return user
+
+
+def macFromURI(uri: str) -> str | None:
+    """
+    The MAC a phone wrote into a URI's user part: C{MAC%3a000413922D24},
+    C{MAC:…}, C{MAC=…} or Yealink's C{MAC000413922D24}, normalised; C{None}
+    for anything else (a bare number is never taken for a MAC).
+    """
+    user = _userPart(uri)
+    if user[:3].upper() != "MAC":
+        return None
+    try:
+        return parseMAC(user)
+    except InvalidMAC:
+        return None
+
+
+def _uriOf(value: str | None) -> str | None:
+    """
+    The URI of a From/To/Contact value, or C{None} if it has none.
+    """
+    if not value:
+        return None
+    try:
+        return parseNameAddr(value)[1]
+    except SIPParseError:
+        return None
+
+
+def readProfileRequest(request: SIPRequest, sourceIP: str) -> ProfileRequest:
+    """
+    What a ua-profile SUBSCRIBE says of the phone.
+
+    The MAC comes from the Request-URI, else the From, else the To URI (see
+    L{macFromURI}); the rest from the C{Event} parameters (C{vendor}, or
+    Panasonic's C{vender}; C{model}, C{version}, C{profile-type}) and the
+    C{User-Agent} header.
+    """
+    mac = macFromURI(request.uri)
+    if mac is None:
+        headers = request.headers
+        for name in ("From", "To"):
+            uri = _uriOf(headers.get(name))
+            if uri is not None:
+                mac = macFromURI(uri)
+                if mac is not None:
+                    break
+    params = parseParams(request.headers.get("Event") or "")[1]
+    vendor = params.get("vendor")
+    if vendor is None:
+        vendor = params.get("vender")
+    return ProfileRequest(
+        mac=mac,
+        vendor=_cleanParam(vendor),
+        model=_cleanParam(params.get("model")),
+        version=_cleanParam(params.get("version")),
+        profileType=_cleanParam(params.get("profile-type")),
+        userAgent=request.headers.get("User-Agent"),
+        ip=sourceIP,
+    )
+
+
+def _cseqNumber(message: SIPRequest | SIPResponse) -> int:
+    """
+    The sequence number of the C{CSeq} header.
+
+    @raise SIPParseError: if there is none or it is not a number.
+    """
+    number = _required(message, "CSeq").partition(" ")[0]
+    if not (number.isdigit() and number.isascii()):
+        raise SIPParseError(f"bad CSeq {message.headers.get('CSeq')!r}")
+    return int(number)
+
+
+def subscribeKey(request: SIPRequest) -> tuple[str, str, int]:
+    """
+    What identifies a SUBSCRIBE among its retransmissions: C{(Call-ID,
+    From tag or "", CSeq number)}.
+
+    @raise SIPParseError: without Call-ID, From or a numeric CSeq.
+    """
+    tag = parseNameAddr(_required(request, "From"))[2].get("tag", "")
+    return (_required(request, "Call-ID"), tag, _cseqNumber(request))
+
+
+def transactionKey(message: SIPRequest | SIPResponse) -> tuple[str, int]:
+    """
+    C{(Call-ID, CSeq number)}: the key of a NOTIFY we sent, read from it or
+    from the phone's response to it.
+
+    @raise SIPParseError: without Call-ID or a numeric CSeq.
+    """
+    return (_required(message, "Call-ID"), _cseqNumber(message))
+
+
+def newTag() -> str:
+    """
+    A fresh random From/To tag.
+    """
+    return secrets.token_hex(8)
+
+
+def newBranch() -> str:
+    """
+    A fresh random Via branch, with the RFC 3261 magic cookie.
+    """
+    return "z9hG4bK" + secrets.token_hex(10)
+
+
+def _required(message: SIPRequest | SIPResponse, name: str) -> str:
+    """
+    The first value of a header the reply must copy.
+
+    @raise SIPParseError: if it is missing.
+    """
+    value = message.headers.get(name)
+    if value is None:
+        raise SIPParseError(f"no {name} header")
+    return value
+
+
+def _contact(contact: str) -> str:
+    """
+    A Contact value: C{contact} in angle brackets unless it already is a
+    name-addr.
+    """
+    return contact if "<" in contact else f"<{contact}>"
+
+
+def _withTag(nameAddr: str, tag: str) -> str:
+    """
+    A From/To value with a tag: C{nameAddr} as it is if it has one already,
+    else with C{;tag=<tag>} appended.
+    """
+    if "tag" in nameAddr.lower():
+        try:
+            if "tag" in parseNameAddr(nameAddr)[2]:
+                return nameAddr
+        except SIPParseError:
+            pass
+    return f"{nameAddr};tag={tag}"
+
+
+def _topVia(via: str, host: str, port: int) -> str:
+    """
+    The top Via of a response: C{received} set to the source address and
+    C{rport} filled with the source port (added when absent); other
+    parameters kept in place.
+    """
+    parts = splitQuoted(via, ";")
+    kept = [parts[0]]
+    rportDone = False
+    for part in parts[1:]:
+        name = part.partition("=")[0].strip().lower()
+        if name == "rport":
+            kept.append(f"rport={port}")
+            rportDone = True
+        elif name != "received":
+            kept.append(part)
+    kept.append(f"received={host}")
+    if not rportDone:
+        kept.append(f"rport={port}")
+    return ";".join(kept)
+
+
+def buildResponse(
+    request: SIPRequest,
+    code: int,
+    reason: str,
+    source: tuple[str, int],
+    toTag: str,
+    extraHeaders: Iterable[tuple[str, str]] = (),
+) -> bytes:
+    """
+    A response to C{request} without body: every Via copied (the top one
+    with C{received} and a filled C{rport}, see RFC 3581), From, Call-ID and
+    CSeq copied, To copied with C{;tag=<toTag>} unless it has a tag, then
+    C{extraHeaders} in order, then C{Content-Length: 0}.
+
+    @param source: the C{(ip, port)} the request came from.
+    @param extraHeaders: C{(name, value)} pairs, e.g.
+        C{[("Allow", ALLOWED_METHODS)]} for a 405.
+    @raise SIPParseError: if C{request} has no Via, From, To, Call-ID or
+        CSeq.
+    """
+    headers = request.headers
+    vias = headers.getAll("Via")
+    if not vias:
+        raise SIPParseError("no Via header")
+    vias[0] = _topVia(vias[0], source[0], source[1])
+    lines = [f"SIP/2.0 {code} {reason}"]
+    lines.extend(f"Via: {via}" for via in vias)
+    lines.append(f"From: {_required(request, 'From')}")
+    lines.append(f"To: {_withTag(_required(request, 'To'), toTag)}")
+    lines.append(f"Call-ID: {_required(request, 'Call-ID')}")
+    lines.append(f"CSeq: {_required(request, 'CSeq')}")
+    lines.extend(f"{name}: {value}" for name, value in extraHeaders)
+    lines.append("Content-Length: 0\r\n\r\n")
+    return "\r\n".join(lines).encode("utf-8", "surrogateescape")
+
+
+def buildSubscribeOK(
+    subscribe: SIPRequest, source: tuple[str, int], toTag: str, contact: str
+) -> bytes:
+    """
+    The C{200 OK} to a ua-profile SUBSCRIBE (DESIGN.md §1.1 step 2): see
+    L{buildResponse}, plus our C{Contact} and C{Expires: 0}.
+
+    @param contact: our SIP URI (C{sip:192.0.2.10:5060}); angle brackets
+        are added unless present.
+    @raise SIPParseError: see L{buildResponse}.
+    """
+    return buildResponse(
+        subscribe,
+        200,
+        "OK",
+        source,
+        toTag,
+        (("Contact", _contact(contact)), ("Expires", "0")),
+    )
+
+
+_NOTIFY = (
+    "NOTIFY {target} SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP {via};branch={branch};rport\r\n"
+    "Max-Forwards: 70\r\n"
+    "From: {from_}\r\n"
+    "To: {to}\r\n"
+    "Call-ID: {callID}\r\n"
+    "CSeq: {cseq} NOTIFY\r\n"
+    "Contact: {contact}\r\n"
+    "Event: {event}\r\n"
+    "{extra}"
+    "Content-Length: {length}\r\n"
+    "\r\n"
+)
+
+
+def _branch(branch: str) -> str:
+    """
+    C{branch} with the RFC 3261 magic cookie in front if it lacks it.
+    """
+    return branch if branch.startswith("z9hG4bK") else "z9hG4bK" + branch
+
+
+def buildNotify(
+    subscribe: SIPRequest,
+    toTag: str,
+    branch: str,
+    cseq: int,
+    contact: str,
+    via: str,
+    body: str,
+) -> bytes:
+    """
+    The C{NOTIFY} carrying the provisioning URL (DESIGN.md §1.1 step 3).
+
+    Request-URI: the SUBSCRIBE's Contact URI (its From URI without one);
+    C{Via: SIP/2.0/UDP <via>;branch=<branch>;rport}; C{Max-Forwards: 70};
+    From: their To with our tag (the same From/To as in L{buildSubscribeOK}
+    given the same C{toTag}); To: their From; the same Call-ID;
+    C{CSeq: <cseq> NOTIFY}; our Contact; the SUBSCRIBE's Event;
+    C{Subscription-State: terminated;reason=timeout};
+    C{Content-Type: application/url}; the URL as body.
+
+    @param branch: a fresh branch (see L{newBranch}); C{z9hG4bK} is put in
+        front when missing.
+    @param via: C{host:port} we send from, as the phone should reach us.
+    @param contact: our SIP URI (angle brackets added unless present).
+    @param body: the provisioning URL.
+    @raise SIPParseError: if C{subscribe} lacks From, To, Call-ID or a
+        usable Contact/From URI.
+    """
+    headers = subscribe.headers
+    theirFrom = _required(subscribe, "From")
+    target = _uriOf(headers.get("Contact"))
+    if target is None or target == "*":
+        target = parseNameAddr(theirFrom)[1]
+    encoded = body.encode("utf-8")
+    head = _NOTIFY.format(
+        target=target,
+        via=via,
+        branch=_branch(branch),
+        from_=_withTag(_required(subscribe, "To"), toTag),
+        to=theirFrom,
+        callID=_required(subscribe, "Call-ID"),
+        cseq=cseq,
+        contact=_contact(contact),
+        event=headers.get("Event") or UA_PROFILE_EVENT,
+        extra=(
+            "Subscription-State: terminated;reason=timeout\r\n"
+            "Content-Type: application/url\r\n"
+        ),
+        length=len(encoded),
+    )
+    return head.encode("utf-8", "surrogateescape") + encoded
+
+
+def buildResyncNotify(
+    targetURI: str,
+    via: str,
+    branch: str,
+    fromTag: str,
+    callID: str,
+    cseq: int,
+    contact: str,
+    event: str,
+) -> bytes:
+    """
+    An unsolicited C{NOTIFY} that makes a phone re-sync (DESIGN.md §1.4;
+    formats.md §1.10), without body.
+
+    From is our Contact URI with C{fromTag}; To is C{targetURI}.
+
+    @param targetURI: the phone's SIP URI (its last known address).
+    @param event: C{"check-sync;reboot=false"} (snom), C{"resync"} (SPA):
+        the vendor's C{resyncEvent}.
+    @param branch: see L{buildNotify}.
+    """
+    ours = _contact(contact)
+    return _NOTIFY.format(
+        target=targetURI,
+        via=via,
+        branch=_branch(branch),
+        from_=f"{ours};tag={fromTag}",
+        to=f"<{targetURI}>",
+        callID=callID,
+        cseq=cseq,
+        contact=ours,
+        event=event,
+        extra="",
+        length=0,
+    ).encode("utf-8", "surrogateescape")
