@@ -12,20 +12,15 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from .config import Config, ConfigError, checkVendorOptions, loadConfig
-from .registry import VendorRegistry, VendorRegistryError, discoverVendors
+from .startup import StartupProblem, loadEverything
 
 __all__ = ["main", "UsageProblem"]
 
 
-class UsageProblem(Exception):
+class UsageProblem(StartupProblem):
     """
-    Bad input: the command prints these lines and exits 2.
+    Bad input to a command: it prints these lines and exits 2.
     """
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
 
 
 _COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable]] = {}
@@ -56,29 +51,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def loadEverything(path: str | None) -> tuple[Config, VendorRegistry]:
-    """
-    The config and the vendors, checked together.
-
-    @raise UsageProblem: with every problem.
-    """
-    problems: list[str] = []
-    config = registry = None
-    try:
-        config = loadConfig(path)
-    except ConfigError as e:
-        problems.extend(e.problems)
-    try:
-        registry = discoverVendors()
-    except VendorRegistryError as e:
-        problems.append(f"vendors: {e}")
-    if config is not None and registry is not None:
-        problems.extend(checkVendorOptions(config, {v.name: v for v in registry.vendors}))
-    if problems:
-        raise UsageProblem(*problems)
-    return config, registry
-
-
 def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
     """
     Run the command line; return the exit status.
@@ -93,7 +65,7 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
         config, registry = loadEverything(args.config)
         _, run = _COMMANDS[args.command]
         return run(args, config, registry, out)
-    except UsageProblem as e:
+    except StartupProblem as e:
         for problem in e.problems:
             print(problem, file=err)
         return 2

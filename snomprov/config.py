@@ -435,7 +435,8 @@ def loadConfig(path: str | None) -> Config:
 def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:
     """
     Check each C{[vendors.<name>]} table against the vendor's
-    C{optionTypes}; a table naming no known vendor is a problem too.
+    C{optionTypes}; a table naming no known vendor is a problem too (the
+    generic vendors a config defines must be among C{vendors}).
 
     @param vendors: vendor name to L{snomprov.interfaces.IVendor} provider.
     @return: one line per problem.

@@ -83,6 +83,19 @@ def formatMAC(mac: str, separator: str = ":", lower: bool = False) -> str:
     return text.lower() if lower else text
 
 
+def parseOUI(text: str) -> str:
+    """
+    Normalise an OUI (C{00:04:13}, C{00-04-13}, C{000413}) to six upper-case
+    hex digits.
+
+    @raise InvalidMAC: for anything else.
+    """
+    compact = _SEPARATORS.sub("", str(text).strip().upper())
+    if not re.fullmatch(r"[0-9A-F]{6}", compact):
+        raise InvalidMAC(f"not an OUI: {text!r}")
+    return compact
+
+
 def ouiOf(mac: str) -> str:
     """
     The organisationally unique identifier: the first six hex digits.

@@ -15,10 +15,10 @@ from twisted.logger import Logger
 from twisted.python import usage
 from twisted.web.server import Site
 
-from .config import Config, ConfigError, checkVendorOptions, loadConfig
+from .config import Config
 from .provisioning import Provisioner
 from .recorder import Recorder
-from .registry import VendorRegistryError, discoverVendors
+from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
 from .web.provisioning import ProvisioningResource
 from .web.root import SiteRoot
@@ -58,24 +58,16 @@ class Options(usage.Options):
         self["http"].append(description)
 
     def postOptions(self) -> None:
-        problems: list[str] = []
         try:
-            config = loadConfig(self["config"])
-            config = _applyOverrides(config, self)
-            registry = discoverVendors()
-            problems.extend(checkVendorOptions(config, {v.name: v for v in registry.vendors}))
-        except ConfigError as e:
-            problems.extend(e.problems)
-        except VendorRegistryError as e:
-            problems.append(f"vendors: {e}")
-        if problems:
+            self.config, self.registry = loadEverything(
+                self["config"], lambda config: _applyOverrides(config, self)
+            )
+        except StartupProblem as e:
             # twistd would print usage and exit 1; a refused config exits 2
             # with one line per problem and nothing started.
-            for problem in problems:
+            for problem in e.problems:
                 print(problem, file=sys.stderr)
             raise SystemExit(2)
-        self.config = config
-        self.registry = registry
 
 
 def _applyOverrides(config: Config, options: Options) -> Config:

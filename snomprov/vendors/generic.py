@@ -1,0 +1,95 @@
+# -*- test-case-name: tests.test_vendor_generic -*-
+"""
+A ua-profile vendor made from configuration alone: C{[vendors.<name>]} with
+a C{url} template and no plugin of that name.  It answers SUBSCRIBEs whose
+C{Event} names the vendor (or whose MAC has one of its OUIs) with the
+expanded template; the phone fetches its files elsewhere.
+"""
+
+from __future__ import annotations
+
+from zope.interface import implementer
+
+from ..device import InvalidMAC, ProfileRequest, UserAgentInfo, parseOUI
+from ..interfaces import IUAProfileVendor
+from ..urltemplate import expandURLTemplate
+
+__all__ = ["GenericUAProfileVendor", "genericVendorsFor"]
+
+
+@implementer(IUAProfileVendor)
+class GenericUAProfileVendor:
+    """
+    @ivar match: the C{Event} C{vendor} parameter (case-insensitive) that
+        selects this vendor; default its name.
+    @ivar folder: the URL must end in C{/} (Grandstream wants a folder).
+    """
+
+    optionTypes = {"ouis": list, "folder": bool, "match": str, "user_agent": str}
+
+    def __init__(self, name: str, template: str, ouis=(), folder: bool = False,
+                 match: str | None = None, userAgent: str | None = None) -> None:
+        self.name = name
+        self.defaultURLTemplate = template
+        self.ouis = frozenset(ouis)
+        self.folder = folder
+        self.match = (match or name).lower()
+        self.userAgentPrefix = userAgent
+
+    def matchesProfileEvent(self, vendor, model) -> bool:
+        return vendor is not None and vendor.strip().lower() == self.match
+
+    def parseUserAgent(self, userAgent):
+        """
+        Phones whose User-Agent starts with the C{user_agent} option (for
+        AudioCodes, whose SUBSCRIBE names no vendor).
+        """
+        if self.userAgentPrefix and userAgent.startswith(self.userAgentPrefix):
+            return UserAgentInfo(vendor=self.name)
+        return None
+
+    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
+        url = expandURLTemplate(template, {
+            "base_url": baseURL, "mac": request.mac, "model": request.model,
+            "vendor": request.vendor, "version": request.version, "ip": request.ip,
+        })
+        if self.folder and not url.endswith("/"):
+            url += "/"
+        return url
+
+
+def genericVendorsFor(config, knownNames) -> tuple[list[GenericUAProfileVendor], list[str]]:
+    """
+    The generic vendors the config defines: one per C{[vendors.<name>]}
+    table naming no plugin vendor.
+
+    @return: the vendors, and one line per problem.
+    """
+    vendors, problems = [], []
+    for name, vendorConfig in sorted(config.vendors.items()):
+        if name in knownNames:
+            continue
+        where = f"{config.source}: vendors.{name}"
+        if vendorConfig.url is None:
+            problems.append(f"{where}: no such vendor plugin (known: {', '.join(sorted(knownNames))}); "
+                            f"a table for another ua-profile vendor needs a url")
+            continue
+        options = vendorConfig.options
+        ouis = []
+        listed = options.get("ouis", [])
+        for oui in listed if isinstance(listed, list) else []:
+            try:
+                ouis.append(parseOUI(oui))
+            except InvalidMAC:
+                problems.append(f"{where}.ouis: {oui!r} is not an OUI (like 00:15:65)")
+        vendors.append(GenericUAProfileVendor(
+            name, vendorConfig.url, ouis,
+            folder=options.get("folder", False) is True,
+            match=_text(options.get("match")),
+            userAgent=_text(options.get("user_agent")),
+        ))
+    return vendors, problems
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None

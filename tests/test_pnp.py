@@ -1,0 +1,406 @@
+"""
+Tests for the plug-and-play responder: L{snomprov.sip.protocol.SIPProtocol}
+and L{snomprov.pnp.PnPController}, on a fake multicast transport and a
+L{Clock}.  The SUBSCRIBEs are the real phones' from C{tests/fixtures/sip}.
+"""
+
+import os
+
+import pytest
+
+from twisted.internet.task import Clock
+from twisted.logger import LogLevel, capturedLogs
+
+from snomprov.config import parseConfig
+from snomprov.pnp import PnPController
+from snomprov.recorder import Recorder
+from snomprov.registry import VendorRegistry
+from snomprov.sip.message import SIPRequest, SIPResponse, parseMessage
+from snomprov.sip.protocol import SIPProtocol
+from snomprov.store.memory import MemoryDeviceStore
+from snomprov.testing import FakeMulticastTransport
+from snomprov.vendors.generic import genericVendorsFor
+from snomprov.vendors.snom import snomVendor
+
+from twisted.internet import defer
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "sip")
+PHONE = ("192.0.2.67", 5060)
+US = "192.0.2.10"
+
+CONFIG = """
+[server]
+base_url = "http://192.0.2.10:8080"
+[vendors.grandstream]
+url = "{base_url}/gs/"
+folder = true
+[vendors.yealink]
+url = "{base_url}/yealink/{mac}.cfg"
+[vendors.audiocodes]
+url = "tftp://192.0.2.10/{model}.cfg"
+user_agent = "AUDC-IPPhone"
+"""
+
+
+def fixture(name: str, **placeholders: str) -> bytes:
+    """
+    A fixture's bytes, with a template's placeholders filled in.
+    """
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        data = f.read()
+    for key, value in placeholders.items():
+        data = data.replace(b"$" + key.encode(), value.encode())
+    return data
+
+
+class RecordingRecorder:
+    """
+    Collects what the controller hands to the recorder.
+    """
+
+    def __init__(self):
+        self.sightings, self.events = [], []
+
+    def sighting(self, device):
+        self.sightings.append(device)
+
+    def event(self, event):
+        self.events.append(event)
+
+
+def makeResponder(tmp_path, extra="", interfaces=(), recorder=None, failJoinOn=()):
+    """
+    A protocol and controller on a fake transport and clock.
+    """
+    config = parseConfig(CONFIG + extra, "t.toml", baseDir=str(tmp_path))
+    generic, problems = genericVendorsFor(config, {"snom"})
+    assert not problems
+    registry = VendorRegistry([snomVendor, *generic])
+    clock = Clock()
+    recorder = recorder if recorder is not None else RecordingRecorder()
+    controller = PnPController(registry, config, recorder, clock)
+    protocol = SIPProtocol(controller, "224.0.1.75", interfaces, clock, localHostFor=lambda ip: US)
+    transport = FakeMulticastTransport("0.0.0.0", 5060, failJoinOn=failJoinOn)
+    protocol.makeConnection(transport)
+    return protocol, controller, transport, clock, recorder
+
+
+def sent(transport):
+    """
+    The datagrams written, parsed, with their destinations.
+    """
+    return [(parseMessage(data), address) for data, address, _ in transport.written]
+
+
+def test_joinsGroupOnEveryInterface(tmp_path):
+    """
+    The group is joined once per configured interface.
+    """
+    _, _, transport, _, _ = makeResponder(tmp_path, interfaces=("192.0.2.10", "198.51.100.10"))
+    assert transport.groups == [("224.0.1.75", "192.0.2.10"), ("224.0.1.75", "198.51.100.10")]
+
+
+def test_joinDefaultInterface(tmp_path):
+    """
+    With no interfaces configured, the group is joined on the default one.
+    """
+    _, _, transport, _, _ = makeResponder(tmp_path)
+    assert transport.groups == [("224.0.1.75", "")]
+
+
+def test_failedJoinLoggedAndUnicastAnswered(tmp_path):
+    """
+    A join that fails is logged as an error; SUBSCRIBEs still get answers.
+    """
+    with capturedLogs() as events:
+        protocol, _, transport, _, _ = makeResponder(tmp_path, interfaces=("192.0.2.99",), failJoinOn=("192.0.2.99",))
+    assert any(e["log_level"] == LogLevel.error and "192.0.2.99" in e["log_format"].format(**e)
+               for e in events)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    assert len(transport.written) == 2
+
+
+def test_snomSubscribeAnswered(tmp_path):
+    """
+    A snom SUBSCRIBE gets a 200 then a NOTIFY, both to the packet's source,
+    shaped as DESIGN.md §1.1 says.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    subscribe = parseMessage(fixture("snom-OEM-7.1.19-1.sip"))
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    (ok, to1), (notify, to2) = sent(transport)
+    assert to1 == to2 == PHONE
+    assert isinstance(ok, SIPResponse) and ok.code == 200
+    assert ok.headers.get("Via") == "SIP/2.0/UDP 192.168.10.67:5060;rport=5060;received=192.0.2.67"
+    assert ok.headers.get("From") == subscribe.headers.get("From")
+    assert ok.headers.get("To").startswith(subscribe.headers.get("To") + ";tag=")
+    assert ok.headers.get("Call-ID") == subscribe.headers.get("Call-ID")
+    assert ok.headers.get("CSeq") == "1 SUBSCRIBE"
+    assert ok.headers.get("Expires") == "0" and ok.headers.get("Content-Length") == "0"
+    assert ok.headers.get("Contact") == f"<sip:{US}:5060>"
+    assert isinstance(notify, SIPRequest) and notify.method == "NOTIFY"
+    assert notify.uri == "sip:192.168.10.67:5060"
+    assert notify.headers.get("Via").startswith(f"SIP/2.0/UDP {US}:5060;branch=z9hG4bK")
+    assert notify.headers.get("Max-Forwards") == "70"
+    assert notify.headers.get("From") == ok.headers.get("To")
+    assert notify.headers.get("To") == subscribe.headers.get("From")
+    assert notify.headers.get("Call-ID") == subscribe.headers.get("Call-ID")
+    assert notify.headers.get("Event") == subscribe.headers.get("Event")
+    assert notify.headers.get("Subscription-State") == "terminated;reason=timeout"
+    assert notify.headers.get("Content-Type") == "application/url"
+    assert notify.body == b"http://192.0.2.10:8080/snom/00135E874B49.xml"
+    assert notify.headers.get("Content-Length") == str(len(notify.body))
+
+
+@pytest.mark.parametrize(
+    "name,placeholders,url",
+    [
+        ("snom-snom360-7.3.14-1.sip", {}, "http://192.0.2.10:8080/snom/000413"),
+        ("snom-snom720-7.1.19-1.sip", {}, "http://192.0.2.10:8080/snom/"),
+        ("snom-M700-03.23.0005-1.sip", {}, "http://192.0.2.10:8080/snom/"),
+        ("Grandstream-GRP2612W-1.0.5.67-1.sip", {}, "http://192.0.2.10:8080/gs/"),
+        ("Yealink-T21P-34.72.14.6-1.sip", {"mac": "001565AABBCC", "ip": "192.0.2.67", "port": "5060"},
+         "http://192.0.2.10:8080/yealink/001565AABBCC.cfg"),
+        ("AudioCodes-420HD-1.2.1_build_6-1.sip", {}, "tftp://192.0.2.10/420HD.cfg"),
+    ],
+)
+def test_everyFixtureAnswered(tmp_path, name, placeholders, url):
+    """
+    Every real phone's SUBSCRIBE gets a 200 and a NOTIFY whose body is the
+    URL its vendor builds.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture(name, **placeholders), PHONE)
+    (ok, _), (notify, _) = sent(transport)
+    assert ok.code == 200
+    assert notify.method == "NOTIFY" and notify.body.decode().startswith(url)
+
+
+def test_macLeftForThePhoneWhenAbsent(tmp_path):
+    """
+    A SUBSCRIBE without a MAC gets the URL with C{{mac}} for the phone to
+    expand.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(b"MAC%3a00135E874B49", b"phone")
+    protocol.datagramReceived(data, PHONE)
+    (_, _), (notify, _) = sent(transport)
+    assert notify.body == b"http://192.0.2.10:8080/snom/{mac}.xml"
+
+
+def notifyTimes(transport, clock, until=40.0, step=0.25):
+    """
+    Advance the clock and note when each NOTIFY was written.
+    """
+    times = []
+    seen = 0
+    t = 0.0
+    while t <= until:
+        for data, _, _ in transport.written[seen:]:
+            if data.startswith(b"NOTIFY"):
+                times.append(t)
+        seen = len(transport.written)
+        clock.advance(step)
+        t += step
+    return times
+
+
+def test_retransmissionSchedule(tmp_path):
+    """
+    Without the phone's 200 the NOTIFY is resent at 0.5, 1, 2, 4, 4, …
+    second intervals and given up at 32 s, with a C{notify-timeout} event.
+    """
+    protocol, controller, transport, clock, recorder = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    times = notifyTimes(transport, clock)
+    assert times == [0.0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, 19.5, 23.5, 27.5, 31.5]
+    assert [e.kind for e in recorder.events][-1] == "notify-timeout"
+    assert controller.counters["notify-timeout"] == 1
+
+
+def test_phoneOKStopsRetransmission(tmp_path):
+    """
+    The phone's 200 to the NOTIFY stops the retransmissions and is recorded
+    as C{notify-acked}.
+    """
+    protocol, controller, transport, clock, recorder = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    notify = sent(transport)[1][0]
+    clock.advance(0.5)
+    ok = (
+        "SIP/2.0 200 OK\r\n"
+        f"Via: {notify.headers.get('Via')}\r\n"
+        f"From: {notify.headers.get('From')}\r\n"
+        f"To: {notify.headers.get('To')}\r\n"
+        f"Call-ID: {notify.headers.get('Call-ID')}\r\n"
+        f"CSeq: {notify.headers.get('CSeq')}\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
+    protocol.datagramReceived(ok, PHONE)
+    count = len(transport.written)
+    clock.advance(40)
+    assert len(transport.written) == count == 3
+    assert "notify-acked" in [e.kind for e in recorder.events]
+    assert not clock.getDelayedCalls()
+
+
+def test_duplicateSubscribe(tmp_path):
+    """
+    A repeated SUBSCRIBE (same Call-ID, From tag, CSeq) gets the same 200
+    again and no second NOTIFY.
+    """
+    protocol, controller, transport, _, _ = makeResponder(tmp_path)
+    data = fixture("Grandstream-GRP2612W-1.0.5.67-1.sip")
+    protocol.datagramReceived(data, PHONE)
+    protocol.datagramReceived(data, PHONE)
+    protocol.datagramReceived(data, PHONE)
+    kinds = [d[:8] for d, _, _ in transport.written]
+    assert kinds == [b"SIP/2.0 ", b"NOTIFY s", b"SIP/2.0 ", b"SIP/2.0 "]
+    assert transport.written[0][0] == transport.written[2][0] == transport.written[3][0]
+    assert controller.counters["duplicate"] == 2
+
+
+def test_otherEventGets489(tmp_path):
+    """
+    A SUBSCRIBE for another event package gets C{489 Bad Event}.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(b"Event: ua-profile", b"Event: presence")
+    protocol.datagramReceived(data, PHONE)
+    [(response, to)] = sent(transport)
+    assert (response.code, to) == (489, PHONE)
+
+
+@pytest.mark.parametrize("method,code", [("OPTIONS", 200), ("INVITE", 405), ("REGISTER", 405)])
+def test_otherMethods(tmp_path, method, code):
+    """
+    OPTIONS gets 200 with C{Allow}; other methods 405 with C{Allow}.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(b"SUBSCRIBE", method.encode())
+    protocol.datagramReceived(data, PHONE)
+    [(response, _)] = sent(transport)
+    assert response.code == code
+    assert "SUBSCRIBE" in response.headers.get("Allow")
+
+
+def test_pnpservKiller(tmp_path):
+    """
+    The 27-byte OPTIONS that kills snom's pnpserv.py is dropped or answered,
+    and the responder goes on answering.
+    """
+    protocol, _, transport, _, _ = makeResponder(tmp_path)
+    protocol.datagramReceived(b"OPTIONS sip:x SIP/2.0\r\n\r\n\r\n"[:27], PHONE)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    assert [m.method for m, _ in sent(transport) if isinstance(m, SIPRequest)] == ["NOTIFY"]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"\x00" * 10, b"\xff\xfe garbage", b"SIP/2.0", b"SUBSCRIBE sip:x SIP/2.0\r\nVia: x\r\n",
+     fixture("snom-OEM-7.1.19-1.sip")[:100], b"A" * 70000,
+     fixture("snom-OEM-7.1.19-1.sip").replace(b"CSeq: 1 SUBSCRIBE", b"CSeq: x SUBSCRIBE"),
+     fixture("snom-OEM-7.1.19-1.sip").replace(b"Content-Length: 0", b"Content-Length: 99")],
+)
+def test_garbageDropped(tmp_path, garbage):
+    """
+    Undecodable, truncated, oversize or incomplete datagrams are dropped
+    and counted; the next SUBSCRIBE is still answered.
+    """
+    protocol, controller, transport, _, _ = makeResponder(tmp_path)
+    protocol.datagramReceived(garbage, PHONE)
+    assert transport.written == []
+    assert controller.counters.get("malformed", 0) == 1
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    assert len(transport.written) == 2
+
+
+def test_repliesOnlyToSource(tmp_path):
+    """
+    Via, Contact and From naming a third host change nothing: every reply
+    goes to the packet's source address and port.
+    """
+    protocol, _, transport, clock, _ = makeResponder(tmp_path)
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(b"192.168.10.67", b"203.0.113.99")
+    protocol.datagramReceived(data, PHONE)
+    clock.advance(5)
+    assert {address for _, address, _ in transport.written} == {PHONE}
+
+
+def test_allowList(tmp_path):
+    """
+    Sources outside C{allowed_networks} get silence.
+    """
+    protocol, controller, transport, _, _ = makeResponder(tmp_path, '[sip]\nallowed_networks = ["198.51.100.0/24"]\n')
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    assert transport.written == [] and controller.counters["not-allowed"] == 1
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), ("198.51.100.7", 5060))
+    assert len(transport.written) == 2
+
+
+def test_rateLimitPerSource(tmp_path):
+    """
+    A source over its rate gets silence; another source is unaffected, and
+    the first is answered again once its bucket refills.
+    """
+    protocol, controller, transport, clock, _ = makeResponder(
+        tmp_path, "[sip]\nrate_per_source = 1.0\nrate_burst = 2\n")
+    data = fixture("snom-OEM-7.1.19-1.sip")
+    for cseq in range(1, 5):
+        protocol.datagramReceived(data.replace(b"CSeq: 1 ", f"CSeq: {cseq} ".encode()), PHONE)
+    assert controller.counters["rate-limited"] == 2
+    protocol.datagramReceived(data.replace(b"1930770594", b"1930770595"), ("192.0.2.68", 5060))
+    assert controller.counters["answered"] == 3
+    clock.advance(1.0)
+    protocol.datagramReceived(data.replace(b"CSeq: 1 ", b"CSeq: 9 "), PHONE)
+    assert controller.counters["answered"] == 4
+
+
+def test_unknownVendorSilence(tmp_path):
+    """
+    A SUBSCRIBE no vendor claims gets silence and a C{rejected} event.
+    """
+    protocol, controller, transport, _, recorder = makeResponder(tmp_path)
+    data = fixture("Grandstream-GRP2612W-1.0.5.67-1.sip").replace(b'vendor="Grandstream"', b'vendor="Nobody"')
+    data = data.replace(b"C074AD112233", b"AABBCC112233").replace(b"Grandstream GRP", b"Nobody GRP")
+    protocol.datagramReceived(data, PHONE)
+    assert transport.written == []
+    assert [e.kind for e in recorder.events] == ["rejected"]
+
+
+def test_unmatchedResponseDropped(tmp_path):
+    """
+    A response that matches no NOTIFY is counted and dropped.
+    """
+    protocol, controller, transport, _, _ = makeResponder(tmp_path)
+    protocol.datagramReceived(
+        b"SIP/2.0 200 OK\r\nCall-ID: nope\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n", PHONE)
+    assert transport.written == [] and controller.counters["unmatched-response"] == 1
+
+
+@pytest.mark.parametrize("_", [None])
+def test_recordedInStore(tmp_path, _):
+    """
+    Through the real recorder, a PnP exchange lands in the store: the device
+    as C{notified} with its SIP address, and the events in order.
+    """
+    store = MemoryDeviceStore()
+    clock = Clock()
+    recorder = Recorder(lambda: defer.succeed(store), clock, interval=0.25)
+    protocol, _, transport, _, _ = makeResponder(tmp_path, recorder=recorder)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    recorder.flush()
+    device = store.getDevice("00135E874B49").result
+    assert (device.vendor, device.state, device.ip, device.sipAddress) == ("snom", "notified", PHONE[0], PHONE)
+    events = store.listEvents("00135E874B49").result
+    assert [e.kind for e in reversed(events)] == ["subscribe", "notify-sent"]
+
+
+def test_stopCancelsTimers(tmp_path):
+    """
+    Stopping the protocol cancels every pending retransmission.
+    """
+    protocol, _, transport, clock, _ = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    protocol.doStop()
+    assert not clock.getDelayedCalls()
