@@ -1,0 +1,273 @@
+# -*- test-case-name: tests.test_sip_transaction -*-
+"""
+The timers of plug-and-play: NOTIFY retransmission (RFC 3261 §17.1.2,
+non-INVITE client transactions over UDP) and the memory of answered
+SUBSCRIBEs that lets a repeated one get the same C{200 OK} and no second
+NOTIFY (DESIGN.md §1.1 step 4).
+
+Both run on an injected L{IReactorTime}; tests pass a
+L{twisted.internet.task.Clock}.  Both tables are bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+
+__all__ = [
+    "T1",
+    "T2",
+    "NotifyRetransmitter",
+    "SubscribeDeduplicator",
+]
+
+T1 = 0.5
+"""
+RFC 3261 T1: the round-trip estimate and first retransmission interval.
+"""
+
+T2 = 4.0
+"""
+RFC 3261 T2: the longest retransmission interval of a non-INVITE request.
+"""
+
+Address = tuple[str, int]
+
+
+class _Pending:
+    """
+    One NOTIFY waiting for its C{200 OK}.
+
+    @ivar interval: the wait before the next retransmission after the one
+        scheduled.
+    @ivar deadline: when Timer F fires.
+    @ivar call: the scheduled retransmission or Timer F.
+    """
+
+    __slots__ = ("data", "address", "onOutcome", "interval", "deadline", "call")
+
+    def __init__(
+        self,
+        data: bytes,
+        address: Address,
+        onOutcome: Callable[[str], None],
+        interval: float,
+        deadline: float,
+    ) -> None:
+        self.data = data
+        self.address = address
+        self.onOutcome = onOutcome
+        self.interval = interval
+        self.deadline = deadline
+        self.call: IDelayedCall | None = None
+
+
+class NotifyRetransmitter:
+    """
+    Sends NOTIFYs and retransmits each until its C{200 OK} arrives: Timer E
+    starts at C{t1} and doubles up to C{t2} (0.5, 1, 2, 4, 4, ... seconds
+    after the previous send); Timer F gives up C{64 * t1} (32 s) after the
+    first send.
+
+    Each NOTIFY ends with exactly one call of its C{onOutcome}:
+    C{"acked"} (L{acknowledge}), C{"timeout"} (Timer F), or C{"dropped"}
+    (pushed out of a full table, or replaced by a L{start} with the same
+    key).  L{stopAll} ends them all without outcome.
+
+    @ivar dropped: how many NOTIFYs were pushed out because the table was
+        full.
+    @ivar capacity: the most NOTIFYs pending at once.
+    """
+
+    _log = Logger()
+
+    def __init__(
+        self,
+        clock: IReactorTime,
+        send: Callable[[bytes, Address], None],
+        capacity: int = 10000,
+        t1: float = T1,
+        t2: float = T2,
+    ) -> None:
+        """
+        @param send: writes a datagram (C{transport.write}).
+        """
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self._clock = clock
+        self._send = send
+        self.capacity = capacity
+        self._t1 = t1
+        self._t2 = t2
+        self._pending: dict[Hashable, _Pending] = {}
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        """
+        How many NOTIFYs are waiting for their C{200 OK}.
+        """
+        return len(self._pending)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._pending
+
+    def start(
+        self,
+        key: Hashable,
+        data: bytes,
+        address: Address,
+        onOutcome: Callable[[str], None],
+    ) -> None:
+        """
+        Send C{data} to C{address} now and retransmit it until
+        L{acknowledge}C{(key)} or Timer F.
+
+        @param key: C{(Call-ID, CSeq number)} of the NOTIFY (see
+            L{snomprov.sip.uaprofile.transactionKey}).
+        @param onOutcome: called once with C{"acked"}, C{"timeout"} or
+            C{"dropped"}.
+        """
+        old = self._pending.pop(key, None)
+        if old is not None:
+            self._finish(old, "dropped")
+        elif len(self._pending) >= self.capacity:
+            oldest = next(iter(self._pending))
+            self.dropped += 1
+            self._finish(self._pending.pop(oldest), "dropped")
+        now = self._clock.seconds()
+        pending = _Pending(data, address, onOutcome, self._t1, now + 64 * self._t1)
+        self._pending[key] = pending
+        self._transmit(pending)
+        pending.call = self._clock.callLater(self._t1, self._fire, key, pending)
+
+    def acknowledge(self, key: Hashable) -> bool:
+        """
+        The C{200 OK} of the NOTIFY C{key} arrived: stop retransmitting it.
+
+        @return: C{False} if no NOTIFY with that key is pending (the
+            response matches no transaction).
+        """
+        pending = self._pending.pop(key, None)
+        if pending is None:
+            return False
+        self._finish(pending, "acked")
+        return True
+
+    def stopAll(self) -> None:
+        """
+        Cancel every timer and forget every pending NOTIFY, without calling
+        their C{onOutcome} (for C{stopService}).
+        """
+        pending, self._pending = self._pending, {}
+        for each in pending.values():
+            if each.call is not None and each.call.active():
+                each.call.cancel()
+
+    def _fire(self, key: Hashable, pending: _Pending) -> None:
+        """
+        Timer E or F of C{pending}: retransmit, or give up at the deadline.
+        """
+        if self._pending.get(key) is not pending:
+            return
+        now = self._clock.seconds()
+        if now >= pending.deadline:
+            del self._pending[key]
+            self._finish(pending, "timeout")
+            return
+        self._transmit(pending)
+        delay = pending.interval = min(pending.interval * 2, self._t2)
+        pending.call = self._clock.callLater(
+            min(delay, pending.deadline - now), self._fire, key, pending
+        )
+
+    def _transmit(self, pending: _Pending) -> None:
+        """
+        Send one copy; a failing C{send} is logged, the timers go on.
+        """
+        try:
+            self._send(pending.data, pending.address)
+        except Exception:
+            self._log.failure("Sending a NOTIFY to {address} failed", address=pending.address)
+
+    def _finish(self, pending: _Pending, outcome: str) -> None:
+        """
+        Cancel C{pending}'s timer and report C{outcome}; a failing
+        C{onOutcome} is logged.
+        """
+        if pending.call is not None and pending.call.active():
+            pending.call.cancel()
+        try:
+            pending.onOutcome(outcome)
+        except Exception:
+            self._log.failure("NOTIFY outcome callback failed ({outcome})", outcome=outcome)
+
+
+class SubscribeDeduplicator:
+    """
+    The C{200 OK}s we sent to recent SUBSCRIBEs, so that a retransmitted
+    SUBSCRIBE (same Call-ID, From tag and CSeq) gets the same answer and no
+    second NOTIFY.
+
+    Entries live C{ttl} seconds.  With one C{ttl} for all, insertion order
+    is expiry order: expired entries are pruned from the front of an
+    insertion-ordered dict on each call, with no timer per entry.
+
+    @ivar evicted: how many live entries were pushed out because the table
+        was full.
+    @ivar capacity: the most entries kept.
+    """
+
+    def __init__(self, clock: IReactorTime, capacity: int = 10000, ttl: float = 32.0) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        self._clock = clock
+        self.capacity = capacity
+        self.ttl = ttl
+        self._entries: dict[Hashable, tuple[float, bytes]] = {}
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        """
+        How many entries are kept (expired ones included until pruned).
+        """
+        return len(self._entries)
+
+    def lookup(self, callID: str, fromTag: str, cseq: int) -> bytes | None:
+        """
+        The response remembered for this SUBSCRIBE, or C{None}.
+        """
+        now = self._clock.seconds()
+        self._prune(now)
+        entry = self._entries.get((callID, fromTag, cseq))
+        if entry is None or entry[0] <= now:
+            return None
+        return entry[1]
+
+    def remember(self, key: tuple[str, str, int], response: bytes) -> None:
+        """
+        Keep C{response} for C{ttl} seconds.
+
+        @param key: C{(Call-ID, From tag, CSeq number)}, as given by
+            L{snomprov.sip.uaprofile.subscribeKey}.
+        """
+        now = self._clock.seconds()
+        self._prune(now)
+        entries = self._entries
+        entries.pop(key, None)
+        if len(entries) >= self.capacity:
+            del entries[next(iter(entries))]
+            self.evicted += 1
+        entries[key] = (now + self.ttl, response)
+
+    def _prune(self, now: float) -> None:
+        """
+        Drop the expired entries at the front.
+        """
+        entries = self._entries
+        while entries:
+            key = next(iter(entries))
+            if entries[key][0] > now:
+                return
+            del entries[key]
