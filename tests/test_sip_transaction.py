@@ -35,6 +35,19 @@ class Recorder:
     def outcome(self, name: str):
         return lambda result: self.outcomes.append((name, result))
 
+    def start(self, retransmitter: NotifyRetransmitter, cseq: int, data: bytes) -> None:
+        """
+        Start NOTIFY C{data} with key C{("c", cseq)} to L{PHONE}; its
+        outcome is recorded under C{data} as text.
+        """
+        retransmitter.start(("c", cseq), data, PHONE, self.outcome(data.decode()))
+
+    def timeline(self) -> list[tuple[float, bytes]]:
+        """
+        When each datagram was sent, and what.
+        """
+        return [(t, d) for t, d, _ in self.sent]
+
 
 def advanceTo(clock: Clock, when: float) -> None:
     """
@@ -66,7 +79,7 @@ class TestNotifyRetransmitter:
         seconds after the previous send, to the same address.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"NOTIFY", PHONE, recorder.outcome("a"))
+        recorder.start(retransmitter, 1, b"NOTIFY")
         assert [t for t, _, _ in recorder.sent] == [0.0]
         for when in SCHEDULE:
             advanceTo(clock, when - 0.125)
@@ -82,15 +95,15 @@ class TestNotifyRetransmitter:
         nothing is sent after, and no timer is left.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"NOTIFY", PHONE, recorder.outcome("a"))
+        recorder.start(retransmitter, 1, b"NOTIFY")
         advanceTo(clock, 31.875)
         assert recorder.outcomes == []
         advanceTo(clock, 32.0)
-        assert recorder.outcomes == [("a", "timeout")]
+        assert recorder.outcomes == [("NOTIFY", "timeout")]
         sent = len(recorder.sent)
         advanceTo(clock, 100.0)
         assert len(recorder.sent) == sent == 11
-        assert recorder.outcomes == [("a", "timeout")]
+        assert recorder.outcomes == [("NOTIFY", "timeout")]
         assert len(retransmitter) == 0
         assert clock.getDelayedCalls() == []
 
@@ -100,10 +113,10 @@ class TestNotifyRetransmitter:
         given up at once rather than retransmitted late.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"NOTIFY", PHONE, recorder.outcome("a"))
+        recorder.start(retransmitter, 1, b"NOTIFY")
         clock.advance(40.0)
         assert len(recorder.sent) == 1
-        assert recorder.outcomes == [("a", "timeout")]
+        assert recorder.outcomes == [("NOTIFY", "timeout")]
 
     def test_acknowledge(self, clock: Clock, recorder: Recorder) -> None:
         """
@@ -111,13 +124,13 @@ class TestNotifyRetransmitter:
         or unknown acknowledgement returns C{False}.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"NOTIFY", PHONE, recorder.outcome("a"))
+        recorder.start(retransmitter, 1, b"NOTIFY")
         advanceTo(clock, 1.625)
         assert retransmitter.acknowledge(("c", 1)) is True
-        assert recorder.outcomes == [("a", "acked")]
+        assert recorder.outcomes == [("NOTIFY", "acked")]
         advanceTo(clock, 60.0)
         assert [t for t, _, _ in recorder.sent] == [0.0, 0.5, 1.5]
-        assert recorder.outcomes == [("a", "acked")]
+        assert recorder.outcomes == [("NOTIFY", "acked")]
         assert retransmitter.acknowledge(("c", 1)) is False
         assert retransmitter.acknowledge(("other", 1)) is False
         assert clock.getDelayedCalls() == []
@@ -127,11 +140,11 @@ class TestNotifyRetransmitter:
         Each NOTIFY keeps its own schedule and outcome.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"one", PHONE, recorder.outcome("one"))
+        recorder.start(retransmitter, 1, b"one")
         advanceTo(clock, 1.0)
-        retransmitter.start(("c", 2), b"two", PHONE, recorder.outcome("two"))
+        recorder.start(retransmitter, 2, b"two")
         advanceTo(clock, 2.0)
-        assert [(t, d) for t, d, _ in recorder.sent] == [
+        assert recorder.timeline() == [
             (0.0, b"one"), (0.5, b"one"), (1.0, b"two"), (1.5, b"one"), (1.5, b"two"),
         ]
         retransmitter.acknowledge(("c", 2))
@@ -145,7 +158,7 @@ class TestNotifyRetransmitter:
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send, capacity=2)
         for n in (1, 2, 3):
-            retransmitter.start(("c", n), b"%d" % n, PHONE, recorder.outcome(str(n)))
+            recorder.start(retransmitter, n, b"%d" % n)
         assert recorder.outcomes == [("1", "dropped")]
         assert retransmitter.dropped == 1
         assert len(retransmitter) == 2 and ("c", 1) not in retransmitter
@@ -160,11 +173,11 @@ class TestNotifyRetransmitter:
         schedule.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"old", PHONE, recorder.outcome("old"))
+        recorder.start(retransmitter, 1, b"old")
         advanceTo(clock, 0.75)
-        retransmitter.start(("c", 1), b"new", PHONE, recorder.outcome("new"))
+        recorder.start(retransmitter, 1, b"new")
         advanceTo(clock, 1.25)
-        assert [(t, d) for t, d, _ in recorder.sent] == [
+        assert recorder.timeline() == [
             (0.0, b"old"), (0.5, b"old"), (0.75, b"new"), (1.25, b"new"),
         ]
         assert recorder.outcomes == [("old", "dropped")]
@@ -175,8 +188,8 @@ class TestNotifyRetransmitter:
         C{stopAll} cancels every timer without reporting outcomes.
         """
         retransmitter = NotifyRetransmitter(clock, recorder.send)
-        retransmitter.start(("c", 1), b"1", PHONE, recorder.outcome("1"))
-        retransmitter.start(("c", 2), b"2", PHONE, recorder.outcome("2"))
+        recorder.start(retransmitter, 1, b"1")
+        recorder.start(retransmitter, 2, b"2")
         retransmitter.stopAll()
         assert clock.getDelayedCalls() == []
         advanceTo(clock, 40.0)
