@@ -19,6 +19,7 @@ from snomprov.device import (
     Line,
     ProfileRequest,
     RenderContext,
+    RenderedFile,
     Setting,
     UserAgentInfo,
 )
@@ -65,15 +66,22 @@ def context(
     )
 
 
-def render(name: str, ctx: RenderContext) -> etree._Element:
+def renderedFile(name: str, ctx: RenderContext) -> RenderedFile:
     """
-    Resolve and render C{name}, returning the parsed document.
+    Resolve and render C{name} as the phone of C{ctx} would fetch it.
     """
     request = snomVendor.resolveFile(name, ctx.userAgent)
     assert request is not None
     rendered = snomVendor.renderFile(request, ctx)
     assert rendered is not None
-    return etree.fromstring(rendered.content)
+    return rendered
+
+
+def render(name: str, ctx: RenderContext) -> etree._Element:
+    """
+    Resolve and render C{name}, returning the parsed document.
+    """
+    return etree.fromstring(renderedFile(name, ctx).content)
 
 
 def phoneSettings(root: etree._Element) -> dict[tuple[str, int | None], etree._Element]:
@@ -337,11 +345,7 @@ def test_container() -> None:
     The container lists the phone's settings file by absolute URL, carries no
     secret and does not list the firmware file (formats §1.3).
     """
-    ctx = context(options={"firmware": FIRMWARE}, baseURL=BASE + "/")
-    request = snomVendor.resolveFile(f"snom/{MAC}.xml", ctx.userAgent)
-    assert request is not None
-    rendered = snomVendor.renderFile(request, ctx)
-    assert rendered is not None
+    rendered = renderedFile(f"snom/{MAC}.xml", context(options={"firmware": FIRMWARE}, baseURL=BASE + "/"))
     assert rendered.contentType == "application/xml"
     assert not rendered.sensitive
     root = etree.fromstring(rendered.content)
@@ -359,11 +363,8 @@ def test_settingsLines() -> None:
     is line 1's user, and the password, registrar, display name, auth user
     and outbound proxy are there; the file is sensitive.
     """
-    ctx = context(lines=(LINE1, LINE2))
-    request = snomVendor.resolveFile(f"snom/{MAC}-settings.xml", ctx.userAgent)
-    assert request is not None
-    rendered = snomVendor.renderFile(request, ctx)
-    assert rendered is not None and rendered.sensitive
+    rendered = renderedFile(f"snom/{MAC}-settings.xml", context(lines=(LINE1, LINE2)))
+    assert rendered.sensitive
     byKey = phoneSettings(etree.fromstring(rendered.content))
     assert byKey[("user_name", 1)].text == "4711"
     assert byKey[("user_pass", 1)].text == "s3cr&t<x>"
@@ -436,10 +437,8 @@ def test_modelSettings() -> None:
         ("user_pass", 1): Setting("user_pass", "x", 1),
     }
     ctx = context(lines=(LINE1,), settings=layer, options={"firmware": FIRMWARE})
-    request = snomVendor.resolveFile("snomD785.htm", ctx.userAgent)
-    assert request is not None
-    rendered = snomVendor.renderFile(request, ctx)
-    assert rendered is not None and not rendered.sensitive
+    rendered = renderedFile("snomD785.htm", ctx)
+    assert not rendered.sensitive
     names = {name for name, idx in phoneSettings(etree.fromstring(rendered.content))}
     assert names == {"setting_server", "language"}
 
@@ -553,11 +552,7 @@ def test_settingsAlwaysWellFormed(user: str, password: str, name: str, values: d
     """
     line = Line(1, user or "u", password, name, "pbx")
     layer = {(k, None): Setting(k, v, None, " ") for k, v in values.items()}
-    ctx = context(lines=(line,), settings=layer)
-    request = snomVendor.resolveFile(f"snom/{MAC}-settings.xml", ctx.userAgent)
-    assert request is not None
-    rendered = snomVendor.renderFile(request, ctx)
-    assert rendered is not None
+    rendered = renderedFile(f"snom/{MAC}-settings.xml", context(lines=(line,), settings=layer))
     back = {s.key: s for s in parseSettingsXML(rendered.content, "device:" + MAC).settings}
     assert back[("user_name", 1)].value == xmlSafe(user or "u")
     if password:
