@@ -1,0 +1,139 @@
+"""
+Start the real daemon (C{twistd -n snomprov}) for integration tests, on
+free loopback ports, and stop it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def freePort(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """
+    A port free for both TCP and UDP right now.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+        try:
+            with socket.socket(socket.AF_INET, other) as s:
+                s.bind((host, port))
+        except OSError:
+            continue
+        return port
+
+
+def twistdCommand() -> list[str]:
+    """
+    How to run twistd with this checkout's snomprov.
+    """
+    return [sys.executable, "-c", "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; run()"]
+
+
+class Daemon:
+    """
+    A running C{twistd -n snomprov} with its own config and data directory.
+
+    @ivar httpPort, sipPort, tftpPort: the ports it listens on (127.0.0.1).
+    @ivar baseURL: its C{base_url}.
+    """
+
+    def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
+                 host: str = "127.0.0.1", netns: str | None = None) -> None:
+        self.directory = str(directory)
+        self.host = host
+        self.httpPort = freePort()
+        self.sipPort = freePort(socket.SOCK_DGRAM)
+        self.tftpPort = freePort(socket.SOCK_DGRAM)
+        self.baseURL = f"http://{host}:{self.httpPort}"
+        self.configPath = os.path.join(self.directory, "snomprov.toml")
+        self.logPath = os.path.join(self.directory, "twistd.log")
+        self.netns = netns
+        with open(self.configPath, "w") as f:
+            f.write(
+                f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n'
+                f'[http]\nlisten = ["tcp:{self.httpPort}:interface={host}"]\n'
+                f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
+                f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
+                + extraConfig
+            )
+        self.process: subprocess.Popen | None = None
+
+    def command(self, *args: str) -> list[str]:
+        """
+        The C{snomprov} command line against this daemon's config.
+        """
+        return [sys.executable, "-m", "snomprov", "--config", self.configPath, *args]
+
+    def run(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """
+        Run a C{snomprov} command against this daemon's config.
+        """
+        return subprocess.run(self.command(*args), capture_output=True, text=True, cwd=ROOT,
+                              env=_env(), input=input, timeout=60)
+
+    def start(self, timeout: float = 30.0) -> "Daemon":
+        argv = [*twistdCommand(), "-n", "--pidfile=", "--logfile", self.logPath,
+                "snomprov", "--config", self.configPath]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns, *argv]
+        self.process = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"twistd exited {self.process.returncode}:\n{self.log()}"
+                                   f"{self.process.stdout.read().decode(errors='replace')}")
+            if "Store open" in self.log() and (self.netns or self._httpUp()):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"twistd did not start in {timeout} s:\n{self.log()}")
+
+    def _httpUp(self) -> bool:
+        try:
+            with socket.create_connection((self.host, self.httpPort), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        try:
+            with open(self.logPath, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self) -> int | None:
+        """
+        SIGTERM, and wait; returns the exit status.
+        """
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def __enter__(self) -> "Daemon":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
