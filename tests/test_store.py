@@ -619,7 +619,8 @@ def test_sqliteNewerSchemaRefused(tmp_path):
     with connection:
         connection.execute("INSERT INTO schema_version VALUES (2, 0)")
     connection.close()
-    with pytest.raises(SchemaError, match=r"schema version 2, newer than this snomprov knows \(1\)"):
+    newer = r"schema version 2, newer than this snomprov knows \(1\)"
+    with pytest.raises(SchemaError, match=newer):
         yield _openSQLite(path)
 
 

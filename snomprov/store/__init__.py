@@ -118,7 +118,9 @@ def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:
     """
     scheme, sep, rest = url.partition(":")
     if not sep:
-        raise StoreError(f"bad store url {url!r}: expected memory:, sqlite:PATH or postgresql://...")
+        raise StoreError(
+            f"bad store url {url!r}: expected memory:, sqlite:PATH or postgresql://..."
+        )
     if scheme in ("postgresql", "postgres"):
         raise StoreError("PostgreSQL backend not yet available; use a sqlite: store url")
     if scheme == "memory" and not rest:
@@ -128,7 +130,8 @@ def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:
             return ("sqlite", rest)
         if not rest or rest.startswith("//"):
             raise StoreError(
-                f"bad store url {url!r}: expected sqlite:PATH (relative to the data directory or absolute)"
+                f"bad store url {url!r}: expected sqlite:PATH "
+                "(relative to the data directory or absolute)"
             )
         base = dataDir if isinstance(dataDir, FilePath) else FilePath(dataDir)
         path = FilePath(rest) if rest.startswith("/") else base.preauthChild(rest)
@@ -199,7 +202,9 @@ def checkDevices(devices: Iterable[DeviceInfo]) -> tuple[DeviceInfo, ...]:
         for name in ("vendor", "model", "firmware", "ip", "notes"):
             _checkText(getattr(device, name), f"{name} of {mac}", optional=True)
         if device.state is not None and device.state not in DEVICE_STATES:
-            raise StoreError(f"state of {mac}: {device.state!r} is not one of {', '.join(DEVICE_STATES)}")
+            raise StoreError(
+                f"state of {mac}: {device.state!r} is not one of {', '.join(DEVICE_STATES)}"
+            )
         _checkNumber(device.firstSeen, f"firstSeen of {mac}")
         _checkNumber(device.lastSeen, f"lastSeen of {mac}")
         if device.sipAddress is not None:

@@ -129,7 +129,9 @@ def schemaVersion(txn, dialect) -> int:
     return version or 0
 
 
-def migrate(txn, dialect, now: float, migrations: Sequence[Migration] = MIGRATIONS) -> tuple[int, list[int]]:
+def migrate(
+    txn, dialect, now: float, migrations: Sequence[Migration] = MIGRATIONS
+) -> tuple[int, list[int]]:
     """
     Bring a database's schema up to the newest of C{migrations}, inside the
     caller's transaction.

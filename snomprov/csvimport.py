@@ -1,0 +1,313 @@
+# -*- test-case-name: tests.test_csvimport -*-
+"""
+The devices CSV file (DESIGN §4.4), parsed into an L{ImportPlan}.
+
+A header row names the columns, in any order::
+
+    mac,vendor,model,line,user,password,display_name,registrar[,auth_user][,outbound_proxy]
+
+and each further row is one line (SIP identity) of a phone; a phone with
+several lines has several rows.  Every row is checked before anything is
+returned: a file with any problem raises L{CSVImportError} listing every
+problem, each naming the file and its line (the header is line 1).  The plan
+is then applied with C{IDeviceStore.applyImport(plan.devices, plan.lines)}:
+all or nothing, and applying it again changes nothing.
+
+Pure: no I/O, no Twisted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Collection, Iterator, Mapping
+
+from snomprov.device import DeviceInfo, InvalidMAC, Line, parseMAC
+
+__all__ = [
+    "REQUIRED_COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "MAX_LINE",
+    "CSVImportError",
+    "ImportPlan",
+    "parseDeviceCSV",
+]
+
+REQUIRED_COLUMNS = (
+    "mac", "vendor", "model", "line", "user", "password", "display_name", "registrar",
+)  # fmt: skip
+OPTIONAL_COLUMNS = ("auth_user", "outbound_proxy")
+MAX_LINE = 99
+"""
+The highest line number a row may give.
+"""
+
+_LINE_NUMBER = re.compile(r"[0-9]{1,3}")
+
+# Line attribute for each column holding free text.
+_TEXT_COLUMNS = {
+    "user": "user",
+    "display_name": "displayName",
+    "registrar": "registrar",
+    "auth_user": "authUser",
+    "outbound_proxy": "outboundProxy",
+}
+
+
+class CSVImportError(ValueError):
+    """
+    A devices CSV file was refused.
+
+    @ivar errors: one message per problem, each starting with the file name
+        and, where there is one, the line (C{"devices.csv: line 8: bad MAC
+        'xyz'"}).  No message carries a password.
+    """
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """
+    What a devices CSV file asks for.
+
+    @ivar devices: one L{DeviceInfo} per MAC, ordered by MAC, in state
+        C{registered}; C{model} is C{None} where the file leaves it empty.
+    @ivar lines: MAC to that device's lines, ordered by index.
+    """
+
+    devices: tuple[DeviceInfo, ...]
+    lines: Mapping[str, tuple[Line, ...]]
+
+
+@dataclass
+class _Device:
+    """
+    What the rows seen so far say of one MAC.
+    """
+
+    firstLine: int
+    vendor: str
+    model: str | None
+    modelLine: int
+    lines: dict[int, tuple[int, Line]]
+
+
+class _Problems:
+    """
+    The problems found in one file, in the order found.
+    """
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.messages: list[str] = []
+
+    def add(self, lineNumber: int | None, message: str) -> None:
+        where = "" if lineNumber is None else f" line {lineNumber}:"
+        self.messages.append(f"{self.filename}:{where} {message}")
+
+
+def _records(text: str, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
+    """
+    The CSV records of C{text} with the file line each starts on; blank rows
+    (no field holding anything but white space) are skipped.  Reading stops
+    at the first record the CSV reader cannot read.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            problems.add(start, f"not valid CSV ({e})")
+            return
+        if any(field.strip() for field in fields):
+            yield start, fields
+        start = reader.line_num + 1
+
+
+def _readHeader(lineNumber: int, fields: list[str], problems: _Problems) -> list[str] | None:
+    """
+    The column names of the header row, or C{None} if it is unusable (the
+    problems then added).
+    """
+    names = [name.strip().lower() for name in fields]
+    ok = True
+    if len(names) == 1 and ";" in names[0]:
+        problems.add(lineNumber, "columns must be separated by commas, not semicolons")
+        return None
+    for position, name in enumerate(names, 1):
+        if not name:
+            problems.add(lineNumber, f"column {position} has no name")
+            ok = False
+        elif name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
+            problems.add(
+                lineNumber,
+                f"unknown column {name!r} (columns are "
+                f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})",
+            )
+            ok = False
+        elif names.index(name) != position - 1:
+            problems.add(lineNumber, f"column {name!r} given twice")
+            ok = False
+    for name in REQUIRED_COLUMNS:
+        if name not in names:
+            problems.add(lineNumber, f"missing column {name!r}")
+            ok = False
+    return names if ok else None
+
+
+def _textProblem(column: str, value: str) -> str | None:
+    """
+    Why a field's text cannot be stored or written into a phone's
+    configuration, if it cannot; the value is not repeated (it may be a
+    password).
+    """
+    for character in value:
+        if unicodedata.category(character) in ("Cc", "Cs"):
+            return f"{column} contains a control character (U+{ord(character):04X})"
+    return None
+
+
+def _readRow(
+    lineNumber: int,
+    row: Mapping[str, str],
+    vendors: Mapping[str, str],
+    problems: _Problems,
+) -> tuple[str, str, str | None, Line] | None:
+    """
+    Check one row on its own.
+
+    @return: C{(mac, vendor, model, line)}, or C{None} if the row has
+        problems (then added, one per problem).
+    """
+    found = len(problems.messages)
+    try:
+        mac = parseMAC(row["mac"])
+    except InvalidMAC:
+        problems.add(lineNumber, f"bad MAC {row['mac']!r}")
+        mac = ""
+    vendorText = row["vendor"].strip()
+    vendor = vendors.get(vendorText.lower())
+    if vendor is None:
+        known = ", ".join(sorted(vendors.values())) or "none"
+        what = f"unknown vendor {vendorText!r}" if vendorText else "empty vendor"
+        problems.add(lineNumber, f"{what} (known: {known})")
+    indexText = row["line"].strip()
+    index = int(indexText) if _LINE_NUMBER.fullmatch(indexText) else 0
+    if not 1 <= index <= MAX_LINE:
+        problems.add(lineNumber, f"bad line number {indexText!r} (expected 1 to {MAX_LINE})")
+    texts = {column: row.get(column, "").strip() for column in _TEXT_COLUMNS}
+    model = row["model"].strip()
+    texts["model"] = model
+    if not texts["user"]:
+        problems.add(lineNumber, "empty user")
+    for column, value in [*texts.items(), ("password", row["password"])]:
+        problem = _textProblem(column, value)
+        if problem:
+            problems.add(lineNumber, problem)
+    if len(problems.messages) > found or vendor is None:
+        return None
+    line = Line(
+        index=index,
+        password=row["password"],
+        **{attribute: texts[column] for column, attribute in _TEXT_COLUMNS.items()},
+    )
+    return mac, vendor, model or None, line
+
+
+def _addRow(
+    devices: dict[str, _Device],
+    lineNumber: int,
+    mac: str,
+    vendor: str,
+    model: str | None,
+    line: Line,
+    problems: _Problems,
+) -> None:
+    """
+    Add a checked row to what is known of its MAC, refusing a second vendor
+    or model, or a line given twice.
+    """
+    device = devices.get(mac)
+    if device is None:
+        lines = {line.index: (lineNumber, line)}
+        devices[mac] = _Device(lineNumber, vendor, model, lineNumber, lines)
+        return
+    if vendor != device.vendor:
+        problems.add(
+            lineNumber,
+            f"MAC {mac} has vendor {vendor!r} here "
+            f"but {device.vendor!r} on line {device.firstLine}",
+        )
+    if model is not None and device.model is not None and model != device.model:
+        problems.add(
+            lineNumber,
+            f"MAC {mac} has model {model!r} here but {device.model!r} on line {device.modelLine}",
+        )
+    elif model is not None and device.model is None:
+        device.model, device.modelLine = model, lineNumber
+    if line.index in device.lines:
+        problems.add(
+            lineNumber,
+            f"MAC {mac} line {line.index} is already given on line {device.lines[line.index][0]}",
+        )
+    else:
+        device.lines[line.index] = (lineNumber, line)
+
+
+def parseDeviceCSV(
+    text: str, knownVendors: Collection[str], filename: str = "<csv>"
+) -> ImportPlan:
+    """
+    Parse and check a devices CSV file.
+
+    @param text: the file's text; a leading byte-order mark is ignored.
+    @param knownVendors: the vendors' names; the C{vendor} column must name
+        one of them (in any case).
+    @param filename: names the file in error messages.
+    @return: the L{ImportPlan}.
+    @raise CSVImportError: listing every problem found.
+    """
+    problems = _Problems(filename)
+    vendors = {name.lower(): name for name in knownVendors}
+    records = _records(text.removeprefix("\ufeff"), problems)
+    header = next(records, None)
+    if header is None:
+        if not problems.messages:
+            problems.add(None, f"no header row: expected {','.join(REQUIRED_COLUMNS)}")
+        raise CSVImportError(problems.messages)
+    names = _readHeader(*header, problems)
+    if names is None:
+        raise CSVImportError(problems.messages)
+    devices: dict[str, _Device] = {}
+    for lineNumber, fields in records:
+        if len(fields) != len(names):
+            problems.add(
+                lineNumber, f"{len(fields)} fields, but the header has {len(names)} columns"
+            )
+            continue
+        checked = _readRow(lineNumber, dict(zip(names, fields)), vendors, problems)
+        if checked is not None:
+            _addRow(devices, lineNumber, *checked, problems)
+    if not devices and not problems.messages:
+        problems.add(None, "no devices: the file has a header row only")
+    if problems.messages:
+        raise CSVImportError(problems.messages)
+    return ImportPlan(
+        devices=tuple(
+            DeviceInfo(mac, vendor=device.vendor, model=device.model, state="registered")
+            for mac, device in sorted(devices.items())
+        ),
+        lines={
+            mac: tuple(line for _, (_, line) in sorted(devices[mac].lines.items()))
+            for mac in sorted(devices)
+        },
+    )
