@@ -140,6 +140,13 @@ class Config:
         return replace(self, **{section: replace(getattr(self, section), **changes)})
 
     @property
+    def storeURL(self) -> str:
+        """
+        The store to open: C{[store] url}, or SQLite in the data directory.
+        """
+        return self.store.url or "sqlite:" + os.path.join(self.server.dataDir, "snomprov.sqlite")
+
+    @property
     def tftpServer(self) -> str:
         """
         C{host[:port]} of our TFTP service as phones reach it: the port is
@@ -370,8 +377,6 @@ def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None)
 
 def _absoluteStoreURL(config: Config, baseDir: str) -> str:
     url = config.store.url
-    if not url:
-        return "sqlite:" + os.path.join(config.server.dataDir, "snomprov.sqlite")
     if url.startswith("sqlite:") and url != "sqlite::memory:":
         return "sqlite:" + os.path.normpath(os.path.join(baseDir, url[len("sqlite:"):]))
     return url

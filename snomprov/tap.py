@@ -100,7 +100,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     os.makedirs(config.server.dataDir, exist_ok=True)
 
     top = MultiService()
-    stores = StoreService(config.store.url, config.server.dataDir, reactor=reactor)
+    stores = StoreService(config.storeURL, config.server.dataDir, reactor=reactor)
     stores.setName("store")
     stores.setServiceParent(top)
 
@@ -126,7 +126,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         http=", ".join(config.http.listen),
         sip=f"udp:{config.sip.port} group {config.sip.group}" if config.sip.enabled else "off",
         tftp=f"udp:{config.tftp.port}" if config.tftp.enabled else "off",
-        store=config.store.url,
+        store=config.storeURL,
     )
     return top
 

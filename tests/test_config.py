@@ -24,7 +24,7 @@ def test_defaults(tmp_path):
     assert config.sip.port == 5060 and config.sip.group == "224.0.1.75"
     assert config.http.listen == ("tcp:8080",)
     assert config.tftp.port == 6969
-    assert config.store.url == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
+    assert config.storeURL == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
     assert config.provisioning.unknownDevices == "defaults"
 
 
