@@ -19,6 +19,7 @@ from snomprov.tftp.packet import (
     OptionLimits,
     TFTPOptionError,
     TFTPPacketError,
+    ackBlock,
     buildPacket,
     fromNetascii,
     negotiate,
@@ -266,3 +267,17 @@ def test_netasciiRoundTrip(data):
     encoded = toNetascii(data)
     assert fromNetascii(encoded) == data
     assert encoded.count(b"\r") == encoded.count(b"\r\n") + encoded.count(b"\r\0")
+
+
+@given(st.one_of(packets.map(buildPacket), st.binary(max_size=8)))
+def test_ackBlockAgreesWithParser(datagram):
+    """
+    The hot-path L{ackBlock} shortcut returns a block number exactly for the
+    datagrams L{parsePacket} decodes as an ACK, and the same number.
+    """
+    try:
+        packet = parsePacket(datagram)
+    except TFTPPacketError:
+        packet = None
+    expected = packet.block if isinstance(packet, ACK) else None
+    assert ackBlock(datagram) == expected

@@ -280,6 +280,24 @@ def test_retransmitOnTimeoutWithBackoff():
     assert [p.block for p, _ in port.sent()] == [1]
 
 
+@pytest.mark.parametrize("beforeAck", [0.9, 1.0])
+def test_ackRestartsBaseTimeout(beforeAck):
+    """
+    After an advancing ACK the next retransmission comes exactly the base
+    timeout later, both when the block was on time (the deadline moves later)
+    and when it had timed out once (the doubled delay is reset).
+    """
+    server = Server()
+    port = server.request(RRQ("spa942.cfg", "octet"))
+    server.reactor.advance(beforeAck)
+    port.receive(ACK(1), CLIENT)
+    port.sent()
+    server.reactor.advance(0.999)
+    assert port.sent() == []
+    server.reactor.advance(0.001)
+    assert [p.block for p, _ in port.sent()] == [2]
+
+
 def test_negotiatedTimeoutIsFixed():
     """
     A negotiated C{timeout} is used for every retransmission.

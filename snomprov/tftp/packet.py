@@ -36,6 +36,7 @@ __all__ = [
     "parsePacket",
     "buildPacket",
     "dataPacket",
+    "ackBlock",
     "OptionLimits",
     "negotiate",
     "toNetascii",
@@ -267,6 +268,19 @@ def dataPacket(block: int, data: bytes) -> bytes:
     @param data: the block's octets (any bytes-like object).
     """
     return _HEADER.pack(_OP_DATA, block) + data
+
+
+_ACK_PREFIX = _SHORT.pack(_OP_ACK)
+
+
+def ackBlock(datagram: bytes) -> int | None:
+    """
+    The block number of an ACK datagram, or L{None} for any other datagram.
+    A shortcut for the transfer hot path; agrees with L{parsePacket}.
+    """
+    if len(datagram) == 4 and datagram[:2] == _ACK_PREFIX:
+        return (datagram[2] << 8) | datagram[3]
+    return None
 
 
 def buildPacket(packet: Packet) -> bytes:

@@ -22,7 +22,6 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from snomprov.tftp.packet import (
-    ACK,
     DEFAULT_BLKSIZE,
     ERROR,
     OACK,
@@ -32,6 +31,7 @@ from snomprov.tftp.packet import (
     OptionLimits,
     TFTPOptionError,
     TFTPPacketError,
+    ackBlock,
     buildPacket,
     dataPacket,
     negotiate,
@@ -191,6 +191,7 @@ class TransferProtocol(DatagramProtocol):
         self._sentUpTo = 0
         self._timeouts = 0
         self._timer: Optional[IDelayedCall] = None
+        self._deadline = 0.0
         self.finished = False
 
     @property
@@ -228,13 +229,26 @@ class TransferProtocol(DatagramProtocol):
         self._armTimer()
 
     def _armTimer(self) -> None:
+        """
+        Move the retransmission deadline.  The pending call is only moved when
+        it must fire sooner; otherwise L{_timerFired} re-arms itself for the
+        remainder, which spares a heap update for every block.
+        """
         delay = self._timeout
         if not self._fixedTimeout:
             delay *= 2 ** min(self._timeouts, 3)
-        if self._timer is not None and self._timer.active():
+        self._deadline = self._reactor.seconds() + delay
+        if self._timer is None or not self._timer.active():
+            self._timer = self._reactor.callLater(delay, self._timerFired)
+        elif self._timer.getTime() > self._deadline:
             self._timer.reset(delay)
+
+    def _timerFired(self) -> None:
+        remaining = self._deadline - self._reactor.seconds()
+        if remaining > 0:
+            self._timer = self._reactor.callLater(remaining, self._timerFired)
         else:
-            self._timer = self._reactor.callLater(delay, self._timedOut)
+            self._timedOut()
 
     def _cancelTimer(self) -> None:
         if self._timer is not None and self._timer.active():
@@ -265,14 +279,16 @@ class TransferProtocol(DatagramProtocol):
                 address,
             )
             return
+        block = ackBlock(datagram)
+        if block is not None:
+            self._ackReceived(block)
+            return
         try:
             packet = parsePacket(datagram)
         except TFTPPacketError as e:
             self._log.debug("malformed packet from {address}: {error}", address=address, error=e)
             return
-        if isinstance(packet, ACK):
-            self._ackReceived(packet.block)
-        elif isinstance(packet, ERROR):
+        if isinstance(packet, ERROR):
             self._finish(f"error:client sent ERROR {packet.code}: {packet.message}")
         else:
             self._log.debug("ignored {packet!r} from {address}", packet=packet, address=address)
