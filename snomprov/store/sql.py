@@ -21,7 +21,6 @@ connection never meets C{database is locked} from itself.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -404,7 +403,7 @@ class SQLDeviceStore(StoreWrites):
             return work(_SQLRecords(txn, self.dialect))
 
         def integrity(failure):
-            failure.trap(sqlite3.IntegrityError)
+            failure.trap(self._pool.dbapi.IntegrityError)
             raise StoreError(f"refused by {self._description}: {failure.value}")
 
         d = self._pool.runInteraction(self._transaction, write, withRecords)
