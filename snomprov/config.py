@@ -464,4 +464,11 @@ def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:
                     f"{config.source}: vendors.{name}.{key}: expected {_typeName(kind)}, "
                     f"got {_typeName(type(value))} {value!r}"
                 )
+        # A vendor may check its own values further (firmware tables, ...).
+        check = getattr(vendor, "checkOptions", None)
+        if check is not None and not any(p.startswith(f"{config.source}: vendors.{name}.") for p in problems):
+            options = dict(vendorConfig.options)
+            if vendorConfig.url is not None:
+                options["url"] = vendorConfig.url
+            problems.extend(f"{config.source}: vendors.{name}.{problem}" for problem in check(options))
     return problems

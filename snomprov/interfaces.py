@@ -102,6 +102,15 @@ class IFileVendor(IVendor):
         @return: L{snomprov.device.FileRequest}, or C{None} if not ours.
         """
 
+    def deviceFileName(mac):
+        """
+        The name of a device's main per-device file (what C{snomprov render
+        MAC} shows by default), as L{resolveFile} recognises it.
+
+        @param mac: normalised MAC.
+        @rtype: C{str}
+        """
+
     def renderFile(request, context):
         """
         Render a recognised file.

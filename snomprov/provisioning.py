@@ -129,13 +129,22 @@ class Provisioner:
             lines=tuple(lines or ()),
             settings=mergeLayers(layers),
             documents=mergeDocuments(layers),
-            options=self._config.vendor(vendor.name).options,
+            options=self._vendorOptions(vendor.name),
             baseURL=self._config.server.baseURL,
             tftpServer=self._config.tftpServer,
             userAgent=userAgent,
             transport=transport,
         )
         return vendor.renderFile(request, context)
+
+    def _vendorOptions(self, name: str):
+        """
+        The vendor's config table, C{url} included.
+        """
+        vendorConfig = self._config.vendor(name)
+        if vendorConfig.url is None:
+            return vendorConfig.options
+        return {**vendorConfig.options, "url": vendorConfig.url}
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
         mac = request.mac or (userAgent.mac if userAgent else None)

@@ -64,6 +64,9 @@ class FakeVendor:
             return FileRequest(vendor=self.name, kind="profile", name=name, mac=mac)
         return None
 
+    def deviceFileName(self, mac):
+        return f"{self.name}/{mac}.cfg"
+
     def renderFile(self, request, context):
         users = ",".join(line.user for line in context.lines)
         settings = ",".join(f"{s.name}={s.value}" for s in context.settings.values())

@@ -204,6 +204,13 @@ class LinksysVendor:
 
     # -- IFileVendor
 
+    def deviceFileName(self, mac: str) -> str:
+        """
+        The per-MAC flat profile, as C{Profile_Rule} names it (C{$MA} is
+        the lower-case MAC).
+        """
+        return f"spa{mac.lower()}.cfg"
+
     def resolveFile(self, name: str, userAgent: UserAgentInfo | None) -> FileRequest | None:
         """
         Recognise C{spa<model>.cfg} (kind C{"initial"}) and

@@ -232,6 +232,12 @@ class SnomVendor:
 
     # -- files ---------------------------------------------------------------
 
+    def deviceFileName(self, mac: str) -> str:
+        """
+        The phone's complete settings document.
+        """
+        return f"snom/{mac}-settings.xml"
+
     def resolveFile(self, name: str, userAgent: UserAgentInfo | None) -> FileRequest | None:
         """
         Recognise one of the names listed in the module docstring.

@@ -1,0 +1,38 @@
+"""
+Helpers for commands that talk to the store: run a coroutine under the
+reactor, with the store open.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer, task
+
+from ..store import openStore
+
+
+def runWithStore(config, work):
+    """
+    Open the configured store, run C{await work(reactor, store)}, close it.
+
+    @return: what C{work} returned; exceptions propagate.
+    """
+    outcome: list = []
+
+    async def main(reactor):
+        store = await openStore(config.storeURL, config.server.dataDir, reactor=reactor)
+        try:
+            outcome.append(("ok", await work(reactor, store)))
+        except BaseException as e:  # handed back to the caller below
+            outcome.append(("error", e))
+        finally:
+            await store.close()
+
+    try:
+        task.react(lambda reactor: defer.ensureDeferred(main(reactor)))
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value

@@ -1,0 +1,53 @@
+"""
+C{snomprov devices [--json]}: the inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+
+from ..cli import command
+from ._run import runWithStore
+
+COLUMNS = ("mac", "vendor", "model", "firmware", "ip", "state", "lastSeen")
+
+
+def arguments(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON (one object per device)")
+
+
+@command("devices", "list the devices: registered ones and those PnP, HTTP or TFTP have seen")
+def devices(args, config, registry, out) -> int:
+    async def work(reactor, store):
+        return await store.listDevices()
+
+    found = runWithStore(config, work)
+    if args.json:
+        json.dump([_asJSON(d) for d in found], out, indent=2)
+        out.write("\n")
+    else:
+        out.write(formatTable(found))
+    return 0
+
+
+devices.arguments = arguments
+
+
+def _asJSON(device) -> dict:
+    data = asdict(device)
+    data["sipAddress"] = list(device.sipAddress) if device.sipAddress else None
+    return data
+
+
+def formatTable(devices) -> str:
+    """
+    Devices as an aligned text table, one per line.
+    """
+    rows = [("MAC", "VENDOR", "MODEL", "FIRMWARE", "IP", "STATE", "LAST SEEN")]
+    for d in devices:
+        seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d.lastSeen)) if d.lastSeen else "-"
+        rows.append((d.mac, d.vendor or "-", d.model or "-", d.firmware or "-", d.ip or "-", d.state or "-", seen))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)

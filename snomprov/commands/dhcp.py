@@ -1,0 +1,42 @@
+"""
+C{snomprov dhcp --format isc|kea|dnsmasq [--per-device]}: DHCP server
+snippets that point phones at us.
+"""
+
+from __future__ import annotations
+
+from ..cli import UsageProblem, command
+from ..dhcp import FORMATS, InvalidDHCPValue, Reservation, render
+from ..interfaces import IDHCPVendor
+from ._run import runWithStore
+
+
+def arguments(parser) -> None:
+    parser.add_argument("--format", required=True, choices=FORMATS)
+    parser.add_argument("--per-device", action="store_true",
+                        help="add a host reservation for every registered device")
+
+
+@command("dhcp", "print DHCP server snippets (option 66 and friends)")
+def dhcp(args, config, registry, out) -> int:
+    rules = {
+        vendor.name: vendor.dhcpRule(config.tftpHost, config.server.baseURL)
+        for vendor in registry.vendors
+        if IDHCPVendor.providedBy(vendor)
+    }
+    reservations = []
+    if args.per_device:
+        async def work(reactor, store):
+            return await store.listDevices()
+
+        for device in runWithStore(config, work):
+            if device.vendor in rules:
+                reservations.append(Reservation(device.mac, None, rules[device.vendor]))
+    try:
+        out.write(render(args.format, list(rules.values()), reservations))
+    except InvalidDHCPValue as e:
+        raise UsageProblem(f"dhcp: {e}")
+    return 0
+
+
+dhcp.arguments = arguments

@@ -1,0 +1,65 @@
+"""
+C{snomprov render MAC [NAME]}: what the phone would receive.
+"""
+
+from __future__ import annotations
+
+from ..cli import UsageProblem, command
+from ..device import InvalidMAC, parseMAC
+from ..interfaces import IFileVendor
+from ..provisioning import Fetch, Provisioner
+from ._run import runWithStore
+
+
+class _NoRecorder:
+    """
+    Rendering for an operator is not a phone's fetch: nothing is recorded.
+    """
+
+    def sighting(self, device) -> None:
+        pass
+
+    def event(self, event) -> None:
+        pass
+
+
+def arguments(parser) -> None:
+    parser.add_argument("mac")
+    parser.add_argument("name", nargs="?", help="the file name as the phone asks for it "
+                                               "(default: the device's main file)")
+    parser.add_argument("--user-agent", help="render as for this User-Agent (firmware checks)")
+
+
+@command("render", "print the file a phone would receive")
+def render(args, config, registry, out) -> int:
+    try:
+        mac = parseMAC(args.mac)
+    except InvalidMAC as e:
+        raise UsageProblem(str(e))
+
+    async def work(reactor, store):
+        name = args.name
+        if name is None:
+            device = await store.getDevice(mac)
+            vendor = registry.byName(device.vendor if device else None) or registry.byMAC(mac)
+            if not IFileVendor.providedBy(vendor):
+                raise UsageProblem(f"{mac}: no vendor serves files for this device; name the file")
+            name = vendor.deviceFileName(mac)
+        provisioner = Provisioner(registry, lambda: _succeed(store), config, _NoRecorder(), reactor)
+        return name, await provisioner.fetch(
+            Fetch(name=name.lstrip("/"), clientIP="127.0.0.1", transport="http", userAgent=args.user_agent))
+
+    name, rendered = runWithStore(config, work)
+    if rendered is None:
+        raise UsageProblem(f"{name}: no such file for {mac}")
+    out.write(rendered.content.decode("utf-8", errors="replace"))
+    return 0
+
+
+def _succeed(value):
+    from twisted.internet import defer
+
+    return defer.succeed(value)
+
+
+render.arguments = arguments

@@ -1,0 +1,47 @@
+"""
+C{snomprov resync MAC}: make a phone re-sync now.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..cli import UsageProblem, command
+from ..device import Event, InvalidMAC, parseMAC
+from ..interfaces import IResyncVendor
+from ..push import pushResync
+from ._run import runWithStore
+
+
+def arguments(parser) -> None:
+    parser.add_argument("mac")
+
+
+@command("resync", "send a phone a re-sync NOTIFY at its last known SIP address")
+def resync(args, config, registry, out) -> int:
+    try:
+        mac = parseMAC(args.mac)
+    except InvalidMAC as e:
+        raise UsageProblem(str(e))
+
+    async def work(reactor, store):
+        device = await store.getDevice(mac)
+        if device is None:
+            raise UsageProblem(f"{mac}: no such device")
+        vendor = registry.byName(device.vendor) or registry.byMAC(mac)
+        if not IResyncVendor.providedBy(vendor):
+            raise UsageProblem(f"{mac}: its vendor {device.vendor or 'unknown'} cannot be pushed")
+        address = device.sipAddress or ((device.ip, 5060) if device.ip else None)
+        if address is None:
+            raise UsageProblem(f"{mac}: no known address yet (the phone has not contacted us)")
+        outcome = await pushResync(reactor, address, vendor.resyncEvent)
+        await store.addEvents([Event(time.time(), mac, "resync-sent",
+                                     f"{address[0]}:{address[1]} {vendor.resyncEvent}: {outcome}")])
+        return address, outcome
+
+    address, outcome = runWithStore(config, work)
+    out.write(f"{mac}: NOTIFY to {address[0]}:{address[1]}: {outcome}\n")
+    return 0 if outcome == "acked" else 1
+
+
+resync.arguments = arguments
