@@ -21,7 +21,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import pytest
 
@@ -58,95 +58,117 @@ def _binary(name: str, package: str) -> str:
     return path
 
 
-def _checkDnsmasq(directory: Path, snippet: str) -> subprocess.CompletedProcess[str]:
+class _Server(NamedTuple):
     """
-    C{dnsmasq --test} on a configuration that includes C{snippet} with
-    C{conf-file=}.
+    A DHCP server set up in a directory: how to check its configuration and
+    how to run it in the foreground.
+    """
+
+    check: list[str]
+    run: list[str]
+    env: dict[str, str]
+
+
+def _dnsmasq(directory: Path, snippet: str, net: str, interface: str | None) -> _Server:
+    """
+    A dnsmasq configuration (no DNS, a range in C{net}.0/24) including
+    C{snippet} with C{conf-file=}.
     """
     dnsmasq = _binary("dnsmasq", "dnsmasq-base")
     (directory / "snomprov.conf").write_text(snippet)
-    (directory / "dnsmasq.conf").write_text(
+    conf = directory / "dnsmasq.conf"
+    conf.write_text(
         "port=0\n"
         f"conf-file={directory / 'snomprov.conf'}\n"
-        "dhcp-range=192.0.2.100,192.0.2.150,255.255.255.0,1h\n"
+        f"dhcp-range={net}.100,{net}.150,255.255.255.0,1h\n"
+        f"dhcp-leasefile={directory / 'leases'}\n"
+        f"pid-file={directory / 'dnsmasq.pid'}\n"
+        + (f"interface={interface}\nbind-interfaces\n" if interface else "")
     )
-    return subprocess.run(
-        [dnsmasq, "--test", f"--conf-file={directory / 'dnsmasq.conf'}"],
-        capture_output=True, text=True, timeout=30,
+    return _Server(
+        [dnsmasq, "--test", f"--conf-file={conf}"],
+        [dnsmasq, "--no-daemon", "--log-dhcp", "--log-facility=-", f"--conf-file={conf}"],
+        dict(os.environ),
     )
 
 
-def _checkISC(directory: Path, snippet: str) -> subprocess.CompletedProcess[str]:
+def _isc(directory: Path, snippet: str, net: str, interface: str | None) -> _Server:
     """
-    C{dhcpd -t} on a C{dhcpd.conf} that includes C{snippet} and declares a
-    subnet.
+    An ISC C{dhcpd.conf} that includes C{snippet} and declares C{net}.0/24.
     """
     dhcpd = _binary("dhcpd", "isc-dhcp-server")
     (directory / "snomprov.conf").write_text(snippet)
-    (directory / "dhcpd.conf").write_text(
+    (directory / "dhcpd.leases").touch()
+    conf = directory / "dhcpd.conf"
+    conf.write_text(
         f'include "{directory / "snomprov.conf"}";\n'
-        "subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.100 192.0.2.150; }\n"
+        f"subnet {net}.0 netmask 255.255.255.0 {{ range {net}.100 {net}.150; }}\n"
     )
-    return subprocess.run(
-        [dhcpd, "-t", "-cf", str(directory / "dhcpd.conf")],
-        capture_output=True, text=True, timeout=30,
+    return _Server(
+        [dhcpd, "-t", "-cf", str(conf)],
+        [dhcpd, "-4", "-f", "-cf", str(conf), "-lf", str(directory / "dhcpd.leases"),
+         "-pf", str(directory / "dhcpd.pid"), *([interface] if interface else [])],
+        dict(os.environ),
     )
 
 
-def _checkKea(directory: Path, snippet: str) -> subprocess.CompletedProcess[str]:
+def _kea(directory: Path, snippet: str, net: str, interface: str | None) -> _Server:
     """
-    C{kea-dhcp4 -t} on a configuration whose C{Dhcp4} is a subnet merged with
+    A Kea configuration whose C{Dhcp4} is a subnet C{net}.0/24 merged with
     the object C{snippet}; pid and lock files go to C{directory}.
     """
     kea = _binary("kea-dhcp4", "kea-dhcp4-server")
     dhcp4 = {
-        "interfaces-config": {"interfaces": []},
+        "interfaces-config": {"interfaces": [interface] if interface else []},
         "lease-database": {"type": "memfile", "persist": False},
         "subnet4": [
-            {
-                "id": 1,
-                "subnet": "192.0.2.0/24",
-                "pools": [{"pool": "192.0.2.100 - 192.0.2.150"}],
-            }
+            {"id": 1, "subnet": f"{net}.0/24", "pools": [{"pool": f"{net}.100 - {net}.150"}]}
         ],
         **json.loads(snippet),
     }
-    (directory / "kea.json").write_text(json.dumps({"Dhcp4": dhcp4}, indent=2))
+    conf = directory / "kea.json"
+    conf.write_text(json.dumps({"Dhcp4": dhcp4}, indent=2))
     env = dict(os.environ, KEA_PIDFILE_DIR=str(directory), KEA_LOCKFILE_DIR=str(directory))
-    return subprocess.run(
-        [kea, "-t", str(directory / "kea.json")],
-        capture_output=True, text=True, timeout=30, env=env,
-    )
+    return _Server([kea, "-t", str(conf)], [kea, "-c", str(conf)], env)
 
 
-_CHECKS: dict[str, tuple[Callable[..., str], Callable[..., subprocess.CompletedProcess[str]]]] = {
-    "dnsmasq": (renderDnsmasq, _checkDnsmasq),
-    "isc": (renderISC, _checkISC),
-    "kea": (renderKea, _checkKea),
+_SERVERS: dict[str, tuple[Callable[..., str], Callable[..., _Server]]] = {
+    "dnsmasq": (renderDnsmasq, _dnsmasq),
+    "isc": (renderISC, _isc),
+    "kea": (renderKea, _kea),
 }
 
 
-@pytest.mark.parametrize("server", sorted(_CHECKS))
+def _check(server: str, directory: Path, snippet: str) -> subprocess.CompletedProcess[str]:
+    """
+    Run C{server}'s own configuration check on a configuration including
+    C{snippet}.
+    """
+    setup = _SERVERS[server][1](directory, snippet, "192.0.2", None)
+    return subprocess.run(setup.check, capture_output=True, text=True, timeout=30, env=setup.env)
+
+
+@pytest.mark.parametrize("server", sorted(_SERVERS))
 def test_serverAcceptsSample(server, tmp_path):
     """
     The server's own configuration check accepts our snippet for the sample
     snom and SPA rules (option 66, 67, 150, 159, 160 with a value full of
     quotes, commas, a backslash and a C{#}) and two reservations.
     """
-    writer, check = _CHECKS[server]
-    result = check(tmp_path, writer([SNOM, LINKSYS], RESERVATIONS))
+    writer = _SERVERS[server][0]
+    result = _check(server, tmp_path, writer([SNOM, LINKSYS], RESERVATIONS))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("server", sorted(_CHECKS))
+@pytest.mark.parametrize("server", sorted(_SERVERS))
 def test_serverAcceptsVendorRule(server, tmp_path):
     """
     The server's check accepts the snippet of the real SPA vendor's rule
     (L{snomprov.vendors.linksys}) with a reservation using it.
     """
     rule = linksysVendor.dhcpRule("192.0.2.10", "http://192.0.2.10:8080")
-    writer, check = _CHECKS[server]
-    result = check(tmp_path, writer([rule], [Reservation("000e08aabbcc", "spa1", rule)]))
+    writer = _SERVERS[server][0]
+    result = _check(server, tmp_path, writer([rule], [Reservation("000e08aabbcc", "spa1", rule)]))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -157,11 +179,10 @@ def test_serverRefusesUnescapedQuotes(server, tmp_path):
     passes the server's check, and fails it once the quote is left
     unescaped, so the check reads our values and the escaping matters.
     """
-    writer, check = _CHECKS[server]
-    snippet = writer([DHCPRule("odd", ("odd",), (), {160: 'say "hi'})], ())
+    snippet = _SERVERS[server][0]([DHCPRule("odd", ("odd",), (), {160: 'say "hi'})], ())
     assert '\\"hi' in snippet
-    assert check(tmp_path, snippet).returncode == 0
-    result = check(tmp_path, snippet.replace('\\"', '"'))
+    assert _check(server, tmp_path, snippet).returncode == 0
+    result = _check(server, tmp_path, snippet.replace('\\"', '"'))
     assert result.returncode != 0
 
 
@@ -172,7 +193,7 @@ def test_keaRefusesText159(tmp_path):
     """
     snippet = json.loads(renderKea([LINKSYS], ()))
     snippet["option-def"].append({"name": "spa-opt159", "code": 159, "space": "dhcp4", "type": "string"})
-    result = _checkKea(tmp_path, json.dumps(snippet))
+    result = _check("kea", tmp_path, json.dumps(snippet))
     assert result.returncode != 0
     assert "159" in result.stdout + result.stderr
 
@@ -222,7 +243,7 @@ def _waitFor(path: Path, seconds: float, *processes: subprocess.Popen) -> bool:
 
 def _stop(*processes: subprocess.Popen) -> None:
     """
-    Terminate processes this test started and reap them.
+    Terminate processes this test started, reap them and close their pipes.
     """
     for process in processes:
         if process.poll() is None:
@@ -232,33 +253,31 @@ def _stop(*processes: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _dhcpExchange(
-    pair: NetnsPair, directory: Path, snippet: str, vendorClass: str | None
+    pair: NetnsPair,
+    directory: Path,
+    server: str,
+    rules: list[DHCPRule],
+    reservations: list[Reservation],
+    vendorClass: str | None,
 ) -> dict[str, str]:
     """
-    Run dnsmasq with C{snippet} in C{pair.nsA} and dhclient (sending
-    C{vendorClass} as option 60, if any) in C{pair.nsB} until it is bound.
+    Run C{server} with our snippet for C{rules} and C{reservations} in
+    C{pair.nsA}, and dhclient (sending C{vendorClass} as option 60, if any)
+    in C{pair.nsB} until it is bound.  Logs are left in C{directory}.
 
     @return: the dhclient script's environment (C{new_*} variables, values
         unescaped), or C{{}} if no lease came.
     """
-    dnsmasq = _binary("dnsmasq", "dnsmasq-base")
     dhclient = _binary("dhclient", "isc-dhcp-client")
-    (directory / "snomprov.conf").write_text(snippet)
-    server = pair.runIn(
-        pair.nsA,
-        [
-            dnsmasq, "--no-daemon", "--port=0", "--log-dhcp", "--log-facility=-",
-            f"--conf-file={directory / 'snomprov.conf'}",
-            f"--interface={pair.ifA}", "--bind-interfaces",
-            "--dhcp-range=10.99.0.100,10.99.0.150,255.255.255.0,1h",
-            f"--dhcp-leasefile={directory / 'leases'}",
-            f"--pid-file={directory / 'dnsmasq.pid'}",
-        ],
-        stdout=open(directory / "dnsmasq.log", "w"), stderr=subprocess.STDOUT,
-    )
+    writer, configure = _SERVERS[server]
+    setup = configure(directory, writer(rules, reservations), "10.99.0", pair.ifA)
+    with open(directory / f"{server}.log", "w") as log:
+        running = pair.runIn(pair.nsA, setup.run, env=setup.env, stdout=log, stderr=log)
     out = directory / "dhclient.env"
     script = directory / "dump.sh"
     script.write_text(_DHCLIENT_SCRIPT.format(out=out))
@@ -273,19 +292,20 @@ def _dhcpExchange(
         "timeout 15;\n"
     )
     (directory / "dhclient.leases").touch()
-    client = pair.runIn(
-        pair.nsB,
-        [
-            dhclient, "-d", "-1", "-cf", str(directory / "dhclient.conf"),
-            "-sf", str(script), "-lf", str(directory / "dhclient.leases"),
-            "-pf", str(directory / "dhclient.pid"), pair.ifB,
-        ],
-        stdout=subprocess.DEVNULL, stderr=open(directory / "dhclient.log", "w"),
-    )
+    with open(directory / "dhclient.log", "w") as log:
+        client = pair.runIn(
+            pair.nsB,
+            [
+                dhclient, "-d", "-1", "-cf", str(directory / "dhclient.conf"),
+                "-sf", str(script), "-lf", str(directory / "dhclient.leases"),
+                "-pf", str(directory / "dhclient.pid"), pair.ifB,
+            ],
+            stdout=log, stderr=log,
+        )
     try:
-        bound = _waitFor(out, 20, client, server)
+        bound = _waitFor(out, 20, client, running)
     finally:
-        _stop(client, server)
+        _stop(client, running)
     if not bound:
         return {}
     env = {}
@@ -319,30 +339,39 @@ def _rules(addrA: str) -> list[DHCPRule]:
     ]
 
 
+_E2E = pytest.mark.parametrize("server", sorted(_SERVERS))
+_FORCES = {"dnsmasq": True, "isc": False, "kea": True}
+"""
+Whether the server sends our options to a client that did not request them
+(ISC dhcpd has no switch for it).
+"""
+
+
 @pytest.mark.netns
-def test_spaGetsOption66AndFetchesProfile(tmp_path):
+@_E2E
+def test_spaGetsOption66AndFetchesProfile(server, tmp_path):
     """
-    A client saying C{LINKSYS SPA-942} gets option 66 and (unrequested,
-    forced) 150 naming our server, then fetches C{/spa942.cfg} over TFTP from
-    snomprov's TFTP server at the option-66 address.
+    A client saying C{LINKSYS SPA-942} gets option 66 (and, where the server
+    can force it, unrequested option 150) naming our server, then fetches
+    C{/spa942.cfg} over TFTP from snomprov's TFTP server at that address.
     """
     tftp = _binary("tftp", "tftp-hpa")
     with _pair("02:00:00:00:00:01") as pair:
-        env = _dhcpExchange(pair, tmp_path, renderDnsmasq(_rules(pair.addrA)), "LINKSYS SPA-942")
+        env = _dhcpExchange(pair, tmp_path, server, _rules(pair.addrA), [], "LINKSYS SPA-942")
         assert env.get("new_tftp_server_name") == pair.addrA, env
-        assert env.get("new_opt150") == pair.addrA
+        assert env.get("new_opt150") == (pair.addrA if _FORCES[server] else None)
         assert "new_bootfile_name" not in env
 
         profile = b'<flat-profile>\n<Profile_Rule ua="na">tftp://x/spa$MA.cfg</Profile_Rule>\n</flat-profile>\n'
         (tmp_path / "spa942.cfg").write_bytes(profile)
-        server = pair.runIn(
+        tftpServer = pair.runIn(
             pair.nsA,
             [sys.executable, "-c", _TFTP_SERVER, pair.addrA, str(tmp_path / "spa942.cfg")],
             stdout=subprocess.PIPE, text=True, cwd=_REPO,
             env=dict(os.environ, PYTHONPATH=str(_REPO)),
         )
         try:
-            assert server.stdout.readline().strip() == "ready"
+            assert tftpServer.stdout.readline().strip() == "ready"
             fetched = tmp_path / "fetched.cfg"
             result = pair.runIn(
                 pair.nsB,
@@ -351,26 +380,28 @@ def test_spaGetsOption66AndFetchesProfile(tmp_path):
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             ).communicate(timeout=30)[0]
         finally:
-            _stop(server)
+            _stop(tftpServer)
         assert fetched.exists() and fetched.read_bytes() == profile, result
 
 
 @pytest.mark.netns
-def test_snomByOUIGetsURL(tmp_path):
+@_E2E
+def test_snomByOUIGetsURL(server, tmp_path):
     """
     A client sending no vendor class but with a snom OUI gets the snom
-    options: a URL in option 66, option 67, and the awkward option 160 text
-    intact (quotes, comma, backslash, C{#}).
+    options: a URL in option 66, option 67, and (where forced) the awkward
+    option 160 text intact (quotes, comma, backslash, C{#}).
     """
     with _pair("00:04:13:12:34:56") as pair:
-        env = _dhcpExchange(pair, tmp_path, renderDnsmasq(_rules(pair.addrA)), None)
+        env = _dhcpExchange(pair, tmp_path, server, _rules(pair.addrA), [], None)
     assert env.get("new_tftp_server_name") == f"http://{pair.addrA}:8080", env
     assert env.get("new_bootfile_name") == "snom.htm"
-    assert env.get("new_opt160") == _ODD
+    assert env.get("new_opt160") == (_ODD if _FORCES[server] else None)
 
 
 @pytest.mark.netns
-def test_reservationBeatsUnknownVendorClass(tmp_path):
+@_E2E
+def test_reservationBeatsUnknownVendorClass(server, tmp_path):
     """
     A reserved MAC whose option 60 matches no rule still gets its rule's
     option 66, its fixed address and its host name.
@@ -378,20 +409,21 @@ def test_reservationBeatsUnknownVendorClass(tmp_path):
     with _pair("02:00:00:00:00:42") as pair:
         rules = _rules(pair.addrA)
         reservation = Reservation("020000000042", "desk42", rules[0], "10.99.0.42")
-        env = _dhcpExchange(pair, tmp_path, renderDnsmasq(rules, [reservation]), "acme-phone")
+        env = _dhcpExchange(pair, tmp_path, server, rules, [reservation], "acme-phone")
     assert env.get("new_tftp_server_name") == pair.addrA, env
     assert env.get("new_ip_address") == "10.99.0.42"
     assert env.get("new_host_name") == "desk42"
 
 
 @pytest.mark.netns
-def test_unmatchedClientGetsNoOption66(tmp_path):
+@_E2E
+def test_unmatchedClientGetsNoOption66(server, tmp_path):
     """
     Control: a client with an unknown vendor class, OUI and MAC gets a lease
     but none of our options.
     """
     with _pair("02:00:00:00:00:99") as pair:
-        env = _dhcpExchange(pair, tmp_path, renderDnsmasq(_rules(pair.addrA)), "acme-phone")
+        env = _dhcpExchange(pair, tmp_path, server, _rules(pair.addrA), [], "acme-phone")
     assert env.get("new_ip_address", "").startswith("10.99.0."), env
     assert "new_tftp_server_name" not in env
     assert "new_opt150" not in env
