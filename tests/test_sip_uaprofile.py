@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import given, strategies as st
 
-from snomprov.device import ProfileRequest
+from snomprov.device import InvalidMAC, ProfileRequest, parseMAC
 from snomprov.sip.message import (
     SIPParseError,
     SIPRequest,
@@ -149,6 +150,23 @@ class TestReadProfileRequest:
         and a URI without user part give none.
         """
         assert macFromURI(uri) == expected
+
+    @given(
+        st.sampled_from(["MAC", "mac", "MAC%3a", "MAC%3A", "MAC=", "MAC%3d", "MAC:"]),
+        st.text(alphabet="0123456789abcdefABCDEFg:-.*", min_size=10, max_size=19),
+    )
+    def test_macFastPathAgreesWithParseMAC(self, prefix: str, rest: str) -> None:
+        """
+        Whatever follows the C{MAC} label, L{macFromURI} gives what
+        L{parseMAC} gives for the unescaped user part (or C{None} where it
+        refuses).
+        """
+        user = prefix.replace("%3a", ":").replace("%3A", ":").replace("%3d", "=") + rest
+        try:
+            expected = parseMAC(user)
+        except InvalidMAC:
+            expected = None
+        assert macFromURI(f"sip:{prefix}{rest}@224.0.1.75") == expected
 
     def test_macFromFromOrTo(self) -> None:
         """

@@ -267,19 +267,6 @@ class Headers:
         self._items = tuple(stored)
         self._index = index
 
-    @classmethod
-    def _fromParsed(
-        cls, items: list[tuple[str, str]], index: dict[str, list[str]]
-    ) -> Headers:
-        """
-        Wrap what L{parseMessage} already canonicalised, without checking
-        it again.
-        """
-        self = cls.__new__(cls)
-        self._items = tuple(items)
-        self._index = index
-        return self
-
     def get(self, name: str, default: str | None = None) -> str | None:
         """
         The first value of header C{name} (for a list header, its first
@@ -341,6 +328,10 @@ class Headers:
 
     def __repr__(self) -> str:
         return f"Headers({list(self._items)!r})"
+
+
+# parseMessage fills a Headers without checking again what it checked.
+_newHeaders = object.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,8 +433,8 @@ def parseMessage(
     lengths = index.get("content-length")
     if lengths is not None:
         length = lengths[0]
-        if not (length.isdigit() and length.isascii()) or any(
-            other != length for other in lengths
+        if not (length.isdigit() and length.isascii()) or (
+            len(lengths) > 1 and lengths.count(length) != len(lengths)
         ):
             raise SIPParseError(f"bad Content-Length {lengths!r}")
         size = int(length)
@@ -454,7 +445,9 @@ def parseMessage(
         if len(body) > size:
             body = body[:size]
 
-    headers = Headers._fromParsed(items, index)
+    headers = _newHeaders(Headers)
+    headers._items = tuple(items)
+    headers._index = index
     start = lines[0]
     if start[:4] == "SIP/":
         version, _, rest = start.partition(" ")

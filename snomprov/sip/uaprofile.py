@@ -114,10 +114,20 @@ def macFromURI(uri: str) -> str | None:
     user = _userPart(uri)
     if user[:3].upper() != "MAC":
         return None
+    # The common forms (MAC:<hex>, MAC=<hex>, MAC<hex>) without parseMAC's
+    # general machinery: this runs for every SUBSCRIBE.
+    bare = user[4:] if user[3:4] in (":", "=") else user[3:]
+    if len(bare) == 12:
+        bare = bare.upper()
+        if _HEX.issuperset(bare):
+            return bare
     try:
         return parseMAC(user)
     except InvalidMAC:
         return None
+
+
+_HEX = frozenset("0123456789ABCDEF")
 
 
 def _uriOf(value: str | None) -> str | None:
@@ -184,8 +194,25 @@ def subscribeKey(request: SIPRequest) -> tuple[str, str, int]:
 
     @raise SIPParseError: without Call-ID, From or a numeric CSeq.
     """
-    tag = parseNameAddr(_required(request, "From"))[2].get("tag", "")
-    return (_required(request, "Call-ID"), tag, _cseqNumber(request))
+    return (
+        _required(request, "Call-ID"),
+        _tagOf(_required(request, "From")),
+        _cseqNumber(request),
+    )
+
+
+def _tagOf(nameAddr: str) -> str:
+    """
+    The C{tag} parameter of a From/To value, or C{""}.
+
+    @raise SIPParseError: if C{nameAddr} is malformed.
+    """
+    if '"' in nameAddr:
+        return parseNameAddr(nameAddr)[2].get("tag", "")
+    params = nameAddr[nameAddr.rfind(">") + 1 :]
+    if "tag" not in params.lower():
+        return ""
+    return parseParams(params)[1].get("tag", "")
 
 
 def transactionKey(message: SIPRequest | SIPResponse) -> tuple[str, int]:
@@ -237,12 +264,11 @@ def _withTag(nameAddr: str, tag: str) -> str:
     A From/To value with a tag: C{nameAddr} as it is if it has one already,
     else with C{;tag=<tag>} appended.
     """
-    if "tag" in nameAddr.lower():
-        try:
-            if "tag" in parseNameAddr(nameAddr)[2]:
-                return nameAddr
-        except SIPParseError:
-            pass
+    try:
+        if _tagOf(nameAddr):
+            return nameAddr
+    except SIPParseError:
+        pass
     return f"{nameAddr};tag={tag}"
 
 
@@ -325,27 +351,39 @@ def buildSubscribeOK(
     )
 
 
-_NOTIFY = (
-    "NOTIFY {target} SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP {via};branch={branch};rport\r\n"
-    "Max-Forwards: 70\r\n"
-    "From: {from_}\r\n"
-    "To: {to}\r\n"
-    "Call-ID: {callID}\r\n"
-    "CSeq: {cseq} NOTIFY\r\n"
-    "Contact: {contact}\r\n"
-    "Event: {event}\r\n"
-    "{extra}"
-    "Content-Length: {length}\r\n"
-    "\r\n"
-)
-
-
-def _branch(branch: str) -> str:
+def _notifyHead(
+    target: str,
+    via: str,
+    branch: str,
+    from_: str,
+    to: str,
+    callID: str,
+    cseq: int,
+    contact: str,
+    event: str,
+    extra: str,
+    length: int,
+) -> str:
     """
-    C{branch} with the RFC 3261 magic cookie in front if it lacks it.
+    The start line and headers of a NOTIFY we send, up to the blank line;
+    C{extra} holds whole header lines put before C{Content-Length}.
     """
-    return branch if branch.startswith("z9hG4bK") else "z9hG4bK" + branch
+    if not branch.startswith("z9hG4bK"):
+        branch = "z9hG4bK" + branch
+    return (
+        f"NOTIFY {target} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {via};branch={branch};rport\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: {from_}\r\n"
+        f"To: {to}\r\n"
+        f"Call-ID: {callID}\r\n"
+        f"CSeq: {cseq} NOTIFY\r\n"
+        f"Contact: {contact if '<' in contact else f'<{contact}>'}\r\n"
+        f"Event: {event}\r\n"
+        f"{extra}"
+        f"Content-Length: {length}\r\n"
+        "\r\n"
+    )
 
 
 def buildNotify(
@@ -382,21 +420,19 @@ def buildNotify(
     if target is None or target == "*":
         target = parseNameAddr(theirFrom)[1]
     encoded = body.encode("utf-8")
-    head = _NOTIFY.format(
-        target=target,
-        via=via,
-        branch=_branch(branch),
-        from_=_withTag(_required(subscribe, "To"), toTag),
-        to=theirFrom,
-        callID=_required(subscribe, "Call-ID"),
-        cseq=cseq,
-        contact=_contact(contact),
-        event=headers.get("Event") or UA_PROFILE_EVENT,
-        extra=(
-            "Subscription-State: terminated;reason=timeout\r\n"
-            "Content-Type: application/url\r\n"
-        ),
-        length=len(encoded),
+    head = _notifyHead(
+        target,
+        via,
+        branch,
+        _withTag(_required(subscribe, "To"), toTag),
+        theirFrom,
+        _required(subscribe, "Call-ID"),
+        cseq,
+        contact,
+        headers.get("Event") or UA_PROFILE_EVENT,
+        "Subscription-State: terminated;reason=timeout\r\n"
+        "Content-Type: application/url\r\n",
+        len(encoded),
     )
     return head.encode("utf-8", "surrogateescape") + encoded
 
@@ -423,16 +459,7 @@ def buildResyncNotify(
     @param branch: see L{buildNotify}.
     """
     ours = _contact(contact)
-    return _NOTIFY.format(
-        target=targetURI,
-        via=via,
-        branch=_branch(branch),
-        from_=f"{ours};tag={fromTag}",
-        to=f"<{targetURI}>",
-        callID=callID,
-        cseq=cseq,
-        contact=ours,
-        event=event,
-        extra="",
-        length=0,
+    return _notifyHead(
+        targetURI, via, branch, f"{ours};tag={fromTag}", f"<{targetURI}>",
+        callID, cseq, contact, event, "", 0,
     ).encode("utf-8", "surrogateescape")
