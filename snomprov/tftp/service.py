@@ -6,15 +6,10 @@ registry, never by the file system.
 
 from __future__ import annotations
 
-from twisted.logger import Logger
-
 from ..provisioning import Fetch
 from .protocol import BytesSource, TFTPServerProtocol
 
 __all__ = ["tftpProtocolFor", "provisionerReader"]
-
-_log = Logger()
-
 
 def provisionerReader(provisioner):
     """
@@ -29,11 +24,6 @@ def provisionerReader(provisioner):
     return read
 
 
-def _transferDone(name: str, clientAddress, bytesSent: int, outcome: str) -> None:
-    _log.info("TFTP {name} to {client}: {outcome} ({bytes} bytes)",
-              name=name, client=f"{clientAddress[0]}:{clientAddress[1]}", outcome=outcome, bytes=bytesSent)
-
-
 def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtocol:
     """
     The TFTP protocol of the daemon.
@@ -43,5 +33,4 @@ def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtoco
         reactor,
         maxTransfers=config.tftp.maxTransfers,
         listenInterface=config.tftp.interface,
-        onTransferDone=_transferDone,
     )
