@@ -17,6 +17,7 @@ from typing import Callable
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event
+from .ratelimit import TokenBuckets
 from .sip.message import SIPParseError, SIPRequest, SIPResponse
 from .sip.transaction import NotifyRetransmitter, SubscribeDeduplicator
 from .sip.uaprofile import (
@@ -47,12 +48,9 @@ class SourcePolicy:
 
     def __init__(self, networks, rate: float, burst: int, clock, maxSources: int = 100_000) -> None:
         self._networks = tuple(networks)
-        self._rate = rate
-        self._burst = float(burst)
-        self._clock = clock
         self._maxSources = maxSources
         self._allowed: dict[str, bool] = {}
-        self._buckets: dict[str, list[float]] = {}
+        self._buckets = TokenBuckets(rate, float(burst), clock, maxSources)
 
     def isAllowed(self, host: str) -> bool:
         """
@@ -79,20 +77,7 @@ class SourcePolicy:
 
         @return: C{False} when the source is over its rate.
         """
-        now = self._clock.seconds()
-        bucket = self._buckets.get(host)
-        if bucket is None:
-            if len(self._buckets) >= self._maxSources:
-                self._buckets.clear()
-            self._buckets[host] = [self._burst - 1.0, now]
-            return True
-        tokens = min(self._burst, bucket[0] + (now - bucket[1]) * self._rate)
-        bucket[1] = now
-        if tokens < 1.0:
-            bucket[0] = tokens
-            return False
-        bucket[0] = tokens - 1.0
-        return True
+        return self._buckets.allow(host)
 
 
 class PnPController:

@@ -77,6 +77,19 @@ def _pluginDir(tmp_path, modules):
     return str(tmp_path)
 
 
+def discoverLogging():
+    """
+    Discover the vendors, returning the registry and every log event
+    (legacy ones included: Twisted's plugin scan logs with C{log.err}).
+    """
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        return discoverVendors(), events
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+
+
 @pytest.fixture
 def extraPluginPath(monkeypatch):
     """
@@ -122,12 +135,7 @@ def test_brokenPluginSkipped(tmp_path, extraPluginPath):
     are still found.
     """
     extraPluginPath(_pluginDir(tmp_path, {"acme_vendor": _THIRD_PARTY, "broken_vendor": "raise ImportError('boom')\n"}))
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        registry = discoverVendors()
-    finally:
-        globalLogPublisher.removeObserver(events.append)
+    registry, events = discoverLogging()
     assert "acme" in registry.names
     failures = [str(e.get("failure") or e.get("log_failure")) for e in events if e.get("log_level") == LogLevel.critical]
     assert any("ImportError" in f and "boom" in f for f in failures)
@@ -149,12 +157,7 @@ def test_invalidVendorSkipped(tmp_path, extraPluginPath):
         half = Half()
     """
     extraPluginPath(_pluginDir(tmp_path, {"half_vendor": source}))
-    events = []
-    globalLogPublisher.addObserver(events.append)
-    try:
-        registry = discoverVendors()
-    finally:
-        globalLogPublisher.removeObserver(events.append)
+    registry, events = discoverLogging()
     assert "half" not in registry.names
     assert any("half_vendor" in str(e.get("where", "")) for e in events)
 

@@ -36,3 +36,18 @@ def runWithStore(config, work):
     if kind == "error":
         raise value
     return value
+
+
+def macArgument(text: str) -> str:
+    """
+    A MAC given on the command line, normalised.
+
+    @raise UsageProblem: naming the bad value.
+    """
+    from ..cli import UsageProblem
+    from ..device import InvalidMAC, parseMAC
+
+    try:
+        return parseMAC(text)
+    except InvalidMAC as e:
+        raise UsageProblem(str(e)) from None

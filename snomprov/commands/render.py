@@ -5,10 +5,9 @@ C{snomprov render MAC [NAME]}: what the phone would receive.
 from __future__ import annotations
 
 from ..cli import UsageProblem, command
-from ..device import InvalidMAC, parseMAC
 from ..interfaces import IFileVendor
 from ..provisioning import Fetch, Provisioner
-from ._run import runWithStore
+from ._run import macArgument, runWithStore
 
 
 class _NoRecorder:
@@ -32,10 +31,7 @@ def arguments(parser) -> None:
 
 @command("render", "print the file a phone would receive")
 def render(args, config, registry, out) -> int:
-    try:
-        mac = parseMAC(args.mac)
-    except InvalidMAC as e:
-        raise UsageProblem(str(e))
+    mac = macArgument(args.mac)
 
     async def work(reactor, store):
         name = args.name

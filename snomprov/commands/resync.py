@@ -7,10 +7,10 @@ from __future__ import annotations
 import time
 
 from ..cli import UsageProblem, command
-from ..device import Event, InvalidMAC, parseMAC
+from ..device import Event
 from ..interfaces import IResyncVendor
 from ..push import pushResync
-from ._run import runWithStore
+from ._run import macArgument, runWithStore
 
 
 def arguments(parser) -> None:
@@ -19,10 +19,7 @@ def arguments(parser) -> None:
 
 @command("resync", "send a phone a re-sync NOTIFY at its last known SIP address")
 def resync(args, config, registry, out) -> int:
-    try:
-        mac = parseMAC(args.mac)
-    except InvalidMAC as e:
-        raise UsageProblem(str(e))
+    mac = macArgument(args.mac)
 
     async def work(reactor, store):
         device = await store.getDevice(mac)

@@ -21,6 +21,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from snomprov.ratelimit import TokenBuckets
 from snomprov.tftp.packet import (
     DEFAULT_BLKSIZE,
     ERROR,
@@ -85,41 +86,6 @@ class BytesSource:
 Reader = Callable[[str, Address], "Deferred[Optional[TFTPSource]]"]
 #: C{onTransferDone(name, clientAddress, bytesSent, outcome)}.
 TransferDone = Callable[[str, Address, int, str], None]
-
-
-class _RateLimiter:
-    """
-    Token buckets keyed by an arbitrary value, on an injected clock.
-
-    @ivar rate: tokens added per second.
-    @ivar burst: bucket capacity.
-    """
-
-    _maxKeys = 10000
-
-    def __init__(self, rate: float, burst: float, clock) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._buckets: dict[object, tuple[float, float]] = {}
-
-    def allow(self, key: object = None) -> bool:
-        """
-        Take one token for C{key}; return whether one was available.
-        """
-        now = self._clock.seconds()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1
-        self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-        if len(self._buckets) > self._maxKeys:
-            self._forgetFull(now)
-        return allowed
-
-    def _forgetFull(self, now: float) -> None:
-        for key, (tokens, last) in list(self._buckets.items()):
-            if tokens + (now - last) * self.rate >= self.burst:
-                del self._buckets[key]
 
 
 def _badName(name: str) -> bool:
@@ -381,11 +347,11 @@ class TFTPServerProtocol(DatagramProtocol):
         self._limits = limits
         self._maxTimeouts = maxTimeouts
         self._defaultTimeout = defaultTimeout
-        self._rate: Optional[_RateLimiter] = None
+        self._rate: Optional[TokenBuckets] = None
         if perClientRate is not None:
             burst = perClientBurst if perClientBurst is not None else 2 * perClientRate
-            self._rate = _RateLimiter(perClientRate, max(burst, 1.0), reactor)
-        self._malformedLog = _RateLimiter(1.0, 10.0, reactor)
+            self._rate = TokenBuckets(perClientRate, max(burst, 1.0), reactor)
+        self._malformedLog = TokenBuckets(1.0, 10.0, reactor)
         self._pending: dict[Address, Deferred] = {}
         self.transfers: dict[Address, TransferProtocol] = {}
         self._stopped = False

@@ -32,6 +32,8 @@ from typing import Iterable
 
 from lxml import etree
 
+from ..xmltext import xmlSafe
+
 __all__ = [
     "UA_VALUES",
     "FlatParameter",
@@ -49,7 +51,6 @@ The values of the C{ua} (user access) attribute.
 _PARAMETER_NAME = re.compile(r"[A-Z][A-Za-z0-9_]*")
 
 # Characters XML 1.0 cannot carry at all, not even as a reference.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -72,16 +73,6 @@ def parameterName(name: str, idx: int | None) -> str:
     indexed one (C{("Proxy", 1)} is C{Proxy_1_}).
     """
     return name if idx is None else f"{name}_{idx}_"
-
-
-def xmlSafe(text: str) -> str:
-    """
-    C{text} without the characters XML 1.0 cannot carry (NUL and the other
-    C0 controls but tab, line feed and carriage return; lone surrogates;
-    U+FFFE, U+FFFF).  Markup characters (C{&<>"}) are kept: the writer
-    escapes them.
-    """
-    return _NOT_XML.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import Iterable, Mapping
 from lxml import etree
 
 from snomprov.device import Setting, SettingsLayer
+from snomprov.xmltext import xmlSafe
 
 __all__ = [
     "SNOM_PERMS",
@@ -66,7 +67,6 @@ _SETTING_ATTRIBUTES = frozenset({"idx", "perm"})
 _CONTAINERS = frozenset({"setting-files", "settings-files"})
 _IDX = re.compile(r"[0-9]{1,6}")
 _NO_DOCTYPE = "a DOCTYPE is not allowed (no DTDs, no entities)"
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class SettingsXMLError(ValueError):
@@ -271,13 +271,6 @@ def _serialize(element: etree._Element) -> bytes:
     An element as UTF-8 XML, without its tail.
     """
     return etree.tostring(element, encoding="utf-8", with_tail=False)
-
-
-def xmlSafe(text: str) -> str:
-    """
-    C{text} without the characters XML 1.0 cannot carry.
-    """
-    return _XML_ILLEGAL.sub("", text)
 
 
 def _isXMLName(name: str) -> bool:
