@@ -42,11 +42,15 @@ class ConfigError(Exception):
     The configuration is refused.
 
     @ivar problems: one line per problem, each naming file, key and reason.
+    @ivar partial: the config with the refused keys at their defaults, so
+        that later checks (vendors) can still report their problems; or
+        C{None} when the file could not be read at all.
     """
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], partial: "Config | None" = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.partial = partial
 
 
 @dataclass(frozen=True)
@@ -371,7 +375,7 @@ def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None)
     config = config.replaceIn("store", url=_absoluteStoreURL(config, baseDir or os.getcwd()))
     problems.extend(f"{source}: server.data_dir: {p}" for p in _dataDirProblems(config.server.dataDir))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, config)
     return config
 
 

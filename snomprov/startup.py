@@ -44,6 +44,7 @@ def loadEverything(
             config = adjust(config)
     except ConfigError as e:
         problems.extend(e.problems)
+        config = e.partial
     try:
         plugins = discoverVendors(package)
     except VendorRegistryError as e:
@@ -53,7 +54,9 @@ def loadEverything(
     generic, genericProblems = genericVendorsFor(config, set(plugins.names))
     problems.extend(genericProblems)
     registry = VendorRegistry([*plugins.vendors, *generic])
-    problems.extend(checkVendorOptions(config, {v.name: v for v in registry.vendors}))
+    reported = {p.partition(": ")[2].partition(":")[0] for p in genericProblems}
+    problems.extend(p for p in checkVendorOptions(config, {v.name: v for v in registry.vendors})
+                    if p.partition(": ")[2].partition(":")[0] not in reported)
     if problems:
         raise StartupProblem(*problems)
     return config, registry
