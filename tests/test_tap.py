@@ -1,0 +1,73 @@
+"""
+Tests for L{snomprov.tap}: options and composition, inspected without
+binding anything.
+"""
+
+import pytest
+
+from twisted.application.internet import MulticastServer, UDPServer
+from twisted.internet.testing import MemoryReactorClock
+
+from snomprov.tap import Options, makeService
+
+
+def options(tmp_path, *argv):
+    """
+    Parsed options with the data directory under C{tmp_path}.
+    """
+    o = Options()
+    o.parseOptions(["--data-dir", str(tmp_path / "var"), *argv])
+    return o
+
+
+def test_namedChildren(tmp_path):
+    """
+    The service is one MultiService of named children: store, recorder,
+    one http-N per listen description, sip and tftp.
+    """
+    service = makeService(options(tmp_path, "--http", "tcp:0", "--http", "tcp:0:interface=127.0.0.1"),
+                          reactor=MemoryReactorClock())
+    names = [child.name for child in service]
+    assert names == ["store", "recorder", "http-0", "http-1", "sip", "tftp"]
+    assert isinstance(service.getServiceNamed("sip"), MulticastServer)
+    assert isinstance(service.getServiceNamed("tftp"), UDPServer)
+
+
+def test_overrides(tmp_path):
+    """
+    Command-line overrides replace the config's values.
+    """
+    o = options(tmp_path, "--sip-port", "5070", "--tftp-port", "69", "--base-url", "http://192.0.2.1:8080/")
+    assert (o.config.sip.port, o.config.tftp.port) == (5070, 69)
+    assert o.config.server.baseURL == "http://192.0.2.1:8080"
+    assert o.config.tftpServer == "192.0.2.1"
+
+
+def test_disable(tmp_path):
+    """
+    C{--no-sip} and C{--no-tftp} leave those services out.
+    """
+    service = makeService(options(tmp_path, "--no-sip", "--no-tftp"), reactor=MemoryReactorClock())
+    assert [child.name for child in service] == ["store", "recorder", "http-0"]
+
+
+def test_badConfigExits2(tmp_path, capsys):
+    """
+    A refused configuration prints its problems and exits 2.
+    """
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sip]\nport = -1\n")
+    with pytest.raises(SystemExit) as e:
+        options(tmp_path, "--config", str(bad))
+    assert e.value.code == 2
+    assert "sip.port: -1 is not a port number" in capsys.readouterr().err
+
+
+def test_badPortOption(tmp_path):
+    """
+    A port option that is not a port is a usage error.
+    """
+    from twisted.python.usage import UsageError
+
+    with pytest.raises(UsageError):
+        options(tmp_path, "--sip-port", "x")
