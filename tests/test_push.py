@@ -1,0 +1,166 @@
+"""
+Push: L{snomprov.push.ResyncProtocol} on a fake transport and a clock, and
+C{snomprov resync} against a phone played by sipp.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from twisted.internet.task import Clock
+
+from snomprov.push import ResyncProtocol
+from snomprov.sip.message import parseMessage
+from snomprov.testing import FakeMulticastTransport
+
+from daemon import Daemon, freePort
+
+PHONE = ("192.0.2.67", 5060)
+
+
+def makePusher():
+    clock = Clock()
+    protocol = ResyncProtocol(clock, localHostFor=lambda ip: "192.0.2.10")
+    transport = FakeMulticastTransport("0.0.0.0", 40000)
+    protocol.makeConnection(transport)
+    return protocol, transport, clock
+
+
+def answer(notify, code=200, reason="OK") -> bytes:
+    """
+    The phone's response to a NOTIFY.
+    """
+    h = notify.headers
+    return (f"SIP/2.0 {code} {reason}\r\nVia: {h.get('Via')}\r\nFrom: {h.get('From')}\r\n"
+            f"To: {h.get('To')};tag=phone\r\nCall-ID: {h.get('Call-ID')}\r\nCSeq: {h.get('CSeq')}\r\n"
+            "Content-Length: 0\r\n\r\n").encode()
+
+
+def test_notifyShape():
+    """
+    The push is a NOTIFY to the phone's address with the vendor's event.
+    """
+    protocol, transport, clock = makePusher()
+    protocol.resync(PHONE, "check-sync;reboot=false")
+    [(data, address, _)] = transport.written
+    notify = parseMessage(data)
+    assert address == PHONE
+    assert (notify.method, notify.uri) == ("NOTIFY", "sip:192.0.2.67:5060")
+    assert notify.headers.get("Event") == "check-sync;reboot=false"
+    assert notify.headers.get("Via").startswith("SIP/2.0/UDP 192.0.2.10:40000;branch=z9hG4bK")
+
+
+def test_ackedStopsRetransmission():
+    """
+    The phone's 200 ends the push as C{acked}; nothing is sent after it.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync")
+    clock.advance(0.5)
+    assert len(transport.written) == 2
+    protocol.datagramReceived(answer(parseMessage(transport.written[0][0])), PHONE)
+    assert d.result == "acked"
+    clock.advance(40)
+    assert len(transport.written) == 2
+
+
+def test_refused():
+    """
+    A final non-2xx response ends the push as C{refused <code>}.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync")
+    protocol.datagramReceived(answer(parseMessage(transport.written[0][0]), 489, "Bad Event"), PHONE)
+    assert d.result == "refused 489"
+
+
+def test_timeout():
+    """
+    Without any answer the push ends as C{timeout} after 32 s.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync")
+    clock.advance(31.9)
+    assert not d.called
+    clock.advance(0.2)
+    assert d.result == "timeout"
+
+
+SIPP_PHONE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="phone receiving check-sync">
+  <recv request="NOTIFY">
+    <action>
+      <ereg regexp="check-sync;reboot=false" search_in="hdr" header="Event:" check_it="true" assign_to="e"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]phone
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+    ]]>
+  </send>
+  <Reference variables="e"/>
+</scenario>
+"""
+
+
+@pytest.mark.interop
+def test_resyncReachesPhone(tmp_path):
+    """
+    After a phone's PnP exchange, C{snomprov resync MAC} NOTIFYs its SIP
+    address with C{Event: check-sync;reboot=false}; the phone (sipp) answers
+    200, the command says so, and a C{resync-sent} event is recorded.
+    """
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp is not installed (apt-get install sip-tester)")
+    mac = "000413ABCDEF"
+    phonePort = freePort(socket.SOCK_DGRAM)
+    with Daemon(tmp_path, tftp=False) as daemon:
+        phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        phone.bind(("127.0.0.1", phonePort))
+        phone.settimeout(5)
+        subscribe = (
+            f"SUBSCRIBE sip:MAC%3a{mac}@127.0.0.1 SIP/2.0\r\n"
+            f"Via: SIP/2.0/UDP 127.0.0.1:{phonePort};branch=z9hG4bK1;rport\r\n"
+            f"From: <sip:MAC%3a{mac}@127.0.0.1>;tag=1\r\nTo: <sip:MAC%3a{mac}@127.0.0.1>\r\n"
+            "Call-ID: push-test@127.0.0.1\r\nCSeq: 1 SUBSCRIBE\r\n"
+            'Event: ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.33.33"\r\n'
+            f"Expires: 0\r\nAccept: application/url\r\nContact: <sip:127.0.0.1:{phonePort}>\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
+        phone.sendto(subscribe, ("127.0.0.1", daemon.sipPort))
+        assert phone.recvfrom(4096)[0].startswith(b"SIP/2.0 200")
+        notify = parseMessage(phone.recvfrom(4096)[0])
+        phone.sendto(answer(notify), ("127.0.0.1", daemon.sipPort))
+        phone.close()
+        for _ in range(100):  # the recorder writes in batches
+            if f'"{mac}"' in daemon.run("devices", "--json").stdout:
+                break
+            time.sleep(0.05)
+        scenario = tmp_path / "phone.xml"
+        scenario.write_text(SIPP_PHONE)
+        sipp = subprocess.Popen(
+            ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(phonePort), "-m", "1",
+             "-timeout", "20s", "-trace_err", "-error_file", str(tmp_path / "sipp.err"), "-nostdin"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+        time.sleep(0.3)  # sipp binds its port
+        result = daemon.run("resync", mac)
+        sippOut = sipp.communicate(timeout=30)[0].decode(errors="replace")
+        assert result.returncode == 0, (result.stdout, result.stderr, sippOut[-1500:])
+        assert result.stdout == f"{mac}: NOTIFY to 127.0.0.1:{phonePort}: acked\n"
+        assert sipp.returncode == 0, sippOut[-1500:]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "var" / "snomprov.sqlite") as db:
+        kinds = [row[0] for row in db.execute("SELECT kind FROM events WHERE mac = ? ORDER BY id", (mac,))]
+    assert kinds[-1] == "resync-sent" and {"subscribe", "notify-sent", "notify-acked"} <= set(kinds)
