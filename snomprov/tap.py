@@ -107,6 +107,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     recorder = Recorder(stores.whenOpen, reactor)
     recorder.setName("recorder")
     recorder.setServiceParent(top)
+    stores.closeAfter(recorder.flush)
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
     site = Site(SiteRoot(ProvisioningResource(provisioner)))

@@ -30,6 +30,15 @@ class StoreService(Service):
         self._reactor = reactor
         self._waiting: list[defer.Deferred] = []
         self._failure = None
+        self._beforeClose: list = []
+
+    def closeAfter(self, beforeClose) -> None:
+        """
+        At stop, call C{beforeClose} (returning a Deferred) and wait for it
+        before the store is closed: the recorder's last batch is written
+        while the store is still open (sibling services stop concurrently).
+        """
+        self._beforeClose.append(beforeClose)
 
     def startService(self) -> None:
         super().startService()
@@ -73,6 +82,11 @@ class StoreService(Service):
     @defer.inlineCallbacks
     def stopService(self):
         yield super().stopService()
+        for beforeClose in self._beforeClose:
+            try:
+                yield beforeClose()
+            except Exception:
+                self._log.failure("Before closing the store")
         if self.store is not None:
             store, self.store = self.store, None
             yield store.close()
