@@ -12,7 +12,7 @@ Keys (DESIGN.md §4.2)::
     [store]   url
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions
-    [http]    listen
+    [http]    listen, client_ca
     [tftp]    enabled, port, interface, advertise, max_transfers
     [provisioning] unknown_devices
     [vendors.<name>] url, plus the vendor's own keys (see
@@ -87,7 +87,15 @@ class SIPConfig:
 
 @dataclass(frozen=True)
 class HTTPConfig:
+    """
+    @ivar clientCA: absolute path of a PEM bundle of CA certificates, or
+        C{""}.  When set, every C{ssl:} listener requires a client
+        certificate signed by one of them, and per-device files are served
+        only to a client certificate naming that device's MAC.
+    """
+
     listen: tuple[str, ...] = ("tcp:8080",)
+    clientCA: str = ""
 
 
 @dataclass(frozen=True)
@@ -318,6 +326,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     }),
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),
+        "client_ca": _Key("clientCA", str),
     }),
     "tftp": (TFTPConfig, {
         "enabled": _Key("enabled", bool),
@@ -374,6 +383,10 @@ def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None)
     config = config.replaceIn("server", dataDir=os.path.normpath(dataDir))
     config = config.replaceIn("store", url=_absoluteStoreURL(config, baseDir or os.getcwd()))
     problems.extend(f"{source}: server.data_dir: {p}" for p in _dataDirProblems(config.server.dataDir))
+    if config.http.clientCA:
+        clientCA = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.http.clientCA))
+        config = config.replaceIn("http", clientCA=clientCA)
+        problems.extend(f"{source}: http.client_ca: {p}" for p in _clientCAProblems(clientCA))
     if problems:
         raise ConfigError(problems, config)
     return config
@@ -419,6 +432,21 @@ def _dataDirProblems(path: str) -> list[str]:
         parent = os.path.dirname(parent)
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
         return [f"{path!r} does not exist and cannot be created under {parent!r}"]
+    return []
+
+
+def _clientCAProblems(path: str) -> list[str]:
+    """
+    The client CA bundle must be a readable PEM file with a certificate.
+    """
+    from .web.tls import loadCertificateAuthorities
+
+    try:
+        loadCertificateAuthorities(path)
+    except OSError as e:
+        return [f"{path!r}: cannot read: {e.strerror or e}"]
+    except ValueError as e:
+        return [str(e)]
     return []
 
 

@@ -34,12 +34,15 @@ class Fetch:
 
     @ivar name: the requested name, no leading C{/} (C{?mac=} folded in).
     @ivar transport: C{"http"} or C{"tftp"}.
+    @ivar clientMAC: the MAC named by the request's verified TLS client
+        certificate, or C{None} (no certificate, or no MAC in it).
     """
 
     name: str
     clientIP: str
     transport: str
     userAgent: str | None = None
+    clientMAC: str | None = None
 
 
 class Provisioner:
@@ -78,6 +81,10 @@ class Provisioner:
         if resolved is None:
             return None
         vendor, request = resolved
+        refusal = self._certificateRefusal(request, fetch)
+        if refusal is not None:
+            self._refuse(request.mac, fetch, refusal)
+            return None
         store = yield self._whenStore()
         version = yield self._settingsVersion(store)
         key = (vendor.name, request, userAgent, fetch.transport)
@@ -102,6 +109,25 @@ class Provisioner:
                 self._cache.clear()
                 self._version = version
         return self._version
+
+    def _certificateRefusal(self, request: FileRequest, fetch: Fetch) -> str | None:
+        """
+        Why a per-device file may not go to this client, or C{None}: a
+        client certificate naming another MAC, or none at all when
+        C{[http] client_ca} is set.
+        """
+        if request.mac is None:
+            return None
+        if fetch.clientMAC is not None:
+            if fetch.clientMAC != request.mac:
+                return f"client certificate is for {fetch.clientMAC}"
+            return None
+        if self._config.http.clientCA:
+            return "no client certificate naming the device"
+        return None
+
+    def _refuse(self, mac: str | None, fetch: Fetch, reason: str) -> None:
+        self._recorder.event(Event(self._clock.seconds(), mac, "rejected", f"{fetch.transport} {fetch.name}: {reason}"))
 
     def invalidate(self) -> None:
         """
@@ -148,10 +174,10 @@ class Provisioner:
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
         mac = request.mac or (userAgent.mac if userAgent else None)
-        now = self._clock.seconds()
         if rendered is _REFUSED:
-            self._recorder.event(Event(now, mac, "rejected", f"{fetch.transport} {fetch.name}: unknown device"))
+            self._refuse(mac, fetch, "unknown device")
             return
+        now = self._clock.seconds()
         if mac is None:
             return
         kind = "tftp-fetched" if fetch.transport == "tftp" else "config-fetched"

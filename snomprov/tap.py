@@ -112,8 +112,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
     site = Site(SiteRoot(ProvisioningResource(provisioner)))
     site.displayTracebacks = False
-    for index, description in enumerate(config.http.listen):
-        http = strports.service(description, site, reactor=reactor)
+    for index, http in enumerate(_httpServices(config, site, reactor)):
         http.setName(f"http-{index}")
         http.setServiceParent(top)
 
@@ -130,6 +129,23 @@ def makeService(options: Options, reactor=None) -> MultiService:
         store=config.storeURL,
     )
     return top
+
+
+def _httpServices(config, site, reactor):
+    """
+    One service per C{[http] listen} description; with C{[http] client_ca},
+    C{ssl:} ones require a client certificate signed by that CA.
+    """
+    from .web.tls import isTLSDescription, loadCertificateAuthorities, mutualTLSService
+
+    authorities = loadCertificateAuthorities(config.http.clientCA) if config.http.clientCA else None
+    if authorities and not any(isTLSDescription(d) for d in config.http.listen):
+        _log.warn("[http] client_ca is set but no listener is ssl:; per-device files will be refused")
+    for description in config.http.listen:
+        if authorities and isTLSDescription(description):
+            yield mutualTLSService(reactor, description, authorities, site)
+        else:
+            yield strports.service(description, site, reactor=reactor)
 
 
 def _buildSIP(config, registry, recorder, reactor):

@@ -5,6 +5,7 @@ free loopback ports, and stop it afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -45,10 +46,15 @@ class Daemon:
 
     @ivar httpPort, sipPort, tftpPort: the ports it listens on (127.0.0.1).
     @ivar baseURL: its C{base_url}.
+
+    @param listen: more C{[http] listen} descriptions (C{ssl:…}), after the
+        plain HTTP one on C{httpPort}.
+    @param httpConfig: more keys of the C{[http]} table (C{client_ca}).
     """
 
     def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
-                 host: str = "127.0.0.1", netns: str | None = None) -> None:
+                 host: str = "127.0.0.1", netns: str | None = None, listen: tuple[str, ...] = (),
+                 httpConfig: str = "") -> None:
         self.directory = str(directory)
         self.host = host
         self.httpPort = freePort()
@@ -61,8 +67,9 @@ class Daemon:
         with open(self.configPath, "w") as f:
             f.write(
                 f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n'
-                f'[http]\nlisten = ["tcp:{self.httpPort}:interface={host}"]\n'
-                f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
+                f"[http]\nlisten = {json.dumps([f'tcp:{self.httpPort}:interface={host}', *listen])}\n"
+                + httpConfig + "\n"
+                + f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
                 f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
                 + extraConfig
             )
@@ -80,6 +87,18 @@ class Daemon:
         """
         return subprocess.run(self.command(*args), capture_output=True, text=True, cwd=ROOT,
                               env=_env(), input=input, timeout=60)
+
+    def importCSV(self, text: str) -> None:
+        """
+        Register devices and lines: C{snomprov import} of C{text} (a CSV
+        with its header row), which must succeed.
+        """
+        path = os.path.join(self.directory, "devices.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        result = self.run("import", path)
+        if result.returncode != 0:
+            raise RuntimeError(f"snomprov import failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
     def start(self, timeout: float = 30.0) -> "Daemon":
         argv = [*twistdCommand(), "-n", "--pidfile=", "--logfile", self.logPath,
@@ -99,12 +118,22 @@ class Daemon:
         self.stop()
         raise RuntimeError(f"twistd did not start in {timeout} s:\n{self.log()}")
 
-    def _httpUp(self) -> bool:
+    def _httpUp(self, port: int | None = None) -> bool:
         try:
-            with socket.create_connection((self.host, self.httpPort), timeout=0.2):
+            with socket.create_connection((self.host, port or self.httpPort), timeout=0.2):
                 return True
         except OSError:
             return False
+
+    def waitForPort(self, port: int, timeout: float = 10.0) -> None:
+        """
+        Wait until another of its TCP listeners accepts connections.
+        """
+        deadline = time.monotonic() + timeout
+        while not self._httpUp(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing listens on {self.host}:{port}:\n{self.log()}")
+            time.sleep(0.05)
 
     def log(self) -> str:
         try:

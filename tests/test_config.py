@@ -181,3 +181,34 @@ def test_twistdRefusesBadConfigWithStatus2(tmp_path):
     lines = [l for l in result.stderr.splitlines() if l.startswith(str(bad))]
     assert len(lines) == 3
     assert "sip.bogus" in lines[0] and "sip.port" in lines[1] and "sip.allowed_networks" in lines[2]
+
+
+def test_clientCARelativeToConfigFile(tmp_path):
+    """
+    C{[http] client_ca} names a PEM bundle relative to the config file's
+    directory and is kept as an absolute path.
+    """
+    from pki import makeCA
+
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "phones.pem").write_bytes(makeCA().certPEM)
+    config = parseConfig('[http]\nclient_ca = "pki/phones.pem"\n', "f.toml", baseDir=str(tmp_path))
+    assert config.http.clientCA == str(tmp_path / "pki" / "phones.pem")
+    assert parseConfig("", baseDir=str(tmp_path)).http.clientCA == ""
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [(None, "cannot read"), (b"not a certificate\n", "not a PEM certificate bundle")],
+)
+def test_clientCAProblems(tmp_path, content, fragment):
+    """
+    A client CA bundle that is missing or holds no PEM certificate is one
+    problem naming C{http.client_ca}.
+    """
+    if content is not None:
+        (tmp_path / "ca.pem").write_bytes(content)
+    with pytest.raises(ConfigError) as e:
+        parseConfig('[http]\nclient_ca = "ca.pem"\n', "f.toml", baseDir=str(tmp_path))
+    assert len(e.value.problems) == 1
+    assert e.value.problems[0].startswith("f.toml: http.client_ca: ") and fragment in e.value.problems[0]

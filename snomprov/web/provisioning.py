@@ -16,6 +16,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..provisioning import Fetch
+from .tls import requestClientMAC
 
 __all__ = ["ProvisioningResource"]
 
@@ -36,6 +37,18 @@ class ProvisioningResource(Resource):
         super().__init__()
         self._provisioner = provisioner
 
+    def render(self, request):
+        """
+        Anything but GET and HEAD is 405 with C{Allow} (Twisted's own
+        answer would be 501 for methods it does not know, such as PUT).
+        """
+        if request.method not in self.allowedMethods:
+            request.setResponseCode(http.NOT_ALLOWED)
+            request.setHeader(b"allow", b", ".join(self.allowedMethods))
+            request.setHeader(b"content-type", b"text/plain; charset=utf-8")
+            return b"Method Not Allowed\n"
+        return super().render(request)
+
     def render_GET(self, request):
         name = _requestedName(request)
         if name is None:
@@ -46,6 +59,7 @@ class ProvisioningResource(Resource):
             clientIP=request.getClientAddress().host,
             transport="http",
             userAgent=userAgent.decode("latin-1") if userAgent else None,
+            clientMAC=requestClientMAC(request),
         )
         d = self._provisioner.fetch(fetch)
         d.addCallback(self._respond, request)
