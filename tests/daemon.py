@@ -74,6 +74,10 @@ class Daemon:
                 + extraConfig
             )
         self.process: subprocess.Popen | None = None
+        # Benchmarks: a command to run twistd under (taskset), and twistd's
+        # own options (-r epoll).
+        self.wrapper: list[str] = []
+        self.twistdOptions: list[str] = []
 
     def command(self, *args: str) -> list[str]:
         """
@@ -101,8 +105,8 @@ class Daemon:
             raise RuntimeError(f"snomprov import failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
     def start(self, timeout: float = 30.0) -> "Daemon":
-        argv = [*twistdCommand(), "-n", "--pidfile=", "--logfile", self.logPath,
-                "snomprov", "--config", self.configPath]
+        argv = [*self.wrapper, *twistdCommand(), "-n", *self.twistdOptions, "--pidfile=",
+                "--logfile", self.logPath, "snomprov", "--config", self.configPath]
         if self.netns:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         self.process = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
