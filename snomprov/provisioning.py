@@ -65,29 +65,44 @@ class Provisioner:
         self._clock = clock
         self.versionTTL = versionTTL
         self._cache: dict[tuple, RenderedFile | None] = {}
+        self._resolved: dict[tuple, tuple | None] = {}
+        self.maxResolved = 16384
         self._version: int | None = None
         self._versionReadAt = float("-inf")
         self.hits = 0
         self.misses = 0
 
-    @defer.inlineCallbacks
     def fetch(self, fetch: Fetch):
         """
         @return: Deferred firing with a L{RenderedFile}, or C{None} (no such
             file, or refused).
         """
-        userAgent = self._registry.parseUserAgent(fetch.userAgent)
-        resolved = self._registry.resolveFile(fetch.name, userAgent)
+        resolved = self._resolve(fetch.name, fetch.userAgent)
         if resolved is None:
-            return None
-        vendor, request = resolved
+            return defer.succeed(None)
+        vendor, request, userAgent = resolved
         refusal = self._certificateRefusal(request, fetch)
         if refusal is not None:
             self._refuse(request.mac, fetch, refusal)
-            return None
+            return defer.succeed(None)
+        # Renderings are cached per name as asked, User-Agent and transport
+        # (strings: their hashes are cached); what they resolve to is a
+        # function of these.
+        key = (fetch.name, fetch.userAgent, fetch.transport)
+        if self._clock.seconds() - self._versionReadAt < self.versionTTL:
+            rendered = self._cache.get(key, _MISSING)
+            if rendered is not _MISSING:
+                # The hot path: a fresh settings version and a cached
+                # rendering, answered without touching the store.
+                self.hits += 1
+                self._record(vendor, request, userAgent, fetch, rendered)
+                return defer.succeed(None if rendered is _REFUSED else rendered)
+        return self._fetchFromStore(fetch, vendor, request, userAgent, key)
+
+    @defer.inlineCallbacks
+    def _fetchFromStore(self, fetch: Fetch, vendor, request: FileRequest, userAgent, key):
         store = yield self._whenStore()
         version = yield self._settingsVersion(store)
-        key = (vendor.name, request, userAgent, fetch.transport)
         if key in self._cache:
             self.hits += 1
             rendered = self._cache[key]
@@ -98,6 +113,25 @@ class Provisioner:
                 self._cache[key] = rendered
         self._record(vendor, request, userAgent, fetch, rendered)
         return None if rendered is _REFUSED else rendered
+
+    def _resolve(self, name: str, userAgentText: str | None):
+        """
+        The vendor, file request and parsed User-Agent of a name asked with a
+        User-Agent, remembered for the most recent pairs (phones ask the
+        same few names again and again).
+
+        @return: C{(vendor, request, userAgent)} or C{None}.
+        """
+        memoKey = (name, userAgentText)
+        found = self._resolved.get(memoKey, _MISSING)
+        if found is _MISSING:
+            userAgent = self._registry.parseUserAgent(userAgentText)
+            resolved = self._registry.resolveFile(name, userAgent)
+            found = None if resolved is None else (*resolved, userAgent)
+            if len(self._resolved) >= self.maxResolved:
+                self._resolved.clear()
+            self._resolved[memoKey] = found
+        return found
 
     @defer.inlineCallbacks
     def _settingsVersion(self, store):
@@ -206,3 +240,4 @@ class _Refused:
 
 
 _REFUSED = _Refused()
+_MISSING = object()

@@ -401,3 +401,20 @@ def test_requestClientMAC():
     assert transport.asked == 1
     assert requestClientMAC(_Request(_TLSTransport(None))) is None
     assert requestClientMAC(_Request(object())) is None
+
+
+def test_hotPathLeavesTheStoreAlone():
+    """
+    Within the version TTL a cached file is answered without asking the
+    store anything (not even its settings version); after it, the version
+    is read again.
+    """
+    phones = Phones(devices={MAC_A: (lineOf(MAC_A),)})
+    asked = []
+    original = phones.store.settingsVersion
+    phones.store.settingsVersion = lambda: asked.append(1) or original()
+    path = f"/snom/{MAC_A}-settings.xml"
+    bodies = {phones.get(path)[1] for _ in range(3)}
+    assert len(bodies) == 1 and len(asked) == 1 and phones.provisioner.hits == 2
+    phones.clock.advance(phones.provisioner.versionTTL)
+    assert phones.get(path)[1] in bodies and len(asked) == 2

@@ -102,8 +102,23 @@ class ProvisioningResource(Resource):
         return _NOT_FOUND
 
 
+_etags: dict[bytes, bytes] = {}
+_MAX_ETAGS = 16384
+
+
 def _etagOf(content: bytes) -> bytes:
-    return b'"' + hashlib.blake2b(content, digest_size=12).hexdigest().encode("ascii") + b'"'
+    """
+    A strong ETag of C{content}, remembered for recent contents (a cached
+    rendering is the same bytes object every time, and bytes keep their
+    hash).
+    """
+    etag = _etags.get(content)
+    if etag is None:
+        etag = b'"' + hashlib.blake2b(content, digest_size=12).hexdigest().encode("ascii") + b'"'
+        if len(_etags) >= _MAX_ETAGS:
+            _etags.clear()
+        _etags[content] = etag
+    return etag
 
 
 def _requestedName(request) -> str | None:
