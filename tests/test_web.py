@@ -418,3 +418,15 @@ def test_hotPathLeavesTheStoreAlone():
     assert len(bodies) == 1 and len(asked) == 1 and phones.provisioner.hits == 2
     phones.clock.advance(phones.provisioner.versionTTL)
     assert phones.get(path)[1] in bodies and len(asked) == 2
+
+
+def test_percentDecodedOnce():
+    """
+    A percent-encoded name is decoded once: C{%2541} is the literal name
+    C{%41}, not C{A}; C{%2e%2e} is a dot segment and refused.
+    """
+    phones = Phones(devices={MAC_A: (Line(1, "100", "pw", "Alice", "pbx.example.com"),)})
+    assert phones.get(f"/snom/{MAC_A}-settings.xml")[0].code == 200
+    assert phones.get(f"/snom/%30{MAC_A[1:]}-settings.xml")[0].code == 200
+    assert phones.get(f"/snom/%2530{MAC_A[1:]}-settings.xml")[0].code == 404
+    assert phones.get("/snom/%2e%2e/etc/passwd")[0].code == 404

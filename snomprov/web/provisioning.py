@@ -8,7 +8,6 @@ C{ETag} and conditional GET.
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import unquote
 
 from twisted.logger import Logger
 from twisted.web import http
@@ -127,7 +126,8 @@ def _requestedName(request) -> str | None:
     C{None} for empty names, dot segments or undecodable paths.
     """
     try:
-        segments = [unquote(s.decode("utf-8"), errors="strict") for s in request.postpath]
+        # Twisted has already percent-decoded the segments.
+        segments = [s.decode("utf-8") for s in request.postpath]
     except UnicodeDecodeError:
         return None
     if not segments or any(s in ("", ".", "..") or "/" in s or "\x00" in s for s in segments):
