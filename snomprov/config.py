@@ -13,7 +13,8 @@ Keys (DESIGN.md §4.2)::
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions
     [http]    listen, client_ca
-    [tftp]    enabled, port, interface, advertise, max_transfers
+    [tftp]    enabled, port, interface, advertise, max_transfers,
+              rate_per_client
     [provisioning] unknown_devices
     [vendors.<name>] url, plus the vendor's own keys (see
               L{snomprov.interfaces.IVendor.optionTypes})
@@ -105,6 +106,7 @@ class TFTPConfig:
     interface: str = ""
     advertise: str = ""
     maxTransfers: int = 256
+    ratePerClient: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -334,6 +336,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "interface": _Key("interface", str, _ipv4OrEmpty),
         "advertise": _Key("advertise", str),
         "max_transfers": _Key("maxTransfers", int, _positive),
+        "rate_per_client": _Key("ratePerClient", (int, float), _positive),
     }),
     "provisioning": (ProvisioningConfig, {
         "unknown_devices": _Key("unknownDevices", str, _oneOf("defaults", "reject")),

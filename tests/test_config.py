@@ -107,6 +107,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ("[sip]\nport = 70000\n", "sip.port: 70000 is not a port number"),
         ("[sip]\nenabled = 1\n", "sip.enabled: expected a boolean"),
         ("[tftp]\nport = true\n", "tftp.port: expected an integer, got a boolean"),
+        ("[tftp]\nrate_per_client = 0\n", "tftp.rate_per_client: 0 must be greater than 0"),
         ('[sip]\ngroup = "192.0.2.1"\n', "sip.group: '192.0.2.1' is not a multicast group"),
         ('[sip]\ninterfaces = ["eth0"]\n', "sip.interfaces: 'eth0' is not an IPv4 address"),
         ('[server]\nbase_url = "ftp://x"\n', "server.base_url: 'ftp://x' is not an http"),

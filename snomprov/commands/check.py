@@ -38,7 +38,8 @@ def renderEffectiveConfig(config: Config, registry) -> str:
 _SNAKE = {"baseURL": "base_url", "dataDir": "data_dir", "allowedNetworks": "allowed_networks",
           "ratePerSource": "rate_per_source", "rateBurst": "rate_burst",
           "maxTransactions": "max_transactions", "maxTransfers": "max_transfers",
-          "unknownDevices": "unknown_devices"}
+          "unknownDevices": "unknown_devices",
+          "ratePerClient": "rate_per_client", "clientCA": "client_ca"}
 
 
 def _snake(name: str) -> str:

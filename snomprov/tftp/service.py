@@ -32,5 +32,6 @@ def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtoco
         provisionerReader(provisioner),
         reactor,
         maxTransfers=config.tftp.maxTransfers,
+        perClientRate=config.tftp.ratePerClient,
         listenInterface=config.tftp.interface,
     )
