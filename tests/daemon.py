@@ -50,16 +50,18 @@ class Daemon:
     @param listen: more C{[http] listen} descriptions (C{ssl:…}), after the
         plain HTTP one on C{httpPort}.
     @param httpConfig: more keys of the C{[http]} table (C{client_ca}).
+    @param tftpPort: the TFTP port (default: a free one); 69 inside a
+        network namespace, where DHCP option 66 cannot name a port.
     """
 
     def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
                  host: str = "127.0.0.1", netns: str | None = None, listen: tuple[str, ...] = (),
-                 httpConfig: str = "") -> None:
+                 httpConfig: str = "", tftpPort: int | None = None) -> None:
         self.directory = str(directory)
         self.host = host
         self.httpPort = freePort()
         self.sipPort = freePort(socket.SOCK_DGRAM)
-        self.tftpPort = freePort(socket.SOCK_DGRAM)
+        self.tftpPort = tftpPort or freePort(socket.SOCK_DGRAM)
         self.baseURL = f"http://{host}:{self.httpPort}"
         self.configPath = os.path.join(self.directory, "snomprov.toml")
         self.logPath = os.path.join(self.directory, "twistd.log")

@@ -27,6 +27,7 @@ import pytest
 from snomprov.device import DHCPRule
 from snomprov.dhcp import Reservation, renderDnsmasq, renderISC, renderKea
 from snomprov.vendors.linksys import linksysVendor
+from tests.daemon import Daemon
 from tests.netns import NetnsPair, netnsAvailable, netnsPair
 
 pytestmark = pytest.mark.interop
@@ -207,24 +208,6 @@ esac
 exit 0
 """
 
-_TFTP_SERVER = """
-import sys
-from twisted.internet import reactor
-from twisted.internet.defer import succeed
-from snomprov.tftp.protocol import BytesSource, TFTPServerProtocol
-
-address, content = sys.argv[1], open(sys.argv[2], "rb").read()
-
-def reader(name, client):
-    return succeed(BytesSource(content) if name == "spa942.cfg" else None)
-
-reactor.listenUDP(69, TFTPServerProtocol(reader, reactor, listenInterface=address),
-                  interface=address)
-reactor.callWhenRunning(print, "ready", flush=True)
-reactor.run()
-"""
-
-
 def _waitFor(path: Path, seconds: float, *processes: subprocess.Popen) -> bool:
     """
     Wait until C{path} exists, giving up after C{seconds} or when one of
@@ -352,7 +335,8 @@ def test_spaGetsOption66AndFetchesProfile(server, tmp_path):
     """
     A client saying C{LINKSYS SPA-942} gets option 66 (and, where the server
     can force it, unrequested option 150) naming our server, then fetches
-    C{/spa942.cfg} over TFTP from snomprov's TFTP server at that address.
+    C{/spa942.cfg} over TFTP from the snomprov daemon at that address, and
+    follows its C{Profile_Rule} to its own profile.
     """
     tftp = _binary("tftp", "tftp-hpa")
     with _pair("02:00:00:00:00:01") as pair:
@@ -361,26 +345,38 @@ def test_spaGetsOption66AndFetchesProfile(server, tmp_path):
         assert env.get("new_opt150") == (pair.addrA if _FORCES[server] else None)
         assert "new_bootfile_name" not in env
 
-        profile = b'<flat-profile>\n<Profile_Rule ua="na">tftp://x/spa$MA.cfg</Profile_Rule>\n</flat-profile>\n'
-        (tmp_path / "spa942.cfg").write_bytes(profile)
-        tftpServer = pair.runIn(
-            pair.nsA,
-            [sys.executable, "-c", _TFTP_SERVER, pair.addrA, str(tmp_path / "spa942.cfg")],
-            stdout=subprocess.PIPE, text=True, cwd=_REPO,
-            env=dict(os.environ, PYTHONPATH=str(_REPO)),
-        )
-        try:
-            assert tftpServer.stdout.readline().strip() == "ready"
-            fetched = tmp_path / "fetched.cfg"
-            result = pair.runIn(
-                pair.nsB,
-                [tftp, "-m", "binary", env["new_tftp_server_name"], "-c", "get",
-                 "/spa942.cfg", str(fetched)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            ).communicate(timeout=30)[0]
-        finally:
-            _stop(tftpServer)
-        assert fetched.exists() and fetched.read_bytes() == profile, result
+        # The real daemon in namespace A, TFTP on 69 (option 66 has no port),
+        # with the client's MAC registered as an SPA942.
+        (tmp_path / "daemon").mkdir()
+        daemon = Daemon(tmp_path / "daemon", sip=False, host=pair.addrA, netns=pair.nsA, tftpPort=69)
+        daemon.importCSV("mac,vendor,model,line,user,password,display_name,registrar\n"
+                         "02:00:00:00:00:01,linksys,SPA942,1,300,pw300,Erin,pbx.example.com\n")
+        with daemon.start():
+            initial = _tftpGet(pair, tftp, env["new_tftp_server_name"], "/spa942.cfg", tmp_path)
+            rule = _flatProfile(initial)["Profile_Rule"]
+            assert rule == f"tftp://{pair.addrA}/spa$MA.cfg"
+            name = "/" + rule.split("/", 3)[3].replace("$MA", "020000000001")
+            profile = _flatProfile(_tftpGet(pair, tftp, env["new_tftp_server_name"], name, tmp_path))
+        assert profile["User_ID_1_"] == "300" and profile["Password_1_"] == "pw300"
+
+
+def _tftpGet(pair, tftp: str, server: str, name: str, tmp_path: Path) -> bytes:
+    """
+    Fetch C{name} with tftp-hpa from namespace B.
+    """
+    fetched = tmp_path / name.strip("/")
+    result = pair.runIn(
+        pair.nsB, [tftp, "-m", "binary", server, "-c", "get", name, str(fetched)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    ).communicate(timeout=30)[0]
+    assert fetched.exists(), result
+    return fetched.read_bytes()
+
+
+def _flatProfile(data: bytes) -> dict[str, str]:
+    from lxml import etree
+
+    return {element.tag: element.text or "" for element in etree.fromstring(data)}
 
 
 @pytest.mark.netns
