@@ -19,19 +19,21 @@ from twisted.logger import Logger
 from .device import DeviceInfo, Event
 from .ratelimit import TokenBuckets
 from .sip.message import SIPParseError, SIPRequest, SIPResponse
+from .sip.quick import isPlainRequestLine, quickSplit, statusCode
 from .sip.transaction import NotifyRetransmitter, SubscribeDeduplicator
 from .sip.uaprofile import (
     ALLOWED_METHODS,
     UA_PROFILE_EVENT,
-    buildNotify,
     buildResponse,
-    buildSubscribeOK,
+    cseqNumber,
     eventType,
     newBranch,
     newTag,
-    readProfileRequest,
-    subscribeKey,
-    transactionKey,
+    notifyOf,
+    profileOf,
+    responseOf,
+    subscribeKeyOf,
+    subscribeOKExtra,
 )
 
 __all__ = ["PnPController", "SourcePolicy"]
@@ -78,6 +80,14 @@ class SourcePolicy:
         @return: C{False} when the source is over its rate.
         """
         return self._buckets.allow(host)
+
+
+def _package(event: str) -> str:
+    """
+    The event package of an C{Event} value, lower-cased (see
+    L{snomprov.sip.uaprofile.eventType}).
+    """
+    return event.partition(";")[0].strip().lower()
 
 
 class PnPController:
@@ -136,6 +146,54 @@ class PnPController:
     def count(self, outcome: str) -> None:
         self.counters[outcome] = self.counters.get(outcome, 0) + 1
 
+    def quickReceived(self, data: bytes, source: Address) -> bool:
+        """
+        Handle a plain ua-profile SUBSCRIBE or a plain response straight
+        from its bytes (see L{snomprov.sip.quick}), exactly as
+        L{messageReceived} would handle its parse.
+
+        @return: C{False} when the datagram is not one of those: the caller
+            parses it and calls L{messageReceived}.
+        """
+        first = data[:10]
+        if first == b"SUBSCRIBE ":
+            split = quickSplit(data)
+            if split is None:
+                return False
+            start, vias, fields = split
+            uri = isPlainRequestLine(start, "SUBSCRIBE")
+            event = fields.get("event")
+            if uri is None or event is None or _package(event) != UA_PROFILE_EVENT:
+                return False
+            host = source[0]
+            if not self._policy.isAllowed(host):
+                self.count("not-allowed")
+            elif not self._policy.take(host):
+                self.count("rate-limited")
+            else:
+                get = fields.get
+                try:
+                    self._subscribe(uri, vias, get("from"), get("to"), get("call-id"), get("cseq"),
+                                    get("contact"), event, get("user-agent"), source)
+                except SIPParseError as e:
+                    self.count("malformed")
+                    self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
+            return True
+        if first[:8] == b"SIP/2.0 ":
+            split = quickSplit(data)
+            if split is None:
+                return False
+            code = statusCode(split[0])
+            if code is None:
+                return False
+            if not self._policy.isAllowed(source[0]):
+                self.count("not-allowed")
+            else:
+                fields = split[2]
+                self._responseReceived(code, fields.get("call-id"), fields.get("cseq"))
+            return True
+        return False
+
     def messageReceived(self, message: SIPRequest | SIPResponse, source: Address) -> None:
         """
         Handle one decoded message.  Never raises for a bad message: it is
@@ -146,7 +204,8 @@ class PnPController:
             self.count("not-allowed")
             return
         if isinstance(message, SIPResponse):
-            self._responseReceived(message)
+            headers = message.headers
+            self._responseReceived(message.code, headers.get("Call-ID"), headers.get("CSeq"))
             return
         if not self._policy.take(host):
             self.count("rate-limited")
@@ -157,17 +216,20 @@ class PnPController:
             self.count("malformed")
             self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
 
-    def _responseReceived(self, response: SIPResponse) -> None:
-        if not response.headers.get("CSeq", "").rstrip().upper().endswith("NOTIFY"):
+    def _responseReceived(self, code: int, callID: str | None, cseq: str | None) -> None:
+        if cseq is None or not cseq.rstrip().upper().endswith("NOTIFY"):
             self.count("unmatched-response")
             return
+        if callID is None:
+            self.count("malformed")
+            return
         try:
-            key = transactionKey(response)
+            key = (callID, cseqNumber(cseq))
         except SIPParseError:
             self.count("malformed")
             return
-        if response.code < 200 or self._notifier is None or not self._notifier.acknowledge(key):
-            self.count("unmatched-response" if response.code >= 200 else "provisional")
+        if code < 200 or self._notifier is None or not self._notifier.acknowledge(key):
+            self.count("unmatched-response" if code >= 200 else "provisional")
 
     def _requestReceived(self, request: SIPRequest, source: Address) -> None:
         method = request.method
@@ -190,13 +252,28 @@ class PnPController:
             self._reply(buildResponse(request, 489, "Bad Event", source, newTag(),
                                       (("Allow-Events", UA_PROFILE_EVENT),)), source)
             return
-        key = subscribeKey(request)
+        get = request.headers.get
+        self._subscribe(request.uri, request.headers.getAll("Via"), get("From"), get("To"),
+                        get("Call-ID"), get("CSeq"), get("Contact"), get("Event"),
+                        get("User-Agent"), source)
+
+    def _subscribe(self, uri: str, vias: list[str], from_: str | None, to: str | None,
+                   callID: str | None, cseq: str | None, contact: str | None, event: str,
+                   userAgent: str | None, source: Address) -> None:
+        """
+        Answer a ua-profile SUBSCRIBE, given its Request-URI, every Via
+        element and the first value of its other headers (C{None} when
+        missing).
+
+        @raise SIPParseError: when a header the answer copies is missing.
+        """
+        key = subscribeKeyOf(callID, from_, cseq)
         answered = self._dedup.lookup(*key)
         if answered is not None:
             self.count("duplicate")
             self._reply(answered, source)
             return
-        profile = readProfileRequest(request, source[0])
+        profile = profileOf(uri, from_, to, event, userAgent, source[0])
         vendor = self._registry.forProfileRequest(profile)
         now = self._clock.seconds()
         if vendor is None:
@@ -209,13 +286,14 @@ class PnPController:
         url = vendor.provisioningURL(profile, self._templates[vendor.name], self._config.server.baseURL)
         toTag = newTag()
         host, port = self._localHostFor(source[0]), self._localPort
-        contact = f"sip:{host}:{port}"
-        ok = buildSubscribeOK(request, source, toTag, contact)
-        notify = buildNotify(request, toTag, newBranch(), 1, contact, f"{host}:{port}", url)
+        us = f"{host}:{port}"
+        ours = "sip:" + us
+        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, subscribeOKExtra(ours))
+        notify = notifyOf(contact, from_, to, callID, event, toTag, newBranch(), 1, ours, us, url)
         self._dedup.remember(key, ok)
         self._reply(ok, source)
         mac = profile.mac
-        self._notifier.start((key[0], 1), notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
+        self._notifier.start((callID, 1), notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
         self.count("answered")
         if mac is not None:
             self._recorder.sighting(DeviceInfo(

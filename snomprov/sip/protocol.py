@@ -95,6 +95,12 @@ class SIPProtocol(DatagramProtocol):
 
     def datagramReceived(self, data: bytes, address) -> None:
         try:
+            if self._controller.quickReceived(data, address):
+                return
+        except Exception:
+            self._log.failure("Unexpected error handling a datagram from {address}", address=address)
+            return
+        try:
             message = parseMessage(data)
         except SIPParseError as e:
             self._dropped(address, e)

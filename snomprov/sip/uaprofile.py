@@ -151,28 +151,61 @@ def readProfileRequest(request: SIPRequest, sourceIP: str) -> ProfileRequest:
     Panasonic's C{vender}; C{model}, C{version}, C{profile-type}) and the
     C{User-Agent} header.
     """
-    mac = macFromURI(request.uri)
+    headers = request.headers
+    return profileOf(
+        request.uri, headers.get("From"), headers.get("To"), headers.get("Event"),
+        headers.get("User-Agent"), sourceIP,
+    )
+
+
+def profileOf(
+    uri: str, from_: str | None, to: str | None, event: str | None, userAgent: str | None,
+    sourceIP: str,
+) -> ProfileRequest:
+    """
+    L{readProfileRequest} on the header values themselves (C{None} for a
+    missing header): the Request-URI, the first From, To, Event and
+    User-Agent values.
+    """
+    mac = macFromURI(uri)
     if mac is None:
-        headers = request.headers
-        for name in ("From", "To"):
-            uri = _uriOf(headers.get(name))
-            if uri is not None:
-                mac = macFromURI(uri)
+        for value in (from_, to):
+            found = _uriOf(value)
+            if found is not None:
+                mac = macFromURI(found)
                 if mac is not None:
                     break
-    params = parseParams(request.headers.get("Event") or "")[1]
+    vendor, model, version, profileType = _eventParams(event or "")
+    return ProfileRequest(mac, vendor, model, version, profileType, userAgent, sourceIP)
+
+
+_EVENT_PARAMS: dict[str, tuple[str | None, ...]] = {}
+_EVENT_PARAMS_LIMIT = 4096
+
+
+def _eventParams(event: str) -> tuple[str | None, ...]:
+    """
+    C{(vendor, model, version, profile-type)} of an C{Event} value, cleaned
+    (see L{_cleanParam}).  Remembered per value (bounded): a boot storm
+    repeats a few models and firmware versions.
+    """
+    known = _EVENT_PARAMS.get(event)
+    if known is not None:
+        return known
+    params = parseParams(event)[1]
     vendor = params.get("vendor")
     if vendor is None:
         vendor = params.get("vender")
-    return ProfileRequest(
-        mac=mac,
-        vendor=_cleanParam(vendor),
-        model=_cleanParam(params.get("model")),
-        version=_cleanParam(params.get("version")),
-        profileType=_cleanParam(params.get("profile-type")),
-        userAgent=request.headers.get("User-Agent"),
-        ip=sourceIP,
+    result = (
+        _cleanParam(vendor),
+        _cleanParam(params.get("model")),
+        _cleanParam(params.get("version")),
+        _cleanParam(params.get("profile-type")),
     )
+    if len(_EVENT_PARAMS) >= _EVENT_PARAMS_LIMIT:
+        _EVENT_PARAMS.clear()
+    _EVENT_PARAMS[event] = result
+    return result
 
 
 def _cseqNumber(message: SIPRequest | SIPResponse) -> int:
@@ -181,9 +214,20 @@ def _cseqNumber(message: SIPRequest | SIPResponse) -> int:
 
     @raise SIPParseError: if there is none or it is not a number.
     """
-    number = _required(message, "CSeq").partition(" ")[0]
+    return cseqNumber(_required(message, "CSeq"))
+
+
+def cseqNumber(cseq: str | None) -> int:
+    """
+    The sequence number of a C{CSeq} value.
+
+    @raise SIPParseError: if C{cseq} is C{None} or not a number.
+    """
+    if cseq is None:
+        raise SIPParseError("no CSeq header")
+    number = cseq.partition(" ")[0]
     if not (number.isdigit() and number.isascii()):
-        raise SIPParseError(f"bad CSeq {message.headers.get('CSeq')!r}")
+        raise SIPParseError(f"bad CSeq {cseq!r}")
     return int(number)
 
 
@@ -199,6 +243,19 @@ def subscribeKey(request: SIPRequest) -> tuple[str, str, int]:
         _tagOf(_required(request, "From")),
         _cseqNumber(request),
     )
+
+
+def subscribeKeyOf(callID: str | None, from_: str | None, cseq: str | None) -> tuple[str, str, int]:
+    """
+    L{subscribeKey} on the header values (C{None} for a missing header).
+
+    @raise SIPParseError: without Call-ID, From or a numeric CSeq.
+    """
+    if callID is None:
+        raise SIPParseError("no Call-ID header")
+    if from_ is None:
+        raise SIPParseError("no From header")
+    return callID, _tagOf(from_), cseqNumber(cseq)
 
 
 def _tagOf(nameAddr: str) -> str:
@@ -225,18 +282,43 @@ def transactionKey(message: SIPRequest | SIPResponse) -> tuple[str, int]:
     return (_required(message, "Call-ID"), _cseqNumber(message))
 
 
+class _RandomHex:
+    """
+    Hex digits from the system's CSPRNG, drawn a few kilobytes at a time
+    rather than one C{getrandom} call per tag (two per PnP exchange).
+    """
+
+    _chunk = 4096
+
+    def __init__(self) -> None:
+        self._pool = ""
+        self._at = 0
+
+    def __call__(self, digits: int) -> str:
+        at = self._at
+        end = at + digits
+        if end > len(self._pool):
+            self._pool = secrets.token_hex(self._chunk)
+            at, end = 0, digits
+        self._at = end
+        return self._pool[at:end]
+
+
+_randomHex = _RandomHex()
+
+
 def newTag() -> str:
     """
-    A fresh random From/To tag.
+    A fresh random From/To tag (64 bits).
     """
-    return secrets.token_hex(8)
+    return _randomHex(16)
 
 
 def newBranch() -> str:
     """
-    A fresh random Via branch, with the RFC 3261 magic cookie.
+    A fresh random Via branch (80 bits), with the RFC 3261 magic cookie.
     """
-    return "z9hG4bK" + secrets.token_hex(10)
+    return "z9hG4bK" + _randomHex(20)
 
 
 def _required(message: SIPRequest | SIPResponse, name: str) -> str:
@@ -278,6 +360,20 @@ def _topVia(via: str, host: str, port: int) -> str:
     C{rport} filled with the source port (added when absent); other
     parameters kept in place.
     """
+    low = via.lower()
+    if "received" not in low:
+        # The usual forms, without splitting: no rport (append both), or a
+        # single bare ";rport" at the end (fill it, then received).
+        rport = low.find("rport")
+        if rport < 0:
+            return f"{via};received={host};rport={port}"
+        if (
+            rport == len(via) - 5
+            and via[rport - 1 : rport] == ";"
+            and '"' not in via
+            and "<" not in via
+        ):
+            return f"{via}={port};received={host}"
     parts = splitQuoted(via, ";")
     kept = [parts[0]]
     rportDone = False
@@ -315,19 +411,45 @@ def buildResponse(
         CSeq.
     """
     headers = request.headers
-    vias = headers.getAll("Via")
+    return responseOf(
+        code, reason, headers.getAll("Via"), headers.get("From"), headers.get("To"),
+        headers.get("Call-ID"), headers.get("CSeq"), source, toTag,
+        "".join(f"{name}: {value}\r\n" for name, value in extraHeaders),
+    )
+
+
+def responseOf(
+    code: int,
+    reason: str,
+    vias: list[str],
+    from_: str | None,
+    to: str | None,
+    callID: str | None,
+    cseq: str | None,
+    source: tuple[str, int],
+    toTag: str,
+    extra: str = "",
+) -> bytes:
+    """
+    L{buildResponse} on the request's header values: every Via element,
+    the first From, To, Call-ID and CSeq (C{None} when missing); C{extra}
+    holds whole header lines (each ending in CRLF).
+
+    @raise SIPParseError: if a Via, From, To, Call-ID or CSeq is missing.
+    """
     if not vias:
         raise SIPParseError("no Via header")
-    vias[0] = _topVia(vias[0], source[0], source[1])
-    lines = [f"SIP/2.0 {code} {reason}"]
-    lines.extend(f"Via: {via}" for via in vias)
-    lines.append(f"From: {_required(request, 'From')}")
-    lines.append(f"To: {_withTag(_required(request, 'To'), toTag)}")
-    lines.append(f"Call-ID: {_required(request, 'Call-ID')}")
-    lines.append(f"CSeq: {_required(request, 'CSeq')}")
-    lines.extend(f"{name}: {value}" for name, value in extraHeaders)
-    lines.append("Content-Length: 0\r\n\r\n")
-    return "\r\n".join(lines).encode("utf-8", "surrogateescape")
+    for name, value in (("From", from_), ("To", to), ("Call-ID", callID), ("CSeq", cseq)):
+        if value is None:
+            raise SIPParseError(f"no {name} header")
+    top = _topVia(vias[0], source[0], source[1])
+    if len(vias) > 1:
+        top = "\r\nVia: ".join([top, *vias[1:]])
+    return (
+        f"SIP/2.0 {code} {reason}\r\nVia: {top}\r\nFrom: {from_}\r\n"
+        f"To: {_withTag(to, toTag)}\r\nCall-ID: {callID}\r\nCSeq: {cseq}\r\n"
+        f"{extra}Content-Length: 0\r\n\r\n"
+    ).encode("utf-8", "surrogateescape")
 
 
 def buildSubscribeOK(
@@ -349,6 +471,13 @@ def buildSubscribeOK(
         toTag,
         (("Contact", _contact(contact)), ("Expires", "0")),
     )
+
+
+def subscribeOKExtra(contact: str) -> str:
+    """
+    The header lines L{buildSubscribeOK} adds, for L{responseOf}.
+    """
+    return f"Contact: {_contact(contact)}\r\nExpires: 0\r\n"
 
 
 def _notifyHead(
@@ -415,21 +544,54 @@ def buildNotify(
         usable Contact/From URI.
     """
     headers = subscribe.headers
-    theirFrom = _required(subscribe, "From")
-    target = _uriOf(headers.get("Contact"))
-    if target is None or target == "*":
+    return notifyOf(
+        headers.get("Contact"), headers.get("From"), headers.get("To"), headers.get("Call-ID"),
+        headers.get("Event"), toTag, branch, cseq, contact, via, body,
+    )
+
+
+def notifyTarget(theirContact: str | None, theirFrom: str) -> str:
+    """
+    The Request-URI of our NOTIFY: the URI of the SUBSCRIBE's Contact, or of
+    its From when the Contact is missing, unusable or C{*}.
+
+    @raise SIPParseError: if the From is needed and has no URI.
+    """
+    if theirContact and theirContact[0] == "<" and theirContact[-1] == ">" and theirContact.find(">") == len(theirContact) - 1:
+        # The usual form, as parseNameAddr would read it.
+        target = theirContact[1:-1].strip()
+    else:
+        target = _uriOf(theirContact)
+    if not target or target == "*":
         target = parseNameAddr(theirFrom)[1]
+    return target
+
+
+def notifyOf(
+    theirContact: str | None, theirFrom: str | None, theirTo: str | None, callID: str | None,
+    event: str | None, toTag: str, branch: str, cseq: int, contact: str, via: str, body: str,
+) -> bytes:
+    """
+    L{buildNotify} on the SUBSCRIBE's first Contact, From, To, Call-ID and
+    Event values (C{None} when missing).
+
+    @raise SIPParseError: see L{buildNotify}.
+    """
+    for name, value in (("From", theirFrom), ("To", theirTo), ("Call-ID", callID)):
+        if value is None:
+            raise SIPParseError(f"no {name} header")
+    target = notifyTarget(theirContact, theirFrom)
     encoded = body.encode("utf-8")
     head = _notifyHead(
         target,
         via,
         branch,
-        _withTag(_required(subscribe, "To"), toTag),
+        _withTag(theirTo, toTag),
         theirFrom,
-        _required(subscribe, "Call-ID"),
+        callID,
         cseq,
         contact,
-        headers.get("Event") or UA_PROFILE_EVENT,
+        event or UA_PROFILE_EVENT,
         "Subscription-State: terminated;reason=timeout\r\n"
         "Content-Type: application/url\r\n",
         len(encoded),

@@ -1,0 +1,123 @@
+# -*- test-case-name: tests.test_sip_quick -*-
+"""
+The plug-and-play hot path's reading of a datagram: the start line, every
+Via element and the first value of the few headers a ua-profile exchange
+uses, without building a L{snomprov.sip.message.SIPRequest}.
+
+L{quickSplit} reads only datagrams in the plain form phones send (CRLF line
+ends, no folded lines, header names already seen by L{parseMessage}, no
+body or an exact C{Content-Length}); for anything else it answers C{None}
+and the caller uses L{parseMessage}, which stays the reference.  Where it
+answers, it agrees with L{parseMessage} and L{Headers.get}/L{Headers.getAll}
+(tests/test_sip_quick.py checks this on the fixtures and on generated
+messages).
+
+Pure: no I/O, no Twisted.
+"""
+
+from __future__ import annotations
+
+from .message import _NAMES, _TOKEN_CHARS, MAX_MESSAGE_SIZE, splitList
+
+__all__ = ["quickSplit", "QUICK_HEADERS"]
+
+QUICK_HEADERS = (
+    "from", "to", "call-id", "cseq", "contact", "event", "user-agent",
+)  # fmt: skip
+"""
+The lookup keys whose first value L{quickSplit} returns (besides Via).
+"""
+
+_WANTED = frozenset(QUICK_HEADERS)
+
+
+def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
+    """
+    Read a datagram's start line and headers, the plain way.
+
+    @return: C{(start line, Via elements, {lookup key: first value})} for
+        the keys of L{QUICK_HEADERS} that are present (the C{contact} value
+        is its first list element, as L{Headers.get} gives it); or C{None}
+        when the datagram is not in the plain form or not a valid message
+        (L{parseMessage} then decides).  The start line is not checked:
+        see L{isPlainRequestLine} and L{statusCode}.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end <= 0 or len(data) > MAX_MESSAGE_SIZE:
+        return None
+    head = data[:end]
+    if (
+        head.count(b"\n") != head.count(b"\r\n")
+        or b"\n " in head
+        or b"\n\t" in head
+        or data[0] in b"\r\n"
+    ):
+        return None
+    lines = head.decode("utf-8", "surrogateescape").split("\r\n")
+    names = _NAMES
+    wanted = _WANTED
+    vias: list[str] = []
+    fields: dict[str, str] = {}
+    length = None
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        canon = names.get(name)
+        if canon is None or not colon:
+            return None
+        key = canon[0]
+        if key == "via":
+            value = value.strip()
+            if "," in value:
+                vias.extend(splitList(value))
+            elif value:
+                vias.append(value)
+        elif key in wanted:
+            if key not in fields:
+                fields[key] = value.strip()
+        elif key == "content-length":
+            value = value.strip()
+            if length is None:
+                length = value
+            elif value != length:
+                return None
+    if length is not None and not (
+        length.isdigit() and length.isascii() and len(data) - end - 4 >= int(length)
+    ):
+        return None
+    contact = fields.get("contact")
+    if contact is not None and "," in contact:
+        elements = splitList(contact)
+        if elements:
+            fields["contact"] = elements[0]
+        else:
+            del fields["contact"]
+    return lines[0], vias, fields
+
+
+def isPlainRequestLine(start: str, method: str) -> str | None:
+    """
+    The Request-URI of a request line C{<method> <uri> SIP/2.0} that
+    L{parseMessage} accepts, or C{None}.
+    """
+    parts = start.split(" ")
+    if len(parts) != 3 or parts[0] != method or not parts[1] or parts[2].upper() != "SIP/2.0":
+        return None
+    return parts[1] if _TOKEN_CHARS.issuperset(method) else None
+
+
+def statusCode(start: str) -> int | None:
+    """
+    The code of a status line L{parseMessage} accepts, or C{None}.
+    """
+    if start[:4] != "SIP/":
+        return None
+    version, _, rest = start.partition(" ")
+    codeText = rest.partition(" ")[0]
+    if (
+        version.upper() != "SIP/2.0"
+        or len(codeText) != 3
+        or not (codeText.isdigit() and codeText.isascii())
+        or not "100" <= codeText <= "699"
+    ):
+        return None
+    return int(codeText)
