@@ -222,6 +222,14 @@ class IDeviceStore(Interface):
         Append events in one transaction.
         """
 
+    def record(devices, events):
+        """
+        L{mergeDevices} and L{addEvents} (what the recorder writes every
+        interval), in one transaction where the backend can.
+
+        @return: Deferred firing with C{None}.
+        """
+
     def listEvents(mac=None, limit=100):
         """
         @return: Deferred firing with the newest events first (of one MAC,

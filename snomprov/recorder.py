@@ -96,10 +96,7 @@ class Recorder(Service):
 
     @defer.inlineCallbacks
     def _write(self, store, devices, events):
-        if devices:
-            yield store.mergeDevices(devices)
-        if events:
-            yield store.addEvents(events)
+        yield store.record(devices, events)
         self.written += len(events)
 
     def _keep(self, failure, devices, events) -> None:

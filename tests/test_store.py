@@ -164,6 +164,36 @@ def test_mergeSameMACTwiceInOneCall(store):
 
 
 @pytest_twisted.inlineCallbacks
+def test_mergeManyDevices(store):
+    """
+    A batch larger than one C{WHERE mac IN (...)} query merges each device
+    with what is stored.
+    """
+    macs = [f"000413{n:06X}" for n in range(1200)]
+    yield store.mergeDevices([DeviceInfo(mac, vendor="snom", firstSeen=1.0) for mac in macs[::2]])
+    yield store.mergeDevices([DeviceInfo(mac, ip="192.0.2.1", firstSeen=2.0) for mac in macs])
+    devices = {d.mac: d for d in (yield store.listDevices())}
+    assert len(devices) == 1200
+    assert devices[macs[0]] == DeviceInfo(macs[0], vendor="snom", ip="192.0.2.1", firstSeen=1.0)
+    assert devices[macs[1]] == DeviceInfo(macs[1], ip="192.0.2.1", firstSeen=2.0)
+
+
+@pytest_twisted.inlineCallbacks
+def test_recordDevicesAndEvents(store):
+    """
+    L{record} merges devices and appends events; a bad event writes
+    neither.
+    """
+    yield store.record([DeviceInfo(MAC1, vendor="snom")], [Event(1.0, MAC1, "subscribe")])
+    assert (yield store.getDevice(MAC1)).vendor == "snom"
+    assert [e.kind for e in (yield store.listEvents(MAC1))] == ["subscribe"]
+    if isinstance(store, SQLDeviceStore):
+        with pytest.raises(StoreError):
+            yield store.record([DeviceInfo(MAC2)], [Event(1.0, "nope", "subscribe")])
+        assert (yield store.getDevice(MAC2)) is None
+
+
+@pytest_twisted.inlineCallbacks
 def test_listDevicesOrderedByMAC(store):
     """
     Devices are listed by MAC whatever the order they were written in.

@@ -143,12 +143,17 @@ def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:
 # Validation: everything a write carries is checked before it starts.
 
 
+_UPPER_HEX = frozenset("0123456789ABCDEF")
+
+
 def checkMAC(mac: object, what: str = "device") -> str:
     """
     A MAC must already be normalised (see L{parseMAC}).
     """
     if not isinstance(mac, str):
         raise StoreError(f"{what}: MAC must be a string, not {type(mac).__name__}")
+    if len(mac) == 12 and _UPPER_HEX.issuperset(mac):
+        return mac
     try:
         normal = parseMAC(mac)
     except InvalidMAC:
@@ -330,7 +335,11 @@ class Records(Protocol):
 
     def getDevice(self, mac: str) -> DeviceInfo | None: ...
 
+    def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]: ...
+
     def putDevice(self, device: DeviceInfo) -> None: ...
+
+    def putDevices(self, devices: list[DeviceInfo]) -> None: ...
 
     def removeDevice(self, mac: str) -> bool: ...
 
@@ -356,13 +365,18 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
 
 
 def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
+    known = records.getDevices([device.mac for device in devices])
     changed = False
+    merged = []
     for device in devices:
-        old = records.getDevice(device.mac)
+        old = known.get(device.mac)
         new = device if old is None else old.mergedWith(device)
         if new != old:
-            records.putDevice(new)
-            changed = _registrationChanged(old, new) or changed
+            merged.append(new)
+            known[device.mac] = new
+            changed = changed or _registrationChanged(old, new)
+    if merged:
+        records.putDevices(merged)
     return changed
 
 
@@ -470,6 +484,13 @@ class StoreWrites:
 
     def mergeDevices(self, devices):
         return self._write(lambda: checkDevices(devices), mergeDevicesInto)
+
+    def record(self, devices, events):
+        """
+        L{mergeDevices} then L{addEvents}; a backend may do both in one
+        transaction.
+        """
+        return self.mergeDevices(devices).addCallback(lambda _: self.addEvents(events))
 
     def deleteDevice(self, mac):
         return self._write(lambda: checkMAC(mac), deleteDeviceFrom)

@@ -47,8 +47,16 @@ class _MemoryRecords:
     def getDevice(self, mac: str) -> DeviceInfo | None:
         return self.devices.get(mac)
 
+    def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
+        devices = self.devices
+        return {mac: devices[mac] for mac in macs if mac in devices}
+
     def putDevice(self, device: DeviceInfo) -> None:
         self.devices[device.mac] = device
+
+    def putDevices(self, devices: list[DeviceInfo]) -> None:
+        for device in devices:
+            self.devices[device.mac] = device
 
     def removeDevice(self, mac: str) -> bool:
         self.lines.pop(mac, None)

@@ -32,7 +32,15 @@ from zope.interface import implementer
 
 from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
-from snomprov.store import StoreError, StoreWrites, checkEvents, checkLimit, whenValid
+from snomprov.store import (
+    StoreError,
+    StoreWrites,
+    checkDevices,
+    checkEvents,
+    checkLimit,
+    mergeDevicesInto,
+    whenValid,
+)
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 
 __all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
@@ -77,6 +85,16 @@ class Dialect:
         """
         return self.sql(statement.format_map(self.types))
 
+    @property
+    def deviceUpsert(self) -> str:
+        """
+        The upsert of one row of C{devices} (computed once).
+        """
+        statement = _UPSERTS.get(self.name)
+        if statement is None:
+            statement = _UPSERTS[self.name] = self.upsert("devices", ("mac",), _DEVICE_COLUMNS)
+        return statement
+
     def upsert(self, table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
         """
         Insert a row, or update the non-key C{columns} of the row with the
@@ -90,6 +108,8 @@ class Dialect:
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
         )
 
+
+_UPSERTS: dict[str, str] = {}
 
 SQLITE = Dialect(
     name="sqlite",
@@ -142,6 +162,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
 _GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
+_IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
 _GET_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines WHERE mac = ? ORDER BY idx"
@@ -243,12 +264,25 @@ class _SQLRecords:
         rows = self._fetch(_GET_DEVICE, mac)
         return _deviceFromRow(rows[0]) if rows else None
 
+    def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
+        found = {}
+        unique = list(dict.fromkeys(macs))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            statement = f"{_SELECT_DEVICES} WHERE mac IN ({', '.join('?' * len(chunk))})"
+            for row in self._fetch(statement, *chunk):
+                found[row[0]] = _deviceFromRow(row)
+        return found
+
     def listDevices(self) -> list[DeviceInfo]:
         return [_deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
 
     def putDevice(self, device: DeviceInfo) -> None:
-        self._txn.execute(
-            self._dialect.upsert("devices", ("mac",), _DEVICE_COLUMNS), _deviceToRow(device)
+        self.putDevices([device])
+
+    def putDevices(self, devices: list[DeviceInfo]) -> None:
+        self._txn.executemany(
+            self._dialect.deviceUpsert, [_deviceToRow(device) for device in devices]
         )
 
     def removeDevice(self, mac: str) -> bool:
@@ -431,6 +465,17 @@ class SQLDeviceStore(StoreWrites):
 
     def addEvents(self, events):
         return self._write(lambda: checkEvents(events), _SQLRecords.addEvents)
+
+    def record(self, devices, events):
+        """
+        L{mergeDevices} and L{addEvents} in one transaction.
+        """
+
+        def apply(records, checked):
+            mergeDevicesInto(records, checked[0])
+            records.addEvents(checked[1])
+
+        return self._write(lambda: (checkDevices(devices), checkEvents(events)), apply)
 
     def listEvents(self, mac=None, limit=100):
         return whenValid(
