@@ -11,6 +11,9 @@ L{twisted.internet.task.Clock}.  Both tables are bounded.
 
 from __future__ import annotations
 
+from collections import deque
+from itertools import count
+from operator import itemgetter
 from collections.abc import Callable, Hashable
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -43,10 +46,9 @@ class _Pending:
     @ivar interval: the wait before the next retransmission after the one
         scheduled.
     @ivar deadline: when Timer F fires.
-    @ivar call: the scheduled retransmission or Timer F.
     """
 
-    __slots__ = ("data", "address", "onOutcome", "interval", "deadline", "call")
+    __slots__ = ("data", "address", "onOutcome", "interval", "deadline")
 
     def __init__(
         self,
@@ -61,7 +63,13 @@ class _Pending:
         self.onOutcome = onOutcome
         self.interval = interval
         self.deadline = deadline
-        self.call: IDelayedCall | None = None
+
+
+# A timer this close to its due time counts as due (float rounding of the
+# clock's now + delay).
+_EPSILON = 1e-9
+
+_ORDER = itemgetter(0, 1)
 
 
 class NotifyRetransmitter:
@@ -75,6 +83,12 @@ class NotifyRetransmitter:
     C{"acked"} (L{acknowledge}), C{"timeout"} (Timer F), or C{"dropped"}
     (pushed out of a full table, or replaced by a L{start} with the same
     key).  L{stopAll} ends them all without outcome.
+
+    Every NOTIFY follows the same schedule, so the NOTIFYs sent the same
+    number of times are due in the order they were started: one FIFO queue
+    per number of sends, and a single timer for the earliest due time.  An
+    acknowledged or dropped NOTIFY leaves the table at once and its queue
+    entry is skipped when it comes up.
 
     @ivar dropped: how many NOTIFYs were pushed out because the table was
         full.
@@ -102,6 +116,11 @@ class NotifyRetransmitter:
         self._t1 = t1
         self._t2 = t2
         self._pending: dict[Hashable, _Pending] = {}
+        # Per number of sends: (due, sequence, stage, key, pending), oldest first.
+        self._queues: list[deque[tuple[float, int, int, Hashable, _Pending]]] = [deque()]
+        self._sequence = count()
+        self._call: IDelayedCall | None = None
+        self._callAt = 0.0
         self.dropped = 0
 
     def __len__(self) -> int:
@@ -129,18 +148,23 @@ class NotifyRetransmitter:
         @param onOutcome: called once with C{"acked"}, C{"timeout"} or
             C{"dropped"}.
         """
-        old = self._pending.pop(key, None)
+        pendingByKey = self._pending
+        old = pendingByKey.pop(key, None)
         if old is not None:
             self._finish(old, "dropped")
-        elif len(self._pending) >= self.capacity:
-            oldest = next(iter(self._pending))
+        elif len(pendingByKey) >= self.capacity:
+            oldest = next(iter(pendingByKey))
             self.dropped += 1
-            self._finish(self._pending.pop(oldest), "dropped")
+            self._finish(pendingByKey.pop(oldest), "dropped")
         now = self._clock.seconds()
-        pending = _Pending(data, address, onOutcome, self._t1, now + 64 * self._t1)
-        self._pending[key] = pending
+        t1 = self._t1
+        pending = _Pending(data, address, onOutcome, t1, now + 64 * t1)
+        pendingByKey[key] = pending
         self._transmit(pending)
-        pending.call = self._clock.callLater(self._t1, self._fire, key, pending)
+        due = now + t1
+        self._queues[0].append((due, next(self._sequence), 0, key, pending))
+        if self._call is None or due < self._callAt:
+            self._schedule(due, now)
 
     def acknowledge(self, key: Hashable) -> bool:
         """
@@ -157,30 +181,61 @@ class NotifyRetransmitter:
 
     def stopAll(self) -> None:
         """
-        Cancel every timer and forget every pending NOTIFY, without calling
+        Cancel the timer and forget every pending NOTIFY, without calling
         their C{onOutcome} (for C{stopService}).
         """
-        pending, self._pending = self._pending, {}
-        for each in pending.values():
-            if each.call is not None and each.call.active():
-                each.call.cancel()
+        self._pending = {}
+        self._queues = [deque()]
+        if self._call is not None:
+            if self._call.active():
+                self._call.cancel()
+            self._call = None
 
-    def _fire(self, key: Hashable, pending: _Pending) -> None:
+    def _schedule(self, due: float, now: float) -> None:
         """
-        Timer E or F of C{pending}: retransmit, or give up at the deadline.
+        Run L{_fire} at C{due} (instead of when it was due to run).
         """
-        if self._pending.get(key) is not pending:
-            return
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._callAt = due
+        self._call = self._clock.callLater(max(0.0, due - now), self._fire)
+
+    def _fire(self) -> None:
+        """
+        Timers E and F of every NOTIFY now due: retransmit, or give up at
+        the deadline.
+        """
+        self._call = None
         now = self._clock.seconds()
-        if now >= pending.deadline:
-            del self._pending[key]
-            self._finish(pending, "timeout")
-            return
-        self._transmit(pending)
-        delay = pending.interval = min(pending.interval * 2, self._t2)
-        pending.call = self._clock.callLater(
-            min(delay, pending.deadline - now), self._fire, key, pending
-        )
+        limit = now + _EPSILON
+        pendingByKey = self._pending
+        queues = self._queues
+        t2 = self._t2
+        due = []
+        for queue in queues:
+            while queue and queue[0][0] <= limit:
+                due.append(queue.popleft())
+        if len(due) > 1:
+            due.sort(key=_ORDER)  # in the order they were scheduled
+        sequence = self._sequence
+        for _, _, stage, key, pending in due:
+            if pendingByKey.get(key) is not pending:
+                continue
+            if now >= pending.deadline - _EPSILON:
+                del pendingByKey[key]
+                self._finish(pending, "timeout")
+                continue
+            self._transmit(pending)
+            delay = pending.interval = min(pending.interval * 2, t2)
+            stage += 1
+            if stage == len(queues):
+                queues.append(deque())
+            queues[stage].append(
+                (now + min(delay, pending.deadline - now), next(sequence), stage, key, pending)
+            )
+        due = min((queue[0][0] for queue in queues if queue), default=None)
+        if due is not None and self._call is None:
+            self._schedule(due, now)
 
     def _transmit(self, pending: _Pending) -> None:
         """
@@ -193,11 +248,8 @@ class NotifyRetransmitter:
 
     def _finish(self, pending: _Pending, outcome: str) -> None:
         """
-        Cancel C{pending}'s timer and report C{outcome}; a failing
-        C{onOutcome} is logged.
+        Report C{outcome}; a failing C{onOutcome} is logged.
         """
-        if pending.call is not None and pending.call.active():
-            pending.call.cancel()
         try:
             pending.onOutcome(outcome)
         except Exception:
