@@ -57,6 +57,8 @@ class SIPProtocol(DatagramProtocol):
 
     _log = Logger()
     _debugEvery = 1000
+    _sendto = None
+    receiveBuffer = 4 * 1024 * 1024
 
     def __init__(self, controller, group: str, interfaces=(), reactor=None, localHostFor=None) -> None:
         self._controller = controller
@@ -72,6 +74,12 @@ class SIPProtocol(DatagramProtocol):
     def startProtocol(self) -> None:
         transport = self.transport
         port = transport.getHost().port
+        sock = getattr(transport, "socket", None)
+        if isinstance(sock, socket.socket):
+            # Straight to the socket: Port.write would check each address,
+            # which came from recvfrom.
+            self._sendto = sock.sendto
+            self._growReceiveBuffer(sock)
         self._controller.attach(self._write, self._localHostFor, port)
         for interface in self._interfaces:
             d = transport.joinGroup(self._group, interface)
@@ -79,6 +87,26 @@ class SIPProtocol(DatagramProtocol):
         self._log.info("SIP plug-and-play on udp:{port}, group {group} on {interfaces}",
                        port=port, group=self._group,
                        interfaces=", ".join(i or "the default interface" for i in self._interfaces))
+
+    def _growReceiveBuffer(self, sock: socket.socket) -> None:
+        """
+        Ask for a receive buffer of C{receiveBuffer} bytes, so that a boot
+        storm's bursts wait in the kernel rather than being dropped; say so
+        when the kernel grants less (C{net.core.rmem_max}).
+        """
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receiveBuffer)
+            granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        except OSError as e:
+            self._log.info("Could not set the SIP receive buffer: {reason}", reason=e)
+            return
+        # Linux reports twice what it reserves for payload.
+        if granted < self.receiveBuffer:
+            self._log.info(
+                "SIP receive buffer is {granted} bytes, not the {wanted} asked for "
+                "(raise net.core.rmem_max for bursts of SUBSCRIBEs)",
+                granted=granted, wanted=self.receiveBuffer,
+            )
 
     def _joined(self, _, interface: str) -> None:
         self.joined.append(interface)
@@ -120,6 +148,9 @@ class SIPProtocol(DatagramProtocol):
 
     def _write(self, data: bytes, address) -> None:
         try:
-            self.transport.write(data, address)
+            if self._sendto is not None:
+                self._sendto(data, address)
+            else:
+                self.transport.write(data, address)
         except OSError as e:
             self._log.debug("Could not send to {address}: {reason}", address=address, reason=e)
