@@ -230,6 +230,16 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
+    def recordRows(deviceRows, eventRows):
+        """
+        L{record} on rows already validated by the caller (the recorder),
+        without validating them again: device rows in the order of
+        L{snomprov.store.deviceToRow}, events as C{(time, mac, kind,
+        detail)}.  Not for input from outside the daemon.
+
+        @return: Deferred firing with C{None}.
+        """
+
     def listEvents(mac=None, limit=100):
         """
         @return: Deferred firing with the newest events first (of one MAC,

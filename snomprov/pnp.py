@@ -16,7 +16,7 @@ from typing import Callable
 
 from twisted.logger import Logger
 
-from .device import DeviceInfo, Event
+from .device import Event
 from .ratelimit import TokenBuckets
 from .sip.message import SIPParseError, SIPRequest, SIPResponse
 from .sip.quick import isPlainRequestLine, quickSplit, statusCode
@@ -295,19 +295,12 @@ class PnPController:
         mac = profile.mac
         self._notifier.start((callID, 1), notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
         self.count("answered")
-        if mac is not None:
-            self._recorder.sighting(DeviceInfo(
-                mac=mac, vendor=vendor.name, model=profile.model, firmware=profile.version,
-                ip=source[0], state="notified", firstSeen=now, lastSeen=now, sipAddress=source,
-            ))
-        self._recorder.event(Event(now, mac, "subscribe", f"{source[0]}:{source[1]} {profile.model or ''}".rstrip()))
-        self._recorder.event(Event(now, mac, "notify-sent", url))
+        self._recorder.subscribed(now, mac, vendor.name, profile.model, profile.version, source[0], source[1], url)
 
     def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:
         self.count(f"notify-{outcome}")
         if outcome in ("acked", "timeout"):
-            self._recorder.event(Event(self._clock.seconds(), mac, f"notify-{outcome}",
-                                       f"{source[0]}:{source[1]}"))
+            self._recorder.notifyEnded(self._clock.seconds(), mac, outcome, source[0], source[1])
 
     def _reply(self, data: bytes, destination: Address) -> None:
         if self._send is not None:

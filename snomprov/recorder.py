@@ -4,6 +4,10 @@ Device sightings and events, batched off the reply paths.
 
 PnP answers from memory; what it learns is handed to a L{Recorder}, which
 writes it to the store in one transaction every C{interval} seconds.
+
+What is handed in is validated once, here, and buffered as rows (tuples in
+the store's column order); a flush hands the rows to
+L{IDeviceStore.recordRows}, which does not validate them again.
 """
 
 from __future__ import annotations
@@ -14,17 +18,70 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event
+from .store import StoreError, checkDevices, checkEvents, deviceToRow, mergeDeviceRows
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "PnPRecording"]
 
 
-class Recorder(Service):
+class PnPRecording:
+    """
+    What the plug-and-play controller records, written on C{sighting} and
+    C{event}: a recorder providing only those two mixes this in (the tests'
+    recorders do).  L{Recorder} has faster versions with the same result.
+    """
+
+    def subscribed(self, now: float, mac: str | None, vendor: str, model: str | None,
+                   firmware: str | None, host: str, port: int, url: str) -> None:
+        """
+        A ua-profile SUBSCRIBE from C{host:port} was answered and its NOTIFY
+        (carrying C{url}) sent: the device (when the MAC is known) is
+        C{notified}; a C{subscribe} and a C{notify-sent} event.
+        """
+        if mac is not None:
+            self.sighting(DeviceInfo(
+                mac=mac, vendor=vendor, model=model, firmware=firmware, ip=host,
+                state="notified", firstSeen=now, lastSeen=now, sipAddress=(host, port),
+            ))
+        self.event(Event(now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))
+        self.event(Event(now, mac, "notify-sent", url))
+
+    def notifyEnded(self, now: float, mac: str | None, outcome: str, host: str, port: int) -> None:
+        """
+        The NOTIFY to C{host:port} ended with C{outcome} (C{acked} or
+        C{timeout}): a C{notify-<outcome>} event.
+        """
+        self.event(Event(now, mac, f"notify-{outcome}", f"{host}:{port}"))
+
+    def sighting(self, device: DeviceInfo) -> None:
+        raise NotImplementedError()
+
+    def event(self, event: Event) -> None:
+        raise NotImplementedError()
+
+
+def _text(value: str | None) -> str | None:
+    """
+    C{value} as text every store can hold: a string read from a datagram may
+    carry undecodable bytes (surrogate escapes), which become U+FFFD.
+    """
+    if value is None or value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
+
+
+class Recorder(Service, PnPRecording):
     """
     Buffers sightings (merged per MAC) and events, and flushes them.
 
     A failed write keeps the batch and retries it with the next one, so
     nothing is lost while the store is away; past C{maxBuffered} events the
-    oldest are dropped and counted in C{droppedEvents}.
+    oldest are dropped and counted in C{droppedEvents}.  A sighting or event
+    the store would refuse is logged and dropped when handed in (counted in
+    C{refused}), so that it cannot hold up the batches behind it.
 
     @param whenStore: callable returning a Deferred that fires with the store.
     """
@@ -36,29 +93,84 @@ class Recorder(Service):
         self._clock = clock
         self.interval = interval
         self.maxBuffered = maxBuffered
-        self._devices: dict[str, DeviceInfo] = {}
-        self._events: list[Event] = []
+        self._devices: dict[str, tuple] = {}
+        self._events: list[tuple] = []
         self._flushing: defer.Deferred | None = None
         self._loop: LoopingCall | None = None
         self.droppedEvents = 0
+        self.refused = 0
         self.written = 0
 
     def sighting(self, device: DeviceInfo) -> None:
         """
         Remember what was learnt of a device.
         """
-        known = self._devices.get(device.mac)
-        self._devices[device.mac] = device if known is None else known.mergedWith(device)
+        try:
+            checkDevices((device,))
+        except StoreError as e:
+            self._refuse(e)
+            return
+        self._sighted(deviceToRow(device))
+
+    def _sighted(self, row: tuple) -> None:
+        devices = self._devices
+        known = devices.get(row[0])
+        devices[row[0]] = row if known is None else mergeDeviceRows(known, row)
 
     def event(self, event: Event) -> None:
         """
         Remember an event.
         """
-        self._events.append(event)
-        if len(self._events) > self.maxBuffered:
-            excess = len(self._events) - self.maxBuffered
-            del self._events[:excess]
+        try:
+            checkEvents((event,))
+        except StoreError as e:
+            self._refuse(e)
+            return
+        self._events.append((event.time, event.mac, event.kind, event.detail))
+        self._bound()
+
+    def subscribed(self, now, mac, vendor, model, firmware, host, port, url) -> None:
+        """
+        See L{PnPRecording.subscribed}; the values come from the controller:
+        a normalised MAC or C{None}, a vendor's name, the source address, and
+        C{model}, C{firmware} and C{url} that may carry undecodable bytes.
+        """
+        if not (model is None or model.isascii()):
+            model = _text(model)
+        if not (firmware is None or firmware.isascii()):
+            firmware = _text(firmware)
+        if not url.isascii():
+            url = _text(url)
+        if mac is not None:
+            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port)
+            devices = self._devices
+            known = devices.get(mac)
+            devices[mac] = row if known is None else mergeDeviceRows(known, row)
+        events = self._events
+        events.append((now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))
+        events.append((now, mac, "notify-sent", url))
+        if len(events) > self.maxBuffered:
+            self._bound()
+
+    def notifyEnded(self, now, mac, outcome, host, port) -> None:
+        """
+        See L{PnPRecording.notifyEnded}.
+        """
+        events = self._events
+        events.append((now, mac, "notify-" + outcome, f"{host}:{port}"))
+        if len(events) > self.maxBuffered:
+            self._bound()
+
+    def _bound(self) -> None:
+        events = self._events
+        if len(events) > self.maxBuffered:
+            excess = len(events) - self.maxBuffered
+            del events[:excess]
             self.droppedEvents += excess
+
+    def _refuse(self, reason: StoreError) -> None:
+        self.refused += 1
+        self._log.warn("Not recorded: {reason}", reason=reason)
 
     def pending(self) -> tuple[int, int]:
         return len(self._devices), len(self._events)
@@ -96,14 +208,17 @@ class Recorder(Service):
 
     @defer.inlineCallbacks
     def _write(self, store, devices, events):
-        yield store.record(devices, events)
+        yield store.recordRows(devices, events)
         self.written += len(events)
 
     def _keep(self, failure, devices, events) -> None:
         self._log.failure("Store write failed; {n} events kept for the next try", failure, n=len(events))
-        for device in devices:
-            newer = self._devices.get(device.mac)
-            self._devices[device.mac] = device if newer is None else device.mergedWith(newer)
+        newer = self._devices
+        self._devices = {}
+        for row in devices:
+            self._sighted(row)
+        for row in newer.values():
+            self._sighted(row)
         self._events[:0] = events
 
     def _done(self, result):

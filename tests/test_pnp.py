@@ -13,7 +13,7 @@ from twisted.logger import LogLevel, capturedLogs
 
 from snomprov.config import parseConfig
 from snomprov.pnp import PnPController
-from snomprov.recorder import Recorder
+from snomprov.recorder import PnPRecording, Recorder
 from snomprov.registry import VendorRegistry
 from snomprov.sip.message import SIPRequest, SIPResponse, parseMessage
 from snomprov.sip.protocol import SIPProtocol
@@ -53,9 +53,10 @@ def fixture(name: str, **placeholders: str) -> bytes:
     return data
 
 
-class RecordingRecorder:
+class RecordingRecorder(PnPRecording):
     """
-    Collects what the controller hands to the recorder.
+    Collects what the controller hands to the recorder, as sightings and
+    events.
     """
 
     def __init__(self):

@@ -7,7 +7,7 @@ from twisted.internet import defer
 from twisted.internet.task import Clock
 
 from snomprov.device import DeviceInfo, Event
-from snomprov.recorder import Recorder
+from snomprov.recorder import PnPRecording, Recorder
 from snomprov.store.memory import MemoryDeviceStore
 
 MAC = "000413922D24"
@@ -97,3 +97,70 @@ def test_stopFlushes():
     assert d.called
     assert [e.kind for e in store.listEvents(MAC).result] == ["subscribe"]
     assert not clock.getDelayedCalls()
+
+
+class _Reference(PnPRecording):
+    """
+    L{PnPRecording} on the plain C{sighting}/C{event} of a recorder.
+    """
+
+    def __init__(self, recorder):
+        self.sighting, self.event = recorder.sighting, recorder.event
+
+
+def test_pnpRecordsAsSightingsAndEvents():
+    """
+    L{Recorder.subscribed} and L{Recorder.notifyEnded} write what
+    L{PnPRecording} writes through C{sighting} and C{event}.
+    """
+    stores = []
+    for fast in (True, False):
+        store = MemoryDeviceStore()
+        recorder, clock = makeRecorder(store)
+        calls = recorder if fast else _Reference(recorder)
+        calls.subscribed(1.0, MAC, "snom", "snomD785", "10.1", "192.0.2.5", 5060, "http://p/snom/x.xml")
+        calls.subscribed(2.0, MAC, "snom", None, None, "192.0.2.6", 5062, "http://p/snom/y.xml")
+        calls.subscribed(3.0, None, "audiocodes", "420HD", None, "192.0.2.7", 5060, "tftp://p/420HD.cfg")
+        calls.notifyEnded(4.0, MAC, "acked", "192.0.2.6", 5062)
+        calls.notifyEnded(5.0, None, "timeout", "192.0.2.7", 5060)
+        clock.advance(0.25)
+        stores.append((store.listDevices().result, store.listEvents().result))
+    assert stores[0] == stores[1]
+    devices, events = stores[0]
+    assert [(d.mac, d.model, d.ip, d.sipAddress, d.firstSeen, d.lastSeen) for d in devices] == [
+        (MAC, "snomD785", "192.0.2.6", ("192.0.2.6", 5062), 1.0, 2.0)]
+    assert [e.kind for e in reversed(events)] == [
+        "subscribe", "notify-sent", "subscribe", "notify-sent", "subscribe", "notify-sent",
+        "notify-acked", "notify-timeout"]
+
+
+def test_undecodableTextRecorded():
+    """
+    A model or version carrying undecodable bytes (surrogate escapes from a
+    datagram) is recorded with U+FFFD instead, and does not hold up the
+    batch.
+    """
+    store = MemoryDeviceStore()
+    recorder, clock = makeRecorder(store)
+    model = b"snom\xff".decode("utf-8", "surrogateescape")
+    recorder.subscribed(1.0, MAC, "snom", model, model, "192.0.2.5", 5060, "http://p/" + model)
+    clock.advance(0.25)
+    assert recorder.pending() == (0, 0)
+    device = store.getDevice(MAC).result
+    assert (device.model, device.firmware) == ("snom\ufffd", "snom\ufffd")
+    assert [e.detail for e in store.listEvents().result] == ["http://p/snom\ufffd", "192.0.2.5:5060 snom\ufffd"]
+
+
+def test_badRecordsRefusedOnArrival():
+    """
+    A sighting or event the store would refuse is dropped when handed in
+    and counted; the rest is written.
+    """
+    store = MemoryDeviceStore()
+    recorder, clock = makeRecorder(store)
+    recorder.sighting(DeviceInfo("nope", vendor="snom"))
+    recorder.event(Event(1.0, "nope", "subscribe"))
+    recorder.event(Event(1.0, MAC, "subscribe"))
+    assert recorder.refused == 2 and recorder.pending() == (0, 1)
+    clock.advance(0.25)
+    assert [e.kind for e in store.listEvents().result] == ["subscribe"]

@@ -193,6 +193,62 @@ def test_recordDevicesAndEvents(store):
         assert (yield store.getDevice(MAC2)) is None
 
 
+def _randomDevices(rng, macs, count):
+    """
+    C{count} sightings of some of C{macs}, any field known or not.
+    """
+    def maybe(value):
+        return value if rng.random() < 0.6 else None
+
+    states = (None, "registered", "seen", "notified", "fetched")
+    return [
+        DeviceInfo(
+            rng.choice(macs), vendor=maybe(rng.choice(["snom", "yealink"])),
+            model=maybe(rng.choice(["snomD785", "snom720"])), firmware=maybe("10.1"),
+            ip=maybe(f"192.0.2.{rng.randrange(4)}"), state=rng.choice(states),
+            firstSeen=maybe(float(rng.randrange(100))), lastSeen=maybe(float(rng.randrange(100))),
+            notes=maybe("n"), sipAddress=maybe(("192.0.2.9", rng.randrange(5060, 5062))),
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest_twisted.inlineCallbacks
+def test_recordRowsAsRecord(store, tmp_path):
+    """
+    L{recordRows} on the rows of devices and events leaves exactly what
+    L{record} on them leaves, settings version included, batch after batch.
+    """
+    import random
+
+    from snomprov.store import deviceToRow
+
+    reference = MemoryDeviceStore()
+    rng = random.Random(7)
+    macs = [MAC1, MAC2, MAC3, "000413000001"]
+    for batch in range(30):
+        devices = _randomDevices(rng, macs, rng.randrange(4))
+        events = [Event(float(batch), rng.choice(macs + [None]), "subscribe", f"d{batch}")]
+        yield reference.record(devices, events)
+        yield store.recordRows([deviceToRow(d) for d in devices],
+                               [(e.time, e.mac, e.kind, e.detail) for e in events])
+        assert (yield snapshot(store)) == (yield snapshot(reference)), batch
+
+
+def test_mergeDeviceRowsAsMergedWith():
+    """
+    L{mergeDeviceRows} is L{DeviceInfo.mergedWith} on rows.
+    """
+    import random
+
+    from snomprov.store import deviceFromRow, deviceToRow, mergeDeviceRows
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        old, new = _randomDevices(rng, [MAC1], 2)
+        assert deviceFromRow(mergeDeviceRows(deviceToRow(old), deviceToRow(new))) == old.mergedWith(new)
+
+
 @pytest_twisted.inlineCallbacks
 def test_listDevicesOrderedByMAC(store):
     """

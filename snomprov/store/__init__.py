@@ -60,6 +60,9 @@ __all__ = [
     "checkLayer",
     "checkEvents",
     "checkLimit",
+    "deviceToRow",
+    "deviceFromRow",
+    "mergeDeviceRows",
 ]
 
 
@@ -323,6 +326,75 @@ def checkLimit(limit: object) -> int:
 
 
 # ---------------------------------------------------------------------------
+# Device rows: a device as a tuple in the order of the SQL columns, for the
+# recorder's trusted path (L{IDeviceStore.recordRows}).
+
+
+def deviceToRow(device: DeviceInfo) -> tuple[Any, ...]:
+    """
+    C{(mac, vendor, model, firmware, ip, state, firstSeen, lastSeen, notes,
+    sipHost, sipPort)} of a device.
+    """
+    host, port = device.sipAddress or (None, None)
+    return (
+        device.mac, device.vendor, device.model, device.firmware, device.ip, device.state,
+        device.firstSeen, device.lastSeen, device.notes, host, port,
+    )  # fmt: skip
+
+
+def deviceFromRow(row: tuple[Any, ...]) -> DeviceInfo:
+    """
+    The device of a row (see L{deviceToRow}).
+    """
+    (mac, vendor, model, firmware, ip, state, firstSeen, lastSeen, notes, sipHost, sipPort) = row
+    return DeviceInfo(
+        mac=mac,
+        vendor=vendor,
+        model=model,
+        firmware=firmware,
+        ip=ip,
+        state=state,
+        firstSeen=firstSeen,
+        lastSeen=lastSeen,
+        notes=notes,
+        sipAddress=None if sipHost is None else (sipHost, sipPort),
+    )
+
+
+_STATE_RANK = {state: rank for rank, state in enumerate(DEVICE_STATES)}
+
+
+def mergeDeviceRows(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    """
+    L{DeviceInfo.mergedWith} on rows: C{new}'s known fields win, except
+    C{firstSeen} (the earliest) and C{state} (only forward); the SIP host and
+    port go together.
+    """
+    (_, vendor, model, firmware, ip, state, firstSeen, lastSeen, notes, sipHost, sipPort) = new
+    oldFirst = old[6]
+    if firstSeen is None or (oldFirst is not None and oldFirst <= firstSeen):
+        firstSeen = oldFirst
+    oldState = old[5]
+    if state is None or (oldState is not None and _STATE_RANK[oldState] >= _STATE_RANK[state]):
+        state = oldState
+    if sipHost is None:
+        sipHost, sipPort = old[9], old[10]
+    return (
+        old[0],
+        old[1] if vendor is None else vendor,
+        old[2] if model is None else model,
+        old[3] if firmware is None else firmware,
+        old[4] if ip is None else ip,
+        state,
+        firstSeen,
+        old[7] if lastSeen is None else lastSeen,
+        old[8] if notes is None else notes,
+        sipHost,
+        sipPort,
+    )
+
+
+# ---------------------------------------------------------------------------
 # The write logic, shared by every backend.
 
 
@@ -377,6 +449,34 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
             changed = changed or _registrationChanged(old, new)
     if merged:
         records.putDevices(merged)
+    return changed
+
+
+def mergeDeviceRowsInto(records, rows: list[tuple[Any, ...]]) -> bool:
+    """
+    L{_mergeDevices} on device rows (see L{deviceToRow}), for a backend whose
+    records read and write rows (C{getDeviceRows}, C{putDeviceRows}).
+
+    @return: whether a device's registration changed.
+    """
+    known = records.getDeviceRows([row[0] for row in rows])
+    changed = False
+    merged = []
+    for row in rows:
+        mac = row[0]
+        old = known.get(mac)
+        if old is None:
+            new = row
+            changed = True
+        else:
+            new = mergeDeviceRows(old, row)
+            if new == old:
+                continue
+            changed = changed or old[1] != new[1] or old[2] != new[2]
+        merged.append(new)
+        known[mac] = new
+    if merged:
+        records.putDeviceRows(merged)
     return changed
 
 
@@ -491,6 +591,16 @@ class StoreWrites:
         transaction.
         """
         return self.mergeDevices(devices).addCallback(lambda _: self.addEvents(events))
+
+    def recordRows(self, deviceRows, eventRows):
+        """
+        L{record} on rows the caller has validated: device rows (see
+        L{deviceToRow}) and C{(time, mac, kind, detail)} event rows.  This
+        default builds the devices and events and calls L{record}.
+        """
+        return self.record(
+            [deviceFromRow(row) for row in deviceRows], [Event(*row) for row in eventRows]
+        )
 
     def deleteDevice(self, mac):
         return self._write(lambda: checkMAC(mac), deleteDeviceFrom)

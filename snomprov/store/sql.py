@@ -38,6 +38,9 @@ from snomprov.store import (
     checkDevices,
     checkEvents,
     checkLimit,
+    deviceFromRow,
+    deviceToRow,
+    mergeDeviceRowsInto,
     mergeDevicesInto,
     whenValid,
 )
@@ -191,30 +194,6 @@ _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 
 
-def _deviceFromRow(row: Sequence[Any]) -> DeviceInfo:
-    (mac, vendor, model, firmware, ip, state, firstSeen, lastSeen, notes, sipHost, sipPort) = row
-    return DeviceInfo(
-        mac=mac,
-        vendor=vendor,
-        model=model,
-        firmware=firmware,
-        ip=ip,
-        state=state,
-        firstSeen=firstSeen,
-        lastSeen=lastSeen,
-        notes=notes,
-        sipAddress=None if sipHost is None else (sipHost, sipPort),
-    )
-
-
-def _deviceToRow(device: DeviceInfo) -> tuple[Any, ...]:
-    host, port = device.sipAddress or (None, None)
-    return (
-        device.mac, device.vendor, device.model, device.firmware, device.ip, device.state,
-        device.firstSeen, device.lastSeen, device.notes, host, port,
-    )  # fmt: skip
-
-
 def _lineFromRow(row: Sequence[Any]) -> Line:
     (_, index, user, authUser, password, displayName, registrar, outboundProxy) = row
     return Line(
@@ -262,28 +241,32 @@ class _SQLRecords:
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
         rows = self._fetch(_GET_DEVICE, mac)
-        return _deviceFromRow(rows[0]) if rows else None
+        return deviceFromRow(rows[0]) if rows else None
 
     def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
+        return {mac: deviceFromRow(row) for mac, row in self.getDeviceRows(macs).items()}
+
+    def getDeviceRows(self, macs: list[str]) -> dict[str, tuple[Any, ...]]:
         found = {}
         unique = list(dict.fromkeys(macs))
         for start in range(0, len(unique), _IN_CHUNK):
             chunk = unique[start : start + _IN_CHUNK]
             statement = f"{_SELECT_DEVICES} WHERE mac IN ({', '.join('?' * len(chunk))})"
             for row in self._fetch(statement, *chunk):
-                found[row[0]] = _deviceFromRow(row)
+                found[row[0]] = row
         return found
 
     def listDevices(self) -> list[DeviceInfo]:
-        return [_deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
+        return [deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
 
     def putDevice(self, device: DeviceInfo) -> None:
         self.putDevices([device])
 
     def putDevices(self, devices: list[DeviceInfo]) -> None:
-        self._txn.executemany(
-            self._dialect.deviceUpsert, [_deviceToRow(device) for device in devices]
-        )
+        self.putDeviceRows([deviceToRow(device) for device in devices])
+
+    def putDeviceRows(self, rows: list[tuple[Any, ...]]) -> None:
+        self._txn.executemany(self._dialect.deviceUpsert, rows)
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
@@ -332,6 +315,9 @@ class _SQLRecords:
 
     def addEvents(self, events: tuple[Event, ...]) -> None:
         self._executeMany(_INSERT_EVENT, [(e.time, e.mac, e.kind, e.detail) for e in events])
+
+    def addEventRows(self, rows: list[tuple[Any, ...]]) -> None:
+        self._executeMany(_INSERT_EVENT, rows)
 
     def listEvents(self, mac: str | None, limit: int) -> list[Event]:
         rows = (
@@ -476,6 +462,19 @@ class SQLDeviceStore(StoreWrites):
             records.addEvents(checked[1])
 
         return self._write(lambda: (checkDevices(devices), checkEvents(events)), apply)
+
+    def recordRows(self, deviceRows, eventRows):
+        """
+        L{record} on validated rows, in one transaction: no L{DeviceInfo} or
+        L{Event} is built, devices are merged row by row.
+        """
+
+        def apply(records):
+            if mergeDeviceRowsInto(records, deviceRows):
+                records.bumpVersion()
+            records.addEventRows(eventRows)
+
+        return self._run(apply, write=True)
 
     def listEvents(self, mac=None, limit=100):
         return whenValid(
