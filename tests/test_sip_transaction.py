@@ -197,6 +197,24 @@ class TestNotifyRetransmitter:
         assert recorder.outcomes == []
         assert len(retransmitter) == 0
 
+    def test_timerSkipsAcknowledged(self, clock: Clock, recorder: Recorder) -> None:
+        """
+        When the timer runs, it is set again for the earliest NOTIFY still
+        waiting, not for one acknowledged meanwhile: acknowledged NOTIFYs
+        cost no timer.
+        """
+        retransmitter = NotifyRetransmitter(clock, recorder.send)
+        for n, at in enumerate([0.0, 0.1, 0.2, 0.3]):
+            advanceTo(clock, at)
+            recorder.start(retransmitter, n, b"%d" % n)
+        retransmitter.acknowledge(("c", 0))
+        retransmitter.acknowledge(("c", 1))
+        advanceTo(clock, 0.5)
+        assert [call.getTime() for call in clock.getDelayedCalls()] == [0.7]
+        retransmitter.acknowledge(("c", 2))
+        advanceTo(clock, 0.8)
+        assert [t for t, _, _ in recorder.sent] == [0.0, 0.1, 0.2, 0.3, 0.8]
+
     def test_failingCallbacksLogged(self, clock: Clock) -> None:
         """
         A C{send} or C{onOutcome} that raises is logged; the retransmissions

@@ -233,6 +233,11 @@ class NotifyRetransmitter:
             queues[stage].append(
                 (now + min(delay, pending.deadline - now), next(sequence), stage, key, pending)
             )
+        # Skip what was acknowledged or dropped meanwhile, so that the timer
+        # next runs for a NOTIFY still waiting (not once per NOTIFY sent).
+        for queue in queues:
+            while queue and pendingByKey.get(queue[0][3]) is not queue[0][4]:
+                queue.popleft()
         due = min((queue[0][0] for queue in queues if queue), default=None)
         if due is not None and self._call is None:
             self._schedule(due, now)
