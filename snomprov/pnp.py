@@ -34,6 +34,7 @@ from .sip.uaprofile import (
     responseOf,
     subscribeKeyOf,
     subscribeOKExtra,
+    taggedTo,
 )
 
 __all__ = ["PnPController", "SourcePolicy"]
@@ -288,8 +289,9 @@ class PnPController:
         host, port = self._localHostFor(source[0]), self._localPort
         us = f"{host}:{port}"
         ours = "sip:" + us
-        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, subscribeOKExtra(ours))
-        notify = notifyOf(contact, from_, to, callID, event, toTag, newBranch(), 1, ours, us, url)
+        tagged = taggedTo(to, toTag)
+        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, subscribeOKExtra(ours), tagged)
+        notify = notifyOf(contact, from_, to, callID, event, toTag, newBranch(), 1, ours, us, url, tagged)
         self._dedup.remember(key, ok)
         self._reply(ok, source)
         mac = profile.mac

@@ -55,6 +55,11 @@ class VendorRegistry:
             for oui in vendor.ouis:
                 self._byOUI.setdefault(oui, vendor)
         self._fileVendors = [v for v in self.vendors if IFileVendor.providedBy(v)]
+        # What forProfileRequest asks for every SUBSCRIBE, worked out once.
+        self._profileVendors = [v for v in self.vendors if IUAProfileVendor.providedBy(v)]
+        self._profileByOUI = {
+            oui: vendor for oui, vendor in self._byOUI.items() if IUAProfileVendor.providedBy(vendor)
+        }
 
     @property
     def names(self) -> list[str]:
@@ -80,10 +85,12 @@ class VendorRegistry:
 
         @return: the vendor, or C{None}.
         """
-        vendor = self.byMAC(request.mac)
-        if IUAProfileVendor.providedBy(vendor):
-            return vendor
-        candidates = [v for v in self.vendors if IUAProfileVendor.providedBy(v)]
+        mac = request.mac
+        if mac:
+            vendor = self._profileByOUI.get(ouiOf(mac))
+            if vendor is not None:
+                return vendor
+        candidates = self._profileVendors
         if request.vendor or request.model:
             for vendor in candidates:
                 if vendor.matchesProfileEvent(request.vendor, request.model):

@@ -354,6 +354,15 @@ def _withTag(nameAddr: str, tag: str) -> str:
     return f"{nameAddr};tag={tag}"
 
 
+def taggedTo(to: str | None, toTag: str) -> str | None:
+    """
+    The To value of our answers to a request whose To is C{to} (C{None}
+    when missing), given our tag: for L{responseOf} and L{notifyOf}, which
+    then need not work it out twice.
+    """
+    return None if to is None else _withTag(to, toTag)
+
+
 def _topVia(via: str, host: str, port: int) -> str:
     """
     The top Via of a response: C{received} set to the source address and
@@ -429,11 +438,13 @@ def responseOf(
     source: tuple[str, int],
     toTag: str,
     extra: str = "",
+    taggedTo: str | None = None,
 ) -> bytes:
     """
     L{buildResponse} on the request's header values: every Via element,
     the first From, To, Call-ID and CSeq (C{None} when missing); C{extra}
-    holds whole header lines (each ending in CRLF).
+    holds whole header lines (each ending in CRLF); C{taggedTo}, when given,
+    is C{to} with C{toTag} already added (see L{taggedTo}).
 
     @raise SIPParseError: if a Via, From, To, Call-ID or CSeq is missing.
     """
@@ -447,7 +458,7 @@ def responseOf(
         top = "\r\nVia: ".join([top, *vias[1:]])
     return (
         f"SIP/2.0 {code} {reason}\r\nVia: {top}\r\nFrom: {from_}\r\n"
-        f"To: {_withTag(to, toTag)}\r\nCall-ID: {callID}\r\nCSeq: {cseq}\r\n"
+        f"To: {taggedTo or _withTag(to, toTag)}\r\nCall-ID: {callID}\r\nCSeq: {cseq}\r\n"
         f"{extra}Content-Length: 0\r\n\r\n"
     ).encode("utf-8", "surrogateescape")
 
@@ -570,10 +581,11 @@ def notifyTarget(theirContact: str | None, theirFrom: str) -> str:
 def notifyOf(
     theirContact: str | None, theirFrom: str | None, theirTo: str | None, callID: str | None,
     event: str | None, toTag: str, branch: str, cseq: int, contact: str, via: str, body: str,
+    taggedTo: str | None = None,
 ) -> bytes:
     """
     L{buildNotify} on the SUBSCRIBE's first Contact, From, To, Call-ID and
-    Event values (C{None} when missing).
+    Event values (C{None} when missing); C{taggedTo} as for L{responseOf}.
 
     @raise SIPParseError: see L{buildNotify}.
     """
@@ -586,7 +598,7 @@ def notifyOf(
         target,
         via,
         branch,
-        _withTag(theirTo, toTag),
+        taggedTo or _withTag(theirTo, toTag),
         theirFrom,
         callID,
         cseq,
