@@ -5,6 +5,7 @@ free loopback ports, and stop it afterwards.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import signal
@@ -14,6 +15,19 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+_running: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _killLeftovers() -> None:
+    """
+    No daemon outlives the test run, whatever a test forgot.
+    """
+    for process in list(_running):
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def freePort(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
@@ -113,6 +127,7 @@ class Daemon:
             argv = ["ip", "netns", "exec", self.netns, *argv]
         self.process = subprocess.Popen(argv, cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
+        _running.add(self.process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -160,6 +175,8 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
+        finally:
+            _running.discard(self.process)
 
     def __enter__(self) -> "Daemon":
         return self.start()

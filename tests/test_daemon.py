@@ -57,7 +57,12 @@ def test_noConfigAtAll(tmp_path):
             pytest.fail("no HTTP answer on 8080")
     finally:
         process.terminate()
-        out = process.communicate(timeout=20)[0].decode()
+        try:
+            out = process.communicate(timeout=20)[0].decode()
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out = process.communicate()[0].decode()
+            pytest.fail(f"no clean stop within 20 s of SIGTERM:\n{out}")
     assert "udp:5060" in out and "udp:6969" in out and "tcp:8080" in out
     assert process.returncode in (0, -15) and "Server Shut Down" in out
     assert (tmp_path / "var" / "snomprov.sqlite").exists()
