@@ -410,11 +410,15 @@ class RenderedFile:
 
     @ivar sensitive: it carries secrets (SIP passwords): never log its body,
         and serve it only to the device it names.
+    @ivar path: for a large file the operator configured (a firmware
+        image), its path; C{content} is then empty and the transports read
+        the file themselves.  Never derived from a requested name.
     """
 
     content: bytes
     contentType: str
     sensitive: bool = False
+    path: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,20 @@ CSV = (
 )
 
 
+# 34,013,184 octets: more than 65,535 blocks of 512, so block numbers wrap.
+FIRMWARE = bytes(i * 31 % 253 for i in range(1 << 16)) * 519
+
+
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     """
     The daemon with one SPA942 registered through C{snomprov import}.
     """
     directory = tmp_path_factory.mktemp("spa")
-    daemon = Daemon(directory, sip=False)
+    (directory / "spa942-6-1-5a.bin").write_bytes(FIRMWARE)
+    daemon = Daemon(directory, sip=False, extraConfig=(
+        "[vendors.linksys.firmware]\n"
+        f'SPA942 = {{ version = "6.1.5a", file = "{directory / "spa942-6-1-5a.bin"}" }}\n'))
     (directory / "devices.csv").write_text(CSV)
     result = daemon.run("import", str(directory / "devices.csv"))
     assert result.returncode == 0, result.stderr
@@ -124,3 +131,27 @@ def test_fetchesRecorded(daemon, tmp_path):
             break
         time.sleep(0.1)
     assert device["state"] == "fetched" and device["ip"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("client", ["tftp-hpa-binary", "atftp-windowsize-8", "busybox", "curl"])
+def test_firmwareImageWrapsByteIdentical(daemon, client, tmp_path):
+    """
+    The initial profile's C{Upgrade_Rule} names the configured SPA942 image
+    on our TFTP server; each client fetches the 34 MB image (block numbers
+    wrap at 512-octet blocks) byte for byte from the real daemon.
+    """
+    rule = profileValues(fetch(client, daemon, "spa942.cfg", tmp_path))["Upgrade_Rule"]
+    condition, _, url = rule.rpartition(" ")
+    assert condition == "($SWVER ne 6.1.5a)?"
+    assert url == f"tftp://127.0.0.1:{daemon.tftpPort}/linksys/firmware/spa942-6-1-5a.bin"
+    image = fetch(client, daemon, url.split("/", 3)[3], tmp_path)
+    assert len(image) == len(FIRMWARE) and image == FIRMWARE
+
+
+def test_firmwareOverHTTP(daemon):
+    """
+    The same image is served over HTTP, with its length.
+    """
+    with urllib.request.urlopen(f"{daemon.baseURL}/linksys/firmware/spa942-6-1-5a.bin", timeout=30) as response:
+        assert response.headers["Content-Length"] == str(len(FIRMWARE))
+        assert response.read() == FIRMWARE

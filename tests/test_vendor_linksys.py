@@ -99,6 +99,7 @@ def test_attributes():
         "profile_rule": str,
         "resync_periodic": int,
         "register_expires": int,
+        "firmware": dict,
     }
 
 
@@ -664,3 +665,68 @@ def test_dhcpRuleOthers(tftpServer, options):
     list of IPv4 addresses), and a C{:port} is dropped: DHCP cannot carry it.
     """
     assert dict(linksysVendor.dhcpRule(tftpServer, "http://x").options) == options
+
+
+def _firmwareContext(tmp_path, **kw):
+    """
+    A render context whose options name a firmware image for the SPA942.
+    """
+    image = tmp_path / "spa942-6-1-5a.bin"
+    image.write_bytes(b"\x00firmware")
+    options = {"firmware": {"SPA942": {"version": "6.1.5(a)", "file": str(image)}}, **kw}
+    return image, RenderContext(device=None, lines=(), settings={}, documents={}, options=options,
+                                baseURL="http://192.0.2.10:8080", tftpServer="192.0.2.10")
+
+
+def test_upgradeRuleForConfiguredModel(tmp_path):
+    """
+    With firmware configured for the model, the profile carries a
+    conditional C{Upgrade_Rule} naming our copy of the image; other models
+    get none.
+    """
+    image, context = _firmwareContext(tmp_path)
+    initial = linksysVendor.renderFile(linksysVendor.resolveFile("spa942.cfg", None), context)
+    rule = etree.fromstring(initial.content).findtext("Upgrade_Rule")
+    assert rule == "($SWVER ne 6.1.5(a))? tftp://192.0.2.10/linksys/firmware/spa942-6-1-5a.bin"
+    other = linksysVendor.renderFile(linksysVendor.resolveFile("spa962.cfg", None), context)
+    assert etree.fromstring(other.content).find("Upgrade_Rule") is None
+
+
+def test_upgradeRuleOverHTTP(tmp_path):
+    """
+    With C{profile_rule = "http"} the image is fetched from C{base_url}.
+    """
+    image, context = _firmwareContext(tmp_path, profile_rule="http")
+    initial = linksysVendor.renderFile(linksysVendor.resolveFile("spa942.cfg", None), context)
+    assert etree.fromstring(initial.content).findtext("Upgrade_Rule").endswith(
+        "http://192.0.2.10:8080/linksys/firmware/spa942-6-1-5a.bin")
+
+
+def test_firmwareImageServedByConfiguredName(tmp_path):
+    """
+    C{firmware/<name>} is the configured file, by path, never read by the
+    vendor; a name not configured, or with a path in it, is nothing.
+    """
+    image, context = _firmwareContext(tmp_path)
+    for name in ("firmware/spa942-6-1-5a.bin", "/linksys/firmware/spa942-6-1-5a.bin"):
+        rendered = linksysVendor.renderFile(linksysVendor.resolveFile(name, None), context)
+        assert rendered.path == str(image) and rendered.content == b"" and not rendered.sensitive
+    assert linksysVendor.renderFile(linksysVendor.resolveFile("firmware/other.bin", None), context) is None
+    for name in ("firmware/../etc/passwd", "firmware/a/b.bin", "firmware/", "firmware/.hidden"):
+        assert linksysVendor.resolveFile(name, None) is None
+
+
+@pytest.mark.parametrize(
+    "firmware,problem",
+    [
+        ({"SPA942": {"version": "6.1.5"}}, "firmware.SPA942: must be"),
+        ({"SPA942": {"version": "6.1.5", "file": "relative.bin"}}, "firmware.SPA942: must be"),
+        ({"SPA942": {"version": "6.1.5", "file": "/nonexistent/spa.bin"}}, "cannot read"),
+    ],
+)
+def test_firmwareOptionChecked(firmware, problem):
+    """
+    Bad firmware tables are reported at start, naming the model.
+    """
+    [found] = linksysVendor.checkOptions({"firmware": firmware})
+    assert problem in found

@@ -4,6 +4,8 @@ C{snomprov render MAC [NAME]}: what the phone would receive.
 
 from __future__ import annotations
 
+import os
+
 from ..cli import UsageProblem, command
 from ..interfaces import IFileVendor
 from ..provisioning import Fetch, Provisioner
@@ -48,6 +50,9 @@ def render(args, config, registry, out) -> int:
     name, rendered = runWithStore(config, work)
     if rendered is None:
         raise UsageProblem(f"{name}: no such file for {mac}")
+    if rendered.path:
+        out.write(f"{name}: the file {rendered.path} ({os.path.getsize(rendered.path)} bytes)\n")
+        return 0
     out.write(rendered.content.decode("utf-8", errors="replace"))
     return 0
 

@@ -13,6 +13,8 @@ L{twisted.internet.task.Clock}.
 
 from __future__ import annotations
 
+import os
+
 from typing import Callable, Optional, Protocol, runtime_checkable
 
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -77,6 +79,24 @@ class BytesSource:
     def __init__(self, data: bytes) -> None:
         self._view = memoryview(bytes(data))
         self.size = len(self._view)
+
+    def read(self, offset: int, length: int) -> memoryview:
+        return self._view[offset : offset + length]
+
+
+class FileSource:
+    """
+    A L{TFTPSource} over a file (a firmware image), mapped read-only: reads
+    are zero-copy slices, the pages shared by every transfer of it.
+    """
+
+    def __init__(self, path: str) -> None:
+        import mmap
+
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            self._view = memoryview(mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)) if size else memoryview(b"")
+        self.size = size
 
     def read(self, offset: int, length: int) -> memoryview:
         return self._view[offset : offset + length]

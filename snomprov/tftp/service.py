@@ -7,7 +7,7 @@ registry, never by the file system.
 from __future__ import annotations
 
 from ..provisioning import Fetch
-from .protocol import BytesSource, TFTPServerProtocol
+from .protocol import BytesSource, FileSource, TFTPServerProtocol
 
 __all__ = ["tftpProtocolFor", "provisionerReader"]
 
@@ -18,10 +18,19 @@ def provisionerReader(provisioner):
 
     def read(name: str, clientAddress):
         d = provisioner.fetch(Fetch(name=name, clientIP=clientAddress[0], transport="tftp"))
-        d.addCallback(lambda rendered: None if rendered is None else BytesSource(rendered.content))
+        d.addCallback(sourceOf)
         return d
 
     return read
+
+
+def sourceOf(rendered):
+    """
+    What a TFTP transfer reads: the rendered bytes, or the configured file.
+    """
+    if rendered is None:
+        return None
+    return FileSource(rendered.path) if rendered.path else BytesSource(rendered.content)
 
 
 def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtocol:

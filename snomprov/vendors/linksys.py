@@ -37,6 +37,7 @@ the phone.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from typing import Container, Iterable, Mapping
 
@@ -106,6 +107,21 @@ _PROFILE_FILE = re.compile(r"spa(?P<mac>[0-9a-f]{12})\.cfg", re.IGNORECASE)
 _INITIAL_FILE = re.compile(r"spa" + _PSN + r"\.cfg", re.IGNORECASE)
 
 _PROFILE_RULES = ("tftp", "http")
+_IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_VERSION = re.compile(r"[A-Za-z0-9._()-]{1,32}")
+
+
+def _firmwareFor(options: Mapping[str, object], model: str | None):
+    """
+    The C{{version, file}} wanted for a model (matched without regard to
+    case), or C{None}.
+    """
+    if not model:
+        return None
+    for name, wanted in options["firmware"].items():
+        if name.lower() == model.lower():
+            return wanted
+    return None
 
 
 def _modelName(psn: str) -> str:
@@ -132,7 +148,10 @@ class LinksysVendor:
         C{profile_rule} (C{"tftp"}, the default, or C{"http"}: how the
         C{Profile_Rule} reaches C{spa$MA.cfg}; C{"http"} uses C{base_url},
         which may be C{https}), C{resync_periodic} (seconds between polls,
-        default 3600) and C{register_expires} (seconds, default 3600).
+        default 3600), C{register_expires} (seconds, default 3600) and
+        C{firmware} (model to C{{version, file}}: the image phones of that
+        model are upgraded to, served as C{firmware/<file name>} and named
+        by a conditional C{Upgrade_Rule}).
     @ivar resyncEvent: C{"resync"}; the phone needs C{Resync_From_SIP},
         which every profile we render turns on.
     """
@@ -143,6 +162,7 @@ class LinksysVendor:
         "profile_rule": str,
         "resync_periodic": int,
         "register_expires": int,
+        "firmware": dict,
     }
     resyncEvent = "resync"
 
@@ -150,6 +170,7 @@ class LinksysVendor:
         "profile_rule": "tftp",
         "resync_periodic": 3600,
         "register_expires": 3600,
+        "firmware": {},
     }
 
     # -- IVendor
@@ -223,8 +244,13 @@ class LinksysVendor:
         """
         path = name.split("?", 1)[0].removeprefix("/")
         base = path[len(_SUBTREE):] if path.lower().startswith(_SUBTREE) else path
-        if "/" in base:
+        if "/" in base.lower().removeprefix("firmware/"):
             return None
+        if base.lower().startswith("firmware/"):
+            image = base[len("firmware/"):]
+            if _IMAGE_NAME.fullmatch(image) is None:
+                return None
+            return FileRequest(vendor=self.name, kind="firmware", name=path)
         # A MAC is 12 hex digits, a series number at most 7 characters: no
         # name matches both patterns.
         match = _PROFILE_FILE.fullmatch(base)
@@ -265,7 +291,11 @@ class LinksysVendor:
         if request.vendor != self.name:
             return None
         options = self._options(context.options)
-        parameters = {p.name: p for p in self._resyncParameters(options, context)}
+        if request.kind == "firmware":
+            return self._firmwareImage(request, options)
+        model = request.model or (context.device.model if context.device else None) or (
+            context.userAgent.model if context.userAgent else None)
+        parameters = {p.name: p for p in self._resyncParameters(options, context, model)}
         if request.kind == "initial":
             return RenderedFile(writeFlatProfile(parameters.values()), "text/xml")
         if request.kind != "profile":
@@ -296,6 +326,18 @@ class LinksysVendor:
                     f"vendors.linksys.{key}: must be a whole number of seconds "
                     f">= 0, not {value!r}"
                 )
+        for model, wanted in options["firmware"].items():
+            if not (isinstance(wanted, Mapping) and set(wanted) == {"version", "file"}
+                    and isinstance(wanted["version"], str) and isinstance(wanted["file"], str)
+                    and _VERSION.fullmatch(wanted["version"])
+                    and os.path.isabs(wanted["file"])
+                    and _IMAGE_NAME.fullmatch(os.path.basename(wanted["file"]))):
+                raise ValueError(
+                    f"vendors.linksys.firmware.{model}: must be {{ version = \"7.5.5\", "
+                    f"file = \"/absolute/path/spa504g-7-5-5.bin\" }}"
+                )
+            if not os.access(wanted["file"], os.R_OK):
+                raise ValueError(f"vendors.linksys.firmware.{model}: cannot read {wanted['file']!r}")
         return options
 
     @staticmethod
@@ -309,12 +351,14 @@ class LinksysVendor:
         return f"tftp://{context.tftpServer}/spa$MA.cfg"
 
     def _resyncParameters(
-        self, options: Mapping[str, object], context: RenderContext
+        self, options: Mapping[str, object], context: RenderContext, model: str | None = None
     ) -> list[FlatParameter]:
         """
         What keeps the phone provisioned: resync at boot, every
         C{resync_periodic} seconds and on a SIP C{NOTIFY Event: resync},
-        from C{Profile_Rule}.
+        from C{Profile_Rule}; and, when C{firmware} names an image for the
+        phone's model, an C{Upgrade_Rule} that fetches it only while the
+        phone runs another version (C{$SWVER}), so it never loops.
         """
         values = [
             ("Provision_Enable", "Yes"),
@@ -323,7 +367,39 @@ class LinksysVendor:
             ("Resync_From_SIP", "Yes"),
             ("Profile_Rule", self._profileRule(options, context)),
         ]
+        wanted = _firmwareFor(options, model)
+        if wanted is not None:
+            # Under our own subtree, so the registry routes it to us.
+            image = f"{_SUBTREE}firmware/{os.path.basename(wanted['file'])}"
+            where = (f"{context.baseURL.rstrip('/')}/{image}" if options["profile_rule"] == "http"
+                     else f"tftp://{context.tftpServer}/{image}")
+            values += [("Upgrade_Enable", "Yes"),
+                       ("Upgrade_Rule", f"($SWVER ne {wanted['version']})? {where}")]
         return [FlatParameter(name, value, "na") for name, value in values]
+
+    @staticmethod
+    def _firmwareImage(request: FileRequest, options: Mapping[str, object]) -> RenderedFile | None:
+        """
+        A configured firmware image (C{linksys/firmware/<file name>}), by
+        its file name; anything else is not found.  The file is named by the configuration, never by the request.
+        """
+        image = request.name.rsplit("/", 1)[-1]
+        for wanted in options["firmware"].values():
+            if os.path.basename(wanted["file"]) == image:
+                return RenderedFile(b"", "application/octet-stream", path=wanted["file"])
+        return None
+
+    def checkOptions(self, options: Mapping[str, object]) -> list[str]:
+        """
+        Check C{[vendors.linksys]} values beyond their types (run at start).
+
+        @return: one sentence per problem.
+        """
+        try:
+            options = self._options(options)
+        except ValueError as e:
+            return [str(e).removeprefix("vendors.linksys.")]
+        return []
 
     @staticmethod
     def _settingParameters(settings: Iterable[Setting]) -> list[FlatParameter]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from twisted.logger import Logger
-from twisted.web import http
+from twisted.web import http, static
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
@@ -74,6 +74,9 @@ class ProvisioningResource(Resource):
             request.write(self._notFound(request))
             request.finish()
             return
+        if rendered.path:
+            self._sendFile(rendered, request)
+            return
         etag = _etagOf(rendered.content)
         request.setHeader(b"content-type", rendered.contentType.encode("ascii"))
         request.setHeader(b"cache-control", b"no-cache" if not rendered.sensitive else b"private, no-cache")
@@ -84,6 +87,17 @@ class ProvisioningResource(Resource):
         if request.method != b"HEAD":
             request.write(rendered.content)
         request.finish()
+
+    @staticmethod
+    def _sendFile(rendered, request) -> None:
+        """
+        A configured file (firmware image), streamed by C{static.File}: its
+        C{Last-Modified}, conditional GET and ranges.
+        """
+        body = static.File(rendered.path, defaultType=rendered.contentType).render(request)
+        if body is not NOT_DONE_YET:
+            request.write(body)
+            request.finish()
 
     def _failed(self, failure, request, name) -> None:
         self._log.failure("Rendering {name} failed", failure, name=name)
