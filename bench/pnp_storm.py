@@ -359,9 +359,9 @@ class Snomprov(Server):
 
     def __init__(self, name: str, directory: str, store: str = "") -> None:
         super().__init__(name, directory)
-        from test_pnp_interop import SIP_KEYS, withSIPKeys
+        from test_pnp_interop import SIP_KEYS
 
-        self.daemon = withSIPKeys(Daemon(directory, tftp=False, extraConfig=store), SIP_KEYS)
+        self.daemon = Daemon(directory, tftp=False, extraConfig=store, sipConfig=SIP_KEYS)
         self.port = self.daemon.sipPort
         self.baseURL = self.daemon.baseURL
 

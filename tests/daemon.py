@@ -64,13 +64,14 @@ class Daemon:
     @param listen: more C{[http] listen} descriptions (C{ssl:…}), after the
         plain HTTP one on C{httpPort}.
     @param httpConfig: more keys of the C{[http]} table (C{client_ca}).
+    @param sipConfig: more keys of the C{[sip]} table (TOML lines).
     @param tftpPort: the TFTP port (default: a free one); 69 inside a
         network namespace, where DHCP option 66 cannot name a port.
     """
 
     def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
                  host: str = "127.0.0.1", netns: str | None = None, listen: tuple[str, ...] = (),
-                 httpConfig: str = "", tftpPort: int | None = None) -> None:
+                 httpConfig: str = "", tftpPort: int | None = None, sipConfig: str = "") -> None:
         self.directory = str(directory)
         self.host = host
         self.httpPort = freePort()
@@ -85,8 +86,8 @@ class Daemon:
                 f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n'
                 f"[http]\nlisten = {json.dumps([f'tcp:{self.httpPort}:interface={host}', *listen])}\n"
                 + httpConfig + "\n"
-                + f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
-                f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
+                + f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n" + sipConfig
+                + f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
                 + extraConfig
             )
         self.process: subprocess.Popen | None = None

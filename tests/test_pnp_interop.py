@@ -34,20 +34,6 @@ BENCH = os.path.join(ROOT, "bench")
 SIP_KEYS = "rate_per_source = 100000\nrate_burst = 100000\n"
 
 
-def withSIPKeys(daemon: Daemon, keys: str) -> Daemon:
-    """
-    Add C{keys} (TOML lines) to the C{[sip]} table of C{daemon}'s config
-    before it starts.
-    """
-    with open(daemon.configPath, encoding="utf-8") as f:
-        text = f.read()
-    anchor = f"[sip]\nenabled = true\nport = {daemon.sipPort}\n"
-    assert anchor in text, text
-    with open(daemon.configPath, "w", encoding="utf-8") as f:
-        f.write(text.replace(anchor, anchor + keys))
-    return daemon
-
-
 def macOf(n: int) -> str:
     """
     The MAC of simulated phone C{n}: snom's OUI, then C{n}.
@@ -89,7 +75,7 @@ def daemon(tmp_path_factory):
     """
     if shutil.which("sipp") is None:
         pytest.skip("sipp is not installed (Debian: apt-get install sip-tester)")
-    running = withSIPKeys(Daemon(tmp_path_factory.mktemp("interop"), tftp=False), SIP_KEYS).start()
+    running = Daemon(tmp_path_factory.mktemp("interop"), tftp=False, sipConfig=SIP_KEYS).start()
     yield running
     running.stop()
 

@@ -17,7 +17,6 @@ import pytest
 
 from daemon import Daemon
 from netns import pairFixture
-from test_pnp_interop import withSIPKeys
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "sip", "snom-OEM-7.1.19-1.sip")
 
@@ -80,8 +79,8 @@ def test_multicastSubscribeAnswered(pair, tmp_path):
     the NOTIFY with the snom settings URL, unicast from the daemon's address
     to the phone's.
     """
-    daemon = withSIPKeys(Daemon(tmp_path, tftp=False, host=pair.addrA, netns=pair.nsA),
-                         f'interfaces = ["{pair.addrA}"]\n')
+    daemon = Daemon(tmp_path, tftp=False, host=pair.addrA, netns=pair.nsA,
+                    sipConfig=f'interfaces = ["{pair.addrA}"]\n')
     daemon.start()
     try:
         received = phoneExchange(pair, daemon.sipPort)
@@ -100,8 +99,8 @@ def test_noJoinNoAnswer(pair, tmp_path):
     The multicast test can fail: a daemon that joins the group on another
     interface (its loopback) gets nothing, so the phone hears nothing.
     """
-    daemon = withSIPKeys(Daemon(tmp_path, tftp=False, host=pair.addrA, netns=pair.nsA),
-                         'interfaces = ["127.0.0.1"]\n')
+    daemon = Daemon(tmp_path, tftp=False, host=pair.addrA, netns=pair.nsA,
+                    sipConfig='interfaces = ["127.0.0.1"]\n')
     daemon.start()
     try:
         received = phoneExchange(pair, daemon.sipPort)
