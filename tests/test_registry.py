@@ -173,3 +173,25 @@ def test_duplicateNameRefused(tmp_path, extraPluginPath):
     with pytest.raises(VendorRegistryError) as e:
         discoverVendors()
     assert "acme_one.acme" in str(e.value) and "acme_two.acme2" in str(e.value)
+
+
+def test_duplicateStopsTwistd(tmp_path):
+    """
+    Two vendors of one name stop C{twistd snomprov} before anything
+    starts: exit 2, one clear line naming both modules.
+    """
+    import subprocess
+    import sys
+
+    from daemon import ROOT, twistdCommand
+
+    path = _pluginDir(tmp_path, {"acme_one": _THIRD_PARTY, "acme_two": _THIRD_PARTY.replace("acme = ", "acme2 = ")})
+    result = subprocess.run(
+        [*twistdCommand(), "-n", "--pidfile=", "snomprov", "--data-dir", str(tmp_path / "var")],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={"PYTHONPATH": f"{path}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = [l for l in result.stderr.splitlines() if "two vendors" in l]
+    assert line == ("vendors: two vendors are called 'acme': snomprov.plugins.acme_one.acme and "
+                    "snomprov.plugins.acme_two.acme2; remove one of them")
