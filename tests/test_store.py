@@ -235,6 +235,23 @@ def test_recordRowsAsRecord(store, tmp_path):
         assert (yield snapshot(store)) == (yield snapshot(reference)), batch
 
 
+@pytest_twisted.inlineCallbacks
+def test_recordRowsLargeBatch(store):
+    """
+    A batch of hundreds of rows (written in several multi-row statements by
+    the SQL store) keeps every device and every event, in order.
+    """
+    from snomprov.store import deviceToRow
+
+    devices = [DeviceInfo(f"000413{n:06X}", vendor="snom", state="notified", lastSeen=float(n))
+               for n in range(300)]
+    events = [(float(n), devices[n % 300].mac, "subscribe", f"e{n}") for n in range(777)]
+    yield store.recordRows([deviceToRow(d) for d in devices], events)
+    assert (yield store.listDevices()) == devices
+    listed = yield store.listEvents(limit=1000)
+    assert [(e.time, e.mac, e.kind, e.detail) for e in reversed(listed)] == events
+
+
 def test_mergeDeviceRowsAsMergedWith():
     """
     L{mergeDeviceRows} is L{DeviceInfo.mergedWith} on rows.

@@ -439,16 +439,16 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
 def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
     known = records.getDevices([device.mac for device in devices])
     changed = False
-    merged = []
+    merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
     for device in devices:
         old = known.get(device.mac)
         new = device if old is None else old.mergedWith(device)
         if new != old:
-            merged.append(new)
+            merged[device.mac] = new
             known[device.mac] = new
             changed = changed or _registrationChanged(old, new)
     if merged:
-        records.putDevices(merged)
+        records.putDevices(list(merged.values()))
     return changed
 
 
@@ -461,7 +461,7 @@ def mergeDeviceRowsInto(records, rows: list[tuple[Any, ...]]) -> bool:
     """
     known = records.getDeviceRows([row[0] for row in rows])
     changed = False
-    merged = []
+    merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
     for row in rows:
         mac = row[0]
         old = known.get(mac)
@@ -473,10 +473,10 @@ def mergeDeviceRowsInto(records, rows: list[tuple[Any, ...]]) -> bool:
             if new == old:
                 continue
             changed = changed or old[1] != new[1] or old[2] != new[2]
-        merged.append(new)
+        merged[mac] = new
         known[mac] = new
     if merged:
-        records.putDeviceRows(merged)
+        records.putDeviceRows(list(merged.values()))
     return changed
 
 
