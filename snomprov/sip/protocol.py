@@ -12,6 +12,7 @@ import socket
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
+from .batchio import BatchIO
 from .message import SIPParseError, parseMessage
 
 __all__ = ["SIPProtocol", "LocalAddressBook"]
@@ -58,7 +59,11 @@ class SIPProtocol(DatagramProtocol):
     _log = Logger()
     _debugEvery = 1000
     _sendto = None
+    _batchIO: BatchIO | None = None
+    _queued: list | None = None
     receiveBuffer = 4 * 1024 * 1024
+    batchSize = 64
+    batchesPerRead = 4
 
     def __init__(self, controller, group: str, interfaces=(), reactor=None, localHostFor=None) -> None:
         self._controller = controller
@@ -80,6 +85,10 @@ class SIPProtocol(DatagramProtocol):
             # which came from recvfrom.
             self._sendto = sock.sendto
             self._growReceiveBuffer(sock)
+            self._batchIO = BatchIO.create(sock, self.batchSize, transport.maxPacketSize)
+            if self._batchIO is not None:
+                # The port's own doRead reads one datagram per recvfrom.
+                transport.doRead = self._readBatches
         self._controller.attach(self._write, self._localHostFor, port)
         for interface in self._interfaces:
             d = transport.joinGroup(self._group, interface)
@@ -121,6 +130,40 @@ class SIPProtocol(DatagramProtocol):
     def stopProtocol(self) -> None:
         self._controller.detach()
 
+    def _readBatches(self) -> None:
+        """
+        The port's C{doRead} where L{BatchIO} works: up to C{batchesPerRead}
+        batches of up to C{batchSize} datagrams, each read with one
+        C{recvmmsg}; the replies written while a batch is handled are sent
+        together with one C{sendmmsg} at the end of that batch.  A batch
+        smaller than C{batchSize} emptied the socket: no further call to
+        learn that.
+        """
+        batchIO = self._batchIO
+        for _ in range(self.batchesPerRead):
+            try:
+                received = batchIO.receive()
+            except OSError as e:
+                self._log.debug("SIP receive failed: {reason}", reason=e)
+                return
+            if not received:
+                return
+            self._queued = queued = []
+            try:
+                for data, address in received:
+                    try:
+                        self.datagramReceived(data, address)
+                    except Exception:
+                        self._log.failure("Unexpected error handling a datagram from {address}",
+                                          address=address)
+            finally:
+                self._queued = None
+                if queued:
+                    for data, address in batchIO.send(queued):
+                        self._write(data, address)
+            if len(received) < batchIO.count:
+                return
+
     def datagramReceived(self, data: bytes, address) -> None:
         try:
             if self._controller.quickReceived(data, address):
@@ -147,6 +190,10 @@ class SIPProtocol(DatagramProtocol):
                             address=address, count=self.malformed, reason=reason)
 
     def _write(self, data: bytes, address) -> None:
+        queued = self._queued
+        if queued is not None:
+            queued.append((data, address))
+            return
         try:
             if self._sendto is not None:
                 self._sendto(data, address)
