@@ -18,7 +18,9 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event
-from .store import StoreError, checkDevices, checkEvents, deviceToRow, mergeDeviceRows
+from .store.checks import checkDevices, checkEvents
+from .store.errors import StoreError
+from .store.rows import deviceToRow, mergeDeviceRows
 
 __all__ = ["Recorder", "PnPRecording"]
 

@@ -15,7 +15,8 @@ from zope.interface import implementer
 
 from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
 from snomprov.interfaces import IDeviceStore
-from snomprov.store import StoreWrites, checkEvents, checkLimit, whenValid
+from snomprov.store.checks import checkEvents, checkLimit
+from snomprov.store.writes import StoreWrites, whenValid
 
 __all__ = ["MemoryDeviceStore"]
 

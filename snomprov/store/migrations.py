@@ -19,7 +19,7 @@ from typing import Sequence
 
 from twisted.logger import Logger
 
-from snomprov.store import StoreError
+from snomprov.store.errors import StoreError
 
 __all__ = ["MIGRATIONS", "SchemaError", "migrate", "schemaVersion"]
 

@@ -32,18 +32,10 @@ from zope.interface import implementer
 
 from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
-from snomprov.store import (
-    StoreError,
-    StoreWrites,
-    checkDevices,
-    checkEvents,
-    checkLimit,
-    deviceFromRow,
-    deviceToRow,
-    mergeDeviceRowsInto,
-    mergeDevicesInto,
-    whenValid,
-)
+from snomprov.store.checks import checkDevices, checkEvents, checkLimit
+from snomprov.store.errors import StoreError
+from snomprov.store.rows import deviceFromRow, deviceToRow
+from snomprov.store.writes import StoreWrites, mergeDeviceRowsInto, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 
 __all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
