@@ -26,6 +26,7 @@ from .sip.uaprofile import (
     UA_PROFILE_EVENT,
     buildResponse,
     cseqNumber,
+    eventPackage,
     eventType,
     newBranch,
     newTag,
@@ -81,14 +82,6 @@ class SourcePolicy:
         @return: C{False} when the source is over its rate.
         """
         return self._buckets.allow(host)
-
-
-def _package(event: str) -> str:
-    """
-    The event package of an C{Event} value, lower-cased (see
-    L{snomprov.sip.uaprofile.eventType}).
-    """
-    return event.partition(";")[0].strip().lower()
 
 
 class PnPController:
@@ -164,14 +157,9 @@ class PnPController:
             start, vias, fields = split
             uri = isPlainRequestLine(start, "SUBSCRIBE")
             event = fields.get("event")
-            if uri is None or event is None or _package(event) != UA_PROFILE_EVENT:
+            if uri is None or event is None or eventPackage(event) != UA_PROFILE_EVENT:
                 return False
-            host = source[0]
-            if not self._policy.isAllowed(host):
-                self.count("not-allowed")
-            elif not self._policy.take(host):
-                self.count("rate-limited")
-            else:
+            if self._admitted(source[0], request=True):
                 get = fields.get
                 try:
                     self._subscribe(uri, vias, get("from"), get("to"), get("call-id"), get("cseq"),
@@ -187,9 +175,7 @@ class PnPController:
             code = statusCode(split[0])
             if code is None:
                 return False
-            if not self._policy.isAllowed(source[0]):
-                self.count("not-allowed")
-            else:
+            if self._admitted(source[0], request=False):
                 fields = split[2]
                 self._responseReceived(code, fields.get("call-id"), fields.get("cseq"))
             return True
@@ -200,22 +186,32 @@ class PnPController:
         Handle one decoded message.  Never raises for a bad message: it is
         counted and dropped.
         """
-        host = source[0]
-        if not self._policy.isAllowed(host):
-            self.count("not-allowed")
+        isResponse = isinstance(message, SIPResponse)
+        if not self._admitted(source[0], request=not isResponse):
             return
-        if isinstance(message, SIPResponse):
+        if isResponse:
             headers = message.headers
             self._responseReceived(message.code, headers.get("Call-ID"), headers.get("CSeq"))
-            return
-        if not self._policy.take(host):
-            self.count("rate-limited")
             return
         try:
             self._requestReceived(message, source)
         except SIPParseError as e:
             self.count("malformed")
             self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
+
+    def _admitted(self, host: str, request: bool) -> bool:
+        """
+        Whether a datagram from C{host} is handled: the source must be in
+        the allowed networks, and a request (not a response to our NOTIFY)
+        must also be within the source's rate.  A refusal is counted.
+        """
+        if not self._policy.isAllowed(host):
+            self.count("not-allowed")
+            return False
+        if request and not self._policy.take(host):
+            self.count("rate-limited")
+            return False
+        return True
 
     def _responseReceived(self, code: int, callID: str | None, cseq: str | None) -> None:
         if cseq is None or not cseq.rstrip().upper().endswith("NOTIFY"):

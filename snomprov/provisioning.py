@@ -163,13 +163,6 @@ class Provisioner:
     def _refuse(self, mac: str | None, fetch: Fetch, reason: str) -> None:
         self._recorder.event(Event(self._clock.seconds(), mac, "rejected", f"{fetch.transport} {fetch.name}: {reason}"))
 
-    def invalidate(self) -> None:
-        """
-        Drop every cached rendering (a change was made in this process).
-        """
-        self._cache.clear()
-        self._versionReadAt = float("-inf")
-
     @defer.inlineCallbacks
     def _render(self, store, vendor, request: FileRequest, userAgent, transport):
         mac = request.mac

@@ -11,8 +11,6 @@ from dataclasses import asdict
 from ..cli import command
 from ._run import runWithStore
 
-COLUMNS = ("mac", "vendor", "model", "firmware", "ip", "state", "lastSeen")
-
 
 def arguments(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON (one object per device)")

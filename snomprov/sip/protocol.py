@@ -150,12 +150,9 @@ class SIPProtocol(DatagramProtocol):
                 return
             self._queued = queued = []
             try:
+                # datagramReceived lets nothing out: see there.
                 for data, address in received:
-                    try:
-                        self.datagramReceived(data, address)
-                    except Exception:
-                        self._log.failure("Unexpected error handling a datagram from {address}",
-                                          address=address)
+                    self.datagramReceived(data, address)
             finally:
                 self._queued = None
                 if queued:
@@ -165,21 +162,21 @@ class SIPProtocol(DatagramProtocol):
                 return
 
     def datagramReceived(self, data: bytes, address) -> None:
+        """
+        Hand a datagram to the controller: its quick path first, else parsed
+        in full.  Nothing raises out of here: an undecodable datagram is
+        counted and dropped, and a bug is logged so the responder goes on.
+        """
         try:
             if self._controller.quickReceived(data, address):
                 return
-        except Exception:
-            self._log.failure("Unexpected error handling a datagram from {address}", address=address)
-            return
-        try:
-            message = parseMessage(data)
-        except SIPParseError as e:
-            self._dropped(address, e)
-            return
-        try:
+            try:
+                message = parseMessage(data)
+            except SIPParseError as e:
+                self._dropped(address, e)
+                return
             self._controller.messageReceived(message, address)
         except Exception:
-            # A bug must not stop the responder: log it and go on.
             self._log.failure("Unexpected error handling a datagram from {address}", address=address)
 
     def _dropped(self, address, reason) -> None:

@@ -28,6 +28,7 @@ from snomprov.sip.message import (
 __all__ = [
     "UA_PROFILE_EVENT",
     "ALLOWED_METHODS",
+    "eventPackage",
     "readProfileRequest",
     "isUAProfileSubscribe",
     "eventType",
@@ -64,15 +65,21 @@ def _cleanParam(value: str | None) -> str | None:
     return value or None
 
 
+def eventPackage(event: str) -> str:
+    """
+    The event package of an C{Event} header value, lower-cased
+    (C{"ua-profile"} for C{ua-profile;vendor="snom"}).
+    """
+    return event.partition(";")[0].strip().lower()
+
+
 def eventType(request: SIPRequest | SIPResponse) -> str | None:
     """
-    The event package of the C{Event} header, lower-cased (C{"ua-profile"}),
-    or C{None} without one.
+    The event package of the C{Event} header (see L{eventPackage}), or
+    C{None} without one.
     """
     event = request.headers.get("Event")
-    if event is None:
-        return None
-    return event.partition(";")[0].strip().lower()
+    return None if event is None else eventPackage(event)
 
 
 def isUAProfileSubscribe(message: SIPRequest | SIPResponse) -> bool:
