@@ -201,9 +201,10 @@ def _receiver(shared: Shared, socks, tag: bytes, macs, until: float, results) ->
     results.put(("receiver", notifies, wrongURL, other, sum(os.times()[:2])))
 
 
-def cpuSeconds(pid: int) -> float:
+def cpuSeconds(pid: int) -> tuple[float, float]:
     """
-    C{utime + stime} of C{pid} and its descendants, in seconds.
+    C{(utime, stime)} of C{pid} and its descendants, in seconds: the CPU
+    spent in the process itself and in the kernel on its behalf.
     """
     tick = os.sysconf("SC_CLK_TCK")
     children: dict[int, list[int]] = collections.defaultdict(list)
@@ -217,13 +218,15 @@ def cpuSeconds(pid: int) -> float:
         except OSError:
             continue
         children[int(fields[1])].append(int(entry))
-        times[int(entry)] = int(fields[11]) + int(fields[12])
-    total, todo = 0, [pid]
+        times[int(entry)] = (int(fields[11]), int(fields[12]))
+    user = system = 0
+    todo = [pid]
     while todo:
         p = todo.pop()
-        total += times.get(p, 0)
+        u, s = times.get(p, (0, 0))
+        user, system = user + u, system + s
         todo.extend(children.get(p, ()))
-    return total / tick
+    return user / tick, system / tick
 
 
 def probe(port: int, timeout: float = 30.0) -> None:
@@ -410,7 +413,10 @@ def measure(server: Server, args) -> dict:
         if spy is not None:
             spy.wait()
         time.sleep(args.settle)
-        figures["serverCPU"] = cpuSeconds(server.process.pid) - before
+        after = cpuSeconds(server.process.pid)
+        figures["serverUser"] = after[0] - before[0]
+        figures["serverSystem"] = after[1] - before[1]
+        figures["serverCPU"] = figures["serverUser"] + figures["serverSystem"]
     finally:
         server.stop()
     figures["cpuPerExchange"] = figures["serverCPU"] / figures["completed"] if figures["completed"] else float("nan")
@@ -427,7 +433,8 @@ def report(name: str, f: dict) -> None:
           f"SUBSCRIBEs resent {f['resent']}, send errors {f['sendFailed']}\n"
           f"  SUBSCRIBE->NOTIFY p50 {f['p50'] * 1000:.1f} ms, p99 {f['p99'] * 1000:.1f} ms; "
           f"NOTIFYs received {f['notifies']}, wrong URL {f['wrongURL']}, unmatched {f['other']}\n"
-          f"  server CPU {f['serverCPU']:.2f} s = {f['cpuPerExchange'] * 1e6:.1f} us/exchange; "
+          f"  server CPU {f['serverCPU']:.2f} s = {f['cpuPerExchange'] * 1e6:.1f} us/exchange "
+          f"(user {f['serverUser']:.2f} s, system {f['serverSystem']:.2f} s); "
           f"generator CPU {f['generatorCPU']:.2f} s", flush=True)
 
 
