@@ -276,6 +276,9 @@ def _tagOf(nameAddr: str) -> str:
     params = nameAddr[nameAddr.rfind(">") + 1 :]
     if "tag" not in params.lower():
         return ""
+    if params[:5] == ";tag=" and ";" not in params[5:]:
+        # The usual lone tag, as parseParams would read it.
+        return params[5:].strip()
     return parseParams(params)[1].get("tag", "")
 
 
