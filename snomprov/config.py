@@ -11,7 +11,7 @@ Keys (DESIGN.md §4.2)::
     [server]  base_url, data_dir
     [store]   url
     [sip]     enabled, port, group, interfaces, allowed_networks,
-              rate_per_source, rate_burst, max_transactions
+              rate_per_source, rate_burst, max_transactions, poll_interval
     [http]    listen, client_ca
     [tftp]    enabled, port, interface, advertise, max_transfers,
               rate_per_client
@@ -84,6 +84,7 @@ class SIPConfig:
     ratePerSource: float = 20.0
     rateBurst: int = 40
     maxTransactions: int = 65536
+    pollInterval: float = 0.002
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,12 @@ def _positive(value: int | float) -> int | float:
     if value <= 0:
         raise ValueError(f"{value} must be greater than 0")
     return value
+
+
+def _pollInterval(value: int | float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"{value} is not a number of seconds from 0 to 1 (like 0.002; 0: no polling)")
+    return float(value)
 
 
 def _baseURL(value: str) -> str:
@@ -325,6 +332,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "rate_per_source": _Key("ratePerSource", (int, float), _positive),
         "rate_burst": _Key("rateBurst", int, _positive),
         "max_transactions": _Key("maxTransactions", int, _positive),
+        "poll_interval": _Key("pollInterval", (int, float), _pollInterval),
     }),
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),

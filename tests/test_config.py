@@ -74,6 +74,16 @@ def test_fullFile(tmp_path):
     assert config.tftpServer == "192.0.2.10"
 
 
+@pytest.mark.parametrize("text,expected", [("", 0.002), ("poll_interval = 0", 0.0), ("poll_interval = 0.005", 0.005)])
+def test_pollInterval(tmp_path, text, expected):
+    """
+    C{[sip] poll_interval} is read as seconds, a float; 0.002 by default,
+    0 turns polling off.
+    """
+    config = parseConfig("[sip]\n" + text + "\n", baseDir=str(tmp_path))
+    assert config.sip.pollInterval == expected and isinstance(config.sip.pollInterval, float)
+
+
 def test_tftpServerWritesPortUnless69(tmp_path):
     """
     The TFTP address given to phones carries the port whenever it is not 69.
@@ -92,7 +102,7 @@ def test_threeProblemsThreeLines(tmp_path):
         parseConfig(text, "site.toml", baseDir=str(tmp_path))
     assert e.value.problems == [
         "site.toml: sip.bogus: unknown key (known: enabled, port, group, interfaces, allowed_networks, "
-        "rate_per_source, rate_burst, max_transactions)",
+        "rate_per_source, rate_burst, max_transactions, poll_interval)",
         "site.toml: sip.port: expected an integer, got a string '5060'",
         "site.toml: sip.allowed_networks: '10.0.0.0/33' is not a CIDR network (like 192.0.2.0/24)",
     ]
@@ -110,6 +120,11 @@ def test_threeProblemsThreeLines(tmp_path):
         ("[tftp]\nrate_per_client = 0\n", "tftp.rate_per_client: 0 must be greater than 0"),
         ('[sip]\ngroup = "192.0.2.1"\n', "sip.group: '192.0.2.1' is not a multicast group"),
         ('[sip]\ninterfaces = ["eth0"]\n', "sip.interfaces: 'eth0' is not an IPv4 address"),
+        ("[sip]\npoll_interval = -0.001\n", "sip.poll_interval: -0.001 is not a number of seconds from 0 to 1"),
+        ("[sip]\npoll_interval = 2\n", "sip.poll_interval: 2 is not a number of seconds from 0 to 1"),
+        ("[sip]\npoll_interval = nan\n", "sip.poll_interval: nan is not a number of seconds"),
+        ("[sip]\npoll_interval = inf\n", "sip.poll_interval: inf is not a number of seconds"),
+        ('[sip]\npoll_interval = "2ms"\n', "sip.poll_interval: expected an integer or a number, got a string"),
         ('[server]\nbase_url = "ftp://x"\n', "server.base_url: 'ftp://x' is not an http"),
         ('[provisioning]\nunknown_devices = "maybe"\n', "provisioning.unknown_devices: 'maybe' is not one of"),
         ('[store]\nurl = "mysql://x"\n', "store.url: 'mysql://x'"),
