@@ -1,8 +1,9 @@
 """
 Public fakes for tests, ours and plugin authors': a minimal vendor, a
-vendor contract check, and a fake multicast datagram transport and reactor
+vendor contract check, a fake multicast datagram transport and reactor
 (Twisted's C{MemoryReactor} has no UDP and C{FakeDatagramTransport} no
-C{joinGroup}).
+C{joinGroup}), and a reactor that only notes which real sockets it would
+watch (for ports whose C{doRead} a test calls itself, on a clock).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from zope.interface import implementer
 from zope.interface.verify import verifyObject
 
+from twisted.internet.interfaces import IReactorFDSet
 from twisted.internet.task import Clock
 
 from .device import DHCPRule, FileRequest, RenderedFile, UserAgentInfo
@@ -21,6 +23,7 @@ __all__ = [
     "checkVendorContract",
     "FakeMulticastTransport",
     "FakeUDPReactor",
+    "FakeFDReactor",
 ]
 
 
@@ -186,3 +189,44 @@ class FakeUDPReactor(Clock):
 
     def listenMulticast(self, port, protocol, interface="", maxPacketSize=8192, listenMultiple=False):
         return self.listenUDP(port, protocol, interface, maxPacketSize)
+
+
+@implementer(IReactorFDSet)
+class FakeFDReactor(Clock):
+    """
+    A clock that keeps the readers and writers it is given and watches
+    nothing: a port on a real socket runs on it, and the test calls the
+    port's C{doRead} when the reactor would.
+
+    @ivar readers: the readers added and not removed.
+    @ivar writers: the writers added and not removed.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readers: set = set()
+        self.writers: set = set()
+
+    def addReader(self, reader) -> None:
+        self.readers.add(reader)
+
+    def addWriter(self, writer) -> None:
+        self.writers.add(writer)
+
+    def removeReader(self, reader) -> None:
+        self.readers.discard(reader)
+
+    def removeWriter(self, writer) -> None:
+        self.writers.discard(writer)
+
+    def removeAll(self) -> list:
+        removed = list(self.readers | self.writers)
+        self.readers.clear()
+        self.writers.clear()
+        return removed
+
+    def getReaders(self) -> list:
+        return list(self.readers)
+
+    def getWriters(self) -> list:
+        return list(self.writers)

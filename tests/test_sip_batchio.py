@@ -68,3 +68,17 @@ def test_onlyIPv4Datagrams():
     if socket.has_ipv6:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as six:
             assert BatchIO.create(six) is None
+
+
+def test_refusedHandedBack(sockets):
+    """
+    A datagram the kernel refuses (to the broadcast address, without
+    C{SO_BROADCAST}) is handed back; those after it in the batch are sent.
+    """
+    server, peer = sockets
+    batchIO = BatchIO.create(server, count=8, size=64)
+    to = peer.getsockname()
+    refused = (b"refused", ("255.255.255.255", to[1]))
+    unsent = batchIO.send([(b"before", to), refused, (b"after", to)])
+    assert unsent == [refused]
+    assert [peer.recvfrom(100)[0] for _ in range(2)] == [b"before", b"after"]
