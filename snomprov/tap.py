@@ -150,13 +150,12 @@ def _httpServices(config, site, reactor):
 
 def _buildSIP(config, registry, recorder, reactor):
     from .pnp import PnPController
+    from .sip.port import SIPServer
     from .sip.protocol import SIPProtocol
 
     controller = PnPController(registry, config, recorder, reactor)
     protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
-    service = internet.MulticastServer(
-        config.sip.port, protocol, listenMultiple=True, reactor=reactor
-    )
+    service = SIPServer(config.sip.port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor)
     service.setName("sip")
     return service
 

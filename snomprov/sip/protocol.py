@@ -1,8 +1,10 @@
 # -*- test-case-name: tests.test_sip_protocol -*-
 """
 The SIP datagram protocol: joins the plug-and-play group, decodes, hands
-messages to the controller, writes.  It decides nothing and nothing that
-arrives raises out of it.
+messages to the controller, which writes with the transport's C{write}.  It
+decides nothing and nothing that arrives raises out of it.  How datagrams
+are read and written (in batches, polling under load) is the transport's
+business: L{snomprov.sip.port}.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import socket
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from .batchio import BatchIO
 from .message import SIPParseError, parseMessage
 
 __all__ = ["SIPProtocol", "LocalAddressBook"]
@@ -53,17 +54,15 @@ class LocalAddressBook:
 
 class SIPProtocol(DatagramProtocol):
     """
+    The responder's datagram protocol, on a multicast transport whose
+    C{write} does not raise (L{snomprov.sip.port.SIPPort}'s).
+
     @ivar malformed: datagrams that did not decode.
+    @ivar joined: the interfaces the group was joined on.
     """
 
     _log = Logger()
     _debugEvery = 1000
-    _sendto = None
-    _batchIO: BatchIO | None = None
-    _queued: list | None = None
-    receiveBuffer = 4 * 1024 * 1024
-    batchSize = 64
-    batchesPerRead = 4
 
     def __init__(self, controller, group: str, interfaces=(), reactor=None, localHostFor=None) -> None:
         self._controller = controller
@@ -79,43 +78,13 @@ class SIPProtocol(DatagramProtocol):
     def startProtocol(self) -> None:
         transport = self.transport
         port = transport.getHost().port
-        sock = getattr(transport, "socket", None)
-        if isinstance(sock, socket.socket):
-            # Straight to the socket: Port.write would check each address,
-            # which came from recvfrom.
-            self._sendto = sock.sendto
-            self._growReceiveBuffer(sock)
-            self._batchIO = BatchIO.create(sock, self.batchSize, transport.maxPacketSize)
-            if self._batchIO is not None:
-                # The port's own doRead reads one datagram per recvfrom.
-                transport.doRead = self._readBatches
-        self._controller.attach(self._write, self._localHostFor, port)
+        self._controller.attach(transport.write, self._localHostFor, port)
         for interface in self._interfaces:
             d = transport.joinGroup(self._group, interface)
             d.addCallbacks(self._joined, self._joinFailed, callbackArgs=(interface,), errbackArgs=(interface,))
         self._log.info("SIP plug-and-play on udp:{port}, group {group} on {interfaces}",
                        port=port, group=self._group,
                        interfaces=", ".join(i or "the default interface" for i in self._interfaces))
-
-    def _growReceiveBuffer(self, sock: socket.socket) -> None:
-        """
-        Ask for a receive buffer of C{receiveBuffer} bytes, so that a boot
-        storm's bursts wait in the kernel rather than being dropped; say so
-        when the kernel grants less (C{net.core.rmem_max}).
-        """
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receiveBuffer)
-            granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        except OSError as e:
-            self._log.info("Could not set the SIP receive buffer: {reason}", reason=e)
-            return
-        # Linux reports twice what it reserves for payload.
-        if granted < self.receiveBuffer:
-            self._log.info(
-                "SIP receive buffer is {granted} bytes, not the {wanted} asked for "
-                "(raise net.core.rmem_max for bursts of SUBSCRIBEs)",
-                granted=granted, wanted=self.receiveBuffer,
-            )
 
     def _joined(self, _, interface: str) -> None:
         self.joined.append(interface)
@@ -129,37 +98,6 @@ class SIPProtocol(DatagramProtocol):
 
     def stopProtocol(self) -> None:
         self._controller.detach()
-
-    def _readBatches(self) -> None:
-        """
-        The port's C{doRead} where L{BatchIO} works: up to C{batchesPerRead}
-        batches of up to C{batchSize} datagrams, each read with one
-        C{recvmmsg}; the replies written while a batch is handled are sent
-        together with one C{sendmmsg} at the end of that batch.  A batch
-        smaller than C{batchSize} emptied the socket: no further call to
-        learn that.
-        """
-        batchIO = self._batchIO
-        for _ in range(self.batchesPerRead):
-            try:
-                received = batchIO.receive()
-            except OSError as e:
-                self._log.debug("SIP receive failed: {reason}", reason=e)
-                return
-            if not received:
-                return
-            self._queued = queued = []
-            try:
-                # datagramReceived lets nothing out: see there.
-                for data, address in received:
-                    self.datagramReceived(data, address)
-            finally:
-                self._queued = None
-                if queued:
-                    for data, address in batchIO.send(queued):
-                        self._write(data, address)
-            if len(received) < batchIO.count:
-                return
 
     def datagramReceived(self, data: bytes, address) -> None:
         """
@@ -185,16 +123,3 @@ class SIPProtocol(DatagramProtocol):
         if self.malformed % self._debugEvery == 1:
             self._log.debug("Dropped undecodable datagram from {address} ({count} so far): {reason}",
                             address=address, count=self.malformed, reason=reason)
-
-    def _write(self, data: bytes, address) -> None:
-        queued = self._queued
-        if queued is not None:
-            queued.append((data, address))
-            return
-        try:
-            if self._sendto is not None:
-                self._sendto(data, address)
-            else:
-                self.transport.write(data, address)
-        except OSError as e:
-            self._log.debug("Could not send to {address}: {reason}", address=address, reason=e)

@@ -1,0 +1,129 @@
+"""
+Tests for L{snomprov.sip.protocol.SIPProtocol} with a fake controller: what
+it hands the controller, how the controller writes, and the protocol on a
+real L{SIPPort} (the full responder is tested in C{tests/test_pnp.py}).
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+
+from twisted.logger import LogLevel, capturedLogs
+
+from snomprov.sip.message import SIPRequest
+from snomprov.sip.port import SIPPort
+from snomprov.sip.protocol import SIPProtocol
+from snomprov.testing import FakeFDReactor, FakeMulticastTransport
+
+PHONE = ("192.0.2.67", 5060)
+OPTIONS = b"OPTIONS sip:x@192.0.2.10 SIP/2.0\r\nCall-ID: 1@x\r\nCSeq: 1 OPTIONS\r\n\r\n"
+
+
+class FakeController:
+    """
+    Records what the protocol hands it.  Its quick path takes datagrams
+    starting with C{b"QUICK"} and answers each with C{b"ok"}.
+    """
+
+    def __init__(self) -> None:
+        self.send = None
+        self.attached: tuple | None = None
+        self.messages: list = []
+        self.counts: list[str] = []
+        self.detached = False
+
+    def attach(self, send, localHostFor, port) -> None:
+        self.send = send
+        self.attached = (localHostFor, port)
+
+    def detach(self) -> None:
+        self.detached = True
+
+    def count(self, outcome: str) -> None:
+        self.counts.append(outcome)
+
+    def quickReceived(self, data: bytes, address) -> bool:
+        if not data.startswith(b"QUICK"):
+            return False
+        self.send(b"ok", address)
+        return True
+
+    def messageReceived(self, message, address) -> None:
+        if message.method == "BOOM":
+            raise RuntimeError("bug")
+        self.messages.append((message, address))
+
+
+def connected(transport=None):
+    controller = FakeController()
+    protocol = SIPProtocol(controller, "224.0.1.75", (), localHostFor=lambda ip: "192.0.2.10")
+    transport = transport or FakeMulticastTransport("0.0.0.0", 5060)
+    protocol.makeConnection(transport)
+    return protocol, controller, transport
+
+
+def test_controllerWritesWithTransport():
+    """
+    The controller is attached with the transport's C{write}, our address
+    book and the port; it is detached when the protocol stops.
+    """
+    protocol, controller, transport = connected()
+    assert controller.attached[1] == 5060 and controller.attached[0]("192.0.2.67") == "192.0.2.10"
+    controller.send(b"NOTIFY", PHONE)
+    assert transport.written == [(b"NOTIFY", PHONE, "")]
+    protocol.doStop()
+    assert controller.detached
+
+
+def test_quickPathThenParse():
+    """
+    A datagram the quick path takes is not parsed; another is parsed and
+    handed to C{messageReceived}.
+    """
+    protocol, controller, transport = connected()
+    protocol.datagramReceived(b"QUICK", PHONE)
+    protocol.datagramReceived(OPTIONS, PHONE)
+    assert transport.written == [(b"ok", PHONE, "")]
+    [(message, source)] = controller.messages
+    assert isinstance(message, SIPRequest) and message.method == "OPTIONS" and source == PHONE
+
+
+def test_malformedCountedNothingRaises():
+    """
+    An undecodable datagram is counted and dropped; a controller bug is
+    logged and does not raise out of C{datagramReceived}.
+    """
+    protocol, controller, _ = connected()
+    with capturedLogs() as events:
+        protocol.datagramReceived(b"\x00garbage", PHONE)
+        protocol.datagramReceived(OPTIONS.replace(b"OPTIONS", b"BOOM"), PHONE)
+    assert protocol.malformed == 1 and controller.counts == ["malformed"]
+    assert [e["log_level"] for e in events if "log_failure" in e] == [LogLevel.critical]
+
+
+def test_onSIPPort():
+    """
+    On a L{SIPPort} on 127.0.0.1, the controller's replies to a batch and
+    a timer's write reach the phone; stopping the port detaches the
+    controller.
+    """
+    reactor = FakeFDReactor()
+    controller = FakeController()
+    protocol = SIPProtocol(controller, "224.0.1.75", ("127.0.0.1",))
+    port = SIPPort(0, protocol, "127.0.0.1", reactor=reactor, pollInterval=0)
+    port.startListening()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+        phone.bind(("127.0.0.1", 0))
+        phone.settimeout(2)
+        assert controller.attached[1] == port.getHost().port
+        assert controller.attached[0]("127.0.0.1") == "127.0.0.1"
+        for data in (b"QUICK 1", b"QUICK 2"):
+            phone.sendto(data, ("127.0.0.1", port.getHost().port))
+        assert select.select([port.socket], [], [], 2)[0]
+        port.doRead()
+        controller.send(b"later", phone.getsockname())
+        assert [phone.recvfrom(100)[0] for _ in range(3)] == [b"ok", b"ok", b"later"]
+    port.stopListening()
+    reactor.advance(0)
+    assert controller.detached
