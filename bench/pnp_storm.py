@@ -21,7 +21,8 @@ last deadline plus C{--settle} seconds (so batched store writes count).
 Only 127.0.0.1 is ever used.
 
 Run: C{.venv/bin/python bench/pnp_storm.py [--rate 10000 --duration 10]
-[--servers snomprov,bare] [--other 'CMD {port} {base_url}']}
+[--servers snomprov,bare] [--sip-option poll_interval=0.005]
+[--other 'CMD {port} {base_url}']}
 """
 
 from __future__ import annotations
@@ -357,14 +358,14 @@ class Snomprov(Server):
     """
     The real daemon: C{twistd -n -r epoll snomprov}, SIP and HTTP only, the
     default SQLite store, the per-source rate limit lifted (every simulated
-    phone is 127.0.0.1).
+    phone is 127.0.0.1), and any C{[sip]} keys given (TOML lines).
     """
 
-    def __init__(self, name: str, directory: str, store: str = "") -> None:
+    def __init__(self, name: str, directory: str, store: str = "", sipKeys: str = "") -> None:
         super().__init__(name, directory)
         from test_pnp_interop import SIP_KEYS
 
-        self.daemon = Daemon(directory, tftp=False, extraConfig=store, sipConfig=SIP_KEYS)
+        self.daemon = Daemon(directory, tftp=False, extraConfig=store, sipConfig=SIP_KEYS + sipKeys)
         self.port = self.daemon.sipPort
         self.baseURL = self.daemon.baseURL
 
@@ -449,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settle", type=float, default=2.0, help="seconds after the storm before reading CPU")
     parser.add_argument("--servers", default="snomprov,bare", help="comma list of snomprov, bare")
     parser.add_argument("--store", help="snomprov's [store] url (default: its default SQLite file)")
+    parser.add_argument("--sip-option", action="append", default=[], metavar="KEY=VALUE",
+                        help="a [sip] key for snomprov, VALUE in TOML (poll_interval=0.005); repeatable")
     parser.add_argument("--other", action="append", default=[],
                         help="another responder's command line ({port}, {base_url}, {host}); repeatable")
     parser.add_argument("--profile", metavar="DIR",
@@ -459,11 +462,14 @@ def main(argv: list[str] | None = None) -> int:
     args.retries = [float(r) for r in args.retries.split(",") if r.strip()]
     print(f"PnP storm: {args.rate:.0f} SUBSCRIBE/s for {args.duration:.0f} s, {args.phones} phones, "
           f"deadline {args.deadline:.0f} s, resend after {args.retries} s, {os.cpu_count()} CPUs"
-          f"{', pinned' if args.pin else ''}", flush=True)
+          f"{', pinned' if args.pin else ''}"
+          f"{''.join(f', [sip] {option}' for option in args.sip_option)}", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="pnp-storm-") as directory:
         store = f'[store]\nurl = "{args.store}"\n' if args.store else ""
-        kinds = {"snomprov": lambda name, where: Snomprov(name, where, store), "bare": Bare}
+        sipKeys = "".join(f"{key.strip()} = {value.strip()}\n"
+                          for key, _, value in (option.partition("=") for option in args.sip_option))
+        kinds = {"snomprov": lambda name, where: Snomprov(name, where, store, sipKeys), "bare": Bare}
         servers = [kinds[name.strip()](name.strip(), os.path.join(directory, name.strip()))
                    for name in args.servers.split(",") if name.strip()]
         servers += [Other(f"other-{i + 1}", os.path.join(directory, f"other-{i + 1}"), command)
