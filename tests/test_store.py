@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -42,16 +43,19 @@ def _openSQLite(path, migrations=MIGRATIONS):
     return SQLDeviceStore.openSQLite(str(path), reactor=_reactor(), migrations=migrations)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-counting"])
 def store(request, tmp_path):
     """
     A fresh, empty store of each implementation; an SQLite one is closed
-    after the test.
+    after the test.  C{sqlite-counting} is SQLite telling new devices as a
+    database without C{rowid} would (see L{Dialect.newestDevice}).
     """
     if request.param == "memory":
         opened = MemoryDeviceStore()
     else:
         opened = pytest_twisted.blockon(_openSQLite(tmp_path / "store.sqlite"))
+        if request.param == "sqlite-counting":
+            opened.dialect = replace(SQLITE, newestDevice=None)
     yield opened
     pytest_twisted.blockon(opened.close())
 
@@ -213,26 +217,89 @@ def _randomDevices(rng, macs, count):
     ]
 
 
-@pytest_twisted.inlineCallbacks
-def test_recordRowsAsRecord(store, tmp_path):
+@defer.inlineCallbacks
+def _recordRowsAsRecord(store, seed, macs, batches, largest):
     """
-    L{recordRows} on the rows of devices and events leaves exactly what
-    L{record} on them leaves, settings version included, batch after batch.
+    Write C{batches} random batches of up to C{largest} sightings of
+    C{macs} (and an event) with L{recordRows} into C{store} and with
+    L{record} into a memory store, checking after each that both hold the
+    same, settings version included.
     """
     import random
 
     from snomprov.store import deviceToRow
 
     reference = MemoryDeviceStore()
-    rng = random.Random(7)
-    macs = [MAC1, MAC2, MAC3, "000413000001"]
-    for batch in range(30):
-        devices = _randomDevices(rng, macs, rng.randrange(4))
+    rng = random.Random(seed)
+    for batch in range(batches):
+        devices = _randomDevices(rng, macs, rng.randrange(largest + 1))
         events = [Event(float(batch), rng.choice(macs + [None]), "subscribe", f"d{batch}")]
         yield reference.record(devices, events)
         yield store.recordRows([deviceToRow(d) for d in devices],
                                [(e.time, e.mac, e.kind, e.detail) for e in events])
         assert (yield snapshot(store)) == (yield snapshot(reference)), batch
+
+
+@pytest_twisted.inlineCallbacks
+def test_recordRowsAsRecord(store, tmp_path):
+    """
+    L{recordRows} on the rows of devices and events leaves exactly what
+    L{record} on them leaves, settings version included, batch after batch.
+    """
+    yield _recordRowsAsRecord(store, 7, [MAC1, MAC2, MAC3, "000413000001"], 30, 3)
+
+
+@pytest_twisted.inlineCallbacks
+def test_recordRowsManyAsRecord(store):
+    """
+    Batches of hundreds of rows (in the SQL store, several multi-row
+    upserts), some MACs several times, some vendors and models changing,
+    leave exactly what L{record} leaves, settings version included.
+    """
+    macs = [f"000413{n:06X}" for n in range(300)]
+    yield _recordRowsAsRecord(store, 11, macs, 12, 600)
+
+
+def test_oncePerMAC():
+    """
+    Device rows are upserted in runs holding each MAC once (PostgreSQL
+    refuses an upsert touching a row twice): each MAC's rows in order, one
+    per run.
+    """
+    from snomprov.store.sql import _oncePerMAC
+
+    rows = [(mac, n) for n, mac in enumerate("ABACBAD")]
+    assert _oncePerMAC(rows) == [
+        [("A", 0), ("B", 1), ("C", 3), ("D", 6)], [("A", 2), ("B", 4)], [("A", 5)]]
+    assert _oncePerMAC(rows[:2]) == [rows[:2]]
+    assert _oncePerMAC([]) == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_recordRowsSightingsKeepVersion(store):
+    """
+    Recording sightings of known devices that leave their vendor and model
+    as stored (or unknown) keeps the settings version; a new device or a
+    changed model moves it once per write.
+    """
+    from snomprov.store import deviceToRow
+
+    macs = [f"000413{n:06X}" for n in range(200)]
+    known = [deviceToRow(DeviceInfo(mac, vendor="snom", model="snomD785")) for mac in macs]
+    yield store.recordRows(known, [])
+    assert (yield store.settingsVersion()) == 1
+    seen = [deviceToRow(DeviceInfo(mac, vendor="snom", ip="192.0.2.1", state="notified",
+                                   lastSeen=5.0, sipAddress=("192.0.2.1", 5060))) for mac in macs]
+    yield store.recordRows(seen, [])
+    yield store.recordRows(known[:150], [])
+    assert (yield store.settingsVersion()) == 1
+    yield store.recordRows(seen[:150] + [deviceToRow(DeviceInfo(MAC3))], [])
+    assert (yield store.settingsVersion()) == 2
+    yield store.recordRows(seen[:140] + [deviceToRow(DeviceInfo(macs[140], model="snom720"))], [])
+    assert (yield store.settingsVersion()) == 3
+    assert (yield store.getDevice(macs[140])) == DeviceInfo(
+        macs[140], vendor="snom", model="snom720", ip="192.0.2.1", state="notified",
+        lastSeen=5.0, sipAddress=("192.0.2.1", 5060))
 
 
 @pytest_twisted.inlineCallbacks

@@ -22,7 +22,8 @@ connection never meets C{database is locked} from itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from itertools import chain
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
@@ -30,12 +31,12 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
-from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
+from snomprov.device import DEVICE_STATES, DeviceInfo, Event, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
 from snomprov.store.checks import checkDevices, checkEvents, checkLimit
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
-from snomprov.store.writes import StoreWrites, mergeDeviceRowsInto, mergeDevicesInto, whenValid
+from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 
 __all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
@@ -55,6 +56,9 @@ class Dialect:
     @ivar poolKeywords: C{adbapi.ConnectionPool} keywords (C{cp_*} and the
         driver's C{connect} keywords).
     @ivar openStatements: run on every new connection, outside a transaction.
+    @ivar newestDevice: a query for one value that changes whenever a row
+        is added to C{devices} (SQLite's largest C{rowid}), or C{None}: the
+        store then counts, before a merge, how many of its MACs are stored.
     """
 
     name: str
@@ -65,6 +69,7 @@ class Dialect:
     beginRead: str | None
     poolKeywords: Mapping[str, Any] = field(default_factory=dict)
     openStatements: tuple[str, ...] = ()
+    newestDevice: str | None = None
 
     def sql(self, statement: str) -> str:
         """
@@ -80,31 +85,51 @@ class Dialect:
         """
         return self.sql(statement.format_map(self.types))
 
-    def upsert(self, table: str, keys: Sequence[str], columns: Sequence[str], rows: int = 1) -> str:
+    def upsert(
+        self,
+        table: str,
+        keys: Sequence[str],
+        columns: Sequence[str],
+        rows: int = 1,
+        updates: Mapping[str, str] | None = None,
+        where: str | None = None,
+    ) -> str:
         """
         Insert C{rows} rows, or update the non-key C{columns} of the row with
-        the same C{keys}.
+        the same C{keys}: to the new value, or to the expression C{updates}
+        gives for the column (C{excluded.} naming the new row, C{<table>.}
+        the stored one).  With C{where}, a stored row for which it is not
+        true is left alone (and not counted in the statement's row count).
         """
+        updates = updates or {}
         names = ", ".join(columns)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        sets = ", ".join(
+            f"{c} = {updates.get(c, f'excluded.{c}')}" for c in columns if c not in keys
+        )
+        condition = "" if where is None else f" WHERE {where}"
         return self.sql(
             f"INSERT INTO {table} ({names}) VALUES {_marks(len(columns), rows)} "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}{condition}"
         )
 
     def insertRows(self, kind: str, rows: int) -> str:
         """
         The statement writing C{rows} rows at once (computed once per
-        dialect, kind and number): C{kind} is C{"devices"} (the device
-        upsert) or C{"events"}.
+        dialect, kind and number).  C{kind} is C{"devices"} (the device
+        rows replace the stored ones), C{"merge"} (merged into the stored
+        ones as by L{mergeDeviceRows}), C{"mergeSameRegistration"} (the
+        same, leaving alone the stored devices whose vendor or model the row
+        would change) or C{"events"}.
         """
         key = (self.name, kind, rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
-            if kind == "devices":
-                statement = self.upsert("devices", ("mac",), _DEVICE_COLUMNS, rows)
-            else:
+            if kind == "events":
                 statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+            else:
+                statement = self.upsert(
+                    "devices", ("mac",), _DEVICE_COLUMNS, rows, **_DEVICE_UPSERTS[kind]
+                )
             statement = _MULTI_ROW[key] = statement
         return statement
 
@@ -148,6 +173,9 @@ SQLITE = Dialect(
         "PRAGMA synchronous=FULL",
         "PRAGMA foreign_keys=ON",
     ),
+    # snomprov never chooses a device's rowid, so SQLite gives a new row
+    # the largest one plus one.
+    newestDevice="SELECT max(rowid) FROM devices",
 )
 
 POSTGRESQL = Dialect(
@@ -173,6 +201,59 @@ _DEVICE_COLUMNS = (
     "mac", "vendor", "model", "firmware", "ip", "state",
     "first_seen", "last_seen", "notes", "sip_host", "sip_port",
 )  # fmt: skip
+
+
+def _rank(state: str) -> str:
+    """
+    The SQL expression giving a state's place in L{DEVICE_STATES}.
+    """
+    ranks = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(DEVICE_STATES))
+    return f"CASE {state} {ranks} END"
+
+
+def _known(column: str) -> str:
+    """
+    The new value of C{column} when known, else the stored one.
+    """
+    return f"COALESCE(excluded.{column}, devices.{column})"
+
+
+_DEVICE_MERGE = {
+    **{column: _known(column) for column in _DEVICE_COLUMNS[1:]},
+    "state": (
+        "CASE WHEN excluded.state IS NULL OR (devices.state IS NOT NULL AND "
+        f"{_rank('devices.state')} >= {_rank('excluded.state')}) "
+        "THEN devices.state ELSE excluded.state END"
+    ),
+    "first_seen": (
+        "CASE WHEN excluded.first_seen IS NULL OR devices.first_seen <= excluded.first_seen "
+        "THEN devices.first_seen ELSE excluded.first_seen END"
+    ),
+    "sip_port": (
+        "CASE WHEN excluded.sip_host IS NULL THEN devices.sip_port ELSE excluded.sip_port END"
+    ),
+}
+"""
+L{mergeDeviceRows} in SQL: the stored row's columns updated by the new
+row's (C{excluded}) known ones, C{first_seen} the earliest, C{state} only
+forward, the SIP host and port together.
+"""
+
+_SAME_REGISTRATION = (
+    "(excluded.vendor IS NULL OR excluded.vendor = devices.vendor) "
+    "AND (excluded.model IS NULL OR excluded.model = devices.model)"
+)
+"""
+True when merging the new row leaves the stored device's vendor and model
+(what its rendered files depend on) as they are.
+"""
+
+_DEVICE_UPSERTS: dict[str, dict[str, Any]] = {
+    "devices": {},
+    "merge": {"updates": _DEVICE_MERGE},
+    "mergeSameRegistration": {"updates": _DEVICE_MERGE, "where": _SAME_REGISTRATION},
+}
+
 _LINE_COLUMNS = (
     "mac", "idx", '"user"', "auth_user", "password", "display_name", "registrar", "outbound_proxy",
 )  # fmt: skip
@@ -227,6 +308,48 @@ def _lineToRow(mac: str, line: Line) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _chunks(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    """
+    C{rows} in chunks of L{_ROWS_PER_INSERT} rows, then halving sizes.
+
+    @return: C{(size, chunk)} pairs.
+    """
+    start, total, size = 0, len(rows), _ROWS_PER_INSERT
+    while start < total:
+        while total - start < size:
+            size //= 2
+        yield size, rows[start : start + size]
+        start += size
+
+
+def _inChunks(values: list[Any]) -> Iterator[list[Any]]:
+    """
+    C{values} in chunks small enough for one C{IN (...)}.
+    """
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _oncePerMAC(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    """
+    Device rows split into runs in which each MAC comes at most once: a
+    MAC's first row in the first run, its second in the second...  A
+    multi-row upsert may not touch a row twice (PostgreSQL refuses), and
+    the runs, written in order, merge each MAC's rows in order.
+    """
+    if len({row[0] for row in rows}) == len(rows):
+        return [rows] if rows else []
+    runs: list[list[tuple[Any, ...]]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        count = seen.get(row[0], 0)
+        seen[row[0]] = count + 1
+        if count == len(runs):
+            runs.append([])
+        runs[count].append(row)
+    return runs
+
+
 class _SQLRecords:
     """
     L{snomprov.store.Records} over one C{adbapi} transaction, plus the reads
@@ -257,16 +380,11 @@ class _SQLRecords:
         return deviceFromRow(rows[0]) if rows else None
 
     def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
-        return {mac: deviceFromRow(row) for mac, row in self.getDeviceRows(macs).items()}
-
-    def getDeviceRows(self, macs: list[str]) -> dict[str, tuple[Any, ...]]:
         found = {}
-        unique = list(dict.fromkeys(macs))
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
+        for chunk in _inChunks(list(dict.fromkeys(macs))):
             statement = f"{_SELECT_DEVICES} WHERE mac IN ({', '.join('?' * len(chunk))})"
             for row in self._fetch(statement, *chunk):
-                found[row[0]] = row
+                found[row[0]] = deviceFromRow(row)
         return found
 
     def listDevices(self) -> list[DeviceInfo]:
@@ -276,10 +394,57 @@ class _SQLRecords:
         self.putDevices([device])
 
     def putDevices(self, devices: list[DeviceInfo]) -> None:
-        self.putDeviceRows([deviceToRow(device) for device in devices])
+        self._insertRows("devices", [deviceToRow(device) for device in devices])
 
-    def putDeviceRows(self, rows: list[tuple[Any, ...]]) -> None:
-        self._insertRows("devices", rows)
+    def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> bool:
+        """
+        Merge device rows (see L{deviceToRow}) into the stored devices, in
+        order, as L{mergeDeviceRows} does, without reading them back.
+
+        @return: whether a device was added or its vendor or model changed.
+        """
+        changed = False
+        for run in _oncePerMAC(rows):
+            changed = self._mergeRun(run) or changed
+        return changed
+
+    def _mergeRun(self, rows: list[tuple[Any, ...]]) -> bool:
+        """
+        L{mergeDeviceRows} on rows of distinct MACs.  Each multi-row upsert
+        first leaves alone the devices whose registration the rows change;
+        when its row count says some were, it runs again merging them all
+        (merging a row twice gives what merging it once gives).
+        """
+        added = self._whetherAdded(rows)
+        changed = False
+        execute = self._txn.execute
+        statement = self._dialect.insertRows
+        for size, chunk in _chunks(rows):
+            values = list(chain.from_iterable(chunk))
+            execute(statement("mergeSameRegistration", size), values)
+            if self._txn.rowcount != size:
+                changed = True
+                execute(statement("merge", size), values)
+        return changed or added()
+
+    def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], bool]:
+        """
+        Called before C{rows} are written: a function telling, once they
+        are, whether a device was added (see L{Dialect.newestDevice}).
+        """
+        newest = self._dialect.newestDevice
+        if newest is None:
+            added = self._countStored(rows) < len(rows)
+            return lambda: added
+        before = self._fetch(newest)[0][0]
+        return lambda: self._fetch(newest)[0][0] != before
+
+    def _countStored(self, rows: list[tuple[Any, ...]]) -> int:
+        stored = 0
+        for chunk in _inChunks([row[0] for row in rows]):
+            statement = f"SELECT count(*) FROM devices WHERE mac IN ({', '.join('?' * len(chunk))})"
+            stored += self._fetch(statement, *chunk)[0][0]
+        return stored
 
     def _insertRows(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         """
@@ -287,13 +452,8 @@ class _SQLRecords:
         """
         execute = self._txn.execute
         statement = self._dialect.insertRows
-        start, total, size = 0, len(rows), _ROWS_PER_INSERT
-        while start < total:
-            while total - start < size:
-                size //= 2
-            chunk = rows[start : start + size]
-            execute(statement(kind, size), [value for row in chunk for value in row])
-            start += size
+        for size, chunk in _chunks(rows):
+            execute(statement(kind, size), list(chain.from_iterable(chunk)))
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
@@ -493,11 +653,12 @@ class SQLDeviceStore(StoreWrites):
     def recordRows(self, deviceRows, eventRows):
         """
         L{record} on validated rows, in one transaction: no L{DeviceInfo} or
-        L{Event} is built, devices are merged row by row.
+        L{Event} is built, and devices are merged by the database (upserts),
+        without being read back.
         """
 
         def apply(records):
-            if mergeDeviceRowsInto(records, deviceRows):
+            if records.mergeDeviceRows(deviceRows):
                 records.bumpVersion()
             records.addEventRows(eventRows)
 

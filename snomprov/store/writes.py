@@ -26,7 +26,7 @@ from snomprov.device import (
 )
 from snomprov.store.checks import checkMAC, checkDevices, checkLines, checkImport, checkScope, checkLayer
 from snomprov.store.errors import StoreError, UnknownDevice
-from snomprov.store.rows import deviceFromRow, mergeDeviceRows
+from snomprov.store.rows import deviceFromRow
 
 
 class Records(Protocol):
@@ -80,34 +80,6 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
             changed = changed or _registrationChanged(old, new)
     if merged:
         records.putDevices(list(merged.values()))
-    return changed
-
-
-def mergeDeviceRowsInto(records, rows: list[tuple[Any, ...]]) -> bool:
-    """
-    L{_mergeDevices} on device rows (see L{deviceToRow}), for a backend whose
-    records read and write rows (C{getDeviceRows}, C{putDeviceRows}).
-
-    @return: whether a device's registration changed.
-    """
-    known = records.getDeviceRows([row[0] for row in rows])
-    changed = False
-    merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
-    for row in rows:
-        mac = row[0]
-        old = known.get(mac)
-        if old is None:
-            new = row
-            changed = True
-        else:
-            new = mergeDeviceRows(old, row)
-            if new == old:
-                continue
-            changed = changed or old[1] != new[1] or old[2] != new[2]
-        merged[mac] = new
-        known[mac] = new
-    if merged:
-        records.putDeviceRows(list(merged.values()))
     return changed
 
 
