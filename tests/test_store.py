@@ -772,7 +772,7 @@ def test_sqliteSchemaVersionRecordedOnce(tmp_path):
     for _ in range(3):
         store = yield _openSQLite(path)
         yield store.close()
-    assert _tableRows(path, "SELECT version FROM schema_version") == [(1,)]
+    assert _tableRows(path, "SELECT version FROM schema_version") == [(v,) for v, _ in MIGRATIONS]
     assert _tableRows(path, "SELECT value FROM meta") == [(0,)]
 
 
@@ -785,11 +785,12 @@ def test_sqliteNewerSchemaRefused(tmp_path):
     path = tmp_path / "store.sqlite"
     store = yield _openSQLite(path)
     yield store.close()
+    known = len(MIGRATIONS)
     connection = sqlite3.connect(str(path))
     with connection:
-        connection.execute("INSERT INTO schema_version VALUES (2, 0)")
+        connection.execute("INSERT INTO schema_version VALUES (?, 0)", (known + 1,))
     connection.close()
-    newer = r"schema version 2, newer than this snomprov knows \(1\)"
+    newer = rf"schema version {known + 1}, newer than this snomprov knows \({known}\)"
     with pytest.raises(SchemaError, match=newer):
         yield _openSQLite(path)
 
@@ -802,13 +803,13 @@ def test_sqliteFailedMigrationChangesNothing(tmp_path):
     scratch.
     """
     path = tmp_path / "store.sqlite"
-    broken = MIGRATIONS + ((2, ("CREATE TABLE extra (a INTEGER)", "NOT SQL AT ALL")),)
+    broken = MIGRATIONS + ((len(MIGRATIONS) + 1, ("CREATE TABLE extra (a INTEGER)", "NOT SQL AT ALL")),)
     with pytest.raises(StoreError, match="cannot open"):
         yield _openSQLite(path, broken)
     assert _tableRows(path, "SELECT name FROM sqlite_master") == []
     store = yield _openSQLite(path)
     yield store.close()
-    assert _tableRows(path, "SELECT version FROM schema_version") == [(1,)]
+    assert _tableRows(path, "SELECT version FROM schema_version") == [(v,) for v, _ in MIGRATIONS]
 
 
 @pytest_twisted.inlineCallbacks
@@ -817,13 +818,38 @@ def test_sqliteMigrationsAppliedInOrder(tmp_path):
     A database at version 1 gets only the newer migrations on open.
     """
     path = tmp_path / "store.sqlite"
-    store = yield _openSQLite(path)
+    store = yield _openSQLite(path, MIGRATIONS[:1])
     yield store.close()
-    newer = MIGRATIONS + ((2, ("CREATE TABLE extra (a INTEGER)",)),)
+    newer = MIGRATIONS + ((len(MIGRATIONS) + 1, ("CREATE TABLE extra (a INTEGER)",)),)
     store = yield _openSQLite(path, newer)
     yield store.close()
-    assert _tableRows(path, "SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert _tableRows(path, "SELECT version FROM schema_version ORDER BY version") == [
+        (v,) for v, _ in newer]
     assert _tableRows(path, "SELECT name FROM sqlite_master WHERE name = 'extra'") == [("extra",)]
+
+
+@pytest_twisted.inlineCallbacks
+def test_sqliteEventsIndexDropped(tmp_path):
+    """
+    Migration 2 drops the events' per-MAC index (nothing in the daemon
+    lists one device's events, and it made every event write dearer); the
+    events of a version 1 database are all kept and still listed per MAC.
+    """
+    path = tmp_path / "store.sqlite"
+    store = yield _openSQLite(path, MIGRATIONS[:1])
+    events = [Event(float(n), (MAC1, MAC2, None)[n % 3], "subscribe", f"e{n}") for n in range(9)]
+    yield store.addEvents(events)
+    yield store.close()
+    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'events'") == [
+        ("events",), ("events_mac_id",)]
+    store = yield _openSQLite(path)
+    try:
+        assert (yield store.listEvents(MAC1, limit=2)) == [events[6], events[3]]
+        assert (yield store.listEvents(limit=100)) == events[::-1]
+    finally:
+        yield store.close()
+    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'events'") == [
+        ("events",)]
 
 
 @pytest_twisted.inlineCallbacks

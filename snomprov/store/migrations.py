@@ -96,6 +96,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO meta (name, value) VALUES ('settings_version', 0)",
         ),
     ),
+    (
+        2,
+        (
+            # Only listEvents(mac) used it, which nothing in the daemon calls,
+            # and it cost every recorded event an insert at a random place:
+            # that query now reads the newest events backwards instead.
+            "DROP INDEX events_mac_id",
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

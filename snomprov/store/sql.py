@@ -507,6 +507,12 @@ class _SQLRecords:
         self._insertRows("events", rows)
 
     def listEvents(self, mac: str | None, limit: int) -> list[Event]:
+        """
+        The newest C{limit} events, of C{mac} or all.  Events have no index
+        but their C{id} (every index makes each recorded event dearer): one
+        device's are found by reading the events backwards from the newest,
+        as far as needed.
+        """
         rows = (
             self._fetch(_LIST_EVENTS, limit)
             if mac is None
