@@ -208,10 +208,11 @@ class Recorder(Service, PnPRecording):
         d.addBoth(self._done)
         return d
 
-    @defer.inlineCallbacks
-    def _write(self, store, devices, events):
-        yield store.recordRows(devices, events)
-        self.written += len(events)
+    def _write(self, store, devices, events) -> defer.Deferred:
+        return store.recordRows(devices, events).addCallback(self._written, len(events))
+
+    def _written(self, result, count: int) -> None:
+        self.written += count
 
     def _keep(self, failure, devices, events) -> None:
         self._log.failure("Store write failed; {n} events kept for the next try", failure, n=len(events))

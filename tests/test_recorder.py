@@ -20,10 +20,10 @@ class FlakyStore(MemoryDeviceStore):
 
     failing = False
 
-    def mergeDevices(self, devices):
+    def recordRows(self, deviceRows, eventRows):
         if self.failing:
             return defer.fail(RuntimeError("disk on fire"))
-        return super().mergeDevices(devices)
+        return super().recordRows(deviceRows, eventRows)
 
 
 def makeRecorder(store):
@@ -49,6 +49,7 @@ def test_batchedOnTheClock():
     assert (device.vendor, device.ip, device.state, device.firstSeen, device.lastSeen) == (
         "snom", "192.0.2.5", "notified", 1.0, 2.0)
     assert [e.kind for e in store.listEvents(MAC).result] == ["subscribe"]
+    assert recorder.written == 1
 
 
 def test_failedWriteKeptAndRetried():

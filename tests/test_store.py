@@ -907,6 +907,10 @@ def main(reactor):
         {mac: (Line(1, "alice", "s3cret"),)},
     )
     yield store.addEvents([Event(1.0, mac, "subscribe")])
+    yield store.recordRows(
+        [(mac, None, "snomD785", None, "192.0.2.5", "notified", 2.0, 2.0, None, "192.0.2.5", 5060)],
+        [(2.0, mac, "notify-sent", "http://p/x.xml")],
+    )
     sys.stdout.write("ok\\n")
     sys.stdout.flush()
     os.kill(os.getpid(), signal.SIGKILL)
@@ -918,9 +922,9 @@ task.react(main)
 @pytest_twisted.inlineCallbacks
 def test_sqliteAcknowledgedWritesSurviveCrash(tmp_path):
     """
-    A child process writes, sees its Deferreds fire, says so and is killed
-    with SIGKILL without closing anything; the writes are all there when
-    the database is opened again.
+    A child process writes (the recorder's L{recordRows} too), sees its
+    Deferreds fire, says so and is killed with SIGKILL without closing
+    anything; the writes are all there when the database is opened again.
     """
     path = tmp_path / "store.sqlite"
     env = dict(os.environ, PYTHONPATH=str(Path(snomprov.__file__).resolve().parents[1]))
@@ -934,10 +938,13 @@ def test_sqliteAcknowledgedWritesSurviveCrash(tmp_path):
     assert (child.stdout, child.returncode) == ("ok\n", -signal.SIGKILL), child.stderr
     store = yield _openSQLite(path)
     try:
-        assert (yield store.getDevice(MAC1)) == DeviceInfo(MAC1, vendor="snom", state="registered")
+        assert (yield store.getDevice(MAC1)) == DeviceInfo(
+            MAC1, vendor="snom", model="snomD785", ip="192.0.2.5", state="notified",
+            firstSeen=2.0, lastSeen=2.0, sipAddress=("192.0.2.5", 5060))
         assert (yield store.getLines(MAC1)) == (Line(1, "alice", "s3cret"),)
-        assert (yield store.listEvents()) == [Event(1.0, MAC1, "subscribe")]
-        assert (yield store.settingsVersion()) == 1
+        assert (yield store.listEvents()) == [
+            Event(2.0, MAC1, "notify-sent", "http://p/x.xml"), Event(1.0, MAC1, "subscribe")]
+        assert (yield store.settingsVersion()) == 2
     finally:
         yield store.close()
 

@@ -16,7 +16,8 @@ from zope.interface import implementer
 from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
 from snomprov.interfaces import IDeviceStore
 from snomprov.store.checks import checkEvents, checkLimit
-from snomprov.store.writes import StoreWrites, whenValid
+from snomprov.store.rows import deviceFromRow
+from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 
 __all__ = ["MemoryDeviceStore"]
 
@@ -134,6 +135,19 @@ class MemoryDeviceStore(StoreWrites):
         return whenValid(lambda: checkEvents(events), self._appendEvents)
 
     def _appendEvents(self, events: tuple[Event, ...]):
+        self._events.extend(events)
+        return defer.succeed(None)
+
+    def recordRows(self, deviceRows, eventRows):
+        """
+        L{record} on rows the caller has validated, applied to the records
+        in place: merging valid devices cannot fail half-way, so the copy
+        that makes other writes all-or-nothing (as large as the store) is
+        not needed.
+        """
+        devices = tuple(deviceFromRow(row) for row in deviceRows)
+        events = [Event(*row) for row in eventRows]
+        mergeDevicesInto(self._records, devices)
         self._events.extend(events)
         return defer.succeed(None)
 
