@@ -170,19 +170,37 @@ class Totals:
 
 
 @defer.inlineCallbacks
+def timePasses(recorder, flush, population, args):
+    """
+    Hand C{population} to C{recorder} C{args.passes} times, calling C{flush}
+    (which returns a Deferred) after every interval's worth.
+
+    @return: a Deferred firing with the L{Totals} of each pass.
+    """
+    passes = []
+    for number in range(args.passes):
+        totals = Totals()
+        for start, batch in _batches(population, number, args):
+            totals.handIn += handIn(recorder, batch, start, 1.0 / args.rate)
+            began = time.process_time()
+            yield flush()
+            totals.flush += time.process_time() - began
+        passes.append(totals)
+    return passes
+
+
+@defer.inlineCallbacks
 def runOurs(reactor, directory: str, population, args):
+    """
+    The L{Recorder} flushing into an SQLite store opened as the daemon does.
+
+    @return: a Deferred firing with the L{Totals} of each pass and the
+        numbers of devices and events stored.
+    """
     store = yield openStore("sqlite:ours.sqlite", directory, reactor)
     recorder = Recorder(lambda: defer.succeed(store), reactor, interval=args.interval)
-    passes = []
     try:
-        for number in range(args.passes):
-            totals = Totals()
-            for start, batch in _batches(population, number, args):
-                totals.handIn += handIn(recorder, batch, start, 1.0 / args.rate)
-                began = time.process_time()
-                yield recorder.flush()
-                totals.flush += time.process_time() - began
-            passes.append(totals)
+        passes = yield timePasses(recorder, recorder.flush, population, args)
         devices = yield store.listDevices()
         events = yield store.listEvents(limit=10**9)
     finally:
@@ -190,22 +208,21 @@ def runOurs(reactor, directory: str, population, args):
     return passes, (len(devices), len(events))
 
 
+@defer.inlineCallbacks
 def runBaseline(directory: str, population, args):
+    """
+    L{MinimalRecorder} written by L{MinimalWriter}, in this thread.
+
+    @return: a Deferred firing with the L{Totals} of each pass.
+    """
     writer = MinimalWriter(os.path.join(directory, "baseline.sqlite"))
     recorder = MinimalRecorder()
-    passes = []
     try:
-        for number in range(args.passes):
-            totals = Totals()
-            for start, batch in _batches(population, number, args):
-                totals.handIn += handIn(recorder, batch, start, 1.0 / args.rate)
-                began = time.process_time()
-                writer.write(*recorder.take())
-                totals.flush += time.process_time() - began
-            passes.append(totals)
+        return (yield timePasses(
+            recorder, lambda: defer.succeed(writer.write(*recorder.take())), population, args
+        ))
     finally:
         writer.close()
-    return passes
 
 
 def _batches(population, number: int, args):
@@ -272,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory(prefix="snomprov-bench-") as directory:
                 gc.collect()
-                theirs = runBaseline(directory, population, args)
+                theirs = yield runBaseline(directory, population, args)
                 gc.collect()
                 mine, stored = yield runOurs(reactor, directory, population, args)
             baseline = theirs if baseline is None else [a.least(b) for a, b in zip(baseline, theirs)]
