@@ -197,6 +197,56 @@ def test_pollsWhileBusy(reactor, peer, listen):
     assert replies(peer, 2) == [b"re:second", b"re:third"]
 
 
+def test_pollDueIntervalAfterReadBegan(reactor, peer, listen):
+    """
+    The next poll is due C{pollInterval} after the read began, not after
+    it ended; at once when handling took longer than that.
+    """
+
+    class Slow(Echo):
+        cost = 0.0
+
+        def datagramReceived(self, data, address):
+            reactor.rightNow += self.cost
+            super().datagramReceived(data, address)
+
+    delays = []
+    callLater = reactor.callLater
+
+    def recordingCallLater(delay, f, *args, **kwargs):
+        delays.append(delay)
+        return callLater(delay, f, *args, **kwargs)
+
+    reactor.callLater = recordingCallLater
+    protocol = Slow()
+    port = listen(protocol, pollInterval=INTERVAL)
+    protocol.cost = 0.0015
+    send(peer, port, b"quick")
+    port.doRead()
+    assert polls(reactor) == [pytest.approx(INTERVAL)]
+    protocol.cost = 0.003
+    send(peer, port, b"slow")
+    reactor.advance(polls(reactor)[0] - reactor.seconds())
+    assert delays == [pytest.approx(INTERVAL - 0.0015), 0.0]
+    assert [data for data, _ in protocol.received] == [b"quick", b"slow"]
+    assert watching(reactor, port) and polls(reactor) == []
+
+
+def test_fullReadPollsAtOnce(reactor, peer, listen):
+    """
+    A read that took all a read may (C{batchesPerRead} full batches) is
+    followed by a poll at once: the socket may hold more.
+    """
+    protocol = Echo()
+    port = listen(protocol, batchSize=2, batchesPerRead=2, pollInterval=INTERVAL)
+    send(peer, port, *[b"%d" % i for i in range(5)])
+    port.doRead()
+    assert len(protocol.received) == 4 and polls(reactor) == [0.0]
+    reactor.advance(0)
+    assert len(protocol.received) == 5 and polls(reactor) == [INTERVAL]
+    assert not watching(reactor, port)
+
+
 def test_emptyWakeupKeepsWatching(reactor, listen):
     """
     A wakeup that finds nothing to read leaves the reactor watching, with

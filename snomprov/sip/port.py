@@ -77,10 +77,13 @@ class SIPPort(MulticastPort):
 
     Under load the port polls, as Linux NAPI does: a read that found
     datagrams stops the reactor watching the socket, and the port reads
-    again C{pollInterval} seconds later, and again while reads find
-    datagrams; the first read that finds none has the reactor watch the
-    socket again.  A lone datagram is answered at once, and a storm costs
-    one wakeup per C{pollInterval} rather than one per datagram.
+    again C{pollInterval} seconds after that read began, and again while
+    reads find datagrams; the first read that finds none has the reactor
+    watch the socket again.  A lone datagram is answered at once, and a
+    storm costs one wakeup per C{pollInterval} rather than one per
+    datagram.  Polls never slow the port below what it can handle: one
+    that took longer than C{pollInterval}, or read all a read may
+    (C{batchesPerRead} full batches), is followed by the next at once.
 
     @ivar pollInterval: seconds between reads while datagrams keep coming;
         C{0}: no polling, the reactor watches the socket always.
@@ -139,42 +142,57 @@ class SIPPort(MulticastPort):
 
     def doRead(self) -> None:
         """
-        The socket is readable: read, and when that found datagrams and
-        C{pollInterval} is set, stop watching the socket and poll it.
+        The socket is readable: read, and poll from now on if that found
+        datagrams.
         """
-        if self._read() and self.pollInterval > 0:
-            self.stopReading()
-            self._schedulePoll()
+        self._readAndPoll(watching=True)
 
     def _polled(self) -> None:
         """
-        A poll: read, then poll again if that found datagrams, else have
-        the reactor watch the socket again.
+        A poll is due: read, and poll again if that found datagrams.
         """
         self._poll = None
-        if self._read():
-            self._schedulePoll()
-        else:
-            self.startReading()
+        self._readAndPoll(watching=False)
 
-    def _schedulePoll(self) -> None:
-        self._poll = self.reactor.callLater(self.pollInterval, self._polled)
+    def _readAndPoll(self, watching: bool) -> None:
+        """
+        Read; then, if that found datagrams and C{pollInterval} is set,
+        poll C{pollInterval} after this read began (at once when handling
+        took longer, or when the read took all it may and the socket may
+        hold more), the reactor not watching the socket meanwhile; else
+        have the reactor watch it.
+
+        @param watching: whether the reactor watches the socket now.
+        """
+        started = self.reactor.seconds()
+        read = self._read()
+        if not read or self.pollInterval <= 0:
+            if not watching:
+                self.startReading()
+            return
+        if watching:
+            self.stopReading()
+        if read >= self.batchesPerRead * self._io.count:
+            delay = 0.0
+        else:
+            delay = max(0.0, started + self.pollInterval - self.reactor.seconds())
+        self._poll = self.reactor.callLater(delay, self._polled)
 
     def _cancelPoll(self) -> None:
         poll, self._poll = self._poll, None
         if poll is not None and poll.active():
             poll.cancel()
 
-    def _read(self) -> bool:
+    def _read(self) -> int:
         """
         Read up to C{batchesPerRead} batches and handle them.  A batch
         smaller than C{batchSize} emptied the socket: no further call to
         learn that.
 
-        @return: whether any datagram was read.
+        @return: how many datagrams were read.
         """
         io = self._io
-        found = False
+        read = 0
         for _ in range(self.batchesPerRead):
             try:
                 received = io.receive()
@@ -183,11 +201,11 @@ class SIPPort(MulticastPort):
                 break
             if not received:
                 break
-            found = True
+            read += len(received)
             self._handle(received)
             if len(received) < io.count:
                 break
-        return found
+        return read
 
     def _handle(self, received: list) -> None:
         """
