@@ -114,9 +114,3 @@ def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:
         path = FilePath(rest) if rest.startswith("/") else base.preauthChild(rest)
         return ("sqlite", path.path)
     raise StoreError(f"bad store url {url!r}: unknown scheme {scheme!r}")
-
-
-# ---------------------------------------------------------------------------
-# Validation: everything a write carries is checked before it starts.
-
-

@@ -199,8 +199,3 @@ def checkLimit(limit: object) -> int:
     """
     _checkInt(limit, "limit", minimum=0)
     return limit  # type: ignore[return-value]
-
-
-# ---------------------------------------------------------------------------
-# Device rows: a device as a tuple in the order of the SQL columns, for the
-# recorder's trusted path (L{IDeviceStore.recordRows}).

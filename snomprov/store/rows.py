@@ -76,7 +76,3 @@ def mergeDeviceRows(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ..
         sipHost,
         sipPort,
     )
-
-
-# ---------------------------------------------------------------------------
-# The write logic, shared by every backend.

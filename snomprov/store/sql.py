@@ -117,9 +117,10 @@ class Dialect:
         The statement writing C{rows} rows at once (computed once per
         dialect, kind and number).  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
-        ones as by L{mergeDeviceRows}), C{"mergeSameRegistration"} (the
-        same, leaving alone the stored devices whose vendor or model the row
-        would change) or C{"events"}.
+        ones as by L{snomprov.store.rows.mergeDeviceRows}),
+        C{"mergeSameRegistration"} (the same, leaving alone the stored
+        devices whose vendor or model the row would change) or
+        C{"events"}.
         """
         key = (self.name, kind, rows)
         statement = _MULTI_ROW.get(key)
@@ -234,9 +235,9 @@ _DEVICE_MERGE = {
     ),
 }
 """
-L{mergeDeviceRows} in SQL: the stored row's columns updated by the new
-row's (C{excluded}) known ones, C{first_seen} the earliest, C{state} only
-forward, the SIP host and port together.
+L{snomprov.store.rows.mergeDeviceRows} in SQL: the stored row's columns
+updated by the new row's (C{excluded}) known ones, C{first_seen} the
+earliest, C{state} only forward, the SIP host and port together.
 """
 
 _SAME_REGISTRATION = (
@@ -399,7 +400,8 @@ class _SQLRecords:
     def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> bool:
         """
         Merge device rows (see L{deviceToRow}) into the stored devices, in
-        order, as L{mergeDeviceRows} does, without reading them back.
+        order, as L{snomprov.store.rows.mergeDeviceRows} does, without
+        reading them back.
 
         @return: whether a device was added or its vendor or model changed.
         """
