@@ -260,6 +260,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
 _GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
+_COUNT_DEVICES = "SELECT count(*) FROM devices"
 _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
@@ -323,14 +324,6 @@ def _chunks(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, 
         start += size
 
 
-def _inChunks(values: list[Any]) -> Iterator[list[Any]]:
-    """
-    C{values} in chunks small enough for one C{IN (...)}.
-    """
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
 def _oncePerMAC(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
     """
     Device rows split into runs in which each MAC comes at most once: a
@@ -380,13 +373,18 @@ class _SQLRecords:
         rows = self._fetch(_GET_DEVICE, mac)
         return deviceFromRow(rows[0]) if rows else None
 
+    def _fetchForMACs(self, query: str, macs: list[str]) -> Iterator[Sequence[Any]]:
+        """
+        The rows of C{query} with C{WHERE mac IN (...)} for C{macs}, asked
+        in chunks of L{_IN_CHUNK} MACs.
+        """
+        for start in range(0, len(macs), _IN_CHUNK):
+            chunk = macs[start : start + _IN_CHUNK]
+            yield from self._fetch(f"{query} WHERE mac IN ({', '.join('?' * len(chunk))})", *chunk)
+
     def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
-        found = {}
-        for chunk in _inChunks(list(dict.fromkeys(macs))):
-            statement = f"{_SELECT_DEVICES} WHERE mac IN ({', '.join('?' * len(chunk))})"
-            for row in self._fetch(statement, *chunk):
-                found[row[0]] = deviceFromRow(row)
-        return found
+        rows = self._fetchForMACs(_SELECT_DEVICES, list(dict.fromkeys(macs)))
+        return {row[0]: deviceFromRow(row) for row in rows}
 
     def listDevices(self) -> list[DeviceInfo]:
         return [deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
@@ -412,10 +410,11 @@ class _SQLRecords:
 
     def _mergeRun(self, rows: list[tuple[Any, ...]]) -> bool:
         """
-        L{mergeDeviceRows} on rows of distinct MACs.  Each multi-row upsert
-        first leaves alone the devices whose registration the rows change;
-        when its row count says some were, it runs again merging them all
-        (merging a row twice gives what merging it once gives).
+        L{_SQLRecords.mergeDeviceRows} on rows of distinct MACs.  Each
+        multi-row upsert first leaves alone the devices whose registration
+        the rows change; when its row count says some were, it runs again
+        merging them all (merging a row twice gives what merging it once
+        gives).
         """
         added = self._whetherAdded(rows)
         changed = False
@@ -442,11 +441,8 @@ class _SQLRecords:
         return lambda: self._fetch(newest)[0][0] != before
 
     def _countStored(self, rows: list[tuple[Any, ...]]) -> int:
-        stored = 0
-        for chunk in _inChunks([row[0] for row in rows]):
-            statement = f"SELECT count(*) FROM devices WHERE mac IN ({', '.join('?' * len(chunk))})"
-            stored += self._fetch(statement, *chunk)[0][0]
-        return stored
+        counts = self._fetchForMACs(_COUNT_DEVICES, [row[0] for row in rows])
+        return sum(count for (count,) in counts)
 
     def _insertRows(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         """
