@@ -46,14 +46,12 @@ def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
     if end <= 0 or len(data) > MAX_MESSAGE_SIZE:
         return None
     head = data[:end]
-    if (
-        head.count(b"\n") != head.count(b"\r\n")
-        or b"\n " in head
-        or b"\n\t" in head
-        or data[0] in b"\r\n"
-    ):
+    if b"\n " in head or b"\n\t" in head or data[0] in b"\r\n":
         return None
-    lines = head.decode("utf-8", "surrogateescape").split("\r\n")
+    text = head.decode("utf-8", "surrogateescape")
+    lines = text.split("\r\n")
+    if text.count("\n") != len(lines) - 1:
+        return None  # a line ends in a bare LF
     names = _NAMES
     wanted = _WANTED
     vias: list[str] = []
@@ -65,15 +63,15 @@ def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
         if canon is None or not colon:
             return None
         key = canon[0]
-        if key == "via":
+        if key in wanted:
+            if key not in fields:
+                fields[key] = value.strip()
+        elif key == "via":
             value = value.strip()
             if "," in value:
                 vias.extend(splitList(value))
             elif value:
                 vias.append(value)
-        elif key in wanted:
-            if key not in fields:
-                fields[key] = value.strip()
         elif key == "content-length":
             value = value.strip()
             if length is None:
