@@ -85,8 +85,12 @@ class SIPPort(MulticastPort):
     that took longer than C{pollInterval}, or read all a read may
     (C{batchesPerRead} full batches), is followed by the next at once.
 
-    @ivar pollInterval: seconds between reads while datagrams keep coming;
-        C{0}: no polling, the reactor watches the socket always.
+    @ivar pollInterval: seconds from one read to the next while datagrams
+        keep coming; C{0}: no polling, the reactor watches the socket
+        always.
+    @ivar batchSize: datagrams per C{recvmmsg} and C{sendmmsg} at most.
+    @ivar batchesPerRead: batches per read at most.
+    @ivar receiveBuffer: the C{SO_RCVBUF} asked for, in bytes.
     """
 
     _log = Logger()
@@ -248,10 +252,16 @@ class SIPPort(MulticastPort):
             self._log.debug("Could not send to {address}: {reason}", address=addr, reason=e)
 
     def stopListening(self):
+        """
+        Stop listening, and polling.
+        """
         self._cancelPoll()
         return super().stopListening()
 
     def connectionLost(self, reason=None) -> None:
+        """
+        The socket is closed: no poll may come after.
+        """
         self._cancelPoll()
         super().connectionLost(reason)
 
@@ -276,7 +286,9 @@ def listenSIP(reactor, port: int, protocol, interface: str = "", maxPacketSize: 
 
 class SIPServer(MulticastServer):
     """
-    A service that listens with L{listenSIP} while running.
+    A service that listens with L{listenSIP} while running.  As a
+    C{MulticastServer} it binds in C{privilegedStartService}, before
+    twistd drops privileges.
     """
 
     def __init__(self, port: int, protocol, interface: str = "", pollInterval: float = SIPPort.pollInterval,
