@@ -28,7 +28,6 @@ Run: C{.venv/bin/python bench/pnp_storm.py [--rate 10000 --duration 10]
 from __future__ import annotations
 
 import argparse
-import array
 import collections
 import mmap
 import multiprocessing

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from snomprov.config import Config, ConfigError, checkVendorOptions, loadConfig, parseConfig
+from snomprov.config import ConfigError, checkVendorOptions, loadConfig, parseConfig
 from snomprov.testing import FakeVendor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
