@@ -16,6 +16,7 @@ from twisted.python import usage
 from twisted.web.server import Site
 
 from .config import Config
+from .gctuning import GarbageCollectorTuning
 from .provisioning import Provisioner
 from .recorder import Recorder
 from .startup import StartupProblem, loadEverything
@@ -91,7 +92,7 @@ def _applyOverrides(config: Config, options: Options) -> Config:
 def makeService(options: Options, reactor=None) -> MultiService:
     """
     One C{MultiService} of named children: C{store}, C{recorder}, C{http-N},
-    and C{sip} and C{tftp} when enabled.
+    C{sip} and C{tftp} when enabled, and C{gc} (L{GarbageCollectorTuning}).
     """
     if reactor is None:
         from twisted.internet import reactor
@@ -120,6 +121,9 @@ def makeService(options: Options, reactor=None) -> MultiService:
         _buildSIP(config, registry, recorder, reactor).setServiceParent(top)
     if config.tftp.enabled:
         _buildTFTP(config, provisioner, recorder, reactor).setServiceParent(top)
+    collector = GarbageCollectorTuning(reactor)
+    collector.setName("gc")
+    collector.setServiceParent(top)
     _log.info(
         "snomprov: vendors {vendors}; HTTP on {http}; SIP {sip}; TFTP {tftp}; store {store}",
         vendors=", ".join(registry.names),

@@ -23,12 +23,12 @@ def options(tmp_path, *argv):
 def test_namedChildren(tmp_path):
     """
     The service is one MultiService of named children: store, recorder,
-    one http-N per listen description, sip and tftp.
+    one http-N per listen description, sip, tftp and gc.
     """
     service = makeService(options(tmp_path, "--http", "tcp:0", "--http", "tcp:0:interface=127.0.0.1"),
                           reactor=MemoryReactorClock())
     names = [child.name for child in service]
-    assert names == ["store", "recorder", "http-0", "http-1", "sip", "tftp"]
+    assert names == ["store", "recorder", "http-0", "http-1", "sip", "tftp", "gc"]
     assert isinstance(service.getServiceNamed("sip"), MulticastServer)
     assert isinstance(service.getServiceNamed("tftp"), UDPServer)
 
@@ -48,7 +48,7 @@ def test_disable(tmp_path):
     C{--no-sip} and C{--no-tftp} leave those services out.
     """
     service = makeService(options(tmp_path, "--no-sip", "--no-tftp"), reactor=MemoryReactorClock())
-    assert [child.name for child in service] == ["store", "recorder", "http-0"]
+    assert [child.name for child in service] == ["store", "recorder", "http-0", "gc"]
 
 
 def test_badConfigExits2(tmp_path, capsys):
