@@ -25,17 +25,18 @@ from .sip.uaprofile import (
     ALLOWED_METHODS,
     UA_PROFILE_EVENT,
     buildResponse,
-    cseqNumber,
     eventPackage,
     eventType,
     newBranch,
     newTag,
     notifyOf,
     profileOf,
+    quickFinalResponseBranch,
     responseOf,
     subscribeKeyOf,
     subscribeOKExtra,
     taggedTo,
+    viaBranch,
 )
 
 __all__ = ["PnPController", "SourcePolicy"]
@@ -144,7 +145,9 @@ class PnPController:
         """
         Handle a plain ua-profile SUBSCRIBE or a plain response straight
         from its bytes (see L{snomprov.sip.quick}), exactly as
-        L{messageReceived} would handle its parse.
+        L{messageReceived} would handle its parse; and a final response
+        carrying the branch of a NOTIFY being retransmitted (the phone's
+        200) from that branch alone.
 
         @return: C{False} when the datagram is not one of those: the caller
             parses it and calls L{messageReceived}.
@@ -169,6 +172,8 @@ class PnPController:
                     self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
             return True
         if first[:8] == b"SIP/2.0 ":
+            if self._quickAcknowledged(data, source[0]):
+                return True
             split = quickSplit(data)
             if split is None:
                 return False
@@ -176,10 +181,25 @@ class PnPController:
             if code is None:
                 return False
             if self._admitted(source[0], request=False):
-                fields = split[2]
-                self._responseReceived(code, fields.get("call-id"), fields.get("cseq"))
+                start, vias, fields = split
+                self._responseReceived(code, vias[0] if vias else None, fields.get("cseq"))
             return True
         return False
+
+    def _quickAcknowledged(self, data: bytes, host: str) -> bool:
+        """
+        Whether C{data} is a final response carrying the branch of a NOTIFY
+        we are retransmitting, which it then acknowledges (the phone's
+        C{200 OK}), read without parsing the rest: the branch is ours and
+        unguessable, so only a phone that got the NOTIFY can send it back.
+        Anything else is left to the full reading (retransmitted 200s,
+        provisional responses, strangers).
+        """
+        notifier = self._notifier
+        if notifier is None or not self._policy.isAllowed(host):
+            return False
+        branch = quickFinalResponseBranch(data)
+        return branch is not None and notifier.acknowledge(branch)
 
     def messageReceived(self, message: SIPRequest | SIPResponse, source: Address) -> None:
         """
@@ -191,7 +211,7 @@ class PnPController:
             return
         if isResponse:
             headers = message.headers
-            self._responseReceived(message.code, headers.get("Call-ID"), headers.get("CSeq"))
+            self._responseReceived(message.code, headers.get("Via"), headers.get("CSeq"))
             return
         try:
             self._requestReceived(message, source)
@@ -213,19 +233,19 @@ class PnPController:
             return False
         return True
 
-    def _responseReceived(self, code: int, callID: str | None, cseq: str | None) -> None:
+    def _responseReceived(self, code: int, topVia: str | None, cseq: str | None) -> None:
+        """
+        A response: a final one to a NOTIFY we are retransmitting (matched
+        by its top Via's branch, RFC 3261 §17.1.3) acknowledges it.
+        """
         if cseq is None or not cseq.rstrip().upper().endswith("NOTIFY"):
             self.count("unmatched-response")
             return
-        if callID is None:
+        branch = viaBranch(topVia)
+        if branch is None:
             self.count("malformed")
             return
-        try:
-            key = (callID, cseqNumber(cseq))
-        except SIPParseError:
-            self.count("malformed")
-            return
-        if code < 200 or self._notifier is None or not self._notifier.acknowledge(key):
+        if code < 200 or self._notifier is None or not self._notifier.acknowledge(branch):
             self.count("unmatched-response" if code >= 200 else "provisional")
 
     def _requestReceived(self, request: SIPRequest, source: Address) -> None:
@@ -287,11 +307,12 @@ class PnPController:
         ours = "sip:" + us
         tagged = taggedTo(to, toTag)
         ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, subscribeOKExtra(ours), tagged)
-        notify = notifyOf(contact, from_, to, callID, event, toTag, newBranch(), 1, ours, us, url, tagged)
+        branch = newBranch()
+        notify = notifyOf(contact, from_, to, callID, event, toTag, branch, 1, ours, us, url, tagged)
         self._dedup.remember(key, ok)
         self._reply(ok, source)
         mac = profile.mac
-        self._notifier.start((callID, 1), notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
+        self._notifier.start(branch, notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
         self.count("answered")
         self._recorder.subscribed(now, mac, vendor.name, profile.model, profile.version, source[0], source[1], url)
 

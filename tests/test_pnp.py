@@ -245,6 +245,72 @@ def test_phoneOKStopsRetransmission(tmp_path):
     assert not clock.getDelayedCalls()
 
 
+def phoneOKTo(notify, via=None, **replaced):
+    """
+    The phone's C{200 OK} to a parsed NOTIFY: its Via (or C{via}), From,
+    To, Call-ID and CSeq; a header given in C{replaced} (C{Call_ID="x"})
+    gets that value instead, or is left out when it is C{None}.
+    """
+    lines = ["SIP/2.0 200 OK", f"Via: {via or notify.headers.get('Via')}"]
+    for name in ("From", "To", "Call-ID", "CSeq"):
+        value = replaced.get(name.replace("-", "_"), notify.headers.get(name))
+        if value is not None:
+            lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def test_phoneOKMatchedByBranch(tmp_path):
+    """
+    The phone's 200 is matched to our NOTIFY by its top Via's branch (RFC
+    3261 §17.1.3): a 200 with the NOTIFY's Call-ID and CSeq but another
+    branch acknowledges nothing, and the retransmissions go on.
+    """
+    protocol, controller, transport, clock, recorder = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    notify = sent(transport)[1][0]
+    otherVia = "SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK00000000000000000000;rport"
+    protocol.datagramReceived(phoneOKTo(notify, via=otherVia), PHONE)
+    assert controller.counters["unmatched-response"] == 1
+    clock.advance(0.5)
+    assert len(transport.written) == 3  # 200, NOTIFY, its first retransmission
+    protocol.datagramReceived(phoneOKTo(notify), PHONE)
+    assert controller.counters["notify-acked"] == 1
+    clock.advance(40)
+    assert len(transport.written) == 3
+
+
+def test_phoneOKWithOurBranchIsEnough(tmp_path):
+    """
+    Our branches are unguessable, so a final response carrying one
+    acknowledges its NOTIFY whatever else it lacks (here a Call-ID); a
+    provisional one does not.
+    """
+    protocol, controller, transport, clock, recorder = makeResponder(tmp_path)
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    notify = sent(transport)[1][0]
+    trying = phoneOKTo(notify).replace(b"200 OK", b"100 Trying", 1)
+    protocol.datagramReceived(trying, PHONE)
+    assert controller.counters["provisional"] == 1
+    assert "notify-acked" not in controller.counters
+    protocol.datagramReceived(phoneOKTo(notify, Call_ID=None), PHONE)
+    assert controller.counters["notify-acked"] == 1
+    clock.advance(40)
+    assert len(transport.written) == 2
+
+
+def test_phoneOKFromOutsideTheAllowList(tmp_path):
+    """
+    A 200 from a source outside C{allowed_networks} acknowledges nothing.
+    """
+    protocol, controller, transport, clock, recorder = makeResponder(
+        tmp_path, extra='[sip]\nallowed_networks = ["192.0.2.0/24"]\n')
+    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    notify = sent(transport)[1][0]
+    protocol.datagramReceived(phoneOKTo(notify), ("198.51.100.7", 5060))
+    assert controller.counters["not-allowed"] == 1
+    assert "notify-acked" not in controller.counters
+
+
 def test_duplicateSubscribe(tmp_path):
     """
     A repeated SUBSCRIBE (same Call-ID, From tag, CSeq) gets the same 200
@@ -371,12 +437,17 @@ def test_unknownVendorSilence(tmp_path):
 
 def test_unmatchedResponseDropped(tmp_path):
     """
-    A response that matches no NOTIFY is counted and dropped.
+    A response that matches no NOTIFY (its top Via's branch is none of
+    ours) is counted and dropped; one without a Via is malformed.
     """
     protocol, controller, transport, _, _ = makeResponder(tmp_path)
     protocol.datagramReceived(
-        b"SIP/2.0 200 OK\r\nCall-ID: nope\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n", PHONE)
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK0123456789abcdef0123\r\n"
+        b"Call-ID: nope\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n", PHONE)
     assert transport.written == [] and controller.counters["unmatched-response"] == 1
+    protocol.datagramReceived(
+        b"SIP/2.0 200 OK\r\nCall-ID: nope\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n", PHONE)
+    assert transport.written == [] and controller.counters["malformed"] == 1
 
 
 @pytest.mark.parametrize("_", [None])

@@ -35,6 +35,8 @@ __all__ = [
     "macFromURI",
     "subscribeKey",
     "transactionKey",
+    "viaBranch",
+    "quickFinalResponseBranch",
     "newTag",
     "newBranch",
     "buildResponse",
@@ -290,6 +292,45 @@ def transactionKey(message: SIPRequest | SIPResponse) -> tuple[str, int]:
     @raise SIPParseError: without Call-ID or a numeric CSeq.
     """
     return (_required(message, "Call-ID"), _cseqNumber(message))
+
+
+def viaBranch(via: str | None) -> str | None:
+    """
+    The C{branch} parameter of a Via element (C{None} without one): what
+    matches a response to the request that carried that Via (RFC 3261
+    §17.1.3).
+    """
+    if not via:
+        return None
+    return parseParams(via)[1].get("branch") or None
+
+
+_BRANCH_COOKIE = b"branch=z9hG4bK"
+_BRANCH_LENGTH = len("z9hG4bK") + 20
+_BRANCH_ENDS = frozenset(b";, \t\r\n")
+
+
+def quickFinalResponseBranch(data: bytes) -> str | None:
+    """
+    The branch of the first Via in a final response, the plain way, when it
+    has the shape of those L{newBranch} makes: C{"z9hG4bK"} and 20 letters
+    or digits.  Only a branch of ours is worth looking up, and ours are
+    unguessable, so nothing else of the datagram needs reading.
+
+    @return: the branch, or C{None} when C{data} is not a final response
+        (C{SIP/2.0 <200-699> ...}) or carries no such branch.
+    """
+    if data[:8] != b"SIP/2.0 " or not (b"200" <= data[8:11] <= b"699") or not data[8:11].isdigit():
+        return None
+    at = data.find(_BRANCH_COOKIE)
+    if at < 0:
+        return None
+    start = at + 7  # past "branch="
+    end = start + _BRANCH_LENGTH
+    branch = data[start:end]
+    if end >= len(data) or data[end] not in _BRANCH_ENDS or not branch[7:].isalnum():
+        return None
+    return branch.decode("ascii")
 
 
 class _RandomHex:
