@@ -52,8 +52,8 @@ def _quoteValue(name: str, value: str) -> str:
     """
     if name == "base_url":
         return value.rstrip("/")
-    if _PLAIN.fullmatch(value):
-        return value
+    if (value.isalnum() and value.isascii()) or _PLAIN.fullmatch(value):
+        return value  # a MAC, a model, a version: nothing to quote
     return quote(value, safe="")
 
 
