@@ -43,6 +43,8 @@ __all__ = ["PnPController", "SourcePolicy"]
 
 Address = tuple[str, int]
 
+_NOTIFY_OUTCOMES = {outcome: "notify-" + outcome for outcome in ("acked", "timeout", "dropped")}
+
 
 class SourcePolicy:
     """
@@ -109,6 +111,7 @@ class PnPController:
         self._send: Callable[[bytes, Address], None] | None = None
         self._localHostFor: Callable[[str], str] = lambda ip: "127.0.0.1"
         self._localPort = config.sip.port
+        self._ourAddresses: dict[str, tuple[str, str, str]] = {}
         self._templates = {
             vendor.name: config.vendor(vendor.name).url or vendor.defaultURLTemplate
             for vendor in registry.vendors
@@ -128,6 +131,7 @@ class PnPController:
         self._send = send
         self._localHostFor = localHostFor
         self._localPort = port
+        self._ourAddresses = {}
         self._notifier = NotifyRetransmitter(self._clock, send, capacity=self._config.sip.maxTransactions)
 
     def detach(self) -> None:
@@ -302,11 +306,9 @@ class PnPController:
             return
         url = vendor.provisioningURL(profile, self._templates[vendor.name], self._config.server.baseURL)
         toTag = newTag()
-        host, port = self._localHostFor(source[0]), self._localPort
-        us = f"{host}:{port}"
-        ours = "sip:" + us
+        us, ours, okExtra = self._ourAddress(source[0])
         tagged = taggedTo(to, toTag)
-        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, subscribeOKExtra(ours), tagged)
+        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, okExtra, tagged)
         branch = newBranch()
         notify = notifyOf(contact, from_, to, callID, event, toTag, branch, 1, ours, us, url, tagged)
         self._dedup.remember(key, ok)
@@ -316,8 +318,22 @@ class PnPController:
         self.count("answered")
         self._recorder.subscribed(now, mac, vendor.name, profile.model, profile.version, source[0], source[1], url)
 
+    def _ourAddress(self, sourceIP: str) -> tuple[str, str, str]:
+        """
+        How a phone at C{sourceIP} reaches us: C{host:port} (for Via), our
+        SIP URI (Contact) and the extra header lines of our 200; the same
+        few strings for every phone of a network, so kept per host.
+        """
+        host = self._localHostFor(sourceIP)
+        known = self._ourAddresses.get(host)
+        if known is None:
+            us = f"{host}:{self._localPort}"
+            ours = "sip:" + us
+            known = self._ourAddresses[host] = (us, ours, subscribeOKExtra(ours))
+        return known
+
     def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:
-        self.count(f"notify-{outcome}")
+        self.count(_NOTIFY_OUTCOMES.get(outcome) or f"notify-{outcome}")
         if outcome in ("acked", "timeout"):
             self._recorder.notifyEnded(self._clock.seconds(), mac, outcome, source[0], source[1])
 
