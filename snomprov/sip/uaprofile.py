@@ -120,6 +120,11 @@ def macFromURI(uri: str) -> str | None:
     C{MAC:…}, C{MAC=…} or Yealink's C{MAC000413922D24}, normalised; C{None}
     for anything else (a bare number is never taken for a MAC).
     """
+    if uri[:10] in _PLAIN_MAC_PREFIXES and uri[22:23] == "@":
+        # What snom and most phones send: sip:MAC%3a<12 hex digits>@...
+        bare = uri[10:22].upper()
+        if _HEX.issuperset(bare):
+            return bare
     user = _userPart(uri)
     if user[:3].upper() != "MAC":
         return None
@@ -137,6 +142,7 @@ def macFromURI(uri: str) -> str | None:
 
 
 _HEX = frozenset("0123456789ABCDEF")
+_PLAIN_MAC_PREFIXES = frozenset({"sip:MAC%3a", "sip:MAC%3A"})
 
 
 def _uriOf(value: str | None) -> str | None:
