@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from .device import Event
 from .ratelimit import TokenBuckets
 from .sip.message import SIPParseError, SIPRequest, SIPResponse
-from .sip.quick import isPlainRequestLine, quickSplit, statusCode
+from .sip.quick import isPlainRequestLine, quickFinalResponseBranch, quickSplit, statusCode
 from .sip.transaction import NotifyRetransmitter, SubscribeDeduplicator
 from .sip.uaprofile import (
     ALLOWED_METHODS,
@@ -31,7 +31,6 @@ from .sip.uaprofile import (
     newTag,
     notifyOf,
     profileOf,
-    quickFinalResponseBranch,
     responseOf,
     subscribeKeyOf,
     subscribeOKExtra,

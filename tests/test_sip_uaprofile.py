@@ -32,11 +32,9 @@ from snomprov.sip.uaprofile import (
     macFromURI,
     newBranch,
     newTag,
-    quickFinalResponseBranch,
     readProfileRequest,
     subscribeKey,
     transactionKey,
-    viaBranch,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "sip")
@@ -532,58 +530,3 @@ class TestKeysAndTokens:
         assert newBranch() != newBranch()
         assert newBranch().startswith("z9hG4bK")
 
-
-class TestResponseBranch:
-    """
-    L{viaBranch} and L{quickFinalResponseBranch}: what matches the phone's
-    response to the NOTIFY that carried the branch.
-    """
-
-    def test_viaBranch(self) -> None:
-        assert viaBranch("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKabc;rport") == "z9hG4bKabc"
-        assert viaBranch("SIP/2.0/UDP 192.0.2.10:5060;Branch=\"z9hG4bKq\"") == "z9hG4bKq"
-        assert viaBranch("SIP/2.0/UDP 192.0.2.10:5060;rport") is None
-        assert viaBranch("SIP/2.0/UDP 192.0.2.10:5060;branch=") is None
-        assert viaBranch(None) is None
-
-    def response(self, code: str, via: str) -> bytes:
-        return (f"SIP/2.0 {code}\r\nVia: {via}\r\nCall-ID: c\r\nCSeq: 1 NOTIFY\r\n"
-                "Content-Length: 0\r\n\r\n").encode()
-
-    def test_finalResponses(self) -> None:
-        """
-        A final response gives the branch of its first Via when it is one
-        L{newBranch} could have made; anything else gives C{None}.
-        """
-        branch = newBranch()
-        for code in ("200 OK", "202 Accepted", "481 Call/Transaction Does Not Exist", "699 Odd"):
-            data = self.response(code, f"SIP/2.0/UDP 192.0.2.10:5060;branch={branch};rport")
-            assert quickFinalResponseBranch(data) == branch, code
-        assert quickFinalResponseBranch(
-            self.response("200 OK", f"SIP/2.0/UDP 192.0.2.10:5060;branch={branch}")) == branch
-        for code in ("100 Trying", "180 Ringing", "700 No", "2x0 OK"):
-            data = self.response(code, f"SIP/2.0/UDP 192.0.2.10:5060;branch={branch}")
-            assert quickFinalResponseBranch(data) is None, code
-        for via in (f"SIP/2.0/UDP h;branch={branch}0", f"SIP/2.0/UDP h;branch={branch[:-1]}",
-                    "SIP/2.0/UDP h;branch=1234", "SIP/2.0/UDP h"):
-            assert quickFinalResponseBranch(self.response("200 OK", via)) is None, via
-        request = f"NOTIFY sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch={branch}\r\n\r\n".encode()
-        assert quickFinalResponseBranch(request) is None
-        assert quickFinalResponseBranch(f"SIP/2.0 200 OK;branch={branch}".encode()) is None
-
-    @given(st.sampled_from(["200 OK", "486 Busy Here", "603 Decline"]),
-           st.lists(st.sampled_from(["rport", "received=192.0.2.1", "x=y"]), max_size=2))
-    def test_agreesWithTheParser(self, code: str, params: list[str]) -> None:
-        """
-        Where it answers on a response whose first Via carries the branch,
-        it agrees with L{viaBranch} on the parsed top Via.
-        """
-        branch = newBranch()
-        via = ";".join(["SIP/2.0/UDP 192.0.2.10:5060", f"branch={branch}", *params])
-        data = self.response(code, via)
-        assert quickFinalResponseBranch(data) == viaBranch(parseMessage(data).headers.get("Via")) == branch
-
-    @given(st.binary(max_size=300))
-    def test_neverRaises(self, data: bytes) -> None:
-        result = quickFinalResponseBranch(b"SIP/2.0 200 OK\r\nVia: x;branch=z9hG4bK" + data)
-        assert result is None or len(result) == len("z9hG4bK") + 20

@@ -18,8 +18,9 @@ Pure: no I/O, no Twisted.
 from __future__ import annotations
 
 from .message import _NAMES, _TOKEN_CHARS, MAX_MESSAGE_SIZE, splitList
+from .uaprofile import BRANCH_COOKIE, BRANCH_DIGITS
 
-__all__ = ["quickSplit", "QUICK_HEADERS"]
+__all__ = ["quickSplit", "QUICK_HEADERS", "quickFinalResponseBranch"]
 
 QUICK_HEADERS = (
     "from", "to", "call-id", "cseq", "contact", "event", "user-agent",
@@ -119,3 +120,32 @@ def statusCode(start: str) -> int | None:
     ):
         return None
     return int(codeText)
+
+
+_BRANCH_PARAMETER = b"branch=" + BRANCH_COOKIE.encode()
+_BRANCH_LENGTH = len(BRANCH_COOKIE) + BRANCH_DIGITS
+_BRANCH_ENDS = frozenset(b";, \t\r\n")
+
+
+def quickFinalResponseBranch(data: bytes) -> str | None:
+    """
+    The branch of the first Via in a final response, the plain way, when it
+    has the shape of those L{snomprov.sip.uaprofile.newBranch} makes:
+    C{"z9hG4bK"} and 20 letters or digits.  Only a branch of ours is worth
+    looking up, and ours are unguessable, so nothing else of the datagram
+    needs reading.
+
+    @return: the branch, or C{None} when C{data} is not a final response
+        (C{SIP/2.0 <200-699> ...}) or carries no such branch.
+    """
+    if data[:8] != b"SIP/2.0 " or not (b"200" <= data[8:11] <= b"699") or not data[8:11].isdigit():
+        return None
+    at = data.find(_BRANCH_PARAMETER)
+    if at < 0:
+        return None
+    start = at + len("branch=")
+    end = start + _BRANCH_LENGTH
+    branch = data[start:end]
+    if end >= len(data) or data[end] not in _BRANCH_ENDS or not branch[len(BRANCH_COOKIE):].isalnum():
+        return None
+    return branch.decode("ascii")

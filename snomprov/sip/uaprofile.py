@@ -36,7 +36,8 @@ __all__ = [
     "subscribeKey",
     "transactionKey",
     "viaBranch",
-    "quickFinalResponseBranch",
+    "BRANCH_COOKIE",
+    "BRANCH_DIGITS",
     "newTag",
     "newBranch",
     "buildResponse",
@@ -311,34 +312,6 @@ def viaBranch(via: str | None) -> str | None:
     return parseParams(via)[1].get("branch") or None
 
 
-_BRANCH_COOKIE = b"branch=z9hG4bK"
-_BRANCH_LENGTH = len("z9hG4bK") + 20
-_BRANCH_ENDS = frozenset(b";, \t\r\n")
-
-
-def quickFinalResponseBranch(data: bytes) -> str | None:
-    """
-    The branch of the first Via in a final response, the plain way, when it
-    has the shape of those L{newBranch} makes: C{"z9hG4bK"} and 20 letters
-    or digits.  Only a branch of ours is worth looking up, and ours are
-    unguessable, so nothing else of the datagram needs reading.
-
-    @return: the branch, or C{None} when C{data} is not a final response
-        (C{SIP/2.0 <200-699> ...}) or carries no such branch.
-    """
-    if data[:8] != b"SIP/2.0 " or not (b"200" <= data[8:11] <= b"699") or not data[8:11].isdigit():
-        return None
-    at = data.find(_BRANCH_COOKIE)
-    if at < 0:
-        return None
-    start = at + 7  # past "branch="
-    end = start + _BRANCH_LENGTH
-    branch = data[start:end]
-    if end >= len(data) or data[end] not in _BRANCH_ENDS or not branch[7:].isalnum():
-        return None
-    return branch.decode("ascii")
-
-
 class _RandomHex:
     """
     Hex digits from the system's CSPRNG, drawn a few kilobytes at a time
@@ -371,11 +344,22 @@ def newTag() -> str:
     return _randomHex(16)
 
 
+BRANCH_COOKIE = "z9hG4bK"
+"""
+The RFC 3261 magic cookie every branch we make starts with.
+"""
+
+BRANCH_DIGITS = 20
+"""
+The random hex digits after L{BRANCH_COOKIE} in a branch we make.
+"""
+
+
 def newBranch() -> str:
     """
     A fresh random Via branch (80 bits), with the RFC 3261 magic cookie.
     """
-    return "z9hG4bK" + _randomHex(20)
+    return BRANCH_COOKIE + _randomHex(BRANCH_DIGITS)
 
 
 def _required(message: SIPRequest | SIPResponse, name: str) -> str:
