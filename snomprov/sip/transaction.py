@@ -146,8 +146,9 @@ class NotifyRetransmitter:
         Send C{data} to C{address} now and retransmit it until
         L{acknowledge}C{(key)} or Timer F.
 
-        @param key: C{(Call-ID, CSeq number)} of the NOTIFY (see
-            L{snomprov.sip.uaprofile.transactionKey}).
+        @param key: what the NOTIFY's response will be matched by: its Via
+            branch for plug-and-play (L{snomprov.pnp}), C{(Call-ID, CSeq
+            number)} for a push (L{snomprov.sip.uaprofile.transactionKey}).
         @param onOutcome: called once with C{"acked"}, C{"timeout"} or
             C{"dropped"}.
         """
