@@ -1,6 +1,8 @@
 # -*- test-case-name: tests.test_cli -*-
 """
-The C{snomprov} command: C{snomprov [--config FILE] COMMAND ...}.
+The C{snomprov} command: C{snomprov [--config FILE] COMMAND ...}; the
+configuration is found as L{snomprov.configpath} says, C{--config} being
+accepted after the command too.
 
 Exit 0 on success, 2 on bad input with one line per problem on standard
 error.
@@ -39,16 +41,34 @@ def command(name: str, help: str):
     return register
 
 
+_CONFIG_HELP = ("the TOML configuration file (default: $SNOMPROV_CONFIG, else "
+                "/etc/snomprov/snomprov.toml if it exists, else the built-in defaults)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snomprov", description="snomprov provisioning server")
-    parser.add_argument("-c", "--config", help="the TOML configuration file (default: built-in defaults)")
+    parser.add_argument("-c", "--config", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help, run) in _COMMANDS.items():
         commandParser = sub.add_parser(name, help=help)
         arguments = getattr(run, "arguments", None)
         if arguments is not None:
             arguments(commandParser)
+        _acceptConfig(commandParser)
     return parser
+
+
+def _acceptConfig(parser: argparse.ArgumentParser) -> None:
+    """
+    C{--config} after the command too (C{snomprov devices --config FILE}),
+    and after its sub-commands; given there, it replaces the one before.
+    """
+    # SUPPRESS: not given after the command, it leaves the value from before.
+    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _acceptConfig(child)
 
 
 def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:

@@ -22,6 +22,7 @@ Keys (DESIGN.md §4.2)::
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 import tomllib
@@ -34,6 +35,7 @@ __all__ = [
     "Config",
     "loadConfig",
     "parseConfig",
+    "formatConfig",
     "checkVendorOptions",
 ]
 
@@ -128,6 +130,10 @@ class VendorConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _defaultStoreURL(dataDir: str) -> str:
+    return "sqlite:" + os.path.join(dataDir, "snomprov.sqlite")
+
+
 @dataclass(frozen=True)
 class Config:
     """
@@ -159,7 +165,17 @@ class Config:
         """
         The store to open: C{[store] url}, or SQLite in the data directory.
         """
-        return self.store.url or "sqlite:" + os.path.join(self.server.dataDir, "snomprov.sqlite")
+        return self.store.url or _defaultStoreURL(self.server.dataDir)
+
+    def withDataDir(self, dataDir: str) -> "Config":
+        """
+        A copy with another data directory (C{--data-dir}); a store that was
+        the default one in the old data directory moves with it.
+        """
+        config = self.replaceIn("server", dataDir=dataDir)
+        if self.store.url == _defaultStoreURL(self.server.dataDir):
+            config = config.replaceIn("store", url=_defaultStoreURL(dataDir))
+        return config
 
     @property
     def tftpServer(self) -> str:
@@ -352,13 +368,21 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
 }
 
 
-def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None) -> Config:
+def parseConfig(
+    text: str, source: str = "<string>", baseDir: str | None = None, dataDir: str | None = None
+) -> Config:
     """
     Parse the text of a configuration file.
 
+    C{data_dir}, C{client_ca} and a C{sqlite:} store path come out absolute;
+    an unset C{[store] url} comes out as C{snomprov.sqlite} in the data
+    directory, so that the result names the store it means.
+
     @param source: the file name used in error lines.
-    @param baseDir: the directory relative C{data_dir} is resolved against
+    @param baseDir: the directory relative paths are resolved against
         (the config file's directory); C{None}: the current directory.
+    @param dataDir: the data directory when the text sets no
+        C{server.data_dir}; C{None}: C{var} under C{baseDir}.
     @raise ConfigError: with every problem found.
     """
     try:
@@ -390,8 +414,10 @@ def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None)
                 problems.append(f"{source}: {name}.{key}: {e}")
         sections[name] = cls(**values)
     config = Config(**sections, vendors=vendors, source=source)
-    dataDir = os.path.join(baseDir or os.getcwd(), config.server.dataDir)
-    config = config.replaceIn("server", dataDir=os.path.normpath(dataDir))
+    if dataDir is not None and not _setsDataDir(raw):
+        config = config.replaceIn("server", dataDir=dataDir)
+    absoluteDataDir = os.path.join(baseDir or os.getcwd(), config.server.dataDir)
+    config = config.replaceIn("server", dataDir=os.path.normpath(absoluteDataDir))
     config = config.replaceIn("store", url=_absoluteStoreURL(config, baseDir or os.getcwd()))
     problems.extend(f"{source}: server.data_dir: {p}" for p in _dataDirProblems(config.server.dataDir))
     if config.http.clientCA:
@@ -403,8 +429,15 @@ def parseConfig(text: str, source: str = "<string>", baseDir: str | None = None)
     return config
 
 
+def _setsDataDir(raw: Mapping[str, Any]) -> bool:
+    server = raw.get("server")
+    return isinstance(server, dict) and "data_dir" in server
+
+
 def _absoluteStoreURL(config: Config, baseDir: str) -> str:
     url = config.store.url
+    if not url:
+        return _defaultStoreURL(config.server.dataDir)
     if url.startswith("sqlite:") and url != "sqlite::memory:":
         return "sqlite:" + os.path.normpath(os.path.join(baseDir, url[len("sqlite:"):]))
     return url
@@ -461,15 +494,17 @@ def _clientCAProblems(path: str) -> list[str]:
     return []
 
 
-def loadConfig(path: str | None) -> Config:
+def loadConfig(path: str | None, defaultDataDir: str | None = None) -> Config:
     """
-    Read a configuration file; C{None} gives the defaults (with C{data_dir}
-    relative to the current directory).
+    Read a configuration file; C{None} gives the defaults.
 
+    @param defaultDataDir: with no file, the data directory (absolute); see
+        L{snomprov.configpath.defaultDataDir}.  C{None}: C{var} in the
+        current directory.
     @raise ConfigError: if the file cannot be read or is refused.
     """
     if path is None:
-        return parseConfig("", source="<defaults>")
+        return parseConfig("", source="<defaults>", dataDir=defaultDataDir)
     try:
         with open(path, "rb") as f:
             text = f.read().decode("utf-8")
@@ -478,6 +513,76 @@ def loadConfig(path: str | None) -> Config:
     except UnicodeDecodeError as e:
         raise ConfigError([f"{path}: not UTF-8 text: {e}"]) from None
     return parseConfig(text, source=path, baseDir=os.path.dirname(os.path.abspath(path)))
+
+
+def formatConfig(config: Config) -> str:
+    """
+    A configuration as TOML that L{parseConfig} reads back into an equal
+    L{Config} (but for C{source}): every key of every section, with the
+    TOML key names, the resolved store URL, and the C{[vendors.<name>]}
+    tables.
+    """
+    lines = []
+    for section, (_, keys) in _SECTIONS.items():
+        value = getattr(config, section)
+        lines.append(f"[{section}]")
+        for key, spec in keys.items():
+            item = getattr(value, spec.attr)
+            if section == "store" and key == "url":
+                item = config.storeURL
+            lines.append(f"{key} = {_tomlValue(item)}")
+        lines.append("")
+    for name, vendor in sorted(config.vendors.items()):
+        lines.append(f"[vendors.{_tomlKey(name)}]")
+        if vendor.url is not None:
+            lines.append(f"url = {_tomlValue(vendor.url)}")
+        for key, item in vendor.options.items():
+            lines.append(f"{_tomlKey(key)} = {_tomlValue(item)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _tomlKey(key: str) -> str:
+    if key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key):
+        return key
+    return _tomlString(key)
+
+
+def _tomlString(text: str) -> str:
+    escapes = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+    out = []
+    for c in text:
+        if c in escapes:
+            out.append(escapes[c])
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
+def _tomlValue(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_tomlValue(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_tomlKey(k)} = {_tomlValue(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return _tomlString(str(value))
+    if isinstance(value, str):
+        return _tomlString(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} {value!r} as TOML")
 
 
 def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:

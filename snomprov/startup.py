@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .config import Config, ConfigError, checkVendorOptions, loadConfig
+from .config import Config, ConfigError, checkVendorOptions
+from .configpath import discoverConfig
 from .registry import VendorRegistry, VendorRegistryError, discoverVendors
 from .vendors.generic import genericVendorsFor
 
@@ -34,12 +35,15 @@ def loadEverything(
     The config (with C{adjust} applied: command-line overrides) and the
     registry of plugin vendors plus the generic ones the config defines.
 
+    @param path: the C{--config} given, or C{None}: then the file is found
+        as L{snomprov.configpath} says.
+
     @raise StartupProblem: with every problem found.
     """
     problems: list[str] = []
     config = plugins = None
     try:
-        config = loadConfig(path)
+        config = discoverConfig(path)
         if adjust is not None:
             config = adjust(config)
     except ConfigError as e:

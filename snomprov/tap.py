@@ -36,7 +36,8 @@ class Options(usage.Options):
 
     synopsis = "[-c FILE] [--http DESC ...] [--no-sip] [--no-tftp]"
     optParameters = [
-        ["config", "c", None, "The TOML configuration file (default: built-in defaults)."],
+        ["config", "c", None, "The TOML configuration file (default: $SNOMPROV_CONFIG, else "
+         "/etc/snomprov/snomprov.toml if it exists, else built-in defaults)."],
         ["base-url", None, None, "Override [server] base_url."],
         ["data-dir", None, None, "Override [server] data_dir."],
         ["sip-port", None, None, "Override [sip] port.", usage.portCoerce],
@@ -75,7 +76,7 @@ def _applyOverrides(config: Config, options: Options) -> Config:
     if options["base-url"]:
         config = config.replaceIn("server", baseURL=options["base-url"].rstrip("/"))
     if options["data-dir"]:
-        config = config.replaceIn("server", dataDir=os.path.abspath(options["data-dir"]))
+        config = config.withDataDir(os.path.abspath(options["data-dir"]))
     if options["sip-port"] is not None:
         config = config.replaceIn("sip", port=options["sip-port"])
     if options["tftp-port"] is not None:

@@ -90,11 +90,20 @@ class Daemon:
                 + f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
                 + extraConfig
             )
+        self.createStore()
         self.process: subprocess.Popen | None = None
         # Benchmarks: a command to run twistd under (taskset), and twistd's
         # own options (-r epoll).
         self.wrapper: list[str] = []
         self.twistdOptions: list[str] = []
+
+    def createStore(self) -> None:
+        """
+        Create the configured store, as the daemon's first start does: the
+        command line opens only an existing one.
+        """
+        subprocess.run([sys.executable, "-c", _CREATE_STORE, self.configPath], cwd=ROOT, env=_env(),
+                       check=True, timeout=60)
 
     def command(self, *args: str) -> list[str]:
         """
@@ -184,6 +193,22 @@ class Daemon:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+_CREATE_STORE = """
+import sys
+from twisted.internet import defer, task
+from snomprov.configpath import discoverConfig
+from snomprov.store import openStore
+
+config = discoverConfig(sys.argv[1])
+
+async def main(reactor):
+    store = await openStore(config.storeURL, config.server.dataDir, reactor=reactor)
+    await store.close()
+
+task.react(lambda reactor: defer.ensureDeferred(main(reactor)))
+"""
 
 
 def _env() -> dict[str, str]:

@@ -7,19 +7,26 @@ from __future__ import annotations
 
 from twisted.internet import defer, task
 
-from ..store import openStore
+from ..store import NoSuchStore, openStore
 
 
 def runWithStore(config, work):
     """
     Open the configured store, run C{await work(reactor, store)}, close it.
+    A store that does not exist is not created (the daemon creates its
+    store): that is a L{snomprov.cli.UsageProblem} naming the store looked
+    for and how to name another.
 
     @return: what C{work} returned; exceptions propagate.
     """
     outcome: list = []
 
     async def main(reactor):
-        store = await openStore(config.storeURL, config.server.dataDir, reactor=reactor)
+        try:
+            store = await openStore(config.storeURL, config.server.dataDir, reactor=reactor, create=False)
+        except BaseException as e:  # handed back to the caller below
+            outcome.append(("error", _missingStore(config, e) if isinstance(e, NoSuchStore) else e))
+            return
         try:
             outcome.append(("ok", await work(reactor, store)))
         except BaseException as e:  # handed back to the caller below
@@ -36,6 +43,17 @@ def runWithStore(config, work):
     if kind == "error":
         raise value
     return value
+
+
+def _missingStore(config, missing: NoSuchStore):
+    from ..cli import UsageProblem
+    from ..configpath import ENVIRONMENT_VARIABLE
+
+    return UsageProblem(
+        f"no store at {missing.location} (configuration: {config.source}); "
+        f"start the daemon once to create it, or name the daemon's configuration "
+        f"with --config FILE or {ENVIRONMENT_VARIABLE}=FILE"
+    )
 
 
 def macArgument(text: str) -> str:

@@ -18,6 +18,8 @@ rules); their public names are re-exported here.
 
 from __future__ import annotations
 
+import os
+
 from twisted.internet import defer
 from twisted.python.filepath import FilePath
 
@@ -31,13 +33,14 @@ from snomprov.store.checks import (
     checkMAC,
     checkScope,
 )
-from snomprov.store.errors import StoreError, UnknownDevice
+from snomprov.store.errors import NoSuchStore, StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import Records, StoreWrites, whenValid
 
 __all__ = [
     "StoreError",
     "UnknownDevice",
+    "NoSuchStore",
     "openStore",
     "Records",
     "StoreWrites",
@@ -56,7 +59,7 @@ __all__ = [
 ]
 
 
-def openStore(url: str, dataDir: FilePath | str, reactor=None):
+def openStore(url: str, dataDir: FilePath | str, reactor=None, create: bool = True):
     """
     Open the store named by C{url}.
 
@@ -67,13 +70,18 @@ def openStore(url: str, dataDir: FilePath | str, reactor=None):
         is created if missing.
     @param reactor: the reactor whose thread pool runs SQL; the global one
         if C{None}.
+    @param create: if false, an SQLite file that does not exist is not
+        created: the command line opens only the daemon's store.
     @return: C{Deferred} firing with an L{IDeviceStore} provider, or failing
-        with L{StoreError} for a URL it cannot open.
+        with L{StoreError} for a URL it cannot open (L{NoSuchStore} for a
+        missing file not to be created).
     """
     try:
         kind, location = _parseStoreURL(url, dataDir)
     except StoreError:
         return defer.fail()
+    if not create and kind == "sqlite" and location != ":memory:" and not os.path.isfile(location):
+        return defer.fail(NoSuchStore(location))
     if kind == "memory":
         from snomprov.store.memory import MemoryDeviceStore
 

@@ -2,7 +2,7 @@
 The errors of the device stores.
 """
 
-__all__ = ["StoreError", "UnknownDevice"]
+__all__ = ["StoreError", "UnknownDevice", "NoSuchStore"]
 
 
 class StoreError(Exception):
@@ -19,3 +19,15 @@ class UnknownDevice(StoreError):
 
 # ---------------------------------------------------------------------------
 # Opening
+
+
+class NoSuchStore(StoreError):
+    """
+    The store to open does not exist and was not to be created.
+
+    @ivar location: the SQLite file looked for.
+    """
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"no store at {location}")
+        self.location = location
