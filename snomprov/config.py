@@ -515,12 +515,16 @@ def loadConfig(path: str | None, defaultDataDir: str | None = None) -> Config:
     return parseConfig(text, source=path, baseDir=os.path.dirname(os.path.abspath(path)))
 
 
-def formatConfig(config: Config) -> str:
+def formatConfig(config: Config, vendorDefaults: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     """
     A configuration as TOML that L{parseConfig} reads back into an equal
     L{Config} (but for C{source}): every key of every section, with the
     TOML key names, the resolved store URL, and the C{[vendors.<name>]}
     tables.
+
+    @param vendorDefaults: vendor name to its default keys (C{url} and its
+        options); a vendor without a table in C{config} is written as a
+        commented-out table of these, which shows them and changes nothing.
     """
     lines = []
     for section, (_, keys) in _SECTIONS.items():
@@ -539,6 +543,11 @@ def formatConfig(config: Config) -> str:
         for key, item in vendor.options.items():
             lines.append(f"{_tomlKey(key)} = {_tomlValue(item)}")
         lines.append("")
+    for name, defaults in sorted((vendorDefaults or {}).items()):
+        if name not in config.vendors:
+            lines.append(f"# [vendors.{_tomlKey(name)}]  (no table: these are its defaults)")
+            lines.extend(f"# {_tomlKey(key)} = {_tomlValue(item)}" for key, item in defaults.items())
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -6,10 +6,11 @@ import ipaddress
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
-from snomprov.config import ConfigError, checkVendorOptions, loadConfig, parseConfig
+from snomprov.config import ConfigError, checkVendorOptions, formatConfig, loadConfig, parseConfig
 from snomprov.testing import FakeVendor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -228,3 +229,93 @@ def test_clientCAProblems(tmp_path, content, fragment):
         parseConfig('[http]\nclient_ca = "ca.pem"\n', "f.toml", baseDir=str(tmp_path))
     assert len(e.value.problems) == 1
     assert e.value.problems[0].startswith("f.toml: http.client_ca: ") and fragment in e.value.problems[0]
+
+
+ROUND_TRIP_VENDORS = r"""
+[server]
+base_url = "http://192.0.2.10:8080"
+data_dir = "state"
+[sip]
+allowed_networks = ["192.0.2.0/24", "2001:db8::/32"]
+interfaces = ["192.0.2.10"]
+poll_interval = 0.005
+rate_per_source = 5
+[http]
+listen = ["tcp:8080:interface=127.0.0.1", "tcp:8081"]
+[tftp]
+port = 69
+advertise = "tftp.example.com"
+[provisioning]
+unknown_devices = "reject"
+[vendors.snom]
+url = "{base_url}/snom/{mac}.xml"
+firmware = { snomD785 = { version = "10.1.54.13", file = "D785.bin" } }
+[vendors.linksys]
+profile_rule = "http"
+resync_periodic = 600
+[vendors."odd name"]
+url = "http://x/\"q\"\\\t{mac}.cfg"
+ouis = ["00:15:65"]
+"weird key" = [1, 2.5, true, "\u007f"]
+"""
+
+
+@pytest.mark.parametrize("text", ["", "[store]\nurl = \"sqlite:db/x.sqlite\"\n", "[store]\nurl = \"memory:\"\n",
+                                  ROUND_TRIP_VENDORS],
+                         ids=["defaults", "sqlite", "memory", "vendors"])
+def test_formatRoundTrip(tmp_path, text):
+    """
+    L{formatConfig} writes TOML that L{loadConfig} reads back into an equal
+    configuration: TOML key names (C{poll_interval}), the store URL the
+    configuration means, and the C{[vendors.<name>]} tables.
+    """
+    first = tmp_path / "first" / "snomprov.toml"
+    first.parent.mkdir()
+    first.write_text(text)
+    config = loadConfig(str(first))
+    printed = formatConfig(config)
+    assert "poll_interval = " in printed and "pollInterval" not in printed
+    assert 'url = ""' not in printed
+    again = tmp_path / "elsewhere" / "printed.toml"
+    again.parent.mkdir()
+    again.write_text(printed)
+    reloaded = loadConfig(str(again))
+    assert reloaded == replace(config, source=str(again))
+    assert reloaded.storeURL == config.storeURL
+
+
+def test_formatRoundTripVendors(tmp_path):
+    """
+    The C{[vendors.<name>]} tables come back with their URL and options,
+    nested tables and keys that need quoting included.
+    """
+    (tmp_path / "c.toml").write_text(ROUND_TRIP_VENDORS)
+    config = loadConfig(str(tmp_path / "c.toml"))
+    printed = formatConfig(config)
+    assert "[vendors.snom]" in printed and '[vendors."odd name"]' in printed
+    reloaded = parseConfig(printed, "p.toml")
+    assert dict(reloaded.vendors) == dict(config.vendors)
+    assert reloaded.vendor("snom").options["firmware"]["snomD785"]["file"] == "D785.bin"
+    assert reloaded.vendor("odd name").url == 'http://x/"q"\\\t{mac}.cfg'
+
+
+def test_formatVendorDefaultsCommented(tmp_path):
+    """
+    A vendor without a table is written as a commented-out table of its
+    defaults, which reads back as no table.
+    """
+    config = parseConfig("", "c.toml", baseDir=str(tmp_path))
+    printed = formatConfig(config, {"snom": {"url": "{base_url}/snom/{mac}.xml"}})
+    assert '# [vendors.snom]' in printed and '# url = "{base_url}/snom/{mac}.xml"' in printed
+    assert parseConfig(printed, "c.toml").vendors == {}
+
+
+def test_withDataDirMovesDefaultStore(tmp_path):
+    """
+    C{--data-dir} moves the store when it was the default one in the data
+    directory, and leaves a store the file names elsewhere.
+    """
+    default = parseConfig("", "c.toml", baseDir=str(tmp_path)).withDataDir("/srv/x")
+    assert default.storeURL == "sqlite:/srv/x/snomprov.sqlite"
+    named = parseConfig('[store]\nurl = "sqlite:db.sqlite"\n', "c.toml", baseDir=str(tmp_path))
+    assert named.withDataDir("/srv/x").storeURL == "sqlite:" + str(tmp_path / "db.sqlite")

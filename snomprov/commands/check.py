@@ -17,7 +17,19 @@ def check(args, config: Config, registry, out) -> int:
 def renderEffectiveConfig(config: Config, registry) -> str:
     """
     The configuration in effect, as TOML (defaults filled in) that C{check}
-    accepts again and that means the same configuration.
+    accepts again and that means the same configuration; a vendor without a
+    C{[vendors.<name>]} table is shown as a commented-out table of its
+    defaults.
     """
-    return (f"# effective configuration from {config.source}\n"
-            f"# vendors: {', '.join(registry.names)}\n\n" + formatConfig(config))
+    source = config.source.replace("\n", " ")
+    return (f"# effective configuration from {source}\n"
+            f"# vendors: {', '.join(registry.names)}\n\n"
+            + formatConfig(config, {vendor.name: _defaults(vendor) for vendor in registry.vendors}))
+
+
+def _defaults(vendor) -> dict:
+    defaults = {}
+    if getattr(vendor, "defaultURLTemplate", None):
+        defaults["url"] = vendor.defaultURLTemplate
+    defaults.update(getattr(vendor, "defaultOptions", {}))
+    return defaults
