@@ -3,10 +3,13 @@ The C{snomprov} command line, run as users run it (a child process).
 """
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
-from daemon import Daemon
+from daemon import ROOT, Daemon
 
 
 @pytest.fixture
@@ -149,3 +152,146 @@ def test_resyncWithoutAddress(cli, tmp_path):
     result = cli.run("resync", "000413922D24")
     assert result.returncode == 2 and "no known address" in result.stderr
     assert cli.run("resync", "000413999999").returncode == 2
+
+
+def snomprov(*args: str, cwd: str, environ: dict | None = None) -> subprocess.CompletedProcess:
+    """
+    Run C{snomprov ARGS} in C{cwd}, with C{environ} added to the environment
+    (C{SNOMPROV_CONFIG} removed unless given).
+    """
+    env = {k: v for k, v in os.environ.items() if k != "SNOMPROV_CONFIG"}
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(environ or {})
+    return subprocess.run([sys.executable, "-m", "snomprov", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=60)
+
+
+@pytest.fixture
+def storeless(tmp_path):
+    """
+    A config file whose store has not been created.
+    """
+    path = tmp_path / "conf" / "snomprov.toml"
+    path.parent.mkdir()
+    path.write_text('[server]\ndata_dir = "state"\n[sip]\nenabled = false\n[tftp]\nenabled = false\n')
+    return path
+
+
+@pytest.mark.parametrize("command", [
+    ["devices"], ["import", "d.csv"], ["render", "000413922D24"], ["resync", "000413922D24"],
+    ["settings", "upload", "--scope", "site", "s.xml"], ["dhcp", "--format", "isc", "--per-device"],
+])
+def test_noStoreIsNotCreated(storeless, tmp_path, command):
+    """
+    A command needing the store, when there is none, prints one line naming
+    the store it looked for and how to name another, and exits 2; it
+    creates neither the store nor its directory.
+    """
+    (tmp_path / "d.csv").write_text(GOOD)
+    (tmp_path / "s.xml").write_text("<settings>\n<phone-settings>\n</phone-settings>\n</settings>\n")
+    result = snomprov("--config", str(storeless), *command, cwd=str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    store = tmp_path / "conf" / "state" / "snomprov.sqlite"
+    assert result.stderr == (
+        f"no store at {store} (configuration: {storeless}); start the daemon once to create it, "
+        "or name the daemon's configuration with --config FILE or SNOMPROV_CONFIG=FILE\n")
+    assert result.stdout == ""
+    assert not (tmp_path / "conf" / "state").exists()
+
+
+def test_commandsWithoutStore(storeless, tmp_path):
+    """
+    C{check} and C{dhcp} (without C{--per-device}) need no store and work
+    without one.
+    """
+    assert snomprov("--config", str(storeless), "check", cwd=str(tmp_path)).returncode == 0
+    dhcp = snomprov("--config", str(storeless), "dhcp", "--format", "dnsmasq", cwd=str(tmp_path))
+    assert dhcp.returncode == 0 and "LINKSYS SPA" in dhcp.stdout
+    assert not (tmp_path / "conf" / "state").exists()
+
+
+def test_configBeforeOrAfterCommand(cli, tmp_path):
+    """
+    C{--config} (or C{-c}) is accepted before or after the command, and
+    after a sub-command; given after, it replaces one given before.
+    """
+    (tmp_path / "d.csv").write_text(GOOD)
+    assert cli.run("import", str(tmp_path / "d.csv")).returncode == 0
+    here = str(tmp_path)
+    for args in (["--config", cli.configPath, "devices"], ["devices", "--config", cli.configPath],
+                 ["devices", "-c", cli.configPath, "--json"],
+                 ["--config", str(tmp_path / "nope.toml"), "devices", "--config", cli.configPath]):
+        result = snomprov(*args, cwd=here)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "000413922D24" in result.stdout
+    (tmp_path / "s.xml").write_text('<settings>\n<phone-settings>\n<language perm="">Deutsch</language>\n'
+                                    '</phone-settings>\n</settings>\n')
+    upload = snomprov("settings", "upload", "--scope", "site", str(tmp_path / "s.xml"), "--config", cli.configPath,
+                      cwd=here)
+    assert upload.returncode == 0, upload.stderr
+
+
+def test_configFromEnvironment(cli, tmp_path):
+    """
+    Without C{--config}, C{SNOMPROV_CONFIG} names the configuration, from
+    whatever directory the command runs in.
+    """
+    (tmp_path / "d.csv").write_text(GOOD)
+    assert cli.run("import", str(tmp_path / "d.csv")).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = snomprov("devices", cwd=str(elsewhere), environ={"SNOMPROV_CONFIG": cli.configPath})
+    assert result.returncode == 0, result.stderr
+    assert "000413922D24" in result.stdout
+    assert os.listdir(elsewhere) == []
+
+
+def test_defaultsNeverUseCurrentDirectory(tmp_path):
+    """
+    With no configuration named, a command does not make a store (nor
+    C{./var}) in the directory it runs in.
+    """
+    result = snomprov("devices", cwd=str(tmp_path), environ={"HOME": str(tmp_path / "home")})
+    assert os.listdir(tmp_path) == []
+    if result.returncode != 0:
+        assert result.returncode == 2 and "no store at " in result.stderr and str(tmp_path) not in result.stderr
+
+
+VENDOR_TABLES = """
+[sip]
+enabled = false
+poll_interval = 0.01
+[tftp]
+enabled = false
+[vendors.linksys]
+profile_rule = "http"
+resync_periodic = 600
+[vendors.yealink]
+url = "{base_url}/yealink/{mac}.cfg"
+ouis = ["00:15:65", "805EC0"]
+"""
+
+
+@pytest.mark.parametrize("text", ["", VENDOR_TABLES], ids=["defaults", "vendors"])
+def test_checkRoundTrip(tmp_path, text):
+    """
+    What C{check} prints is a configuration C{check} accepts again and that
+    means the same: printed again, it is the same text (but for the file it
+    came from).
+    """
+    first = tmp_path / "first.toml"
+    first.write_text(text)
+    printed = snomprov("--config", str(first), "check", cwd=str(tmp_path))
+    assert printed.returncode == 0, printed.stderr
+    assert "pollInterval" not in printed.stdout and 'url = ""' not in printed.stdout
+    again = tmp_path / "printed" / "snomprov.toml"
+    again.parent.mkdir()
+    again.write_text(printed.stdout)
+    second = snomprov("check", "--config", str(again), cwd=str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.splitlines()[1:] == printed.stdout.splitlines()[1:]
+    assert second.stdout.splitlines()[0] == f"# effective configuration from {again}"
+    if text:
+        assert "[vendors.yealink]" in second.stdout and "[vendors.linksys]" in second.stdout
+        assert "# [vendors.snom]" in second.stdout
+        assert "poll_interval = 0.01" in second.stdout

@@ -71,3 +71,28 @@ def test_badPortOption(tmp_path):
 
     with pytest.raises(UsageError):
         options(tmp_path, "--sip-port", "x")
+
+
+def test_configFromEnvironment(tmp_path, monkeypatch):
+    """
+    Without C{--config}, the daemon reads the file C{SNOMPROV_CONFIG} names,
+    as the command line does; C{--config} wins over it.
+    """
+    (tmp_path / "env.toml").write_text('[server]\ndata_dir = "envstate"\n[sip]\nport = 5071\n')
+    (tmp_path / "flag.toml").write_text("[sip]\nport = 5072\n")
+    monkeypatch.setenv("SNOMPROV_CONFIG", str(tmp_path / "env.toml"))
+    o = Options()
+    o.parseOptions([])
+    assert o.config.source == str(tmp_path / "env.toml") and o.config.sip.port == 5071
+    assert o.config.storeURL == "sqlite:" + str(tmp_path / "envstate" / "snomprov.sqlite")
+    o = Options()
+    o.parseOptions(["--config", str(tmp_path / "flag.toml")])
+    assert o.config.sip.port == 5072
+
+
+def test_dataDirMovesDefaultStore(tmp_path):
+    """
+    C{--data-dir} moves the store that was the default one with it.
+    """
+    o = options(tmp_path)
+    assert o.config.storeURL == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
