@@ -23,7 +23,7 @@ from zope.interface.verify import verifyObject
 import snomprov
 from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
-from snomprov.store import StoreError, UnknownDevice, openStore
+from snomprov.store import NoSuchStore, StoreError, UnknownDevice, openStore
 from snomprov.store.memory import MemoryDeviceStore
 from snomprov.store.migrations import MIGRATIONS, SchemaError
 from snomprov.store.sql import POSTGRESQL, SQLITE, SQLDeviceStore
@@ -678,6 +678,25 @@ def test_openSQLiteRelative(tmp_path, base):
     finally:
         yield store.close()
     assert (tmp_path / "var" / "db" / "snomprov.sqlite").is_file()
+
+
+@pytest_twisted.inlineCallbacks
+def test_openWithoutCreating(tmp_path):
+    """
+    With C{create=False}, a missing SQLite file is L{NoSuchStore} naming it,
+    and neither it nor its directory is created; an existing one opens.
+    """
+    path = tmp_path / "var" / "snomprov.sqlite"
+    with pytest.raises(NoSuchStore) as e:
+        yield openStore("sqlite:var/snomprov.sqlite", str(tmp_path), _reactor(), create=False)
+    assert e.value.location == str(path)
+    assert not (tmp_path / "var").exists()
+    store = yield openStore("sqlite:var/snomprov.sqlite", str(tmp_path), _reactor())
+    yield store.close()
+    store = yield openStore("sqlite:var/snomprov.sqlite", str(tmp_path), _reactor(), create=False)
+    yield store.close()
+    memory = yield openStore("memory:", str(tmp_path), create=False)
+    assert isinstance(memory, MemoryDeviceStore)
 
 
 @pytest_twisted.inlineCallbacks
