@@ -47,7 +47,7 @@ _CONFIG_HELP = ("the TOML configuration file (default: $SNOMPROV_CONFIG, else "
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snomprov", description="snomprov provisioning server")
-    parser.add_argument("-c", "--config", help=_CONFIG_HELP)
+    parser.add_argument("-c", "--config", metavar="FILE", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help, run) in _COMMANDS.items():
         commandParser = sub.add_parser(name, help=help)
@@ -64,7 +64,7 @@ def _acceptConfig(parser: argparse.ArgumentParser) -> None:
     and after its sub-commands; given there, it replaces the one before.
     """
     # SUPPRESS: not given after the command, it leaves the value from before.
-    parser.add_argument("-c", "--config", default=argparse.SUPPRESS, help=_CONFIG_HELP)
+    parser.add_argument("-c", "--config", metavar="FILE", default=argparse.SUPPRESS, help=_CONFIG_HELP)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():

@@ -4,7 +4,9 @@ The configuration: one TOML file into a frozen, typed L{Config}.
 
 Defaults live here, so the daemon starts with no file at all.  Every problem
 is reported as one line naming the file, the key and the reason; all
-problems of a file are collected into one L{ConfigError}.
+problems of a file are collected into one L{ConfigError}.  Which file is
+read is L{snomprov.configpath}'s job; L{formatConfig} writes a L{Config}
+back as TOML.
 
 Keys (DESIGN.md §4.2)::
 
