@@ -109,7 +109,7 @@ def test_systemdUnitRunsDaemonUnprivileged():
     assert settings["ExecStart"] == [
         f"{INSTALLED_TWISTD} -n --pidfile= snomprov --config /etc/snomprov/snomprov.toml"
     ]
-    assert settings["DynamicUser"] == ["yes"]
+    assert settings["User"] == ["snomprov"]
     assert settings["StateDirectory"] == ["snomprov"]
     assert settings["AmbientCapabilities"] == ["CAP_NET_BIND_SERVICE"]
     assert settings["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"]
