@@ -17,12 +17,28 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); python3 -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-install: $(BIN)/python
+# What an install copies into the venv; when none of it changed since the
+# last install (the stamp files below, inside the venv so that `rm -rf .venv`
+# or `make clean` forgets them), `make run` and `make test` skip pip.
+SOURCES = pyproject.toml setup.cfg $(shell find snomprov twisted -name '*.py' -o -name py.typed)
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# The two installs replace each other in the venv: each forgets the other's
+# stamp.
+$(VENV)/.installed: $(BIN)/python $(SOURCES)
+	rm -f $(VENV)/.installed-test
 	$(BIN)/python -m pip install -q .
 	$(BIN)/python -c "from twisted.plugin import IPlugin, getPlugins; import snomprov.plugins; list(getPlugins(IPlugin)); list(getPlugins(IPlugin, snomprov.plugins))"
+	touch $@
 
-install-test: $(BIN)/python
+# Editable: the venv runs the checkout's sources, so only the metadata
+# (dependencies, entry points, packages) calls for a new install.
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.cfg
+	rm -f $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	touch $@
 
 run: install
 	mkdir -p var

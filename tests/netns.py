@@ -18,6 +18,13 @@ Names are unique per process and pair (pid and a counter), interface names
 fit Linux's 15 characters, and teardown (processes in the namespaces first,
 then the namespaces, which takes their veth ends with them) runs on leaving
 the context, on an exception, and at interpreter exit.
+
+Teardown does not rely on C{ip netns pids} alone: a process just started
+with C{ip netns exec} may not have entered its namespace yet when that lists
+the namespace's processes.  So L{runIn} starts each command in a process
+group of its own and remembers it; teardown signals those groups and waits
+for them first, then kills whatever C{ip netns pids} still lists (processes
+that left the group, such as daemons), looking again until nothing is left.
 """
 
 from __future__ import annotations
@@ -46,6 +53,17 @@ __all__ = [
 
 _counter = itertools.count(1)
 _live: set[str] = set()
+_started: dict[str, list[subprocess.Popen]] = {}
+
+_GRACE = 3.0
+"""
+Seconds a process has to exit after SIGTERM before it gets SIGKILL.
+"""
+
+_DEADLINE = 15.0
+"""
+Seconds teardown keeps looking for processes left in a namespace.
+"""
 
 
 def _ip(*args: str) -> subprocess.CompletedProcess[str]:
@@ -82,13 +100,19 @@ def netnsAvailable() -> tuple[bool, str]:
 
 def runIn(ns: str, argv: Sequence[str], **popenKwargs: object) -> subprocess.Popen:
     """
-    Start C{argv} inside namespace C{ns} (C{ip netns exec}).
+    Start C{argv} inside namespace C{ns} (C{ip netns exec}), in a new
+    session (so a process group) of its own unless C{popenKwargs} say
+    otherwise.
 
     @param popenKwargs: passed to L{subprocess.Popen}.
-    @return: the L{subprocess.Popen}; processes still running when the
-        namespace is torn down are killed then.
+    @return: the L{subprocess.Popen}; it, its process group and any other
+        process still running in C{ns} are killed when the namespace is
+        torn down, whether or not it had entered the namespace yet.
     """
-    return subprocess.Popen(["ip", "netns", "exec", ns, *argv], **popenKwargs)  # type: ignore[call-overload]
+    popenKwargs.setdefault("start_new_session", True)
+    process = subprocess.Popen(["ip", "netns", "exec", ns, *argv], **popenKwargs)  # type: ignore[call-overload]
+    _started.setdefault(ns, []).append(process)
+    return process
 
 
 def _pidsIn(ns: str) -> list[int]:
@@ -99,24 +123,63 @@ def _pidsIn(ns: str) -> list[int]:
     return [int(pid) for pid in result.stdout.split()]
 
 
+def _signalStarted(process: subprocess.Popen, sig: int) -> None:
+    """
+    Send C{sig} to a process L{runIn} started: to its whole process group
+    when it leads one, else to it alone.
+    """
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+
+
+def _stopStarted(processes: list[subprocess.Popen]) -> None:
+    """
+    End the processes L{runIn} started, with their groups, and reap them:
+    SIGTERM, then SIGKILL for those still running after L{_GRACE} seconds.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for process in processes:
+            _signalStarted(process, sig)
+        deadline = time.monotonic() + _GRACE
+        for process in processes:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        if all(process.poll() is not None for process in processes):
+            return
+
+
+def _killRemaining(ns: str) -> None:
+    """
+    Kill what C{ip netns pids} lists in C{ns} until it lists nothing (or
+    L{_DEADLINE} passes): SIGTERM first, SIGKILL to what is still there
+    L{_GRACE} seconds later.
+    """
+    deadline = time.monotonic() + _DEADLINE
+    termSent: dict[int, float] = {}
+    while (pids := _pidsIn(ns)) and time.monotonic() < deadline:
+        now = time.monotonic()
+        for pid in pids:
+            sig = signal.SIGKILL if now - termSent.setdefault(pid, now) >= _GRACE else signal.SIGTERM
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        time.sleep(0.05)
+
+
 def cleanup(*namespaces: str) -> None:
     """
-    Tear namespaces down: terminate the processes in them (SIGTERM, then
-    SIGKILL after 3 s), then delete them.  Namespaces already gone are
-    ignored, so this is safe to call twice.
+    Tear namespaces down: end the processes L{runIn} started in them (and
+    their process groups), then any other process still in them (SIGTERM,
+    then SIGKILL after L{_GRACE} seconds), then delete them.  Namespaces
+    already gone are ignored, so this is safe to call twice.
     """
     for ns in namespaces:
-        pids = _pidsIn(ns)
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-            deadline = time.monotonic() + 3
-            while pids and time.monotonic() < deadline:
-                time.sleep(0.05)
-                pids = _pidsIn(ns)
-            if not pids:
-                break
+        _stopStarted(_started.pop(ns, []))
+        _killRemaining(ns)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         _live.discard(ns)
 

@@ -5,6 +5,9 @@ multicast UDP between its two sides, and leaves nothing behind.
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 import sys
 
@@ -110,3 +113,56 @@ def test_teardown():
     ).stdout
     assert made.nsA not in listed
     assert made.nsB not in listed
+
+
+def _gone(pid: int) -> bool:
+    """
+    Whether process C{pid} has ended (exited, or a zombie waiting for a
+    parent that is not us to reap it).
+    """
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.netns
+def test_teardownBeforeEnteringNamespace(tmp_path, monkeypatch):
+    """
+    A process torn down before C{ip netns exec} has entered the namespace
+    (made certain here by an C{ip} on C{PATH} that waits half a second
+    before an C{exec}) is killed all the same.
+    """
+    available, reason = netnsAvailable()
+    if not available:
+        pytest.skip(reason)
+    slowIP = tmp_path / "ip"
+    slowIP.write_text(
+        f'#!/bin/sh\n[ "$1" = netns ] && [ "$2" = exec ] && sleep 0.5\nexec {shutil.which("ip")} "$@"\n'
+    )
+    slowIP.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with netnsPair("snp-nstest") as made:
+        sleeper = made.runIn(made.nsB, ["sleep", "60"])
+    assert sleeper.poll() is not None and sleeper.returncode < 0
+
+
+@pytest.mark.netns
+def test_teardownKillsEscapedAndStubborn():
+    """
+    Teardown also kills a process that left its starter's process group
+    (a daemon, here through C{setsid}) and one that ignores SIGTERM.
+    """
+    available, reason = netnsAvailable()
+    if not available:
+        pytest.skip(reason)
+    daemon = "import os, time; os.setsid(); print(os.getpid(), flush=True); time.sleep(60)"
+    script = f"trap '' TERM; {sys.executable} -c '{daemon}' & while :; do sleep 0.1; done"
+    with netnsPair("snp-nstest") as made:
+        starter = made.runIn(made.nsA, ["sh", "-c", script], stdout=subprocess.PIPE, text=True)
+        escaped = int(starter.stdout.readline())
+        assert os.getsid(escaped) == escaped != os.getsid(starter.pid)
+    starter.stdout.close()
+    assert starter.returncode == -signal.SIGKILL
+    assert _gone(escaped)
