@@ -13,14 +13,16 @@ The convention for fenced blocks in those files:
     - Anything else (C{```text}, C{```toml}, C{```ini}, C{```json}): not run.
 
 The blocks of one file run in order, each in its own C{bash}, in one scratch
-directory per file: a copy of the repository's tracked-looking files
-(C{conf/}, C{bench/}, C{snomprov/}, C{tests/fixtures/} …, without C{.git},
-C{.venv} and C{var}) with C{.venv} a link to this checkout's venv, and the
-venv's C{bin} first on C{PATH}.  So a later block may use a file an earlier
-block of the same page wrote (the quickstart's C{site.toml}), and no block
-touches the checkout.  Blocks name the configuration with C{--config FILE};
-none needs a running daemon (C{snomprov import}, C{devices}, C{render},
-C{dhcp} and C{check} work on the store and the file alone).
+directory per file: a copy of the repository (without C{.git}, C{.venv} and
+C{var}), with C{.venv} a link to the venv running the tests (C{sys.prefix})
+and that venv's C{bin} first on C{PATH}.  So a later block may use a file an
+earlier block of the same page wrote (the quickstart's C{site.toml}), and no
+block touches the checkout.  Blocks name the configuration with
+C{--config FILE}, never C{SNOMPROV_CONFIG} (removed from their environment).
+No block needs a running daemon: C{snomprov import}, C{devices}, C{render},
+C{dhcp} and C{check} work on the file and the store alone, and a block that
+talks to a daemon (C{curl}, C{tftp}) would have to name its port, which a
+test cannot choose for the reader; such blocks are C{sh-norun}.
 """
 
 from __future__ import annotations
@@ -87,13 +89,13 @@ def documentationFiles() -> list[str]:
 
 def _scratchCopy(destination: str) -> None:
     """
-    Copy the repository to C{destination}, with the venv linked rather than
-    copied and no state.
+    Copy the repository to C{destination}, with the running venv linked as
+    C{.venv} rather than copied, and no state.
     """
     shutil.copytree(ROOT, destination, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv", "var", "__pycache__", ".hypothesis", "_trial_temp", "*.egg-info", "build",
         "dropin.cache"))
-    os.symlink(os.path.join(ROOT, ".venv"), os.path.join(destination, ".venv"))
+    os.symlink(sys.prefix, os.path.join(destination, ".venv"))
 
 
 def runBlock(code: str, cwd: str) -> subprocess.CompletedProcess:
