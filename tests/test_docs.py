@@ -11,6 +11,13 @@ The convention for fenced blocks in those files:
       runs the whole suite (C{make test}), needs root or real phones, or
       runs a benchmark for minutes.
     - Anything else (C{```text}, C{```toml}, C{```ini}, C{```json}): not run.
+    - A line C{<!-- test_docs: daemon FILE -->} (invisible when rendered),
+      placed where the page tells the reader to start the daemon on FILE
+      (C{make run CONFIG=FILE}): here the test starts
+      C{twistd -n --pidfile= snomprov --config FILE} itself, with C{--http},
+      C{--sip-port} and C{--tftp-port} on free loopback ports, waits until its
+      store is open and HTTP answers, runs the page's later blocks against
+      it, and stops it after the page's last block (L{ScratchDaemon}).
 
 The blocks of one file run in order, each in its own C{bash}, in one scratch
 directory per file: a copy of the repository (without C{.git}, C{.venv} and
@@ -19,10 +26,9 @@ and that venv's C{bin} first on C{PATH}.  So a later block may use a file an
 earlier block of the same page wrote (the quickstart's C{site.toml}), and no
 block touches the checkout.  Blocks name the configuration with
 C{--config FILE}, never C{SNOMPROV_CONFIG} (removed from their environment).
-No block needs a running daemon: C{snomprov import}, C{devices}, C{render},
-C{dhcp} and C{check} work on the file and the store alone, and a block that
-talks to a daemon (C{curl}, C{tftp}) would have to name its port, which a
-test cannot choose for the reader; such blocks are C{sh-norun}.
+Blocks never name the daemon's ports, which a test cannot choose for the
+reader; a block that talks to a daemon by port (C{curl}, C{tftp}) is
+C{sh-norun}.
 """
 
 from __future__ import annotations
@@ -30,10 +36,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
+
+from daemon import freePort, twistdCommand
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +53,7 @@ Seconds one block may run.
 """
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<info>[^\n`]*)$")
+_DAEMON = re.compile(r"^\s*<!-- test_docs: daemon (?P<config>\S+) -->\s*$")
 
 
 def extractBlocks(text: str) -> list[tuple[str, int, str]]:
@@ -51,7 +62,8 @@ def extractBlocks(text: str) -> list[tuple[str, int, str]]:
 
     @return: C{(info, line, code)} per block: the fence's info string (its
         first word: C{sh}, C{sh-norun}, C{toml} …), the 1-based line of the
-        opening fence, and the code with the fence's indentation removed.
+        opening fence, and the code with the fence's indentation removed.  A
+        daemon directive is C{("daemon", line, FILE)}.
     @raise ValueError: a fence is never closed.
     """
     blocks = []
@@ -60,6 +72,9 @@ def extractBlocks(text: str) -> list[tuple[str, int, str]]:
     while index < len(lines):
         opening = _FENCE.match(lines[index])
         if opening is None:
+            directive = _DAEMON.match(lines[index])
+            if directive is not None:
+                blocks.append(("daemon", index + 1, directive["config"]))
             index += 1
             continue
         indent = opening["indent"]
@@ -110,14 +125,78 @@ def runBlock(code: str, cwd: str) -> subprocess.CompletedProcess:
                           stdin=subprocess.DEVNULL)
 
 
+class ScratchDaemon:
+    """
+    C{twistd -n snomprov --config FILE} in a scratch directory, on free
+    loopback ports.
+    """
+
+    def __init__(self, config: str, cwd: str) -> None:
+        self.cwd = cwd
+        self.httpPort = freePort()
+        self.logPath = os.path.join(cwd, "twistd-docs.log")
+        self.argv = [*twistdCommand(), "-n", "--pidfile=", "--logfile", self.logPath, "snomprov",
+                     "--config", config, "--http", f"tcp:{self.httpPort}:interface=127.0.0.1",
+                     "--sip-port", str(freePort(socket.SOCK_DGRAM)),
+                     "--tftp-port", str(freePort(socket.SOCK_DGRAM))]
+        self.process: subprocess.Popen | None = None
+
+    def log(self) -> str:
+        try:
+            with open(self.logPath, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def start(self, timeout: float = 30.0) -> None:
+        """
+        Start it and wait until its store is open and HTTP accepts.
+
+        @raise RuntimeError: it exited, or was not up in C{timeout} seconds.
+        """
+        env = dict(os.environ)
+        env.pop("SNOMPROV_CONFIG", None)
+        self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode(errors="replace")
+                raise RuntimeError(f"twistd exited {self.process.returncode}:\n{self.log()}{output}")
+            if "Store open" in self.log() and self._httpUp():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"twistd did not start in {timeout} s:\n{self.log()}")
+
+    def _httpUp(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.httpPort), timeout=0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 def test_extractBlocks():
     """
     Fences are found with their info word and line, indented fences (in a
     list) included, and an unclosed fence is an error.
     """
-    text = "# t\n```sh\necho a\n```\n- item\n\n  ```toml\n  [x]\n  ```\n```sh-norun\nmake run\n```\n"
+    text = ("# t\n```sh\necho a\n```\n- item\n\n  ```toml\n  [x]\n  ```\n```sh-norun\nmake run\n```\n"
+            "<!-- test_docs: daemon site.toml -->\n")
     assert extractBlocks(text) == [
-        ("sh", 2, "echo a\n"), ("toml", 7, "[x]\n"), ("sh-norun", 10, "make run\n")]
+        ("sh", 2, "echo a\n"), ("toml", 7, "[x]\n"), ("sh-norun", 10, "make run\n"),
+        ("daemon", 13, "site.toml")]
     with pytest.raises(ValueError):
         extractBlocks("```sh\necho a\n")
 
@@ -152,10 +231,23 @@ def test_shellBlocksRun(path, tmp_path):
         blocks = extractBlocks(f.read())
     scratch = str(tmp_path / "repo")
     _scratchCopy(scratch)
-    for info, line, code in blocks:
-        if info != "sh":
-            continue
-        result = runBlock(code, scratch)
-        assert result.returncode == 0, (
-            f"{path}:{line}: the sh block exited {result.returncode}\n--- block\n{code}"
-            f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}")
+    daemons = []
+    try:
+        for info, line, code in blocks:
+            if info == "daemon":
+                daemon = ScratchDaemon(code, scratch)
+                daemons.append(daemon)
+                daemon.start()
+                continue
+            if info != "sh":
+                continue
+            result = runBlock(code, scratch)
+            assert result.returncode == 0, (
+                f"{path}:{line}: the sh block exited {result.returncode}\n--- block\n{code}"
+                f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}")
+        for daemon in daemons:
+            assert daemon.process.poll() is None, f"{path}: the daemon exited:\n{daemon.log()}"
+            assert "Store open" in daemon.log()
+    finally:
+        for daemon in daemons:
+            daemon.stop()
