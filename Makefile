@@ -9,7 +9,7 @@ PYTHON ?= $(shell /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (
             && echo /usr/bin/python3 || echo python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-CONFIG ?=
+CONFIG ?= conf/snomprov.toml
 
 .PHONY: run test install install-test bench clean
 
@@ -41,7 +41,6 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.cfg
 	touch $@
 
 run: install
-	mkdir -p var
 	$(BIN)/twistd -n --pidfile= snomprov $(if $(CONFIG),--config $(CONFIG),)
 
 test: install-test
