@@ -171,7 +171,6 @@ def test_otherMethodsNotAllowed(method):
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
         "//",
         "/snom",
         "/snom/",
@@ -198,6 +197,21 @@ def test_notFoundNeverAListing(path):
     response, body = phones.get(path)
     assert response.code == 404
     assert b"href" not in body.lower() and b"index of" not in body.lower() and MAC_A.encode() not in body
+
+
+def test_rootSaysWhatThisIs():
+    """
+    C{GET /} is a short plain-text page naming snomprov and where operators
+    go, with nothing about any phone; C{//name} is still 404.
+    """
+    phones = Phones(devices={MAC_A: (lineOf(MAC_A),)})
+    response, body = phones.get("/")
+    assert response.code == 200
+    assert header(response, "Content-Type").startswith("text/plain")
+    assert body.startswith(b"snomprov ") and b"snomprov --help" in body
+    assert MAC_A.encode() not in body and b"secret" not in body
+    missing, _ = phones.get("//snom")
+    assert missing.code == 404
 
 
 def test_etagAndConditionalGet():
