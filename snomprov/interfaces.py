@@ -22,6 +22,7 @@ __all__ = [
     "IResyncVendor",
     "IDHCPVendor",
     "IDeviceStore",
+    "IAccountStore",
 ]
 
 
@@ -257,4 +258,78 @@ class IDeviceStore(Interface):
     def close():
         """
         Release connections.  @return: Deferred.
+        """
+
+
+class IAccountStore(Interface):
+    """
+    Operators and API tokens (L{snomprov.accounts.Operator},
+    L{snomprov.accounts.Token}), kept beside the devices.  Every method
+    returns a C{Deferred}; a write either happens whole, with the audit
+    events given to it, in one transaction, or fails with a
+    L{snomprov.store.StoreError} and changes nothing.  Only hashes are
+    stored: a password or a token in clear is refused.
+
+    Once there is an operator there is an admin: the first operator must be
+    one, and the last admin cannot be removed.
+    """
+
+    def addOperator(operator, events=()):
+        """
+        Add an operator, and append C{events} (its audit).
+
+        @return: Deferred firing with C{None}, or failing with
+            L{snomprov.store.AccountExists} for a name taken, or
+            L{snomprov.store.NoAdmin} for a first operator who is not an
+            admin.
+        """
+
+    def getOperator(name):
+        """
+        @return: Deferred firing with the L{snomprov.accounts.Operator} or
+            C{None}.
+        """
+
+    def listOperators():
+        """
+        @return: Deferred firing with the operators, ordered by name.
+        """
+
+    def removeOperator(name, events=()):
+        """
+        Remove an operator and append C{events}; an unknown name changes
+        nothing (and appends nothing).
+
+        @return: Deferred firing with C{True} if it existed, or failing with
+            L{snomprov.store.LastAdmin} if it is the last admin.
+        """
+
+    def addToken(token, events=()):
+        """
+        Add an API token (its hash) and append C{events}.
+
+        @return: Deferred firing with C{None}, or failing with
+            L{snomprov.store.AccountExists} for a name taken.
+        """
+
+    def findToken(tokenHash):
+        """
+        The token whose hash is C{tokenHash} (L{snomprov.accounts.tokenHash}
+        of what a client presents).
+
+        @return: Deferred firing with the L{snomprov.accounts.Token} or
+            C{None}.
+        """
+
+    def listTokens():
+        """
+        @return: Deferred firing with the tokens, ordered by name.
+        """
+
+    def revokeToken(name, events=()):
+        """
+        Forget a token and append C{events}; an unknown name changes
+        nothing.
+
+        @return: Deferred firing with C{True} if it existed.
         """

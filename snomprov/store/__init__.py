@@ -33,7 +33,7 @@ from snomprov.store.checks import (
     checkMAC,
     checkScope,
 )
-from snomprov.store.errors import NoSuchStore, StoreError, UnknownDevice
+from snomprov.store.errors import AccountExists, LastAdmin, NoAdmin, NoSuchStore, StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import Records, StoreWrites, whenValid
 
@@ -41,6 +41,9 @@ __all__ = [
     "StoreError",
     "UnknownDevice",
     "NoSuchStore",
+    "AccountExists",
+    "NoAdmin",
+    "LastAdmin",
     "openStore",
     "Records",
     "StoreWrites",

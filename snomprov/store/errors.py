@@ -2,7 +2,7 @@
 The errors of the device stores.
 """
 
-__all__ = ["StoreError", "UnknownDevice", "NoSuchStore"]
+__all__ = ["StoreError", "UnknownDevice", "NoSuchStore", "AccountExists", "NoAdmin", "LastAdmin"]
 
 
 class StoreError(Exception):
@@ -14,6 +14,24 @@ class StoreError(Exception):
 class UnknownDevice(StoreError):
     """
     A write needs a device that is not stored (lines for an unknown MAC).
+    """
+
+
+class AccountExists(StoreError):
+    """
+    An operator or a token of that name is already stored.
+    """
+
+
+class NoAdmin(StoreError):
+    """
+    The first operator added is not an admin.
+    """
+
+
+class LastAdmin(StoreError):
+    """
+    The operator to remove is the last admin.
     """
 
 

@@ -6,15 +6,17 @@ C{memory:} stores.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
+from snomprov.accounts import Operator, Token
 from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
-from snomprov.interfaces import IDeviceStore
+from snomprov.interfaces import IAccountStore, IDeviceStore
+from snomprov.store.accounts import AccountWrites
 from snomprov.store.checks import checkEvents, checkLimit
 from snomprov.store.rows import deviceFromRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
@@ -42,9 +44,18 @@ class _MemoryRecords:
     lines: dict[str, tuple[Line, ...]]
     layers: dict[str, SettingsLayer]
     version: int
+    operators: dict[str, Operator] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    newEvents: list[Event] = field(default_factory=list)
+    """
+    Events a write appends: the store's when the write succeeds.
+    """
 
     def copy(self) -> "_MemoryRecords":
-        return _MemoryRecords(dict(self.devices), dict(self.lines), dict(self.layers), self.version)
+        return _MemoryRecords(
+            dict(self.devices), dict(self.lines), dict(self.layers), self.version,
+            dict(self.operators), dict(self.tokens),
+        )  # fmt: skip
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
         return self.devices.get(mac)
@@ -83,9 +94,39 @@ class _MemoryRecords:
     def bumpVersion(self) -> None:
         self.version += 1
 
+    def getOperator(self, name: str) -> Operator | None:
+        return self.operators.get(name)
 
-@implementer(IDeviceStore)
-class MemoryDeviceStore(StoreWrites):
+    def listOperators(self) -> list[Operator]:
+        return [self.operators[name] for name in sorted(self.operators)]
+
+    def putOperator(self, operator: Operator) -> None:
+        self.operators[operator.name] = operator
+
+    def removeOperator(self, name: str) -> bool:
+        return self.operators.pop(name, None) is not None
+
+    def getToken(self, name: str) -> Token | None:
+        return self.tokens.get(name)
+
+    def findToken(self, tokenHash: str) -> Token | None:
+        return next((t for t in self.tokens.values() if t.tokenHash == tokenHash), None)
+
+    def listTokens(self) -> list[Token]:
+        return [self.tokens[name] for name in sorted(self.tokens)]
+
+    def putToken(self, token: Token) -> None:
+        self.tokens[token.name] = token
+
+    def removeToken(self, name: str) -> bool:
+        return self.tokens.pop(name, None) is not None
+
+    def addEvents(self, events: tuple[Event, ...]) -> None:
+        self.newEvents.extend(events)
+
+
+@implementer(IDeviceStore, IAccountStore)
+class MemoryDeviceStore(StoreWrites, AccountWrites):
     """
     An L{IDeviceStore} in memory.  Every Deferred it returns has already
     fired; values handed out are immutable or fresh copies.  A write either
@@ -109,10 +150,15 @@ class MemoryDeviceStore(StoreWrites):
         def run(checked: _T):
             records = self._records.copy()
             result = apply(records, checked)
+            self._events.extend(records.newEvents)
+            records.newEvents = []
             self._records = records
             return defer.succeed(result)
 
         return whenValid(check, run)
+
+    def _read(self, work):
+        return defer.succeed(work(self._records))
 
     def getDevice(self, mac):
         return defer.succeed(self._records.devices.get(mac))

@@ -105,6 +105,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             "DROP INDEX events_mac_id",
         ),
     ),
+    (
+        3,
+        (
+            # Operators and API tokens: only hashes (snomprov.accounts).
+            """
+            CREATE TABLE operators (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                password_hash TEXT NOT NULL CHECK (password_hash LIKE 'scrypt$%'),
+                created {real} NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE tokens (
+                name TEXT PRIMARY KEY,
+                role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                token_hash TEXT NOT NULL UNIQUE CHECK (token_hash LIKE 'sha256$%'),
+                created {real} NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

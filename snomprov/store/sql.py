@@ -32,12 +32,14 @@ from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, Line, Setting, SettingsLayer
-from snomprov.interfaces import IDeviceStore
+from snomprov.interfaces import IAccountStore, IDeviceStore
+from snomprov.store.accounts import AccountWrites
 from snomprov.store.checks import checkDevices, checkEvents, checkLimit
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
+from snomprov.store.sqlaccounts import SQLAccountRecords
 
 __all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
 
@@ -344,10 +346,11 @@ def _oncePerMAC(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
     return runs
 
 
-class _SQLRecords:
+class _SQLRecords(SQLAccountRecords):
     """
-    L{snomprov.store.Records} over one C{adbapi} transaction, plus the reads
-    and event writes the store needs.
+    L{snomprov.store.Records} and L{snomprov.store.accounts.AccountRecords}
+    over one C{adbapi} transaction, plus the reads and event writes the
+    store needs.
     """
 
     def __init__(self, txn, dialect: Dialect) -> None:
@@ -525,8 +528,8 @@ class _SQLRecords:
         self._execute(_BUMP_VERSION)
 
 
-@implementer(IDeviceStore)
-class SQLDeviceStore(StoreWrites):
+@implementer(IDeviceStore, IAccountStore)
+class SQLDeviceStore(StoreWrites, AccountWrites):
     """
     An L{IDeviceStore} in an SQL database.  Every write is one transaction;
     its Deferred fires after the commit.
@@ -624,6 +627,9 @@ class SQLDeviceStore(StoreWrites):
         self, check: Callable[[], Any], apply: Callable[[_SQLRecords, Any], Any]
     ) -> defer.Deferred:
         return whenValid(check, lambda value: self._run(lambda r: apply(r, value), write=True))
+
+    def _read(self, work: Callable[[_SQLRecords], Any]) -> defer.Deferred:
+        return self._run(work)
 
     def getDevice(self, mac):
         return self._run(lambda r: r.getDevice(mac))
