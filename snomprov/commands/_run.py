@@ -69,3 +69,18 @@ def macArgument(text: str) -> str:
         return parseMAC(text)
     except InvalidMAC as e:
         raise UsageProblem(str(e)) from None
+
+
+def runOperation(config, work):
+    """
+    L{runWithStore}, a refusal of an operation
+    (L{snomprov.operations.errors.Refused}) being a
+    L{snomprov.cli.UsageProblem}: one line, exit 2.
+    """
+    from ..cli import UsageProblem
+    from ..operations.errors import Refused
+
+    try:
+        return runWithStore(config, work)
+    except Refused as e:
+        raise UsageProblem(str(e)) from None
