@@ -14,20 +14,10 @@ from snomprov.accounts import tokenHash, verifyPassword
 from snomprov.audit import CLI, Audit, operatorActor, parseAudit, tokenActor
 from snomprov.operations import accounts
 from snomprov.operations.errors import Conflict, NotFound, Refused
-from snomprov.store.memory import MemoryDeviceStore
-from snomprov.store.sql import SQLDeviceStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request, tmp_path):
-    if request.param == "memory":
-        opened = MemoryDeviceStore()
-    else:
-        from twisted.internet import reactor
-
-        opened = pytest_twisted.blockon(SQLDeviceStore.openSQLite(str(tmp_path / "s.sqlite"), reactor))
-    yield opened
-    pytest_twisted.blockon(opened.close())
+# The device store tests' fixture: every backend they run against.
+from test_store import store  # noqa: E402, F401
 
 
 def run(coroutine):

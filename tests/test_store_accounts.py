@@ -1,8 +1,8 @@
 """
 Tests for the operators and tokens of every store
 (L{snomprov.interfaces.IAccountStore}): one contract suite run against each
-backend the device store tests run against, then what only SQL promises
-(persistence, the schema's migration).
+backend the device store tests run against (their fixture), then what only
+SQL promises (persistence, the schema's migration).
 """
 
 from __future__ import annotations
@@ -18,33 +18,10 @@ from snomprov.audit import auditEvent
 from snomprov.device import Event
 from snomprov.interfaces import IAccountStore
 from snomprov.store import AccountExists, LastAdmin, NoAdmin, StoreError
-from snomprov.store.memory import MemoryDeviceStore
 from snomprov.store.migrations import MIGRATIONS
-from snomprov.store.sql import SQLDeviceStore
 
-
-def _reactor():
-    from twisted.internet import reactor
-
-    return reactor
-
-
-def _openSQLite(path, migrations=MIGRATIONS):
-    return SQLDeviceStore.openSQLite(str(path), reactor=_reactor(), migrations=migrations)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request, tmp_path):
-    """
-    A fresh, empty store of each implementation, closed after the test.
-    """
-    if request.param == "memory":
-        opened = MemoryDeviceStore()
-    else:
-        opened = pytest_twisted.blockon(_openSQLite(tmp_path / "store.sqlite"))
-    yield opened
-    pytest_twisted.blockon(opened.close())
-
+# The device store tests' fixture: every backend they run against.
+from test_store import _openSQLite, _tableRows, store  # noqa: E402, F401
 
 HASH = hashPassword("pw", n=16, r=1, p=1)
 ALICE = Operator("alice", "admin", HASH, 10.0)
@@ -236,14 +213,6 @@ def test_accountsLeaveSettingsVersion(store):
 # SQL only
 
 
-def _rows(path, query):
-    connection = sqlite3.connect(str(path))
-    try:
-        return connection.execute(query).fetchall()
-    finally:
-        connection.close()
-
-
 @pytest_twisted.inlineCallbacks
 def test_sqliteKeepsOnlyHashes(tmp_path):
     """
@@ -265,8 +234,8 @@ def test_sqliteKeepsOnlyHashes(tmp_path):
         yield store.close()
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert password.encode() not in data and SECRET.encode() not in data
-    assert _rows(path, "SELECT password_hash FROM operators") == [(alice.passwordHash,)]
-    assert _rows(path, "SELECT token_hash FROM tokens") == [(CI.tokenHash,)]
+    assert _tableRows(path, "SELECT password_hash FROM operators") == [(alice.passwordHash,)]
+    assert _tableRows(path, "SELECT token_hash FROM tokens") == [(CI.tokenHash,)]
 
 
 @pytest_twisted.inlineCallbacks
@@ -279,7 +248,7 @@ def test_sqliteMigratesVersion2(tmp_path):
     store = yield _openSQLite(path, MIGRATIONS[:2])
     yield store.addEvents([Event(1.0, None, "subscribe", "old")])
     yield store.close()
-    assert _rows(path, "SELECT name FROM sqlite_master WHERE name IN ('operators', 'tokens')") == []
+    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE name IN ('operators', 'tokens')") == []
     store = yield _openSQLite(path)
     try:
         yield store.addOperator(ALICE)
@@ -287,7 +256,7 @@ def test_sqliteMigratesVersion2(tmp_path):
         assert (yield store.listEvents()) == [Event(1.0, None, "subscribe", "old")]
     finally:
         yield store.close()
-    assert _rows(path, "SELECT max(version) FROM schema_version") == [(3,)]
+    assert _tableRows(path, "SELECT max(version) FROM schema_version") == [(3,)]
 
 
 @pytest_twisted.inlineCallbacks
