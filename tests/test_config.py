@@ -103,7 +103,7 @@ def test_threeProblemsThreeLines(tmp_path):
         parseConfig(text, "site.toml", baseDir=str(tmp_path))
     assert e.value.problems == [
         "site.toml: sip.bogus: unknown key (known: enabled, port, group, interfaces, allowed_networks, "
-        "rate_per_source, rate_burst, max_transactions, poll_interval)",
+        "rate_per_source, rate_burst, max_transactions, poll_interval, share_port)",
         "site.toml: sip.port: expected an integer, got a string '5060'",
         "site.toml: sip.allowed_networks: '10.0.0.0/33' is not a CIDR network (like 192.0.2.0/24)",
     ]
