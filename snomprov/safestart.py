@@ -55,7 +55,7 @@ def baseURLWarning(config: Config) -> str | None:
     url = config.server.baseURL
     if not _isLoopback(urlsplit(url).hostname or ""):
         return None
-    unset = " (not set: the default)" if url == ServerConfig.baseURL else ""
+    unset = " (the default)" if url == ServerConfig.baseURL else ""
     return (
         f"WARNING: [server] base_url is {url}{unset}, a loopback address: phones will be told "
         f"to fetch their settings from {url} (in PnP NOTIFYs, setting_server, Profile_Rule and "
