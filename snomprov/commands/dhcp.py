@@ -23,11 +23,9 @@ def arguments(parser) -> None:
 def dhcp(args, config, registry, out) -> int:
     """
     Write the snippet; a loopback C{base_url} is warned about on standard
-    error, so that the snippet stays one the DHCP server reads.
+    error (so that the snippet stays one the DHCP server reads) once the
+    snippet is written, a refusal staying one line.
     """
-    warning = baseURLWarning(config)
-    if warning:
-        print(warning, file=sys.stderr)
     rules = dhcpRules(config, registry)
     reservations = []
     if args.per_device:
@@ -38,9 +36,13 @@ def dhcp(args, config, registry, out) -> int:
             if device.vendor in rules:
                 reservations.append(Reservation(device.mac, None, rules[device.vendor]))
     try:
-        out.write(render(args.format, list(rules.values()), reservations))
+        snippet = render(args.format, list(rules.values()), reservations)
     except InvalidDHCPValue as e:
         raise UsageProblem(f"dhcp: {e}")
+    warning = baseURLWarning(config)
+    if warning:
+        print(warning, file=sys.stderr)
+    out.write(snippet)
     return 0
 
 
