@@ -16,7 +16,15 @@ from twisted.logger import Logger
 
 from .safestart import cannotListenLine
 
-__all__ = ["Listeners"]
+__all__ = ["CannotStart", "Listeners"]
+
+
+class CannotStart(Exception):
+    """
+    A listener could not be bound, in a daemon that has left its terminal:
+    twistd hands the message to the process that started it, which prints
+    it and exits 1 (a C{SystemExit} would leave that process waiting).
+    """
 
 
 class Listeners(MultiService):
@@ -32,15 +40,19 @@ class Listeners(MultiService):
         the listeners.
     @ivar stderr: where the line goes; C{None}: the process's own standard
         error (C{sys.__stderr__}).
+    @ivar daemonized: whether twistd runs without C{-n}: then the failure
+        is L{CannotStart} instead.
     """
 
     _log = Logger()
 
-    def __init__(self, describe: dict[str, str], startLines: list[str] = (), stderr=None) -> None:
+    def __init__(self, describe: dict[str, str], startLines: list[str] = (), stderr=None,
+                 daemonized: bool = False) -> None:
         super().__init__()
         self.describe = describe
         self.startLines = list(startLines)
         self.stderr = stderr
+        self.daemonized = daemonized
 
     def privilegedStartService(self) -> None:
         """
@@ -49,6 +61,7 @@ class Listeners(MultiService):
 
         @raise SystemExit: with status 2, after writing one line, when a
             port cannot be bound.
+        @raise CannotStart: instead, when C{daemonized}.
         """
         for child in self:
             try:
@@ -56,6 +69,8 @@ class Listeners(MultiService):
             except CannotListenError as e:
                 line = cannotListenLine(child.name, self.describe.get(child.name, child.name), e)
                 self._log.error("{line}", line=line)
+                if self.daemonized:
+                    raise CannotStart(line) from None
                 print(line, file=self.stderr or sys.__stderr__, flush=True)
                 raise SystemExit(2) from None
         for line in self.startLines:

@@ -108,8 +108,11 @@ def makeService(options: Options, reactor=None) -> MultiService:
     warning = baseURLWarning(config)
     if warning:
         _log.warn("{warning}", warning=warning)
+    # Under twistd, options.parent is twistd's own options.
+    parent = getattr(options, "parent", None)
     top = Listeners(_listenerDescriptions(config),
-                    [*phoneURLLines(config, registry), *dhcpValueLines(config, registry)])
+                    [*phoneURLLines(config, registry), *dhcpValueLines(config, registry)],
+                    daemonized=parent is not None and not parent.get("nodaemon", True))
     stores = StoreService(config.storeURL, config.server.dataDir, reactor=reactor)
     stores.setName("store")
     stores.setServiceParent(top)

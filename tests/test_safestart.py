@@ -114,6 +114,59 @@ def test_httpPortInUse(tmp_path):
     assert "Traceback" not in daemon.log() and "Traceback" not in result.stdout
 
 
+def test_httpPortInUseDaemonized(tmp_path):
+    """
+    Daemonized (no C{-n}), twistd's starting process reports the line and
+    exits 1, rather than waiting for a daemon that has gone.
+    """
+    daemon = Daemon(tmp_path, sip=False, tftp=False)
+    argv = [*twistdCommand(), "--pidfile=", "--logfile", daemon.logPath, "snomprov", "--config", daemon.configPath]
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", daemon.httpPort))
+        held.listen()
+        result = subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert "snomprov: cannot listen for HTTP tcp:" in result.stderr
+    assert "change [http] listen" in daemon.log()
+
+
+def test_listenersInProcess():
+    """
+    L{Listeners} turns a child's C{CannotListenError} into one line and
+    C{SystemExit(2)}, or L{CannotStart} when daemonized; the child's
+    description names it.
+    """
+    import io
+
+    from twisted.application import strports
+    from twisted.internet import reactor
+    from twisted.web.server import Site
+    from twisted.web.resource import Resource
+
+    from snomprov.listeners import CannotStart, Listeners
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        for daemonized in (False, True):
+            err = io.StringIO()
+            top = Listeners({"http-0": f"HTTP tcp:{port}"}, stderr=err, daemonized=daemonized)
+            child = strports.service(f"tcp:{port}:interface=127.0.0.1", Site(Resource()), reactor=reactor)
+            child.setName("http-0")
+            child.setServiceParent(top)
+            line = (f"snomprov: cannot listen for HTTP tcp:{port}: address already in use "
+                    f"(another process holds it); change [http] listen")
+            if daemonized:
+                with pytest.raises(CannotStart) as e:
+                    top.privilegedStartService()
+                assert str(e.value) == line and err.getvalue() == ""
+            else:
+                with pytest.raises(SystemExit) as e:
+                    top.privilegedStartService()
+                assert e.value.code == 2 and err.getvalue() == line + "\n"
+
+
 def test_sipPortHeldByAnotherProcess(tmp_path, udpHeldElsewhere):
     """
     With its SIP port held by another process, even one that allows
