@@ -2,7 +2,9 @@
 """
 L{Listeners}: the daemon's top service, which binds its children's ports
 and either logs each listener as bound or, when one cannot be bound, ends
-the daemon with one line and exit status 2.
+the daemon with one line naming the key to change: on standard error with
+exit status 2 under C{twistd -n}, through twistd's starting process (which
+exits 1) when daemonized.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from twisted.application.internet import StreamServerEndpointService
-from twisted.application.service import MultiService
+from twisted.application.service import MultiService, Service
 from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
@@ -63,6 +65,7 @@ class Listeners(MultiService):
             port cannot be bound.
         @raise CannotStart: instead, when C{daemonized}.
         """
+        Service.privilegedStartService(self)
         for child in self:
             try:
                 child.privilegedStartService()
