@@ -137,11 +137,10 @@ def makeService(options: Options, reactor=None) -> MultiService:
     collector.setName("gc")
     collector.setServiceParent(top)
     _log.info(
-        "snomprov: vendors {vendors}; HTTP on {http}; SIP {sip}; TFTP {tftp}; store {store}",
+        "snomprov: vendors {vendors}; SIP {sip}; TFTP {tftp}; store {store}",
         vendors=", ".join(registry.names),
-        http=", ".join(config.http.listen),
-        sip=f"udp:{config.sip.port} group {config.sip.group}" if config.sip.enabled else "off",
-        tftp=f"udp:{config.tftp.port}" if config.tftp.enabled else "off",
+        sip="on" if config.sip.enabled else "off",
+        tftp="on" if config.tftp.enabled else "off",
         store=config.storeURL,
     )
     return top
