@@ -13,7 +13,8 @@ Keys (DESIGN.md §4.2)::
     [server]  base_url, data_dir
     [store]   url
     [sip]     enabled, port, group, interfaces, allowed_networks,
-              rate_per_source, rate_burst, max_transactions, poll_interval
+              rate_per_source, rate_burst, max_transactions, poll_interval,
+              share_port
     [http]    listen, client_ca
     [tftp]    enabled, port, interface, advertise, max_transfers,
               rate_per_client
@@ -80,6 +81,13 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 @dataclass(frozen=True)
 class SIPConfig:
+    """
+    @ivar sharePort: whether the SIP socket may share its UDP port with
+        other sockets (C{SO_REUSEADDR} and C{SO_REUSEPORT}); C{False}: a port
+        another process holds (a PBX on 5060) is refused at start, so that
+        neither loses packets to the other.
+    """
+
     enabled: bool = True
     port: int = 5060
     group: str = "224.0.1.75"
@@ -89,6 +97,7 @@ class SIPConfig:
     rateBurst: int = 40
     maxTransactions: int = 65536
     pollInterval: float = 0.002
+    sharePort: bool = False
 
 
 @dataclass(frozen=True)
@@ -351,6 +360,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "rate_burst": _Key("rateBurst", int, _positive),
         "max_transactions": _Key("maxTransactions", int, _positive),
         "poll_interval": _Key("pollInterval", (int, float), _pollInterval),
+        "share_port": _Key("sharePort", bool),
     }),
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),

@@ -17,8 +17,10 @@ from twisted.web.server import Site
 
 from .config import Config
 from .gctuning import GarbageCollectorTuning
+from .listeners import Listeners
 from .provisioning import Provisioner
 from .recorder import Recorder
+from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
 from .web.provisioning import ProvisioningResource
@@ -92,8 +94,10 @@ def _applyOverrides(config: Config, options: Options) -> Config:
 
 def makeService(options: Options, reactor=None) -> MultiService:
     """
-    One C{MultiService} of named children: C{store}, C{recorder}, C{http-N},
+    One L{Listeners} of named children: C{store}, C{recorder}, C{http-N},
     C{sip} and C{tftp} when enabled, and C{gc} (L{GarbageCollectorTuning}).
+    A loopback C{base_url} is warned about now; once bound, the start log
+    names the URLs phones get, the DHCP values to set and each listener.
     """
     if reactor is None:
         from twisted.internet import reactor
@@ -101,7 +105,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     registry = options.registry
     os.makedirs(config.server.dataDir, exist_ok=True)
 
-    top = MultiService()
+    warning = baseURLWarning(config)
+    if warning:
+        _log.warn("{warning}", warning=warning)
+    # Under twistd, options.parent is twistd's own options.
+    parent = getattr(options, "parent", None)
+    top = Listeners(_listenerDescriptions(config),
+                    [*phoneURLLines(config, registry), *dhcpValueLines(config, registry)],
+                    daemonized=parent is not None and not parent.get("nodaemon", True))
     stores = StoreService(config.storeURL, config.server.dataDir, reactor=reactor)
     stores.setName("store")
     stores.setServiceParent(top)
@@ -126,14 +137,26 @@ def makeService(options: Options, reactor=None) -> MultiService:
     collector.setName("gc")
     collector.setServiceParent(top)
     _log.info(
-        "snomprov: vendors {vendors}; HTTP on {http}; SIP {sip}; TFTP {tftp}; store {store}",
+        "snomprov: vendors {vendors}; SIP {sip}; TFTP {tftp}; store {store}",
         vendors=", ".join(registry.names),
-        http=", ".join(config.http.listen),
-        sip=f"udp:{config.sip.port} group {config.sip.group}" if config.sip.enabled else "off",
-        tftp=f"udp:{config.tftp.port}" if config.tftp.enabled else "off",
+        sip="on" if config.sip.enabled else "off",
+        tftp="on" if config.tftp.enabled else "off",
         store=config.storeURL,
     )
     return top
+
+
+def _listenerDescriptions(config: Config) -> dict[str, str]:
+    """
+    Each listening child's name and what it listens for, as configured.
+    """
+    described = {f"http-{index}": f"HTTP {description}" for index, description in enumerate(config.http.listen)}
+    if config.sip.enabled:
+        shared = "shared" if config.sip.sharePort else "not shared"
+        described["sip"] = f"SIP UDP {config.sip.port} (group {config.sip.group}, port {shared})"
+    if config.tftp.enabled:
+        described["tftp"] = f"TFTP UDP {config.tftp.port}"
+    return described
 
 
 def _httpServices(config, site, reactor):
@@ -160,7 +183,8 @@ def _buildSIP(config, registry, recorder, reactor):
 
     controller = PnPController(registry, config, recorder, reactor)
     protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
-    service = SIPServer(config.sip.port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor)
+    service = SIPServer(config.sip.port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor,
+                        sharePort=config.sip.sharePort)
     service.setName("sip")
     return service
 

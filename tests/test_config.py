@@ -85,6 +85,14 @@ def test_pollInterval(tmp_path, text, expected):
     assert config.sip.pollInterval == expected and isinstance(config.sip.pollInterval, float)
 
 
+def test_sharePort(tmp_path):
+    """
+    C{[sip] share_port} is false unless set: the SIP port is not shared.
+    """
+    assert parseConfig("", baseDir=str(tmp_path)).sip.sharePort is False
+    assert parseConfig("[sip]\nshare_port = true\n", baseDir=str(tmp_path)).sip.sharePort is True
+
+
 def test_tftpServerWritesPortUnless69(tmp_path):
     """
     The TFTP address given to phones carries the port whenever it is not 69.
@@ -103,7 +111,7 @@ def test_threeProblemsThreeLines(tmp_path):
         parseConfig(text, "site.toml", baseDir=str(tmp_path))
     assert e.value.problems == [
         "site.toml: sip.bogus: unknown key (known: enabled, port, group, interfaces, allowed_networks, "
-        "rate_per_source, rate_burst, max_transactions, poll_interval)",
+        "rate_per_source, rate_burst, max_transactions, poll_interval, share_port)",
         "site.toml: sip.port: expected an integer, got a string '5060'",
         "site.toml: sip.allowed_networks: '10.0.0.0/33' is not a CIDR network (like 192.0.2.0/24)",
     ]
@@ -117,6 +125,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ("[http]\nlisten = \"tcp:80\"\n", "http.listen: expected a list of a string"),
         ("[sip]\nport = 70000\n", "sip.port: 70000 is not a port number"),
         ("[sip]\nenabled = 1\n", "sip.enabled: expected a boolean"),
+        ('[sip]\nshare_port = "yes"\n', "sip.share_port: expected a boolean, got a string 'yes'"),
         ("[tftp]\nport = true\n", "tftp.port: expected an integer, got a boolean"),
         ("[tftp]\nrate_per_client = 0\n", "tftp.rate_per_client: 0 must be greater than 0"),
         ('[sip]\ngroup = "192.0.2.1"\n', "sip.group: '192.0.2.1' is not a multicast group"),
@@ -240,6 +249,7 @@ allowed_networks = ["192.0.2.0/24", "2001:db8::/32"]
 interfaces = ["192.0.2.10"]
 poll_interval = 0.005
 rate_per_source = 5
+share_port = true
 [http]
 listen = ["tcp:8080:interface=127.0.0.1", "tcp:8081"]
 [tftp]
@@ -275,6 +285,7 @@ def test_formatRoundTrip(tmp_path, text):
     config = loadConfig(str(first))
     printed = formatConfig(config)
     assert "poll_interval = " in printed and "pollInterval" not in printed
+    assert f"share_port = {str(config.sip.sharePort).lower()}" in printed
     assert 'url = ""' not in printed
     again = tmp_path / "elsewhere" / "printed.toml"
     again.parent.mkdir()

@@ -24,7 +24,7 @@ def test_startsAnswersAndStops(tmp_path):
             urllib.request.urlopen(f"{daemon.baseURL}/nothing-here.cfg", timeout=5)
         assert e.value.code == 404
         log = daemon.log()
-        assert f"udp:{daemon.sipPort}" in log and f"udp:{daemon.tftpPort}" in log
+        assert f"on UDP 0.0.0.0:{daemon.sipPort}" in log and f"on UDP 127.0.0.1:{daemon.tftpPort}" in log
     finally:
         # twistd re-raises the signal after a clean shutdown.
         assert daemon.stop() in (0, -15)
@@ -63,6 +63,8 @@ def test_noConfigAtAll(tmp_path):
             process.kill()
             out = process.communicate()[0].decode()
             pytest.fail(f"no clean stop within 20 s of SIGTERM:\n{out}")
-    assert "udp:5060" in out and "udp:6969" in out and "tcp:8080" in out
+    assert "Listening for HTTP tcp:8080 on TCP 0.0.0.0:8080" in out
+    assert "Listening for SIP UDP 5060 (group 224.0.1.75, port not shared) on UDP 0.0.0.0:5060" in out
+    assert "Listening for TFTP UDP 6969 on UDP 0.0.0.0:6969" in out
     assert process.returncode in (0, -15) and "Server Shut Down" in out
     assert (tmp_path / "var" / "snomprov.sqlite").exists()

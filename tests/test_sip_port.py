@@ -372,19 +372,37 @@ def test_receiveBufferGrown(reactor, listen):
 def test_serverListensWithSIPPort(reactor, peer):
     """
     L{SIPServer} listens with a L{SIPPort} on a reactor that watches file
-    descriptors: C{SO_REUSEADDR} set, its poll interval given; it stops
-    listening when stopped.
+    descriptors: its poll interval given, C{SO_REUSEADDR} and
+    C{SO_REUSEPORT} not set (the port is not shared); it stops listening
+    when stopped.
     """
     protocol = Echo()
     server = SIPServer(0, protocol, HOST, pollInterval=0.005, reactor=reactor)
     server.startService()
     port = server._port
     assert isinstance(port, SIPPort) and port.pollInterval == 0.005
-    assert port.socket.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+    assert not port.socket.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+    assert not port.socket.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
     assert watching(reactor, port) and protocol.transport is port
     stopped = server.stopService()
     reactor.advance(0)
     assert stopped.called and not port.connected
+
+
+def test_serverSharesPortWhenAsked(reactor):
+    """
+    L{SIPServer} with C{sharePort} sets C{SO_REUSEADDR} and
+    C{SO_REUSEPORT}, so that another socket may bind its port too.
+    """
+    server = SIPServer(0, Echo(), HOST, reactor=reactor, sharePort=True)
+    server.startService()
+    try:
+        sock = server._port.socket
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+    finally:
+        server.stopService()
+        reactor.advance(0)
 
 
 def test_listenSIPFallsBackToListenMulticast():

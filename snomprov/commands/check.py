@@ -4,12 +4,22 @@ C{snomprov check}: validate the configuration and print it as in effect.
 
 from __future__ import annotations
 
+import sys
+
 from ..cli import command
 from ..config import Config, formatConfig
+from ..safestart import baseURLWarning
 
 
 @command("check", "validate the configuration and print the effective configuration")
 def check(args, config: Config, registry, out) -> int:
+    """
+    Print the configuration; a loopback C{base_url} is warned about on
+    standard error (the configuration is still valid).
+    """
+    warning = baseURLWarning(config)
+    if warning:
+        print(warning, file=sys.stderr)
     out.write(renderEffectiveConfig(config, registry))
     return 0
 

@@ -5,9 +5,11 @@ snippets that point phones at us.
 
 from __future__ import annotations
 
+import sys
+
 from ..cli import UsageProblem, command
 from ..dhcp import FORMATS, InvalidDHCPValue, Reservation, render
-from ..interfaces import IDHCPVendor
+from ..safestart import baseURLWarning, dhcpRules
 from ._run import runWithStore
 
 
@@ -19,11 +21,12 @@ def arguments(parser) -> None:
 
 @command("dhcp", "print DHCP server snippets (option 66 and friends)")
 def dhcp(args, config, registry, out) -> int:
-    rules = {
-        vendor.name: vendor.dhcpRule(config.tftpHost, config.server.baseURL)
-        for vendor in registry.vendors
-        if IDHCPVendor.providedBy(vendor)
-    }
+    """
+    Write the snippet; a loopback C{base_url} is warned about on standard
+    error (so that the snippet stays one the DHCP server reads) once the
+    snippet is written, a refusal staying one line.
+    """
+    rules = dhcpRules(config, registry)
     reservations = []
     if args.per_device:
         async def work(reactor, store):
@@ -33,9 +36,13 @@ def dhcp(args, config, registry, out) -> int:
             if device.vendor in rules:
                 reservations.append(Reservation(device.mac, None, rules[device.vendor]))
     try:
-        out.write(render(args.format, list(rules.values()), reservations))
+        snippet = render(args.format, list(rules.values()), reservations)
     except InvalidDHCPValue as e:
         raise UsageProblem(f"dhcp: {e}")
+    warning = baseURLWarning(config)
+    if warning:
+        print(warning, file=sys.stderr)
+    out.write(snippet)
     return 0
 
 

@@ -267,19 +267,25 @@ class SIPPort(MulticastPort):
 
 
 def listenSIP(reactor, port: int, protocol, interface: str = "", maxPacketSize: int = 8192,
-              pollInterval: float = SIPPort.pollInterval):
+              pollInterval: float = SIPPort.pollInterval, sharePort: bool = False):
     """
-    Listen on UDP C{port} with C{listenMultiple} (C{SO_REUSEADDR} and
-    C{SO_REUSEPORT}): with a L{SIPPort} where C{reactor} watches file
+    Listen on UDP C{port}: with a L{SIPPort} where C{reactor} watches file
     descriptors, else with C{reactor.listenMulticast} (reactors without
     them: IOCP, test fakes).
 
+    @param sharePort: set C{SO_REUSEADDR} and C{SO_REUSEPORT}
+        (C{listenMultiple}), so that other sockets may bind the port too;
+        C{False}: a port another socket holds, even one that allows
+        sharing, fails to bind, and no other socket can bind it after.
+        Multicast reception works either way.
+    @raise twisted.internet.error.CannotListenError: when the port cannot
+        be bound.
     @return: the listening port.
     """
     if not IReactorFDSet.providedBy(reactor):
-        return reactor.listenMulticast(port, protocol, interface, maxPacketSize, listenMultiple=True)
+        return reactor.listenMulticast(port, protocol, interface, maxPacketSize, listenMultiple=sharePort)
     listening = SIPPort(port, protocol, interface, maxPacketSize, reactor,
-                        listenMultiple=True, pollInterval=pollInterval)
+                        listenMultiple=sharePort, pollInterval=pollInterval)
     listening.startListening()
     return listening
 
@@ -289,16 +295,20 @@ class SIPServer(MulticastServer):
     A service that listens with L{listenSIP} while running.  As a
     C{MulticastServer} it binds in C{privilegedStartService}, before
     twistd drops privileges.
+
+    @ivar sharePort: as L{listenSIP}'s.
     """
 
     def __init__(self, port: int, protocol, interface: str = "", pollInterval: float = SIPPort.pollInterval,
-                 reactor=None) -> None:
-        super().__init__(port, protocol, interface, listenMultiple=True, reactor=reactor)
+                 reactor=None, sharePort: bool = False) -> None:
+        super().__init__(port, protocol, interface, listenMultiple=sharePort, reactor=reactor)
         self.pollInterval = pollInterval
+        self.sharePort = sharePort
 
     def _getPort(self):
         reactor = self.reactor
         if reactor is None:
             from twisted.internet import reactor
         port, protocol, interface = self.args
-        return listenSIP(reactor, port, protocol, interface, pollInterval=self.pollInterval)
+        return listenSIP(reactor, port, protocol, interface, pollInterval=self.pollInterval,
+                         sharePort=self.sharePort)

@@ -97,9 +97,12 @@ def mutualTLSEndpoint(reactor, description: str, authorities: list[ssl.Certifica
 
 def mutualTLSService(reactor, description: str, authorities: list[ssl.Certificate], factory):
     """
-    A service listening on L{mutualTLSEndpoint} with C{factory}.
+    A service listening on L{mutualTLSEndpoint} with C{factory}; as
+    C{strports.service}'s, it raises when its port cannot be bound.
     """
-    return StreamServerEndpointService(mutualTLSEndpoint(reactor, description, authorities), factory)
+    service = StreamServerEndpointService(mutualTLSEndpoint(reactor, description, authorities), factory)
+    service._raiseSynchronously = True
+    return service
 
 
 def clientMACOf(certificate: x509.Certificate) -> str | None:
