@@ -246,6 +246,19 @@ class IDeviceStore(Interface):
             or all).
         """
 
+    def eventsAfter(cursor=None, mac=None, limit=100):
+        """
+        Read the events on, in the order they were added: what a follower
+        (C{snomprov events --follow}) polls.
+
+        @param cursor: the L{snomprov.device.EventPage.cursor} of an earlier
+            call, or C{None} to start with the newest C{limit} events.
+        @param mac: only this device's events, or all.
+        @param limit: at most this many events; after a cursor, the oldest
+            of those added since (the rest come with the next call).
+        @return: Deferred firing with a L{snomprov.device.EventPage}.
+        """
+
     def settingsVersion():
         """
         A counter that grows on every change of devices' lines or settings
