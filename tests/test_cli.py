@@ -180,6 +180,7 @@ def storeless(tmp_path):
 @pytest.mark.parametrize("command", [
     ["devices"], ["import", "d.csv"], ["render", "000413922D24"], ["resync", "000413922D24"],
     ["settings", "upload", "--scope", "site", "s.xml"], ["dhcp", "--format", "isc", "--per-device"],
+    ["events"], ["events", "--follow"],
 ])
 def test_noStoreIsNotCreated(storeless, tmp_path, command):
     """
