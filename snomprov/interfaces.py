@@ -19,6 +19,7 @@ __all__ = [
     "IVendor",
     "IUAProfileVendor",
     "IFileVendor",
+    "IFileListingVendor",
     "IResyncVendor",
     "IDHCPVendor",
     "IDeviceStore",
@@ -119,6 +120,23 @@ class IFileVendor(IVendor):
         @param context: L{snomprov.device.RenderContext}.
         @return: L{snomprov.device.RenderedFile}, or C{None} for "no such
             file" (404).
+        """
+
+
+class IFileListingVendor(IFileVendor):
+    """
+    A file vendor that can name the files one device has: what C{snomprov
+    render} lists when given a name that is not one of them.
+    """
+
+    def deviceFileNames(mac, model):
+        """
+        @param mac: normalised MAC.
+        @param model: the device's model, or C{None} when not known.
+        @return: the names, as L{IFileVendor.resolveFile} recognises them, of
+            the files the device may fetch, its main file
+            (L{IFileVendor.deviceFileName}) first.
+        @rtype: C{list} of C{str}
         """
 
 
