@@ -19,7 +19,7 @@ import pytest_twisted
 from twisted.internet import defer
 from twisted.internet.task import Clock
 
-from daemon import ROOT, Daemon, _env
+from daemon import ROOT, Daemon, userEnv
 from snomprov.commands.events import followEvents
 from snomprov.configpath import discoverConfig
 from snomprov.device import Event
@@ -168,9 +168,7 @@ class _Follower:
     """
 
     def __init__(self, daemon: Daemon, *args: str) -> None:
-        environ = _env()
-        environ.pop("PYTHONUNBUFFERED", None)  # as users run it: the command flushes its lines
-        self.process = subprocess.Popen(daemon.command("events", "--follow", *args), cwd=ROOT, env=environ,
+        self.process = subprocess.Popen(daemon.command("events", "--follow", *args), cwd=ROOT, env=userEnv(),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue = queue.Queue()
         self.seen: list[str] = []
