@@ -247,3 +247,23 @@ def test_followJSONOfOnePhoneEndsOnCtrlC(tmp_path):
             statuses = [follower.stop(signal.SIGINT), mine.stop(signal.SIGINT)]
         assert statuses == [0, 0]
         assert follower.process.stderr.read() == "" and mine.process.stderr.read() == ""
+
+
+@pytest_twisted.inlineCallbacks
+def test_followEndsWhenItsReaderGoesAway(cli):
+    """
+    C{events --follow | head -1}: when the reader closes the pipe, the next
+    line ends the follower with exit 0 and nothing on standard error.
+    """
+    process = subprocess.Popen(cli.command("events", "--follow"), cwd=ROOT, env=userEnv(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline() == HEADER + "\n"
+        process.stdout.close()
+        yield _record(cli.configPath, [Event(1.0, MAC, "subscribe", "after")])
+        assert process.wait(timeout=15) == 0
+        assert process.stderr.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -2,11 +2,14 @@
 """
 C{snomprov events [MAC] [--limit N] [--follow] [--json]}: what happened to
 the phones, oldest first; with C{--follow}, then what happens, as the
-daemon records it, until interrupted (exit 0 on C{SIGINT} or C{SIGTERM}).
+daemon records it, until interrupted (exit 0 on C{SIGINT} or C{SIGTERM},
+or when the reader of its output goes away).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Callable, Sequence
 
 from twisted.internet import defer, task
@@ -91,8 +94,23 @@ def events(args, config, registry, out) -> int:
         except defer.CancelledError:
             pass
 
-    runWithStore(config, work)
+    try:
+        runWithStore(config, work)
+    except BrokenPipeError:
+        # The reader went away (| head): done, as for Ctrl-C.
+        _silenceStandardOutput(out)
     return 0
+
+
+def _silenceStandardOutput(out) -> None:
+    """
+    Point standard output, if C{out} is it, at C{/dev/null}: Python would
+    otherwise fail again flushing it at exit.
+    """
+    if out is sys.stdout:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 events.arguments = arguments
