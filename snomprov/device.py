@@ -22,6 +22,7 @@ __all__ = [
     "Setting",
     "SettingsLayer",
     "Event",
+    "EventPage",
     "InvalidScope",
     "parseScope",
     "mergeLayers",
@@ -321,6 +322,20 @@ class Event:
     mac: str | None
     kind: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """
+    Events read on from a position in a store's events, as a follower reads
+    them (L{snomprov.interfaces.IDeviceStore.eventsAfter}).
+
+    @ivar events: oldest first.
+    @ivar cursor: where to read on from: pass it to the next C{eventsAfter}.
+    """
+
+    events: tuple[Event, ...]
+    cursor: int
 
 
 @dataclass(frozen=True)

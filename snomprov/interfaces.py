@@ -19,6 +19,7 @@ __all__ = [
     "IVendor",
     "IUAProfileVendor",
     "IFileVendor",
+    "IFileListingVendor",
     "IResyncVendor",
     "IDHCPVendor",
     "IDeviceStore",
@@ -120,6 +121,23 @@ class IFileVendor(IVendor):
         @param context: L{snomprov.device.RenderContext}.
         @return: L{snomprov.device.RenderedFile}, or C{None} for "no such
             file" (404).
+        """
+
+
+class IFileListingVendor(IFileVendor):
+    """
+    A file vendor that can name the files one device has: what C{snomprov
+    render} lists when given a name that is not one of them.
+    """
+
+    def deviceFileNames(mac, model):
+        """
+        @param mac: normalised MAC.
+        @param model: the device's model, or C{None} when not known.
+        @return: the names, as L{IFileVendor.resolveFile} recognises them, of
+            the files the device may fetch, its main file
+            (L{IFileVendor.deviceFileName}) first.
+        @rtype: C{list} of C{str}
         """
 
 
@@ -245,6 +263,19 @@ class IDeviceStore(Interface):
         """
         @return: Deferred firing with the newest events first (of one MAC,
             or all).
+        """
+
+    def eventsAfter(cursor=None, mac=None, limit=100):
+        """
+        Read the events on, in the order they were added: what a follower
+        (C{snomprov events --follow}) polls.
+
+        @param cursor: the L{snomprov.device.EventPage.cursor} of an earlier
+            call, or C{None} to start with the newest C{limit} events.
+        @param mac: only this device's events, or all.
+        @param limit: at most this many events; after a cursor, the oldest
+            of those added since (the rest come with the next call).
+        @return: Deferred firing with a L{snomprov.device.EventPage}.
         """
 
     def settingsVersion():

@@ -86,17 +86,24 @@ class Recorder(Service, PnPRecording):
     C{refused}), so that it cannot hold up the batches behind it.
 
     @param whenStore: callable returning a Deferred that fires with the store.
+    @param milestones: told of every event row once, as a batch is taken
+        to be written (L{snomprov.milestones.MilestoneLog}), or C{None}.
     """
 
     _log = Logger()
 
-    def __init__(self, whenStore, clock, interval: float = 0.25, maxBuffered: int = 200_000) -> None:
+    def __init__(self, whenStore, clock, interval: float = 0.25, maxBuffered: int = 200_000,
+                 milestones=None) -> None:
         self._whenStore = whenStore
         self._clock = clock
         self.interval = interval
         self.maxBuffered = maxBuffered
+        self._milestones = milestones
         self._devices: dict[str, tuple] = {}
         self._events: list[tuple] = []
+        # How many rows at the head of _events the milestones were told of
+        # (a failed batch kept for the next try).
+        self._reported = 0
         self._flushing: defer.Deferred | None = None
         self._loop: LoopingCall | None = None
         self.droppedEvents = 0
@@ -169,6 +176,7 @@ class Recorder(Service, PnPRecording):
             excess = len(events) - self.maxBuffered
             del events[:excess]
             self.droppedEvents += excess
+            self._reported = max(0, self._reported - excess)
 
     def _refuse(self, reason: StoreError) -> None:
         self.refused += 1
@@ -187,7 +195,10 @@ class Recorder(Service, PnPRecording):
         super().stopService()
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        return self.flush()
+        d = self.flush()
+        if self._milestones is not None:
+            self._milestones.stop()
+        return d
 
     def flush(self) -> defer.Deferred:
         """
@@ -202,6 +213,9 @@ class Recorder(Service, PnPRecording):
             return defer.succeed(None)
         devices, self._devices = list(self._devices.values()), {}
         events, self._events = self._events, []
+        if self._milestones is not None:
+            self._milestones.report(events[self._reported:] if self._reported else events)
+        self._reported = 0
         self._flushing = d = self._whenStore()
         d.addCallback(self._write, devices, events)
         d.addErrback(self._keep, devices, events)
@@ -223,6 +237,7 @@ class Recorder(Service, PnPRecording):
         for row in newer.values():
             self._sighted(row)
         self._events[:0] = events
+        self._reported = len(events)
 
     def _done(self, result):
         self._flushing = None

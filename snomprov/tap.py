@@ -18,6 +18,7 @@ from twisted.web.server import Site
 from .config import Config
 from .gctuning import GarbageCollectorTuning
 from .listeners import Listeners
+from .milestones import MilestoneLog
 from .provisioning import Provisioner
 from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
@@ -117,7 +118,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     stores.setName("store")
     stores.setServiceParent(top)
 
-    recorder = Recorder(stores.whenOpen, reactor)
+    recorder = Recorder(stores.whenOpen, reactor, milestones=MilestoneLog(reactor))
     recorder.setName("recorder")
     recorder.setServiceParent(top)
     stores.closeAfter(recorder.flush)

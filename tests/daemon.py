@@ -215,3 +215,15 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def userEnv() -> dict[str, str]:
+    """
+    The environment of a command as a user runs it: this checkout's
+    snomprov, and standard output buffered as Python buffers it outside the
+    test runner (which may set C{PYTHONUNBUFFERED}), so that a test sees a
+    command's lines as they come only if the command flushes them.
+    """
+    env = _env()
+    env.pop("PYTHONUNBUFFERED", None)
+    return env

@@ -90,7 +90,7 @@ def test_importRefusedWholeWithLines(cli, tmp_path):
 def test_renderShowsWhatThePhoneGets(cli, tmp_path):
     """
     C{render MAC} prints the device's settings with its lines; an unknown
-    name is exit 2.
+    name is exit 2, naming the device's files, each of which renders.
     """
     (tmp_path / "d.csv").write_text(GOOD)
     cli.run("import", str(tmp_path / "d.csv"))
@@ -101,7 +101,13 @@ def test_renderShowsWhatThePhoneGets(cli, tmp_path):
     container = cli.run("render", "000413922D24", "snom/000413922D24.xml")
     assert "<setting-files>" in container.stdout
     missing = cli.run("render", "000413922D24", "nothing.txt")
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr == (
+        "nothing.txt: no such file for 000413922D24; its files are snom/000413922D24-settings.xml, "
+        "snom/000413922D24.xml, snom/000413922D24-firmware.xml, snomD785-000413922D24.htm\n")
+    for name in missing.stderr.strip().split("its files are ")[1].split(", "):
+        listed = cli.run("render", "000413922D24", name)
+        assert listed.returncode == 0 and listed.stdout.startswith("<"), (name, listed.stderr)
     assert cli.run("render", "not-a-mac").returncode == 2
 
 
@@ -180,6 +186,7 @@ def storeless(tmp_path):
 @pytest.mark.parametrize("command", [
     ["devices"], ["import", "d.csv"], ["render", "000413922D24"], ["resync", "000413922D24"],
     ["settings", "upload", "--scope", "site", "s.xml"], ["dhcp", "--format", "isc", "--per-device"],
+    ["events"], ["events", "--follow"],
 ])
 def test_noStoreIsNotCreated(storeless, tmp_path, command):
     """

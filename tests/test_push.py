@@ -10,14 +10,18 @@ import subprocess
 import time
 
 import pytest
-
+import pytest_twisted
+from twisted.internet import defer
 from twisted.internet.task import Clock
 
+from snomprov.configpath import discoverConfig
+from snomprov.device import DeviceInfo
 from snomprov.push import ResyncProtocol
+from snomprov.store import openStore
 from snomprov.sip.message import parseMessage
 from snomprov.testing import FakeMulticastTransport
 
-from daemon import Daemon, freePort
+from daemon import ROOT, Daemon, freePort, userEnv
 
 PHONE = ("192.0.2.67", 5060)
 
@@ -90,6 +94,90 @@ def test_timeout():
     assert d.result == "timeout"
 
 
+def test_onSendTellsEachSend():
+    """
+    C{onSend} is told of the first send and of every retransmission, with
+    the number of sends, and of nothing after the answer.
+    """
+    protocol, transport, clock = makePusher()
+    sends = []
+    d = protocol.resync(PHONE, "resync", onSend=lambda n: sends.append((n, clock.seconds())))
+    assert sends == [(1, 0.0)]
+    clock.advance(0.5)
+    clock.advance(1.0)
+    assert sends == [(1, 0.0), (2, 0.5), (3, 1.5)] and len(transport.written) == 3
+    protocol.datagramReceived(answer(parseMessage(transport.written[0][0])), PHONE)
+    assert d.result == "acked"
+    clock.advance(40)
+    assert len(sends) == 3
+    other = protocol.resync(PHONE, "resync")
+    clock.advance(0.5)
+    assert len(sends) == 3 and len(transport.written) == 5
+    assert not other.called
+
+
+def _storePhone(configPath: str, mac: str, address: tuple[str, int]):
+    """
+    Store a snom phone last seen at SIP C{address}, as PnP would.
+
+    @return: a Deferred.
+    """
+
+    async def store():
+        config = discoverConfig(configPath)
+        opened = await openStore(config.storeURL, config.server.dataDir)
+        try:
+            await opened.mergeDevices([DeviceInfo(mac, vendor="snom", model="snomD785", sipAddress=address)])
+        finally:
+            await opened.close()
+
+    return defer.ensureDeferred(store())
+
+
+def _sender(notify) -> tuple[str, int]:
+    """
+    Where a NOTIFY came from, as its Via says.
+    """
+    host, port = notify.headers.get("Via").split()[1].split(";")[0].rsplit(":", 1)
+    return host, int(port)
+
+
+@pytest_twisted.inlineCallbacks
+def test_resyncShowsEachSend(tmp_path):
+    """
+    C{snomprov resync MAC} prints its first send at once, then each
+    retransmission while the phone is silent, then the outcome when the
+    phone answers: each line as it happens.
+    """
+    mac = "000413ABCDEF"
+    phone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    phone.bind(("127.0.0.1", 0))
+    phone.settimeout(10)
+    phonePort = phone.getsockname()[1]
+    cli = Daemon(tmp_path, sip=False, tftp=False)
+    yield _storePhone(cli.configPath, mac, ("127.0.0.1", phonePort))
+    process = subprocess.Popen(cli.command("resync", mac), cwd=ROOT, env=userEnv(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = parseMessage(phone.recvfrom(65535)[0])
+        assert process.stdout.readline() == (
+            f"{mac}: NOTIFY to 127.0.0.1:{phonePort} sent (Event: check-sync;reboot=false); "
+            "waiting up to 32 s for an answer\n")
+        again = parseMessage(phone.recvfrom(65535)[0])
+        assert again.headers.get("Call-ID") == first.headers.get("Call-ID")
+        line = process.stdout.readline()
+        assert line.startswith(f"{mac}: NOTIFY to 127.0.0.1:{phonePort} sent again (send 2, 0.")
+        assert line.endswith(" s): no answer yet\n")
+        phone.sendto(answer(again), _sender(first))
+        assert process.stdout.readline() == f"{mac}: NOTIFY to 127.0.0.1:{phonePort}: acked\n"
+        assert process.wait(timeout=15) == 0, process.stderr.read()
+    finally:
+        phone.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 SIPP_PHONE = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="phone receiving check-sync">
   <recv request="NOTIFY">
@@ -157,7 +245,10 @@ def test_resyncReachesPhone(tmp_path):
         result = daemon.run("resync", mac)
         sippOut = sipp.communicate(timeout=30)[0].decode(errors="replace")
         assert result.returncode == 0, (result.stdout, result.stderr, sippOut[-1500:])
-        assert result.stdout == f"{mac}: NOTIFY to 127.0.0.1:{phonePort}: acked\n"
+        lines = result.stdout.splitlines()
+        assert lines[0] == (f"{mac}: NOTIFY to 127.0.0.1:{phonePort} sent (Event: check-sync;reboot=false); "
+                            "waiting up to 32 s for an answer")
+        assert lines[-1] == f"{mac}: NOTIFY to 127.0.0.1:{phonePort}: acked"
         assert sipp.returncode == 0, sippOut[-1500:]
     import sqlite3
 

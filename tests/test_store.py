@@ -21,7 +21,7 @@ from twisted.python.filepath import FilePath
 from zope.interface.verify import verifyObject
 
 import snomprov
-from snomprov.device import DeviceInfo, Event, Line, Setting, SettingsLayer
+from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
 from snomprov.store import NoSuchStore, StoreError, UnknownDevice, openStore
 from snomprov.store.memory import MemoryDeviceStore
@@ -533,6 +533,86 @@ def test_eventsNewestFirst(store):
     assert (yield store.listEvents(MAC1, limit=1)) == [Event(7.0, MAC1, "notify-sent")]
     assert (yield store.listEvents(MAC3)) == []
     assert (yield store.listEvents(limit=0)) == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_eventsAfterFollows(store):
+    """
+    Without a cursor, C{eventsAfter} gives the newest events oldest first;
+    its cursor then reads on to the events added since, and to nothing when
+    none was.
+    """
+    yield store.addEvents([Event(1.0, MAC1, "subscribe"), Event(2.0, MAC2, "subscribe")])
+    yield store.addEvents([Event(3.0, None, "rejected", "no MAC")])
+    first = yield store.eventsAfter(limit=2)
+    assert first.events == (Event(2.0, MAC2, "subscribe"), Event(3.0, None, "rejected", "no MAC"))
+    assert (yield store.eventsAfter(first.cursor)) == EventPage((), first.cursor)
+    yield store.addEvents([Event(0.5, MAC1, "notify-sent", "u"), Event(4.0, MAC2, "notify-acked")])
+    second = yield store.eventsAfter(first.cursor)
+    assert second.events == (Event(0.5, MAC1, "notify-sent", "u"), Event(4.0, MAC2, "notify-acked"))
+    assert (yield store.eventsAfter(second.cursor)).events == ()
+    empty = yield store.eventsAfter(limit=0)
+    assert empty.events == () and (yield store.eventsAfter(empty.cursor)).events == ()
+
+
+@pytest_twisted.inlineCallbacks
+def test_eventsAfterLimited(store):
+    """
+    After a cursor, at most C{limit} events are given, the oldest; the next
+    call goes on with the rest.  A limit of 0 does not move the cursor.
+    """
+    start = yield store.eventsAfter()
+    assert start.events == ()
+    yield store.addEvents([Event(float(n), MAC1, "subscribe", str(n)) for n in range(5)])
+    assert (yield store.eventsAfter(start.cursor, limit=0)).cursor == start.cursor
+    read = []
+    cursor = start.cursor
+    for _ in range(3):
+        page = yield store.eventsAfter(cursor, limit=2)
+        read.append([e.detail for e in page.events])
+        cursor = page.cursor
+    assert read == [["0", "1"], ["2", "3"], ["4"]]
+
+
+@pytest_twisted.inlineCallbacks
+def test_eventsAfterOfOneDevice(store):
+    """
+    With a MAC, only that device's events are given, newest at the start
+    and then those added since; other devices' events move the cursor past
+    them all the same.
+    """
+    yield store.addEvents([Event(1.0, MAC1, "subscribe"), Event(2.0, MAC2, "subscribe"),
+                           Event(3.0, MAC1, "notify-sent")])
+    first = yield store.eventsAfter(mac=MAC1)
+    assert first.events == (Event(1.0, MAC1, "subscribe"), Event(3.0, MAC1, "notify-sent"))
+    yield store.addEvents([Event(4.0, MAC2, "notify-sent"), Event(5.0, None, "rejected")])
+    second = yield store.eventsAfter(first.cursor, mac=MAC1)
+    assert second.events == () and second.cursor > first.cursor
+    yield store.addEvents([Event(6.0, MAC1, "config-fetched")])
+    third = yield store.eventsAfter(second.cursor, mac=MAC1)
+    assert third.events == (Event(6.0, MAC1, "config-fetched"),)
+    assert (yield store.eventsAfter(first.cursor, mac=MAC3)).events == ()
+
+
+@pytest_twisted.inlineCallbacks
+def test_eventsAfterRefusesBadArguments(store):
+    """
+    A cursor or limit that is not a natural number is a L{StoreError}.
+    """
+    for cursor, limit in ((-1, 10), ("3", 10), (True, 10), (0, -1)):
+        with pytest.raises(StoreError):
+            yield store.eventsAfter(cursor, limit=limit)
+
+
+@pytest_twisted.inlineCallbacks
+def test_eventsAfterRecordedRows(store):
+    """
+    Events written by C{recordRows} (the daemon's recorder) are read on
+    like any others.
+    """
+    start = yield store.eventsAfter()
+    yield store.recordRows([], [(1.0, MAC1, "subscribe", "d")])
+    assert (yield store.eventsAfter(start.cursor)).events == (Event(1.0, MAC1, "subscribe", "d"),)
 
 
 @pytest_twisted.inlineCallbacks

@@ -24,7 +24,7 @@ from snomprov.device import (
     Setting,
     UserAgentInfo,
 )
-from snomprov.interfaces import IDHCPVendor, IFileVendor, IResyncVendor, IVendor
+from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IFileVendor, IResyncVendor, IVendor
 from snomprov.vendors.flatprofile import FlatParameter, writeFlatProfile
 from snomprov.vendors.linksys import LinksysVendor, linksysVendor
 
@@ -78,7 +78,7 @@ def parameters(content):
 # -- interfaces and attributes
 
 
-@pytest.mark.parametrize("interface", [IVendor, IFileVendor, IResyncVendor, IDHCPVendor])
+@pytest.mark.parametrize("interface", [IVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor])
 def test_providesInterfaces(interface):
     """
     The vendor class implements, and the module instance provides, every
@@ -269,6 +269,20 @@ def test_resolveFileOthers(name):
     ours.
     """
     assert linksysVendor.resolveFile(name, None) is None
+
+
+@pytest.mark.parametrize("model, initial", [(None, []), ("SPA942", ["spa942.cfg"]), ("SPA504G", ["spa504g.cfg"]),
+                                            ("snomD785", [])])
+def test_deviceFileNames(model, initial):
+    """
+    A device's files: its profile, then its model's initial profile when
+    the model is known; each resolves to that file.
+    """
+    names = linksysVendor.deviceFileNames(MAC, model)
+    assert names == [linksysVendor.deviceFileName(MAC), *initial]
+    assert linksysVendor.resolveFile(names[0], None).mac == MAC
+    for name in initial:
+        assert linksysVendor.resolveFile(name, None).model == model
 
 
 def test_resolveFileRecordsModel():

@@ -25,6 +25,7 @@ from snomprov.device import (
 )
 from snomprov.interfaces import (
     IDHCPVendor,
+    IFileListingVendor,
     IFileVendor,
     IResyncVendor,
     IUAProfileVendor,
@@ -95,7 +96,7 @@ def phoneSettings(root: etree._Element) -> dict[tuple[str, int | None], etree._E
 
 
 @pytest.mark.parametrize(
-    "interface", [IVendor, IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor]
+    "interface", [IVendor, IUAProfileVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor]
 )
 def test_interfaces(interface: type) -> None:
     """
@@ -331,6 +332,20 @@ def test_resolveFileUserAgentOtherMAC() -> None:
     other = UserAgentInfo("snom", "snomD785", "10.1.33.33", "000413000001")
     assert snomVendor.resolveFile(f"snom/{MAC}-settings.xml", other) is None
     assert snomVendor.resolveFile("snomD785.htm", other) is not None
+
+
+@pytest.mark.parametrize("model, htm", [(None, []), ("snomD785", [f"snomD785-{MAC}.htm"]), ("not a model", [])])
+def test_deviceFileNames(model: str | None, htm: list[str]) -> None:
+    """
+    The names of a device's files: its main file first, each one resolving
+    to a file of that device; the C{.htm} name only for a known model.
+    """
+    names = snomVendor.deviceFileNames(MAC, model)
+    assert names == [f"snom/{MAC}-settings.xml", f"snom/{MAC}.xml", f"snom/{MAC}-firmware.xml", *htm]
+    assert names[0] == snomVendor.deviceFileName(MAC)
+    for name in names:
+        request = snomVendor.resolveFile(name, None)
+        assert request is not None and request.mac == MAC, name
 
 
 def test_renderUnknownKind() -> None:

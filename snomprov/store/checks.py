@@ -193,6 +193,16 @@ def checkEvents(events: Iterable[Event]) -> tuple[Event, ...]:
     return events
 
 
+def checkCursor(cursor: object) -> int | None:
+    """
+    A position in the events (an L{snomprov.device.EventPage.cursor}): an
+    integer, 0 or more, or C{None}.
+    """
+    if cursor is not None:
+        _checkInt(cursor, "event cursor", minimum=0)
+    return cursor  # type: ignore[return-value]
+
+
 def checkLimit(limit: object) -> int:
     """
     An event listing limit: an integer, 0 or more.

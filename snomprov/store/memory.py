@@ -13,11 +13,17 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
+<<<<<<< HEAD
 from snomprov.accounts import Operator, Token
 from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.checks import checkEvents, checkLimit
+=======
+from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
+from snomprov.interfaces import IDeviceStore
+from snomprov.store.checks import checkCursor, checkEvents, checkLimit
+>>>>>>> i10-watch
 from snomprov.store.rows import deviceFromRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 
@@ -208,6 +214,28 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
             if mac is None or event.mac == mac:
                 found.append(event)
         return found
+
+    def eventsAfter(self, cursor=None, mac=None, limit=100):
+        """
+        An event's position is its place in the list, from 1.
+        """
+        return whenValid(
+            lambda: (checkCursor(cursor), checkLimit(limit)),
+            lambda checked: defer.succeed(self._after(mac, *checked)),
+        )
+
+    def _after(self, mac: str | None, cursor: int | None, limit: int) -> EventPage:
+        end = len(self._events)
+        if cursor is None:
+            return EventPage(tuple(reversed(self._newest(mac, limit))), end)
+        found: list[Event] = []
+        position = min(cursor, end)
+        while position < end and len(found) < limit:
+            event = self._events[position]
+            position += 1
+            if mac is None or event.mac == mac:
+                found.append(event)
+        return EventPage(tuple(found), end if len(found) < limit else position)
 
     def settingsVersion(self):
         return defer.succeed(self._records.version)

@@ -31,10 +31,16 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
+<<<<<<< HEAD
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.checks import checkDevices, checkEvents, checkLimit
+=======
+from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
+from snomprov.interfaces import IDeviceStore
+from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit
+>>>>>>> i10-watch
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
@@ -288,6 +294,16 @@ _LIST_EVENTS = "SELECT time, mac, kind, detail FROM events ORDER BY id DESC LIMI
 _LIST_DEVICE_EVENTS = (
     "SELECT time, mac, kind, detail FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?"
 )
+_LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
+_EVENT_COLUMNS = "SELECT id, time, mac, kind, detail FROM events"
+_NEWEST_EVENTS = {
+    False: f"{_EVENT_COLUMNS} ORDER BY id DESC LIMIT ?",
+    True: f"{_EVENT_COLUMNS} WHERE mac = ? ORDER BY id DESC LIMIT ?",
+}
+_EVENTS_AFTER = {
+    False: f"{_EVENT_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?",
+    True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
+}
 _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 
@@ -521,6 +537,32 @@ class _SQLRecords(SQLAccountRecords):
         )
         return [Event(time=t, mac=m, kind=k, detail=d) for t, m, k, d in rows]
 
+    def eventsAfter(self, cursor: int | None, mac: str | None, limit: int) -> EventPage:
+        """
+        The events' C{id} is the position.  With C{mac}, the events after the
+        cursor are read through the C{id} index, those of other devices
+        being skipped; the cursor moves past them (to the last C{id} when
+        fewer than C{limit} were found), so that they are not read again.
+
+        The largest C{id} is read in the same transaction as the events, so
+        an event added meanwhile is after the cursor.  This relies on
+        C{id}s being committed in order, which SQLite's single writer
+        ensures; a PostgreSQL identity does not (two writers' transactions
+        may commit out of order).
+        """
+        filtered = mac is not None
+        macs = (mac,) if filtered else ()
+        if cursor is None:
+            rows = self._fetch(_NEWEST_EVENTS[filtered], *macs, limit)[::-1]
+        else:
+            rows = self._fetch(_EVENTS_AFTER[filtered], cursor, *macs, limit)
+        if cursor is not None and len(rows) == limit:
+            last = rows[-1][0] if rows else cursor
+        else:
+            last = self._fetch(_LAST_EVENT)[0][0]
+        events = tuple(Event(time=t, mac=m, kind=k, detail=d) for _, t, m, k, d in rows)
+        return EventPage(events, last)
+
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
 
@@ -677,6 +719,12 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
     def listEvents(self, mac=None, limit=100):
         return whenValid(
             lambda: checkLimit(limit), lambda n: self._run(lambda r: r.listEvents(mac, n))
+        )
+
+    def eventsAfter(self, cursor=None, mac=None, limit=100):
+        return whenValid(
+            lambda: (checkCursor(cursor), checkLimit(limit)),
+            lambda checked: self._run(lambda r: r.eventsAfter(checked[0], mac, checked[1])),
         )
 
     def settingsVersion(self):

@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from snomprov.ratelimit import TokenBuckets
+from snomprov.tftp.quietport import listenQuietly
 from snomprov.tftp.packet import (
     DEFAULT_BLKSIZE,
     ERROR,
@@ -135,6 +136,7 @@ class TransferProtocol(DatagramProtocol):
     """
 
     _log = Logger()
+    noisy = False  # the server logs one line per transfer
 
     def __init__(
         self,
@@ -436,8 +438,10 @@ class TFTPServerProtocol(DatagramProtocol):
 
     def _done(self, name: str, address: Address, bytesSent: int, outcome: str) -> None:
         self._log.info(
-            "TFTP {name} to {address}: {outcome} ({bytesSent} bytes)",
+            "TFTP {name} to {host}:{port}: {outcome}, {bytesSent} bytes",
             name=name,
+            host=address[0],
+            port=address[1],
             address=address,
             outcome=outcome,
             bytesSent=bytesSent,
@@ -493,7 +497,7 @@ class TFTPServerProtocol(DatagramProtocol):
         )
         self.transfers[address] = transfer
         try:
-            self._reactor.listenUDP(0, transfer, interface=self.listenInterface)
+            listenQuietly(self._reactor, transfer, self.listenInterface)
         except Exception as e:
             del self.transfers[address]
             self._log.error("no port for a TFTP transfer: {error}", error=e)

@@ -53,7 +53,7 @@ from snomprov.device import (
     UserAgentInfo,
     parseMAC,
 )
-from snomprov.interfaces import IDHCPVendor, IFileVendor, IResyncVendor
+from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IResyncVendor
 from snomprov.vendors.flatprofile import (
     UA_VALUES,
     FlatParameter,
@@ -136,7 +136,7 @@ def _yesNo(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-@implementer(IFileVendor, IResyncVendor, IDHCPVendor)
+@implementer(IFileListingVendor, IResyncVendor, IDHCPVendor)
 class LinksysVendor:
     """
     The SPA vendor: recognises C{spa<model>.cfg} and C{spa<mac>.cfg},
@@ -231,6 +231,17 @@ class LinksysVendor:
         the lower-case MAC).
         """
         return f"spa{mac.lower()}.cfg"
+
+    def deviceFileNames(self, mac: str, model: str | None) -> list[str]:
+        """
+        The per-MAC profile and, for a known model, the model's initial
+        profile (C{spa942.cfg}).
+        """
+        names = [self.deviceFileName(mac)]
+        match = _MODEL.fullmatch(model or "")
+        if match is not None:
+            names.append(f"spa{match['psn'].lower()}.cfg")
+        return names
 
     def resolveFile(self, name: str, userAgent: UserAgentInfo | None) -> FileRequest | None:
         """

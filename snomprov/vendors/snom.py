@@ -52,7 +52,7 @@ from snomprov.device import (
 )
 from snomprov.interfaces import (
     IDHCPVendor,
-    IFileVendor,
+    IFileListingVendor,
     IResyncVendor,
     IUAProfileVendor,
 )
@@ -113,7 +113,7 @@ def _modelKey(model: str) -> str:
     return model[4:] if model.startswith("snom") else model
 
 
-@implementer(IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor)
+@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor)
 class SnomVendor:
     """
     snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP.
@@ -237,6 +237,16 @@ class SnomVendor:
         The phone's complete settings document.
         """
         return f"snom/{mac}-settings.xml"
+
+    def deviceFileNames(self, mac: str, model: str | None) -> list[str]:
+        """
+        The settings, the container, the firmware file and, for a known
+        model, the DHCP path's C{.htm} name.
+        """
+        names = [self.deviceFileName(mac), f"snom/{mac}.xml", f"snom/{mac}-firmware.xml"]
+        if model and _HTM.fullmatch(f"{model}-{mac}.htm"):
+            names.append(f"{model}-{mac}.htm")
+        return names
 
     def resolveFile(self, name: str, userAgent: UserAgentInfo | None) -> FileRequest | None:
         """
