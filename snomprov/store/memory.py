@@ -13,17 +13,11 @@ from twisted.internet import defer
 from twisted.logger import Logger
 from zope.interface import implementer
 
-<<<<<<< HEAD
 from snomprov.accounts import Operator, Token
-from snomprov.device import DeviceInfo, Event, Line, SettingsLayer
+from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkEvents, checkLimit
-=======
-from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
-from snomprov.interfaces import IDeviceStore
 from snomprov.store.checks import checkCursor, checkEvents, checkLimit
->>>>>>> i10-watch
 from snomprov.store.rows import deviceFromRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 

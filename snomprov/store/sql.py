@@ -31,16 +31,10 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
-<<<<<<< HEAD
-from snomprov.device import DEVICE_STATES, DeviceInfo, Event, Line, Setting, SettingsLayer
+from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkDevices, checkEvents, checkLimit
-=======
-from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
-from snomprov.interfaces import IDeviceStore
 from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit
->>>>>>> i10-watch
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
