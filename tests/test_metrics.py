@@ -346,13 +346,14 @@ def scrape(port: int) -> dict[tuple[str, tuple], float]:
 def test_daemonMetricsMove(tmp_path):
     """
     A real daemon: C{curl /metrics} shows the SUBSCRIBE answered after a
-    phone's SUBSCRIBE, the fetch after an HTTP fetch, and the device the
+    phone's SUBSCRIBE, the fetch after an HTTP fetch, the transfer and its
+    bytes after a TFTP fetch (by C{curl tftp://}), and the device the
     recorder wrote (counted by the store).
     """
     from daemon import Daemon
     from test_e2e_snom import MAC, receive, subscribeFrom
 
-    daemon = Daemon(tmp_path, tftp=False)
+    daemon = Daemon(tmp_path)
     with daemon:
         before = scrape(daemon.httpPort)
         assert before[("snomprov_pnp_subscribes_answered_total", ())] == 0
@@ -365,15 +366,22 @@ def test_daemonMetricsMove(tmp_path):
                                   f"{daemon.baseURL}/snom/{MAC}.xml"], capture_output=True, text=True,
                                  timeout=30, check=True).stdout
         assert fetched == "200"
+        profile = tmp_path / "spa942.cfg"
+        subprocess.run(["curl", "-sS", "-o", str(profile), f"tftp://127.0.0.1:{daemon.tftpPort}/spa942.cfg"],
+                       capture_output=True, text=True, timeout=30, check=True)
         deadline = time.monotonic() + 15
         while True:
             after = scrape(daemon.httpPort)
             devices = sum(value for (name, _), value in after.items() if name == "snomprov_devices")
-            if devices >= 1 or time.monotonic() > deadline:
+            transfers = after.get(("snomprov_tftp_transfers_total", (("outcome", "complete"),)), 0)
+            if (devices >= 1 and transfers >= 1) or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
     assert after[("snomprov_pnp_subscribes_answered_total", ())] == 1
     assert after[("snomprov_pnp_notifies_sent_total", ())] == 1
     assert after[("snomprov_fetches_total", (("protocol", "http"), ("vendor", "snom")))] == 1
     assert devices == 1, after
+    assert after[("snomprov_fetches_total", (("protocol", "tftp"), ("vendor", "linksys")))] == 1
+    assert after[("snomprov_tftp_transfers_total", (("outcome", "complete"),))] == 1
+    assert after[("snomprov_tftp_bytes_total", ())] == profile.stat().st_size > 0
     assert after[("snomprov_store_write_seconds_count", ())] >= 1
