@@ -17,7 +17,14 @@ only, the part C{bench/pnp_storm.py} reports as user CPU.  The garbage
 collector is tuned as the daemon tunes it once started
 (L{snomprov.gctuning}); C{--default-gc} leaves CPython's defaults.
 
-Run: C{.venv/bin/python bench/pnp_path.py [--phones N] [--rounds R] [--default-gc]}
+metrics on vs off: each round also runs snomprov with C{/metrics}'
+L{snomprov.metrics.Metrics} watching the controller and the recorder, as
+the daemon has it, and scrapes it once after (checking that it counted
+every exchange); the ratio on / off is the metrics' cost on the PnP path
+(the scrape itself, off the path, is timed apart).  C{--metrics off} skips
+it.
+
+Run: C{.venv/bin/python bench/pnp_path.py [--phones N] [--rounds R] [--default-gc] [--metrics on|off]}
 """
 
 from __future__ import annotations
@@ -31,15 +38,18 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(BENCH))
 sys.path.insert(0, BENCH)
 
+from twisted.internet import defer  # noqa: E402
 from twisted.internet.task import Clock  # noqa: E402
 
 from bare_responder import answer  # noqa: E402
 from snomprov.config import parseConfig  # noqa: E402
 from snomprov.gctuning import tuneForServing  # noqa: E402
+from snomprov.metrics import Metrics  # noqa: E402
 from snomprov.pnp import PnPController  # noqa: E402
 from snomprov.recorder import Recorder  # noqa: E402
 from snomprov.registry import VendorRegistry  # noqa: E402
 from snomprov.sip.protocol import SIPProtocol  # noqa: E402
+from snomprov.store.memory import MemoryDeviceStore  # noqa: E402
 from snomprov.testing import FakeMulticastTransport  # noqa: E402
 from snomprov.vendors.snom import snomVendor  # noqa: E402
 
@@ -80,10 +90,10 @@ def phoneOK(notify: bytes) -> bytes:
 class Responder:
     """
     The protocol, controller and recorder of the daemon, on a fake
-    transport.
+    transport; with C{metrics}, watched by a L{Metrics} as in the daemon.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: bool = False) -> None:
         config = parseConfig(CONFIG, "bench.toml", baseDir=BENCH)
         self.clock = Clock()
         self.recorder = Recorder(lambda: None, self.clock)
@@ -92,13 +102,32 @@ class Responder:
                                     localHostFor=lambda ip: "127.0.0.1")
         self.transport = FakeMulticastTransport()
         self.protocol.makeConnection(self.transport)
+        self.metrics = None
+        if metrics:
+            store = MemoryDeviceStore()
+            self.metrics = Metrics(lambda: defer.succeed(store), self.clock, self.recorder, None)
+            self.metrics.watchPnP(self.controller)
 
 
-def measureSnomprov(phones: int, round_: int) -> tuple[float, float]:
+def scrape(responder: Responder, phones: int) -> float:
     """
-    CPU seconds per SUBSCRIBE and per phone's 200, for C{phones} phones.
+    CPU seconds of one scrape of C{responder}'s metrics, which must have
+    counted C{phones} SUBSCRIBEs answered and NOTIFYs acknowledged.
     """
-    responder = Responder()
+    start = time.process_time()
+    text = responder.metrics.text()
+    spent = time.process_time() - start
+    assert f"snomprov_pnp_subscribes_answered_total {float(phones)}".encode() in text, text
+    assert f'snomprov_pnp_notify_outcomes_total{{outcome="acked"}} {float(phones)}'.encode() in text, text
+    return spent
+
+
+def measureSnomprov(phones: int, round_: int, metrics: bool = False) -> tuple[float, float, float | None]:
+    """
+    CPU seconds per SUBSCRIBE and per phone's 200, for C{phones} phones,
+    and of the scrape after (C{None} without C{metrics}).
+    """
+    responder = Responder(metrics)
     sent = responder.transport.written
     received = responder.protocol.datagramReceived
     datagrams = subscribes(phones, round_)
@@ -114,7 +143,8 @@ def measureSnomprov(phones: int, round_: int) -> tuple[float, float]:
         received(data, PHONE)
     acked = time.process_time() - start
     assert responder.controller.counters.get("notify-acked") == phones, responder.controller.counters
-    return subscribed / phones, acked / phones
+    scraped = scrape(responder, phones) if metrics else None
+    return subscribed / phones, acked / phones, scraped
 
 
 def measureBaseline(phones: int, round_: int) -> float:
@@ -134,21 +164,39 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--phones", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--default-gc", action="store_true", help="leave the garbage collector untuned")
+    parser.add_argument("--metrics", choices=("on", "off"), default="on",
+                        help="also run with /metrics' collector watching (default) and print on / off")
     args = parser.parse_args(argv)
     if not args.default_gc:
         tuneForServing()
     results = []
+    withMetrics = []
     for round_ in range(args.rounds):
-        subscribe, ok = measureSnomprov(args.phones, round_)
+        # On and off take turns going first, so neither always runs warmer.
+        if args.metrics == "on" and round_ % 2:
+            withMetrics.append(measureSnomprov(args.phones, round_, metrics=True))
+        subscribe, ok, _ = measureSnomprov(args.phones, round_)
+        if args.metrics == "on" and not round_ % 2:
+            withMetrics.append(measureSnomprov(args.phones, round_, metrics=True))
         baseline = measureBaseline(args.phones, round_)
         results.append((subscribe, ok, baseline))
         print(f"round {round_ + 1}: snomprov SUBSCRIBE {subscribe * 1e6:.2f} us + phone's 200 "
               f"{ok * 1e6:.2f} us = {(subscribe + ok) * 1e6:.2f} us/exchange; "
               f"baseline answer() {baseline * 1e6:.2f} us; ratio {(subscribe + ok) / baseline:.2f}",
               flush=True)
+        if withMetrics:
+            onSubscribe, onOK, scraped = withMetrics[-1]
+            print(f"round {round_ + 1}: metrics on {(onSubscribe + onOK) * 1e6:.2f} us/exchange; "
+                  f"on / off {(onSubscribe + onOK) / (subscribe + ok):.3f}; one scrape "
+                  f"{scraped * 1e3:.2f} ms CPU", flush=True)
     subscribe, ok, baseline = min(results, key=lambda r: (r[0] + r[1]) / r[2])
     print(f"best ratio snomprov / baseline: {(subscribe + ok) / baseline:.2f} "
           f"({(subscribe + ok) * 1e6:.2f} / {baseline * 1e6:.2f} us)")
+    if withMetrics:
+        off = min(s + o for s, o, _ in results)
+        on = min(s + o for s, o, _ in withMetrics)
+        print(f"PnP path with metrics on / off (best of each): {on / off:.3f} "
+              f"({on * 1e6:.2f} / {off * 1e6:.2f} us/exchange)")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Keys (DESIGN.md §4.2)::
     [tftp]    enabled, port, interface, advertise, max_transfers,
               rate_per_client
     [provisioning] unknown_devices
+    [admin]   listen
     [vendors.<name>] url, plus the vendor's own keys (see
               L{snomprov.interfaces.IVendor.optionTypes})
 """
@@ -129,6 +130,17 @@ class ProvisioningConfig:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    """
+    @ivar listen: Twisted endpoint descriptions the operators' paths
+        (C{/api}, C{/metrics}, the pages) are served on, and only there;
+        empty: on C{[http] listen}, beside the phone-facing paths.
+    """
+
+    listen: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class VendorConfig:
     """
     A C{[vendors.<name>]} table.
@@ -159,6 +171,7 @@ class Config:
     http: HTTPConfig = HTTPConfig()
     tftp: TFTPConfig = TFTPConfig()
     provisioning: ProvisioningConfig = ProvisioningConfig()
+    admin: AdminConfig = AdminConfig()
     vendors: Mapping[str, VendorConfig] = field(default_factory=dict)
     source: str = "<defaults>"
 
@@ -377,6 +390,9 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     "provisioning": (ProvisioningConfig, {
         "unknown_devices": _Key("unknownDevices", str, _oneOf("defaults", "reject")),
     }),
+    "admin": (AdminConfig, {
+        "listen": _Key("listen", str, _endpoint, listOf=True),
+    }),
 }
 
 
@@ -436,9 +452,23 @@ def parseConfig(
         clientCA = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.http.clientCA))
         config = config.replaceIn("http", clientCA=clientCA)
         problems.extend(f"{source}: http.client_ca: {p}" for p in _clientCAProblems(clientCA))
+    problems.extend(f"{source}: admin.listen: {p}" for p in _adminListenProblems(config))
     if problems:
         raise ConfigError(problems, config)
     return config
+
+
+def _adminListenProblems(config: Config) -> list[str]:
+    """
+    An C{[admin] listen} description that C{[http] listen} has too would
+    bind the same port twice.
+    """
+    return [
+        f"{description!r} is also in [http] listen; leave [admin] listen empty to serve "
+        f"operators on the phones' listeners"
+        for description in config.admin.listen
+        if description in config.http.listen
+    ]
 
 
 def _setsDataDir(raw: Mapping[str, Any]) -> bool:

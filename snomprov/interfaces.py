@@ -180,6 +180,15 @@ class IDeviceStore(Interface):
         @return: Deferred firing with a list of DeviceInfo, ordered by MAC.
         """
 
+    def countDevices():
+        """
+        How many devices there are of each state and vendor, counted by the
+        store (for C{/metrics}: no device is read).
+
+        @return: Deferred firing with a dict of C{(state, vendor)} to a
+            count; C{vendor} is C{None} for devices of no known vendor.
+        """
+
     def mergeDevices(devices):
         """
         Insert or update devices in one transaction, with

@@ -141,6 +141,13 @@ class PnPController:
             self._notifier.stopAll()
         self._send = None
 
+    @property
+    def notifier(self) -> NotifyRetransmitter | None:
+        """
+        The retransmitter of our NOTIFYs while attached, else C{None}.
+        """
+        return self._notifier
+
     def count(self, outcome: str) -> None:
         self.counters[outcome] = self.counters.get(outcome, 0) + 1
 

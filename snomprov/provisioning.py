@@ -36,6 +36,8 @@ class Fetch:
     @ivar transport: C{"http"} or C{"tftp"}.
     @ivar clientMAC: the MAC named by the request's verified TLS client
         certificate, or C{None} (no certificate, or no MAC in it).
+    @ivar secure: whether it came over TLS (C{https}); counted, not
+        rendered differently.
     """
 
     name: str
@@ -43,6 +45,7 @@ class Fetch:
     transport: str
     userAgent: str | None = None
     clientMAC: str | None = None
+    secure: bool = False
 
 
 class Provisioner:
@@ -53,6 +56,12 @@ class Provisioner:
     @ivar versionTTL: how long (seconds) a read of the store's settings
         version is trusted before it is read again; changes made by other
         processes (the command line) show after at most this long.
+    @ivar hits: fetches answered from the cache of renderings.
+    @ivar misses: fetches rendered.
+    @ivar fetches: C{(vendor, protocol)} to the number of fetches a vendor
+        answered, C{protocol} one of C{http}, C{https}, C{tftp}.
+    @ivar rejections: C{(reason, protocol)} to how many files were
+        refused for that reason (C{unknown-device}, C{client-certificate}).
     """
 
     _log = Logger()
@@ -71,6 +80,8 @@ class Provisioner:
         self._versionReadAt = float("-inf")
         self.hits = 0
         self.misses = 0
+        self.fetches: dict[tuple[str, str], int] = {}
+        self.rejections: dict[tuple[str, str], int] = {}
 
     def fetch(self, fetch: Fetch):
         """
@@ -83,7 +94,7 @@ class Provisioner:
         vendor, request, userAgent = resolved
         refusal = self._certificateRefusal(request, fetch)
         if refusal is not None:
-            self._refuse(request.mac, fetch, refusal)
+            self._refuse(request.mac, fetch, refusal, "client-certificate")
             return defer.succeed(None)
         # Renderings are cached per name as asked, User-Agent and transport
         # (strings: their hashes are cached); what they resolve to is a
@@ -160,7 +171,14 @@ class Provisioner:
             return "no client certificate naming the device"
         return None
 
-    def _refuse(self, mac: str | None, fetch: Fetch, reason: str) -> None:
+    def _refuse(self, mac: str | None, fetch: Fetch, reason: str, kind: str) -> None:
+        """
+        Record a refusal: a C{rejected} event giving C{reason}, counted in
+        L{rejections} under C{kind}.
+        """
+        counted = (kind, "https" if fetch.secure else fetch.transport)
+        rejections = self.rejections
+        rejections[counted] = rejections.get(counted, 0) + 1
         self._recorder.event(Event(self._clock.seconds(), mac, "rejected", f"{fetch.transport} {fetch.name}: {reason}"))
 
     @defer.inlineCallbacks
@@ -200,9 +218,12 @@ class Provisioner:
         return {**vendorConfig.options, "url": vendorConfig.url}
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
+        counted = (vendor.name, "https" if fetch.secure else fetch.transport)
+        fetches = self.fetches
+        fetches[counted] = fetches.get(counted, 0) + 1
         mac = request.mac or (userAgent.mac if userAgent else None)
         if rendered is _REFUSED:
-            self._refuse(mac, fetch, "unknown device")
+            self._refuse(mac, fetch, "unknown device", "unknown-device")
             return
         now = self._clock.seconds()
         if mac is None:

@@ -88,6 +88,8 @@ class Recorder(Service, PnPRecording):
     @param whenStore: callable returning a Deferred that fires with the store.
     @param milestones: told of every event row once, as a batch is taken
         to be written (L{snomprov.milestones.MilestoneLog}), or C{None}.
+    @ivar onWritten: called with the seconds (on C{clock}) each successful
+        batch write took, or C{None} (C{/metrics} observes it).
     """
 
     _log = Logger()
@@ -109,6 +111,7 @@ class Recorder(Service, PnPRecording):
         self.droppedEvents = 0
         self.refused = 0
         self.written = 0
+        self.onWritten = None
 
     def sighting(self, device: DeviceInfo) -> None:
         """
@@ -223,10 +226,17 @@ class Recorder(Service, PnPRecording):
         return d
 
     def _write(self, store, devices, events) -> defer.Deferred:
-        return store.recordRows(devices, events).addCallback(self._written, len(events))
+        started = self._clock.seconds()
+        return store.recordRows(devices, events).addCallback(self._written, len(events), started)
 
-    def _written(self, result, count: int) -> None:
+    def _written(self, result, count: int, started: float) -> None:
         self.written += count
+        if self.onWritten is not None:
+            try:
+                self.onWritten(self._clock.seconds() - started)
+            except Exception:
+                # The batch is written: it must not be kept for another try.
+                self._log.failure("onWritten failed")
 
     def _keep(self, failure, devices, events) -> None:
         self._log.failure("Store write failed; {n} events kept for the next try", failure, n=len(events))

@@ -124,6 +124,8 @@ def listenerKey(serviceName: str) -> str:
     """
     if serviceName.startswith("http"):
         return "[http] listen"
+    if serviceName.startswith("admin"):
+        return "[admin] listen"
     if serviceName == "sip":
         return "[sip] port"
     if serviceName == "tftp":

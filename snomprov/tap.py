@@ -13,21 +13,21 @@ from twisted.application import internet, strports
 from twisted.application.service import MultiService
 from twisted.logger import Logger
 from twisted.python import usage
-from twisted.web.server import Site
 
 from .config import Config
 from .gctuning import GarbageCollectorTuning
 from .listeners import Listeners
 from .milestones import MilestoneLog
+from .metrics import Metrics
 from .provisioning import Provisioner
 from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
 from .web.provisioning import ProvisioningResource
-from .web.root import SiteRoot
+from .web.sites import makeSite, siteRoots
 
-__all__ = ["Options", "makeService"]
+__all__ = ["Options", "adminChildren", "makeService"]
 
 _log = Logger()
 
@@ -96,7 +96,8 @@ def _applyOverrides(config: Config, options: Options) -> Config:
 def makeService(options: Options, reactor=None) -> MultiService:
     """
     One L{Listeners} of named children: C{store}, C{recorder}, C{http-N},
-    C{sip} and C{tftp} when enabled, and C{gc} (L{GarbageCollectorTuning}).
+    C{admin-N} (C{[admin] listen}), C{sip} and C{tftp} when enabled, and
+    C{gc} (L{GarbageCollectorTuning}).
     A loopback C{base_url} is warned about now; once bound, the start log
     names the URLs phones get, the DHCP values to set and each listener.
     """
@@ -124,16 +125,23 @@ def makeService(options: Options, reactor=None) -> MultiService:
     stores.closeAfter(recorder.flush)
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
-    site = Site(SiteRoot(ProvisioningResource(provisioner)))
-    site.displayTracebacks = False
-    for index, http in enumerate(_httpServices(config, site, reactor)):
+    metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner)
+    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics),
+                                  separate=bool(config.admin.listen))
+    for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
         http.setServiceParent(top)
+    if operators is not None:
+        site = makeSite(operators)
+        for index, description in enumerate(config.admin.listen):
+            admin = strports.service(description, site, reactor=reactor)
+            admin.setName(f"admin-{index}")
+            admin.setServiceParent(top)
 
     if config.sip.enabled:
-        _buildSIP(config, registry, recorder, reactor).setServiceParent(top)
+        _buildSIP(config, registry, recorder, reactor, metrics).setServiceParent(top)
     if config.tftp.enabled:
-        _buildTFTP(config, provisioner, recorder, reactor).setServiceParent(top)
+        _buildTFTP(config, provisioner, recorder, reactor, metrics).setServiceParent(top)
     collector = GarbageCollectorTuning(reactor)
     collector.setName("gc")
     collector.setServiceParent(top)
@@ -147,11 +155,23 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
+def adminChildren(metrics: Metrics) -> dict:
+    """
+    The operators' paths: first segment to resource, served on C{[admin]
+    listen} (or beside the phones' paths when it is empty).
+    """
+    from .web.metrics import metricsResource
+
+    return {b"metrics": metricsResource(metrics)}
+
+
 def _listenerDescriptions(config: Config) -> dict[str, str]:
     """
     Each listening child's name and what it listens for, as configured.
     """
     described = {f"http-{index}": f"HTTP {description}" for index, description in enumerate(config.http.listen)}
+    described.update({f"admin-{index}": f"operators' HTTP {description}"
+                      for index, description in enumerate(config.admin.listen)})
     if config.sip.enabled:
         shared = "shared" if config.sip.sharePort else "not shared"
         described["sip"] = f"SIP UDP {config.sip.port} (group {config.sip.group}, port {shared})"
@@ -177,12 +197,13 @@ def _httpServices(config, site, reactor):
             yield strports.service(description, site, reactor=reactor)
 
 
-def _buildSIP(config, registry, recorder, reactor):
+def _buildSIP(config, registry, recorder, reactor, metrics):
     from .pnp import PnPController
     from .sip.port import SIPServer
     from .sip.protocol import SIPProtocol
 
     controller = PnPController(registry, config, recorder, reactor)
+    metrics.watchPnP(controller)
     protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
     service = SIPServer(config.sip.port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor,
                         sharePort=config.sip.sharePort)
@@ -190,12 +211,12 @@ def _buildSIP(config, registry, recorder, reactor):
     return service
 
 
-def _buildTFTP(config, provisioner, recorder, reactor):
+def _buildTFTP(config, provisioner, recorder, reactor, metrics):
     from .tftp.service import tftpProtocolFor
 
     service = internet.UDPServer(
         config.tftp.port,
-        tftpProtocolFor(config, provisioner, recorder, reactor),
+        tftpProtocolFor(config, provisioner, recorder, reactor, metrics.watchTFTP()),
         interface=config.tftp.interface,
         reactor=reactor,
     )

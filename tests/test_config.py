@@ -93,6 +93,23 @@ def test_sharePort(tmp_path):
     assert parseConfig("[sip]\nshare_port = true\n", baseDir=str(tmp_path)).sip.sharePort is True
 
 
+def test_adminListen(tmp_path):
+    """
+    C{[admin] listen} is empty unless set (the operators' paths on C{[http]
+    listen}); set, it is a list of checked endpoint descriptions, and one
+    that C{[http] listen} has too is refused, naming the key.
+    """
+    assert parseConfig("", baseDir=str(tmp_path)).admin.listen == ()
+    config = parseConfig('[admin]\nlisten = ["tcp:9090:interface=127.0.0.1", "tcp:9091"]\n',
+                         baseDir=str(tmp_path))
+    assert config.admin.listen == ("tcp:9090:interface=127.0.0.1", "tcp:9091")
+    with pytest.raises(ConfigError) as e:
+        parseConfig('[http]\nlisten = ["tcp:8080"]\n[admin]\nlisten = ["tcp:8080"]\n', "a.toml",
+                    baseDir=str(tmp_path))
+    assert e.value.problems == ["a.toml: admin.listen: 'tcp:8080' is also in [http] listen; leave [admin] "
+                                "listen empty to serve operators on the phones' listeners"]
+
+
 def test_tftpServerWritesPortUnless69(tmp_path):
     """
     The TFTP address given to phones carries the port whenever it is not 69.
@@ -140,6 +157,9 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[store]\nurl = "mysql://x"\n', "store.url: 'mysql://x'"),
         ("[sip\n", "not valid TOML"),
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
+        ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
+        ('[admin]\nlisten = "tcp:9090"\n', "admin.listen: expected a list of a string"),
+        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen)"),
     ],
 )
 def test_problemsNamed(tmp_path, text, fragment):
@@ -271,8 +291,8 @@ ouis = ["00:15:65"]
 
 
 @pytest.mark.parametrize("text", ["", "[store]\nurl = \"sqlite:db/x.sqlite\"\n", "[store]\nurl = \"memory:\"\n",
-                                  ROUND_TRIP_VENDORS],
-                         ids=["defaults", "sqlite", "memory", "vendors"])
+                                  ROUND_TRIP_VENDORS, '[admin]\nlisten = ["tcp:9090:interface=127.0.0.1"]\n'],
+                         ids=["defaults", "sqlite", "memory", "vendors", "admin"])
 def test_formatRoundTrip(tmp_path, text):
     """
     L{formatConfig} writes TOML that L{loadConfig} reads back into an equal
@@ -286,6 +306,7 @@ def test_formatRoundTrip(tmp_path, text):
     printed = formatConfig(config)
     assert "poll_interval = " in printed and "pollInterval" not in printed
     assert f"share_port = {str(config.sip.sharePort).lower()}" in printed
+    assert "[admin]\nlisten = " in printed
     assert 'url = ""' not in printed
     again = tmp_path / "elsewhere" / "printed.toml"
     again.parent.mkdir()

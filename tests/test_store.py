@@ -343,6 +343,23 @@ def test_listDevicesOrderedByMAC(store):
     assert [d.mac for d in (yield store.listDevices())] == [MAC1, MAC2, MAC3]
 
 
+@pytest_twisted.inlineCallbacks
+def test_countDevicesByStateAndVendor(store):
+    """
+    L{countDevices} counts devices per state and vendor, a device of no
+    known vendor under C{None}; an empty store counts nothing.
+    """
+    assert (yield store.countDevices()) == {}
+    yield store.mergeDevices([
+        DeviceInfo(MAC1, vendor="snom", state="notified"),
+        DeviceInfo(MAC2, vendor="snom", state="notified"),
+        DeviceInfo(MAC3, vendor="linksys", state="fetched"),
+        DeviceInfo("000000000001", state="seen"),
+    ])
+    assert (yield store.countDevices()) == {
+        ("notified", "snom"): 2, ("fetched", "linksys"): 1, ("seen", None): 1}
+
+
 @pytest.mark.parametrize(
     "device",
     [

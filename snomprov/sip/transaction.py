@@ -92,6 +92,7 @@ class NotifyRetransmitter:
 
     @ivar dropped: how many NOTIFYs were pushed out because the table was
         full.
+    @ivar retransmitted: how many copies Timer E sent after the first ones.
     @ivar capacity: the most NOTIFYs pending at once.
     """
 
@@ -125,6 +126,7 @@ class NotifyRetransmitter:
         self._call: IDelayedCall | None = None
         self._callAt = 0.0
         self.dropped = 0
+        self.retransmitted = 0
 
     def __len__(self) -> int:
         """
@@ -229,6 +231,7 @@ class NotifyRetransmitter:
                 self._finish(pending, "timeout")
                 continue
             self._transmit(pending)
+            self.retransmitted += 1
             delay = pending.interval = min(pending.interval * 2, t2)
             stage += 1
             if stage == len(queues):

@@ -167,6 +167,13 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         devices = self._records.devices
         return defer.succeed([devices[mac] for mac in sorted(devices)])
 
+    def countDevices(self):
+        counts: dict[tuple[str, str | None], int] = {}
+        for device in self._records.devices.values():
+            key = (device.state, device.vendor)
+            counts[key] = counts.get(key, 0) + 1
+        return defer.succeed(counts)
+
     def getLines(self, mac):
         return defer.succeed(self._records.getLines(mac))
 

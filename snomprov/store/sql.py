@@ -266,6 +266,7 @@ _COUNT_DEVICES = "SELECT count(*) FROM devices"
 _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
+_COUNT_BY_STATE_VENDOR = "SELECT state, vendor, COUNT(*) FROM devices GROUP BY state, vendor"
 _GET_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines WHERE mac = ? ORDER BY idx"
 _DELETE_LINES = "DELETE FROM lines WHERE mac = ?"
 _INSERT_LINE = (
@@ -401,6 +402,9 @@ class _SQLRecords(SQLAccountRecords):
 
     def listDevices(self) -> list[DeviceInfo]:
         return [deviceFromRow(row) for row in self._fetch(_LIST_DEVICES)]
+
+    def countDevices(self) -> dict[tuple[str, str | None], int]:
+        return {(state, vendor): count for state, vendor, count in self._fetch(_COUNT_BY_STATE_VENDOR)}
 
     def putDevice(self, device: DeviceInfo) -> None:
         self.putDevices([device])
@@ -672,6 +676,9 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def listDevices(self):
         return self._run(_SQLRecords.listDevices)
+
+    def countDevices(self):
+        return self._run(_SQLRecords.countDevices)
 
     def getLines(self, mac):
         return self._run(lambda r: r.getLines(mac))

@@ -33,9 +33,12 @@ def sourceOf(rendered):
     return FileSource(rendered.path) if rendered.path else BytesSource(rendered.content)
 
 
-def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtocol:
+def tftpProtocolFor(config, provisioner, recorder, reactor, onTransferDone=None) -> TFTPServerProtocol:
     """
     The TFTP protocol of the daemon.
+
+    @param onTransferDone: see L{TFTPServerProtocol} (C{/metrics} counts
+        the transfers).
     """
     return TFTPServerProtocol(
         provisionerReader(provisioner),
@@ -43,4 +46,5 @@ def tftpProtocolFor(config, provisioner, recorder, reactor) -> TFTPServerProtoco
         maxTransfers=config.tftp.maxTransfers,
         perClientRate=config.tftp.ratePerClient,
         listenInterface=config.tftp.interface,
+        onTransferDone=onTransferDone,
     )

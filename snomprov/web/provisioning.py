@@ -59,6 +59,7 @@ class ProvisioningResource(Resource):
             transport="http",
             userAgent=userAgent.decode("latin-1") if userAgent else None,
             clientMAC=requestClientMAC(request),
+            secure=request.isSecure(),
         )
         d = self._provisioner.fetch(fetch)
         d.addCallback(self._respond, request)
