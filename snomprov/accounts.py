@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "ROLES",
@@ -109,11 +109,8 @@ class Operator:
 
     name: str
     role: str
-    passwordHash: str
+    passwordHash: str = field(repr=False)
     created: float
-
-    def __repr__(self) -> str:
-        return f"Operator(name={self.name!r}, role={self.role!r}, created={self.created!r})"
 
 
 @dataclass(frozen=True)
@@ -127,11 +124,8 @@ class Token:
 
     name: str
     role: str
-    tokenHash: str
+    tokenHash: str = field(repr=False)
     created: float
-
-    def __repr__(self) -> str:
-        return f"Token(name={self.name!r}, role={self.role!r}, created={self.created!r})"
 
 
 # ---------------------------------------------------------------------------

@@ -167,11 +167,7 @@ class Daemon:
             time.sleep(0.05)
 
     def log(self) -> str:
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return readLog(self.logPath)
 
     def stop(self) -> int | None:
         """
@@ -227,3 +223,14 @@ def userEnv() -> dict[str, str]:
     env = _env()
     env.pop("PYTHONUNBUFFERED", None)
     return env
+
+
+def readLog(path: str) -> str:
+    """
+    A daemon's log as text so far, or C{""} before it has one.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""

@@ -43,7 +43,7 @@ import time
 
 import pytest
 
-from daemon import freePort, twistdCommand
+from daemon import freePort, readLog, twistdCommand
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -142,11 +142,7 @@ class ScratchDaemon:
         self.process: subprocess.Popen | None = None
 
     def log(self) -> str:
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return readLog(self.logPath)
 
     def start(self, timeout: float = 30.0) -> None:
         """
