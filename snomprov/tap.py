@@ -23,6 +23,7 @@ from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
+from .web.api import apiResource
 from .web.provisioning import ProvisioningResource
 from .web.root import SiteRoot
 
@@ -123,7 +124,9 @@ def makeService(options: Options, reactor=None) -> MultiService:
     stores.closeAfter(recorder.flush)
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
-    site = Site(SiteRoot(ProvisioningResource(provisioner)))
+    root = SiteRoot(ProvisioningResource(provisioner))
+    root.putChild(b"api", apiResource(stores.whenOpen, reactor))
+    site = Site(root)
     site.displayTracebacks = False
     for index, http in enumerate(_httpServices(config, site, reactor)):
         http.setName(f"http-{index}")
