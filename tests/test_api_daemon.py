@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from daemon import ROOT, Daemon
+from daemon import Daemon
 from snomprov.web.api import allEndpoints
 
 
@@ -82,7 +82,7 @@ def test_schemathesis(daemon, tmp_path):
                      "content_type_conformance",
          "--header", f"Authorization: Bearer {secret}", "--max-examples", "50", "--seed", "9",
          "--report", "junit", "--report-dir", str(tmp_path / "report"), "--no-color"],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
