@@ -287,6 +287,16 @@ class IDeviceStore(Interface):
         @return: Deferred firing with a L{snomprov.device.EventPage}.
         """
 
+    def pageEvents(mac=None, kind=None, before=None, limit=100):
+        """
+        A page of events for the API's cursor paging.
+
+        @param before: only events whose id is below it (the last id of
+            the previous page), or C{None} for the newest.
+        @return: Deferred firing with C{(id, Event)} pairs, newest first,
+            of C{mac} and of C{kind} (or all), at most C{limit}.
+        """
+
     def settingsVersion():
         """
         A counter that grows on every change of devices' lines or settings

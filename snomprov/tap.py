@@ -24,6 +24,7 @@ from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
+from .web.api import apiResource
 from .web.provisioning import ProvisioningResource
 from .web.sites import makeSite, siteRoots
 
@@ -126,7 +127,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
     metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner)
-    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics),
+    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor),
                                   separate=bool(config.admin.listen))
     for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
@@ -155,14 +156,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
-def adminChildren(metrics: Metrics) -> dict:
+def adminChildren(metrics: Metrics, whenStore, reactor) -> dict:
     """
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
     """
     from .web.metrics import metricsResource
 
-    return {b"metrics": metricsResource(metrics)}
+    return {b"metrics": metricsResource(metrics), b"api": apiResource(whenStore, reactor)}
 
 
 def _listenerDescriptions(config: Config) -> dict[str, str]:

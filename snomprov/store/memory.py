@@ -238,6 +238,22 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
                 found.append(event)
         return EventPage(tuple(found), end if len(found) < limit else position)
 
+    def pageEvents(self, mac=None, kind=None, before=None, limit=100):
+        return whenValid(lambda: checkLimit(limit),
+                         lambda n: defer.succeed(self._eventPage(mac, kind, before, n)))
+
+    def _eventPage(self, mac, kind, before, limit) -> list[tuple[int, Event]]:
+        # An event's id is its place in the list, from 1.
+        found: list[tuple[int, Event]] = []
+        end = len(self._events) if before is None else max(0, min(before - 1, len(self._events)))
+        for index in range(end - 1, -1, -1):
+            if len(found) >= limit:
+                break
+            event = self._events[index]
+            if (mac is None or event.mac == mac) and (kind is None or event.kind == kind):
+                found.append((index + 1, event))
+        return found
+
     def settingsVersion(self):
         return defer.succeed(self._records.version)
 

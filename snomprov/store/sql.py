@@ -561,6 +561,23 @@ class _SQLRecords(SQLAccountRecords):
         events = tuple(Event(time=t, mac=m, kind=k, detail=d) for _, t, m, k, d in rows)
         return EventPage(events, last)
 
+    def pageEvents(self, mac: str | None, kind: str | None, before: int | None,
+                   limit: int) -> list[tuple[int, Event]]:
+        """
+        The newest C{limit} events with an id below C{before}, of C{mac}
+        and C{kind} or all, with their ids.
+        """
+        where, params = [], []
+        for condition, value in (("mac = ?", mac), ("kind = ?", kind), ("id < ?", before)):
+            if value is not None:
+                where.append(condition)
+                params.append(value)
+        statement = ("SELECT id, time, mac, kind, detail FROM events"
+                     + (" WHERE " + " AND ".join(where) if where else "")
+                     + " ORDER BY id DESC LIMIT ?")
+        rows = self._fetch(statement, *params, limit)
+        return [(i, Event(time=t, mac=m, kind=k, detail=d)) for i, t, m, k, d in rows]
+
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
 
@@ -726,6 +743,12 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         return whenValid(
             lambda: (checkCursor(cursor), checkLimit(limit)),
             lambda checked: self._run(lambda r: r.eventsAfter(checked[0], mac, checked[1])),
+        )
+
+    def pageEvents(self, mac=None, kind=None, before=None, limit=100):
+        return whenValid(
+            lambda: checkLimit(limit),
+            lambda n: self._run(lambda r: r.pageEvents(mac, kind, before, n)),
         )
 
     def settingsVersion(self):

@@ -1,0 +1,148 @@
+# -*- test-case-name: tests.test_api -*-
+"""
+The C{/api/} resource: routes a request to its declared L{Endpoint},
+authenticates and authorises it, validates its query and body, runs the
+handler and writes its answer as JSON, or any error as a problem document.
+No endpoint's logic lives here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
+
+from snomprov.accounts import permits
+from snomprov.operations.errors import Conflict, NotFound, Refused
+
+from .auth import CHALLENGE, Authenticator, parseAuthorization
+from .declare import Answer, Call, Endpoint, Router, parseQuery
+from .problems import PROBLEM_TYPE, Problem, problemDocument
+from .validate import validate
+
+__all__ = ["APIResource"]
+
+_log = Logger()
+
+
+def _isJSON(contentType: bytes | None) -> bool:
+    if not contentType:
+        return False
+    media = contentType.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+def _readBody(request, endpoint: Endpoint):
+    """
+    The request's JSON body, checked against the endpoint's schema.
+
+    @raise Problem: 413, 415 or 400.
+    """
+    content = request.content
+    content.seek(0, 2)
+    size = content.tell()
+    content.seek(0)
+    if size > endpoint.maxBody:
+        raise Problem(413, f"the body is larger than {endpoint.maxBody} bytes")
+    if not _isJSON(request.getHeader(b"content-type")):
+        raise Problem(415, "send the body as application/json")
+    try:
+        body = json.loads(content.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Problem(400, f"the body is not valid JSON: {e}") from None
+    errors = validate(endpoint.body, body)
+    if errors:
+        raise Problem(400, "the body is not valid", errors)
+    return body
+
+
+def _refusal(e: Refused) -> Problem:
+    status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 400
+    return Problem(status, str(e))
+
+
+class APIResource(Resource):
+    """
+    Everything under C{/api/}.
+
+    @param endpoints: the declared L{Endpoint}s.
+    @param whenStore: a function returning a Deferred that fires with the
+        store (L{snomprov.store.service.StoreService.whenOpen}).
+    @param authenticator: an L{Authenticator}.
+    @param clock: an L{IReactorTime} (the time of audit events).
+    """
+
+    isLeaf = True
+
+    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock) -> None:
+        super().__init__()
+        self.router = Router(endpoints)
+        self._whenStore = whenStore
+        self._authenticator = authenticator
+        self._clock = clock
+
+    def render(self, request):
+        d = defer.ensureDeferred(self._answer(request))
+        d.addErrback(self._unexpected, request)
+        d.addCallback(self._write, request)
+        return NOT_DONE_YET
+
+    async def _answer(self, request) -> Answer:
+        try:
+            return await self._handle(request)
+        except Refused as e:
+            problem = _refusal(e)
+        except Problem as e:
+            problem = e
+        return Answer(problem.status, problemDocument(problem), problem.headers)
+
+    async def _handle(self, request) -> Answer:
+        segments = [s.decode("latin-1") for s in request.prepath + request.postpath]
+        if segments and segments[-1] == "" and len(segments) > 1:
+            segments = segments[:-1]
+        match = self.router.route(request.method.decode("latin-1"), segments)
+        endpoint = match.endpoint
+        store = await self._whenStore()
+        principal = None
+        if endpoint.role is not None:
+            credentials = parseAuthorization(request.getHeader(b"authorization"))
+            principal = await self._authenticator.authenticate(store, credentials)
+            if principal is None:
+                raise Problem(401, "log in: HTTP Basic with an operator's name and password, "
+                                   "or Authorization: Bearer with an API token",
+                              headers={"WWW-Authenticate": CHALLENGE})
+            if not permits(principal.role, endpoint.role):
+                raise Problem(403, f"this needs the role {endpoint.role}; {principal.actor} is "
+                                   f"{principal.role}")
+        query = parseQuery(endpoint.query, request.args)
+        body = _readBody(request, endpoint) if endpoint.body is not None else None
+        call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
+                    now=self._clock.seconds(), endpoints=self.router.endpoints)
+        answer = await endpoint.handler(call)
+        return answer if isinstance(answer, Answer) else Answer(200, answer)
+
+    def _unexpected(self, failure, request) -> Answer:
+        _log.failure("API {method} {uri}: unexpected error", failure,
+                     method=request.method.decode("latin-1"),
+                     uri=request.uri.split(b"?", 1)[0].decode("latin-1"))
+        return Answer(500, problemDocument(Problem(500, "internal error: see the server's log")))
+
+    def _write(self, answer: Answer, request) -> None:
+        if request.finished or getattr(request, "_disconnected", False):
+            return
+        request.setResponseCode(answer.status)
+        request.setHeader(b"Cache-Control", b"no-store")
+        for name, value in answer.headers.items():
+            request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
+        if answer.body is None:
+            request.finish()
+            return
+        kind = PROBLEM_TYPE if answer.status >= 400 else "application/json"
+        data = json.dumps(answer.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        request.setHeader(b"Content-Type", kind.encode("ascii"))
+        request.setHeader(b"Content-Length", b"%d" % len(data))
+        request.write(data)
+        request.finish()
