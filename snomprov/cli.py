@@ -12,33 +12,33 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
+from .commands.base import COMMANDS, UsageProblem, command
 from .startup import StartupProblem, loadEverything
 
-__all__ = ["main", "UsageProblem"]
+__all__ = ["main", "UsageProblem", "command", "COMMAND_MODULES"]
 
 
-class UsageProblem(StartupProblem):
+COMMAND_MODULES = (
+    "check", "importcsv", "devices", "render", "dhcp", "resync",
+    "settings", "events", "user", "token",
+)  # fmt: skip
+"""
+The modules of L{snomprov.commands} that define the commands, listed
+explicitly; each registers its own with L{command}.
+"""
+
+
+def _loadCommands() -> dict:
     """
-    Bad input to a command: it prints these lines and exits 2.
+    Import the command modules (once) and return the registry they fill.
     """
+    import importlib
 
-
-_COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable]] = {}
-
-
-def command(name: str, help: str):
-    """
-    Register C{run(args, config, registry, out) -> int} under C{name}, with
-    an optional C{run.arguments(parser)}.
-    """
-
-    def register(run):
-        _COMMANDS[name] = (help, run)
-        return run
-
-    return register
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"snomprov.commands.{name}")
+    return COMMANDS
 
 
 _CONFIG_HELP = ("the TOML configuration file (default: $SNOMPROV_CONFIG, else "
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snomprov", description="snomprov provisioning server")
     parser.add_argument("-c", "--config", metavar="FILE", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (help, run) in _COMMANDS.items():
+    for name, (help, run) in _loadCommands().items():
         commandParser = sub.add_parser(name, help=help)
         arguments = getattr(run, "arguments", None)
         if arguments is not None:
@@ -75,15 +75,13 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
     """
     Run the command line; return the exit status.
     """
-    from . import commands  # noqa: F401  (registers the commands)
-
     out = out or sys.stdout
     err = err or sys.stderr
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         config, registry = loadEverything(args.config)
-        _, run = _COMMANDS[args.command]
+        _, run = COMMANDS[args.command]
         return run(args, config, registry, out)
     except StartupProblem as e:
         for problem in e.problems:

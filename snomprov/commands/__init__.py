@@ -1,5 +1,6 @@
 """
-The subcommands of C{snomprov}; each module registers its own.
+The subcommands of C{snomprov}, one module each; L{snomprov.cli} imports
+the modules it lists, and each registers its command with
+L{snomprov.commands.base.command}.  A command module never imports
+L{snomprov.cli}.
 """
-
-from . import check, devices, dhcp, events, importcsv, render, resync, settings, token, user  # noqa: F401

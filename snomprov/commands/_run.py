@@ -8,13 +8,15 @@ from __future__ import annotations
 from twisted.internet import defer, task
 
 from ..store import NoSuchStore, openStore
+from ..operations.errors import Refused
+from .base import UsageProblem
 
 
 def runWithStore(config, work):
     """
     Open the configured store, run C{await work(reactor, store)}, close it.
     A store that does not exist is not created (the daemon creates its
-    store): that is a L{snomprov.cli.UsageProblem} naming the store looked
+    store): that is a L{snomprov.commands.base.UsageProblem} naming the store looked
     for and how to name another.
 
     @return: what C{work} returned; exceptions propagate.
@@ -46,7 +48,6 @@ def runWithStore(config, work):
 
 
 def _missingStore(config, missing: NoSuchStore):
-    from ..cli import UsageProblem
     from ..configpath import ENVIRONMENT_VARIABLE
 
     return UsageProblem(
@@ -62,7 +63,6 @@ def macArgument(text: str) -> str:
 
     @raise UsageProblem: naming the bad value.
     """
-    from ..cli import UsageProblem
     from ..device import InvalidMAC, parseMAC
 
     try:
@@ -75,10 +75,8 @@ def runOperation(config, work):
     """
     L{runWithStore}, a refusal of an operation
     (L{snomprov.operations.errors.Refused}) being a
-    L{snomprov.cli.UsageProblem}: one line, exit 2.
+    L{snomprov.commands.base.UsageProblem}: one line, exit 2.
     """
-    from ..cli import UsageProblem
-    from ..operations.errors import Refused
 
     try:
         return runWithStore(config, work)

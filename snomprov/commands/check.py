@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import command
+from .base import command
 from ..config import Config, formatConfig
 from ..safestart import baseURLWarning
 

@@ -8,7 +8,7 @@ import json
 import time
 from dataclasses import asdict
 
-from ..cli import command
+from .base import command
 from ._run import runWithStore
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..dhcp import FORMATS, InvalidDHCPValue, Reservation, render
 from ..safestart import baseURLWarning, dhcpRules
 from ._run import runWithStore

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from twisted.internet import defer, task
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..device import Event
 from ..eventtext import HEADER, eventAsJSON, formatEvent
 from ._run import macArgument, runWithStore

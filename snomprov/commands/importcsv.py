@@ -5,7 +5,7 @@ nothing.
 
 from __future__ import annotations
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..csvimport import CSVImportError, parseDeviceCSV
 from ._run import runWithStore
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..interfaces import IFileListingVendor, IFileVendor
 from ..provisioning import Fetch, Provisioner
 from ._run import macArgument, runWithStore

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..device import Event
 from ..interfaces import IResyncVendor
 from ..push import pushResync

@@ -5,7 +5,7 @@ into a settings layer (the operators' "Browse / Load").
 
 from __future__ import annotations
 
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..device import InvalidScope, parseScope
 from ..vendors.snomxml import SettingsXMLError, parseSettingsXML
 from ._run import runWithStore

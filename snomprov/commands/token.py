@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from ..audit import CLI
-from ..cli import command
+from .base import command
 from ..operations import accounts
 from ._run import runOperation
 from ._table import formatRows, formatTime

@@ -14,7 +14,7 @@ import getpass
 import sys
 
 from ..audit import CLI
-from ..cli import UsageProblem, command
+from .base import UsageProblem, command
 from ..operations import accounts
 from ..operations.errors import Refused
 from ._run import runOperation
