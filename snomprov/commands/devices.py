@@ -5,11 +5,11 @@ C{snomprov devices [--json]}: the inventory.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict
 
 from .base import command
 from ._run import runWithStore
+from ._table import formatRows, formatTime
 
 
 def arguments(parser) -> None:
@@ -45,7 +45,6 @@ def formatTable(devices) -> str:
     """
     rows = [("MAC", "VENDOR", "MODEL", "FIRMWARE", "IP", "STATE", "LAST SEEN")]
     for d in devices:
-        seen = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d.lastSeen)) if d.lastSeen else "-"
-        rows.append((d.mac, d.vendor or "-", d.model or "-", d.firmware or "-", d.ip or "-", d.state or "-", seen))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n" for row in rows)
+        rows.append((d.mac, d.vendor or "-", d.model or "-", d.firmware or "-", d.ip or "-", d.state or "-",
+                     formatTime(d.lastSeen)))
+    return formatRows(rows)

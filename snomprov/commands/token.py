@@ -12,7 +12,7 @@ from ..audit import CLI
 from .base import command
 from ..operations import accounts
 from ._run import runOperation
-from ._table import formatRows, formatTime
+from ._table import formatAccounts
 
 
 def arguments(parser) -> None:
@@ -39,9 +39,7 @@ def token(args, config, registry, out) -> int:
         async def work(reactor, store):
             return await accounts.listTokens(store)
 
-        rows = [("NAME", "ROLE", "ISSUED")]
-        rows += [(t.name, t.role, formatTime(t.created)) for t in runOperation(config, work)]
-        out.write(formatRows(rows))
+        out.write(formatAccounts(runOperation(config, work), "ISSUED"))
     else:
         async def work(reactor, store):
             await accounts.revokeToken(store, CLI, reactor.seconds(), args.name)

@@ -18,7 +18,7 @@ from .base import UsageProblem, command
 from ..operations import accounts
 from ..operations.errors import Refused
 from ._run import runOperation
-from ._table import formatRows, formatTime
+from ._table import formatAccounts
 
 MAX_PASSWORD_FILE = 4096
 
@@ -87,9 +87,7 @@ def user(args, config, registry, out) -> int:
         async def work(reactor, store):
             return await accounts.listOperators(store)
 
-        rows = [("NAME", "ROLE", "ADDED")]
-        rows += [(o.name, o.role, formatTime(o.created)) for o in runOperation(config, work)]
-        out.write(formatRows(rows))
+        out.write(formatAccounts(runOperation(config, work), "ADDED"))
     else:
         async def work(reactor, store):
             return await accounts.removeOperator(store, CLI, reactor.seconds(), args.name)
