@@ -8,6 +8,7 @@ the TFTP server both ask a L{Provisioner}.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from twisted.internet import defer
@@ -47,6 +48,13 @@ class Fetch:
     clientMAC: str | None = None
     secure: bool = False
 
+    @property
+    def protocol(self) -> str:
+        """
+        C{http}, C{https} or C{tftp}: what the metrics count it under.
+        """
+        return "https" if self.secure else self.transport
+
 
 class Provisioner:
     """
@@ -80,8 +88,8 @@ class Provisioner:
         self._versionReadAt = float("-inf")
         self.hits = 0
         self.misses = 0
-        self.fetches: dict[tuple[str, str], int] = {}
-        self.rejections: dict[tuple[str, str], int] = {}
+        self.fetches: Counter[tuple[str, str]] = Counter()
+        self.rejections: Counter[tuple[str, str]] = Counter()
 
     def fetch(self, fetch: Fetch):
         """
@@ -176,9 +184,7 @@ class Provisioner:
         Record a refusal: a C{rejected} event giving C{reason}, counted in
         L{rejections} under C{kind}.
         """
-        counted = (kind, "https" if fetch.secure else fetch.transport)
-        rejections = self.rejections
-        rejections[counted] = rejections.get(counted, 0) + 1
+        self.rejections[kind, fetch.protocol] += 1
         self._recorder.event(Event(self._clock.seconds(), mac, "rejected", f"{fetch.transport} {fetch.name}: {reason}"))
 
     @defer.inlineCallbacks
@@ -218,9 +224,7 @@ class Provisioner:
         return {**vendorConfig.options, "url": vendorConfig.url}
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
-        counted = (vendor.name, "https" if fetch.secure else fetch.transport)
-        fetches = self.fetches
-        fetches[counted] = fetches.get(counted, 0) + 1
+        self.fetches[vendor.name, fetch.protocol] += 1
         mac = request.mac or (userAgent.mac if userAgent else None)
         if rendered is _REFUSED:
             self._refuse(mac, fetch, "unknown device", "unknown-device")
