@@ -413,3 +413,22 @@ def test_handlerAnswers(api):
     code, body, response = local.json("GET", "/api/tea/", basic("vera"))
     assert code == 418 and _header(response, "X-Tea") == "yes"
     assert _header(response, "Cache-Control") == "no-store"
+
+
+def test_failedLoginsThrottled(api):
+    """
+    Past a name's burst of failed logins, even the right password is
+    answered 429 with C{Retry-After}, unchecked; another name still logs in;
+    the lock lifts with time.
+    """
+    for _ in range(10):
+        code, body, response = api.json("GET", "/api/me", basic("otto", "wrong"))
+        assert code == 401
+    checked = api.verified
+    code, body, response = api.json("GET", "/api/me", basic("otto"))
+    assertProblem(code, body, response, 429)
+    assert int(_header(response, "Retry-After")) >= 1
+    assert api.verified == checked
+    assert api.json("GET", "/api/me", basic("vera"))[0] == 200
+    api.clock.advance(int(_header(response, "Retry-After")))
+    assert api.json("GET", "/api/me", basic("otto"))[0] == 200

@@ -5,7 +5,7 @@ declarations that route the requests: nothing about the API is written
 twice.  Pure.
 
 Every operation also documents the problems the framework itself may
-answer: 400 (bad query, JSON or body), 401 and 403 (when it needs a role),
+answer: 400 (bad query, JSON or body), 401, 403 and 429 (when it needs a role),
 404 (when its path has parameters), 413 and 415 (when it takes a body).
 """
 
@@ -50,6 +50,7 @@ def _operation(endpoint: Endpoint) -> dict:
     if endpoint.role is not None:
         framework[401] = "No valid login or token"
         framework[403] = f"The login's role is below {endpoint.role}"
+        framework[429] = "Too many failed logins from this address or for this name; see Retry-After"
     if endpoint.parameterNames:
         framework[404] = "No such resource"
     if endpoint.body is not None:

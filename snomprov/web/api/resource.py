@@ -18,7 +18,7 @@ from twisted.web.server import NOT_DONE_YET
 from snomprov.accounts import permits
 from snomprov.operations.errors import Conflict, NotFound, Refused
 
-from .auth import CHALLENGE, Authenticator, parseAuthorization
+from .auth import CHALLENGE, Authenticator, LoginThrottled, parseAuthorization
 from .declare import Answer, Call, Endpoint, Router, parseQuery
 from .problems import PROBLEM_TYPE, Problem, problemDocument
 from .validate import validate
@@ -109,7 +109,11 @@ class APIResource(Resource):
         principal = None
         if endpoint.role is not None:
             credentials = parseAuthorization(request.getHeader(b"authorization"))
-            principal = await self._authenticator.authenticate(store, credentials)
+            try:
+                principal = await self._authenticator.authenticate(
+                    store, credentials, request.getClientAddress().host)
+            except LoginThrottled as e:
+                raise Problem(429, str(e), headers={"Retry-After": str(e.retryAfter)}) from None
             if principal is None:
                 raise Problem(401, "log in: HTTP Basic with an operator's name and password, "
                                    "or Authorization: Bearer with an API token",
