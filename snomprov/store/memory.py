@@ -233,7 +233,7 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         """
         devices = tuple(deviceFromRow(row) for row in deviceRows)
         events = [Event(*row) for row in eventRows]
-        mergeDevicesInto(self._records, devices)
+        mergeDevicesInto(self._records, devices, sightings=True)
         self._events.extend(events)
         self._told(self._records)
         return defer.succeed(None)

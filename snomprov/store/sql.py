@@ -39,7 +39,7 @@ from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
 from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit, checkMAC
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
-from snomprov.store.writes import StoreWrites, checkFetched, finishDeviceWrite, mergeDevicesInto, whenValid
+from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 
@@ -826,7 +826,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         """
 
         def apply(records):
-            finishDeviceWrite(records, records.mergeDeviceRows(deviceRows))
+            finishSightings(records, records.mergeDeviceRows(deviceRows))
             records.addEventRows(eventRows)
 
         return self._run(apply, write=True)

@@ -125,30 +125,37 @@ def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     return True
 
 
-def _finish(records: Records, macs: Iterable[str]) -> None:
+def _finish(records: Records, macs: Iterable[str], current: bool = True) -> None:
     """
     Move the version for a write that changed the files of the devices
-    C{macs} through their own scopes (none: nothing moves).
+    C{macs} through their own scopes (none: nothing moves), and with
+    C{current}, make it their current version.
     """
     macs = list(dict.fromkeys(macs))
     if macs:
         version = records.bumpVersion([f"device:{mac}" for mac in macs])
-        records.setCurrent(version, macs)
+        if current:
+            records.setCurrent(version, macs)
 
 
-def finishDeviceWrite(records: Records, macs: Iterable[str]) -> None:
+def finishSightings(records: Records, macs: Iterable[str]) -> None:
     """
-    What a backend's own device merge (the recorder's rows) calls with the
-    MACs it added or whose registration changed.
+    What a backend's own merge of sightings (L{IDeviceStore.recordRows},
+    the recorder's rows) calls with the MACs it added or whose
+    registration changed: their scopes change, but their current version
+    does not.  A sighting reports what the phone is (its vendor, its
+    model), which the files it was just served were already made for, so
+    it does not make the phone stale.
     """
-    _finish(records, macs)
+    _finish(records, macs, current=False)
 
 
-def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...]) -> None:
+def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...], sightings: bool = False) -> None:
     """
-    L{IDeviceStore.mergeDevices} on validated devices.
+    L{IDeviceStore.mergeDevices} on validated devices; with C{sightings},
+    as L{finishSightings} says.
     """
-    _finish(records, _mergeDevices(records, devices))
+    _finish(records, _mergeDevices(records, devices), current=not sightings)
 
 
 def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
