@@ -15,10 +15,10 @@ from ._run import macArgument, runOperation
 
 def arguments(parser) -> None:
     parser.add_argument("mac", nargs="?", help="the phone to push")
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--stale", action="store_true",
-                       help="every phone whose fetched settings are older than its current ones")
-    which.add_argument("--all", action="store_true", help="every phone with a known address")
+    # One of MAC, --stale and --all: checked by the command, in one line.
+    parser.add_argument("--stale", action="store_true",
+                        help="every phone whose fetched settings are older than its current ones")
+    parser.add_argument("--all", action="store_true", help="every phone with a known address")
     parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
                         help=f"at most this many NOTIFYs per second (default {DEFAULT_RATE:g})")
 
