@@ -28,7 +28,6 @@ from .device import (
     Event,
     FileRequest,
     RenderContext,
-    RenderedFile,
     layerScopesFor,
     mergeDocuments,
     mergeLayers,

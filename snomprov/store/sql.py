@@ -264,7 +264,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
 _GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
-_COUNT_DEVICES = "SELECT count(*) FROM devices"
+_STORED_MACS = "SELECT mac FROM devices"
 _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
@@ -322,6 +322,7 @@ _PAGE_STALE = {
 _COUNT_STALE = f"SELECT count(*) FROM device_versions WHERE {_STALE}"
 _DEVICE_VERSIONS = "SELECT mac, current, fetched FROM device_versions"
 _REGISTRATIONS = "SELECT mac, vendor, model FROM devices"
+_ADDED_SINCE = "SELECT mac FROM devices WHERE rowid > ?"
 
 
 def _lineFromRow(row: Sequence[Any]) -> Line:
@@ -490,8 +491,7 @@ class _SQLRecords(SQLAccountRecords):
         """
         newest = self._dialect.newestDevice
         if newest is None:
-            stored = {mac for (mac,) in self._fetchForMACs("SELECT mac FROM devices",
-                                                           [row[0] for row in rows])}
+            stored = {mac for (mac,) in self._fetchForMACs(_STORED_MACS, [row[0] for row in rows])}
             added = [row[0] for row in rows if row[0] not in stored]
             return lambda: added
         before = self._fetch(newest)[0][0]
@@ -499,8 +499,8 @@ class _SQLRecords(SQLAccountRecords):
         def addedSince() -> list[str]:
             if self._fetch(newest)[0][0] == before:
                 return []
-            return [mac for (mac,) in self._fetch("SELECT mac FROM devices WHERE rowid > ?",
-                                                  before or 0)]
+            # Where newestDevice is the largest rowid (SQLite).
+            return [mac for (mac,) in self._fetch(_ADDED_SINCE, before or 0)]
 
         return addedSince
 
