@@ -230,13 +230,21 @@ class IDeviceStore(Interface):
         @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
         """
 
-    def putLayer(layer):
+    def putLayer(layer, affected=None):
         """
         Replace the layer of C{layer.scope}.
+
+        @param affected: the MACs whose files the change alters (the
+            operations layer knows them from its plan): they get the new
+            settings version as their current one.  C{None}: every device
+            the scope covers (site: all; C{vendor:V}: that vendor's;
+            C{model:M}: that model's), the safe over-approximation.  A
+            device layer always affects its device.
         """
 
-    def deleteLayer(scope):
+    def deleteLayer(scope, affected=None):
         """
+        @param affected: as for L{putLayer}.
         @return: Deferred firing with C{True} if it existed.
         """
 
@@ -303,6 +311,63 @@ class IDeviceStore(Interface):
         layers: rendered files are cached per version.
 
         @return: Deferred firing with an C{int}.
+        """
+
+    def changesAfter(seq):
+        """
+        The change feed: which scopes (C{site}, C{vendor:V}, C{model:M},
+        C{device:MAC}) writes that moved the settings version touched since
+        C{seq}.
+
+        @param seq: the C{latestSeq} of an earlier call, or C{None}.
+        @return: Deferred firing with C{(latestSeq, scopes)}: C{scopes} a
+            C{frozenset}, or C{None} when C{seq} is C{None} or older than
+            the oldest change kept (the feed is bounded): then everything
+            may have changed.
+        """
+
+    def addChangeListener(listener):
+        """
+        Call C{listener(scopes)} (a C{frozenset}) after each write of this
+        store object that changed scopes has committed: this process's own
+        changes, at once.  Other processes' are read with L{changesAfter}.
+        """
+
+    def removeChangeListener(listener):
+        """
+        Stop calling a listener added with L{addChangeListener}.
+        """
+
+    def markFetched(rows):
+        """
+        Record that devices fetched their files: C{rows} of C{(mac,
+        version)}, C{version} the device's current settings version read
+        with the files.  Devices without a current version are ignored.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def deviceVersions(macs):
+        """
+        @return: Deferred firing with a dict of MAC to C{(current, fetched)}
+            for those of C{macs} that have a current version; C{fetched}
+            is C{None} for a device that never fetched since.
+        """
+
+    def pageStale(after=None, limit=100):
+        """
+        Stale devices: fetched, but a version older than their current one.
+        A device that never fetched is not stale (it is never-fetched: a
+        push would find nothing to re-sync).
+
+        @param after: only MACs above it (the last MAC of the previous page).
+        @return: Deferred firing with C{(mac, current, fetched)} tuples
+            ordered by MAC, at most C{limit}.
+        """
+
+    def countStale():
+        """
+        @return: Deferred firing with how many devices are stale.
         """
 
     def close():

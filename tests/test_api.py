@@ -61,7 +61,7 @@ class API:
     @ivar verified: how many passwords the authenticator checked.
     """
 
-    def __init__(self, endpoints=None) -> None:
+    def __init__(self, endpoints=None, registry=None) -> None:
         self.store = MemoryDeviceStore()
         self.clock = Clock()
         self.clock.advance(1000)
@@ -79,7 +79,7 @@ class API:
             return verifyPassword(password, stored)
 
         if endpoints is None:
-            api = apiResource(lambda: defer.succeed(self.store), self.clock, verify)
+            api = apiResource(lambda: defer.succeed(self.store), self.clock, verify, registry)
         else:
             api = APIResource(endpoints, lambda: defer.succeed(self.store),
                               Authenticator(self.clock, verify), self.clock)

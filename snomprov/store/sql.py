@@ -22,8 +22,9 @@ connection never meets C{database is locked} from itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import time
 from itertools import chain
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
@@ -34,10 +35,11 @@ from zope.interface import implementer
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit
+from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
+from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit, checkMAC
 from snomprov.store.errors import StoreError
 from snomprov.store.rows import deviceFromRow, deviceToRow
-from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
+from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 
@@ -262,7 +264,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
 _GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
-_COUNT_DEVICES = "SELECT count(*) FROM devices"
+_STORED_MACS = "SELECT mac FROM devices"
 _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
@@ -301,6 +303,26 @@ _EVENTS_AFTER = {
 }
 _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
+_INSERT_CHANGE = "INSERT INTO changes (scope, time) VALUES (?, ?)"
+_PRUNE_CHANGES = f"DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - {CHANGES_KEPT}"
+_CHANGE_BOUNDS = "SELECT COALESCE(MAX(seq), 0), COALESCE(MIN(seq), 0) FROM changes"
+_CHANGES_AFTER = "SELECT DISTINCT scope FROM changes WHERE seq > ?"
+_SET_CURRENT = (
+    "INSERT INTO device_versions (mac, current) SELECT mac, ? FROM devices WHERE {where} "
+    "ON CONFLICT (mac) DO UPDATE SET current = excluded.current"
+)
+_COVERED = {"site": "1 = 1", "vendor": "vendor = ?", "model": "model = ?", "device": "mac = ?"}
+_MARK_FETCHED = "UPDATE device_versions SET fetched = ? WHERE mac = ?"
+_STALE = "fetched IS NOT NULL AND current > fetched"
+_PAGE_STALE = {
+    False: f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} ORDER BY mac LIMIT ?",
+    True: (f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} AND mac > ? "
+           "ORDER BY mac LIMIT ?"),
+}
+_COUNT_STALE = f"SELECT count(*) FROM device_versions WHERE {_STALE}"
+_DEVICE_VERSIONS = "SELECT mac, current, fetched FROM device_versions"
+_REGISTRATIONS = "SELECT mac, vendor, model FROM devices"
+_ADDED_SINCE = "SELECT mac FROM devices WHERE rowid > ?"
 
 
 def _lineFromRow(row: Sequence[Any]) -> Line:
@@ -367,6 +389,7 @@ class _SQLRecords(SQLAccountRecords):
     def __init__(self, txn, dialect: Dialect) -> None:
         self._txn = txn
         self._dialect = dialect
+        self.newScopes: set[str] = set()
 
     def _execute(self, statement: str, *params: Any) -> None:
         self._txn.execute(self._dialect.sql(statement), params)
@@ -412,54 +435,74 @@ class _SQLRecords(SQLAccountRecords):
     def putDevices(self, devices: list[DeviceInfo]) -> None:
         self._insertRows("devices", [deviceToRow(device) for device in devices])
 
-    def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> bool:
+    def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> list[str]:
         """
         Merge device rows (see L{deviceToRow}) into the stored devices, in
         order, as L{snomprov.store.rows.mergeDeviceRows} does, without
         reading them back.
 
-        @return: whether a device was added or its vendor or model changed.
+        @return: the MACs of the devices added or whose vendor or model
+            changed.
         """
-        changed = False
+        changed: dict[str, None] = {}
         for run in _oncePerMAC(rows):
-            changed = self._mergeRun(run) or changed
-        return changed
+            changed.update(dict.fromkeys(self._mergeRun(run)))
+        return list(changed)
 
-    def _mergeRun(self, rows: list[tuple[Any, ...]]) -> bool:
+    def _mergeRun(self, rows: list[tuple[Any, ...]]) -> list[str]:
         """
         L{_SQLRecords.mergeDeviceRows} on rows of distinct MACs.  Each
         multi-row upsert first leaves alone the devices whose registration
-        the rows change; when its row count says some were, it runs again
+        the rows change; when its row count says some were, those are found
+        (a read of the chunk's registrations, rare) and it runs again
         merging them all (merging a row twice gives what merging it once
         gives).
         """
         added = self._whetherAdded(rows)
-        changed = False
+        changed: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
         for size, chunk in _chunks(rows):
             values = list(chain.from_iterable(chunk))
             execute(statement("mergeSameRegistration", size), values)
             if self._txn.rowcount != size:
-                changed = True
+                changed.extend(self._registrationChanges(chunk))
                 execute(statement("merge", size), values)
-        return changed or added()
+        return [*added(), *changed]
 
-    def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], bool]:
+    def _registrationChanges(self, rows: list[tuple[Any, ...]]) -> list[str]:
+        """
+        The MACs of the stored devices whose vendor or model C{rows} change.
+        """
+        stored = {mac: (vendor, model) for mac, vendor, model in
+                  self._fetchForMACs(_REGISTRATIONS, [row[0] for row in rows])}
+        changed = []
+        for row in rows:
+            old = stored.get(row[0])
+            if old is not None and ((row[1] is not None and row[1] != old[0])
+                                    or (row[2] is not None and row[2] != old[1])):
+                changed.append(row[0])
+        return changed
+
+    def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], list[str]]:
         """
         Called before C{rows} are written: a function telling, once they
-        are, whether a device was added (see L{Dialect.newestDevice}).
+        are, which devices were added (see L{Dialect.newestDevice}).
         """
         newest = self._dialect.newestDevice
         if newest is None:
-            added = self._countStored(rows) < len(rows)
+            stored = {mac for (mac,) in self._fetchForMACs(_STORED_MACS, [row[0] for row in rows])}
+            added = [row[0] for row in rows if row[0] not in stored]
             return lambda: added
         before = self._fetch(newest)[0][0]
-        return lambda: self._fetch(newest)[0][0] != before
 
-    def _countStored(self, rows: list[tuple[Any, ...]]) -> int:
-        counts = self._fetchForMACs(_COUNT_DEVICES, [row[0] for row in rows])
-        return sum(count for (count,) in counts)
+        def addedSince() -> list[str]:
+            if self._fetch(newest)[0][0] == before:
+                return []
+            # Where newestDevice is the largest rowid (SQLite).
+            return [mac for (mac,) in self._fetch(_ADDED_SINCE, before or 0)]
+
+        return addedSince
 
     def _insertRows(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         """
@@ -581,8 +624,50 @@ class _SQLRecords(SQLAccountRecords):
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
 
-    def bumpVersion(self) -> None:
+    def bumpVersion(self, scopes: Iterable[str]) -> int:
         self._execute(_BUMP_VERSION)
+        now = time.time()
+        scopes = list(dict.fromkeys(scopes))
+        self._executeMany(_INSERT_CHANGE, [(scope, now) for scope in scopes])
+        self._execute(_PRUNE_CHANGES)
+        self.newScopes.update(scopes)
+        return self.version()
+
+    def setCurrent(self, version: int, macs: Iterable[str]) -> None:
+        macs = list(dict.fromkeys(macs))
+        for start in range(0, len(macs), _IN_CHUNK):
+            chunk = macs[start : start + _IN_CHUNK]
+            where = f"mac IN ({', '.join('?' * len(chunk))})"
+            self._execute(_SET_CURRENT.format(where=where), version, *chunk)
+
+    def setCurrentCovered(self, version: int, scope: str) -> None:
+        kind, _, name = scope.partition(":")
+        where = _COVERED.get(kind)
+        if where is not None:
+            self._execute(_SET_CURRENT.format(where=where), version, *((name,) if name else ()))
+
+    def changesAfter(self, seq: int | None) -> tuple[int, frozenset[str] | None]:
+        latest, oldest = self._fetch(_CHANGE_BOUNDS)[0]
+        if seq is None or seq > latest or (seq < latest and oldest > seq + 1):
+            return latest, None
+        if seq == latest:
+            return latest, frozenset()
+        return latest, frozenset(scope for (scope,) in self._fetch(_CHANGES_AFTER, seq))
+
+    def markFetched(self, rows: list[tuple[str, int]]) -> None:
+        self._executeMany(_MARK_FETCHED, [(version, mac) for mac, version in rows])
+
+    def deviceVersions(self, macs: list[str]) -> dict[str, tuple[int, int | None]]:
+        rows = self._fetchForMACs(_DEVICE_VERSIONS, list(dict.fromkeys(macs)))
+        return {mac: (current, fetched) for mac, current, fetched in rows}
+
+    def pageStale(self, after: str | None, limit: int) -> list[tuple[str, int, int]]:
+        if after is None:
+            return [tuple(row) for row in self._fetch(_PAGE_STALE[False], limit)]
+        return [tuple(row) for row in self._fetch(_PAGE_STALE[True], after, limit)]
+
+    def countStale(self) -> int:
+        return self._fetch(_COUNT_STALE)[0][0]
 
 
 @implementer(IDeviceStore, IAccountStore)
@@ -606,6 +691,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         self._pool = pool
         self.dialect = dialect
         self._description = description
+        self._listeners = ChangeListeners()
 
     @classmethod
     def openSQLite(
@@ -670,14 +756,26 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         A constraint the database enforces becomes a L{StoreError}.
         """
 
+        used: list[_SQLRecords] = []
+
         def withRecords(txn):
-            return work(_SQLRecords(txn, self.dialect))
+            records = _SQLRecords(txn, self.dialect)
+            used.append(records)
+            return work(records)
 
         def integrity(failure):
             failure.trap(self._pool.dbapi.IntegrityError)
             raise StoreError(f"refused by {self._description}: {failure.value}")
 
+        def committed(result):
+            scopes = used[-1].newScopes if used else None
+            if scopes:
+                self._listeners.tell(frozenset(scopes))
+            return result
+
         d = self._pool.runInteraction(self._transaction, write, withRecords)
+        if write:
+            d.addCallback(committed)
         return d.addErrback(integrity)
 
     def _write(
@@ -728,8 +826,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         """
 
         def apply(records):
-            if records.mergeDeviceRows(deviceRows):
-                records.bumpVersion()
+            finishSightings(records, records.mergeDeviceRows(deviceRows))
             records.addEventRows(eventRows)
 
         return self._run(apply, write=True)
@@ -753,6 +850,34 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def settingsVersion(self):
         return self._run(_SQLRecords.version)
+
+    def addChangeListener(self, listener):
+        self._listeners.add(listener)
+
+    def removeChangeListener(self, listener):
+        self._listeners.remove(listener)
+
+    def changesAfter(self, seq):
+        """
+        The change rows' C{seq} is read as committed in order, which
+        SQLite's single writer ensures (see L{eventsAfter}).
+        """
+        return self._run(lambda r: r.changesAfter(seq))
+
+    def markFetched(self, rows):
+        return whenValid(lambda: checkFetched(rows),
+                         lambda checked: self._run(lambda r: r.markFetched(checked), write=True))
+
+    def deviceVersions(self, macs):
+        return whenValid(lambda: [checkMAC(mac) for mac in macs],
+                         lambda checked: self._run(lambda r: r.deviceVersions(checked)))
+
+    def pageStale(self, after=None, limit=100):
+        return whenValid(lambda: checkLimit(limit),
+                         lambda n: self._run(lambda r: r.pageStale(after, n)))
+
+    def countStale(self):
+        return self._run(_SQLRecords.countStale)
 
     def close(self):
         self._pool.close()

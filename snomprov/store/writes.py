@@ -10,11 +10,21 @@ changed something a rendered file depends on: a device's lines, a settings
 layer, or a device's registration (a device added or forgotten, its vendor or
 model changed).  Sightings (address, firmware, state, times) and events never
 move it, and writing back what is already stored leaves it where it is.
+
+Every move of the version is also a change of the feed (DESIGN §2): the
+scopes it touched (C{device:<MAC>} for a device's registration, lines and
+device layer; a layer's scope for a layer write) are recorded with it, so
+that caches drop only what those scopes made.  And every device whose files
+the write altered gets the new version as its I{current} one: the device
+itself for its own writes; for a site, vendor or model layer, the devices
+the caller names (C{affected}), or every device the scope covers when it
+names none.  A device whose C{fetched} version (L{markFetched}) is below its
+current one is I{stale}; one never fetched is not stale but never-fetched.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from twisted.internet import defer
 
@@ -56,7 +66,26 @@ class Records(Protocol):
 
     def removeLayer(self, scope: str) -> bool: ...
 
-    def bumpVersion(self) -> None: ...
+    def bumpVersion(self, scopes: Iterable[str]) -> int:
+        """
+        Move the settings version by one, recording C{scopes} in the change
+        feed.
+
+        @return: the new version.
+        """
+
+    def setCurrent(self, version: int, macs: Iterable[str]) -> None:
+        """
+        Give the stored devices among C{macs} C{version} as their current
+        settings version (others are ignored).
+        """
+
+    def setCurrentCovered(self, version: int, scope: str) -> None:
+        """
+        Give every stored device that C{scope} covers (C{site}: all;
+        C{vendor:V}: that vendor's; C{model:M}: that model's;
+        C{device:MAC}: that one) C{version} as its current one.
+        """
 
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
@@ -67,9 +96,12 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     return old is None or (old.vendor, old.model) != (new.vendor, new.model)
 
 
-def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
+def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str]:
+    """
+    @return: the MACs of the devices added or whose registration changed.
+    """
     known = records.getDevices([device.mac for device in devices])
-    changed = False
+    changed: dict[str, None] = {}
     merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
     for device in devices:
         old = known.get(device.mac)
@@ -77,10 +109,11 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
         if new != old:
             merged[device.mac] = new
             known[device.mac] = new
-            changed = changed or _registrationChanged(old, new)
+            if _registrationChanged(old, new):
+                changed[device.mac] = None
     if merged:
         records.putDevices(list(merged.values()))
-    return changed
+    return list(changed)
 
 
 def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
@@ -92,16 +125,37 @@ def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     return True
 
 
-def _finish(records: Records, changed: bool) -> None:
-    if changed:
-        records.bumpVersion()
+def _finish(records: Records, macs: Iterable[str], current: bool = True) -> None:
+    """
+    Move the version for a write that changed the files of the devices
+    C{macs} through their own scopes (none: nothing moves), and with
+    C{current}, make it their current version.
+    """
+    macs = list(dict.fromkeys(macs))
+    if macs:
+        version = records.bumpVersion([f"device:{mac}" for mac in macs])
+        if current:
+            records.setCurrent(version, macs)
 
 
-def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...]) -> None:
+def finishSightings(records: Records, macs: Iterable[str]) -> None:
     """
-    L{IDeviceStore.mergeDevices} on validated devices.
+    What a backend's own merge of sightings (L{IDeviceStore.recordRows},
+    the recorder's rows) calls with the MACs it added or whose
+    registration changed: their scopes change, but their current version
+    does not.  A sighting reports what the phone is (its vendor, its
+    model), which the files it was just served were already made for, so
+    it does not make the phone stale.
     """
-    _finish(records, _mergeDevices(records, devices))
+    _finish(records, macs, current=False)
+
+
+def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...], sightings: bool = False) -> None:
+    """
+    L{IDeviceStore.mergeDevices} on validated devices; with C{sightings},
+    as L{finishSightings} says.
+    """
+    _finish(records, _mergeDevices(records, devices), current=not sightings)
 
 
 def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
@@ -110,7 +164,7 @@ def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
 
     @raise UnknownDevice: if the device is not stored.
     """
-    _finish(records, _replaceLines(records, mac, lines))
+    _finish(records, [mac] if _replaceLines(records, mac, lines) else [])
 
 
 def applyImportTo(
@@ -124,7 +178,8 @@ def applyImportTo(
     """
     changed = _mergeDevices(records, devices)
     for mac, deviceLines in lines.items():
-        changed = _replaceLines(records, mac, deviceLines) or changed
+        if _replaceLines(records, mac, deviceLines):
+            changed.append(mac)
     _finish(records, changed)
 
 
@@ -137,29 +192,73 @@ def deleteDeviceFrom(records: Records, mac: str) -> bool:
     """
     existed = records.removeDevice(mac)
     hadLayer = records.removeLayer(f"device:{mac}")
-    _finish(records, existed or hadLayer)
+    if existed or hadLayer:
+        records.bumpVersion([f"device:{mac}"])
     return existed
 
 
-def putLayerIn(records: Records, layer: SettingsLayer) -> None:
+def _layerChanged(records: Records, scope: str, affected: tuple[str, ...] | None) -> None:
+    """
+    Move the version for a change of the layer of C{scope}, making it the
+    current version of the devices C{affected} (or, for C{None}, of every
+    device the scope covers; a device layer's device in any case).
+    """
+    version = records.bumpVersion([scope])
+    if scope.startswith("device:"):
+        records.setCurrent(version, [scope[len("device:"):]])
+    elif affected is None:
+        records.setCurrentCovered(version, scope)
+    elif affected:
+        records.setCurrent(version, affected)
+
+
+def putLayerIn(records: Records, layer: SettingsLayer, affected: tuple[str, ...] | None = None) -> None:
     """
     L{IDeviceStore.putLayer} on a validated layer; writing an identical
     layer changes nothing.
     """
     if records.getLayer(layer.scope) != layer:
         records.putLayer(layer)
-        records.bumpVersion()
+        _layerChanged(records, layer.scope, affected)
 
 
-def deleteLayerFrom(records: Records, scope: str) -> bool:
+def deleteLayerFrom(records: Records, scope: str, affected: tuple[str, ...] | None = None) -> bool:
     """
     L{IDeviceStore.deleteLayer}.
 
     @return: whether the layer existed.
     """
     existed = records.removeLayer(scope)
-    _finish(records, existed)
+    if existed:
+        _layerChanged(records, scope, affected)
     return existed
+
+
+def checkAffected(affected: Iterable[str] | None) -> tuple[str, ...] | None:
+    """
+    The C{affected} MACs of a layer write, normalised.
+
+    @raise StoreError: for one that is not a MAC.
+    """
+    if affected is None:
+        return None
+    if isinstance(affected, str):
+        raise StoreError("affected must be MACs, not one string")
+    return tuple(dict.fromkeys(checkMAC(mac) for mac in affected))
+
+
+def checkFetched(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """
+    C{markFetched} rows: C{(MAC, version)}, the last version per MAC kept.
+
+    @raise StoreError: for a bad MAC or version.
+    """
+    found: dict[str, int] = {}
+    for mac, version in rows:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise StoreError(f"bad fetched version {version!r} for {mac}")
+        found[checkMAC(mac)] = version
+    return list(found.items())
 
 
 def whenValid(check: Callable[[], Any], then: Callable[[Any], defer.Deferred]) -> defer.Deferred:
@@ -220,8 +319,14 @@ class StoreWrites:
             lambda records, checked: applyImportTo(records, *checked),
         )
 
-    def putLayer(self, layer):
-        return self._write(lambda: checkLayer(layer), putLayerIn)
+    def putLayer(self, layer, affected=None):
+        return self._write(
+            lambda: (checkLayer(layer), checkAffected(affected)),
+            lambda records, checked: putLayerIn(records, *checked),
+        )
 
-    def deleteLayer(self, scope):
-        return self._write(lambda: checkScope(scope), deleteLayerFrom)
+    def deleteLayer(self, scope, affected=None):
+        return self._write(
+            lambda: (checkScope(scope), checkAffected(affected)),
+            lambda records, checked: deleteLayerFrom(records, *checked),
+        )

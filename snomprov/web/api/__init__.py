@@ -6,7 +6,7 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{events}, L{document}.
+endpoints: L{accounts}, L{events}, L{stale}, L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -39,19 +39,21 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, document, events
+    from . import accounts, document, events, stale
 
-    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS)
+    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *stale.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None):
+def apiResource(whenStore, reactor, verify=None, registry=None):
     """
     The C{/api} resource over every declared endpoint.
 
     @param whenStore: returns a Deferred firing with the store.
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
+    @param registry: the vendor registry (pushes need it).
     """
     from .auth import Authenticator
     from .resource import APIResource
 
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor)
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
+                       registry)

@@ -62,6 +62,9 @@ class Call:
     @ivar body: the JSON body, valid against the body schema, or C{None}.
     @ivar now: the POSIX time of the request.
     @ivar endpoints: every declared endpoint (for the OpenAPI document).
+    @ivar registry: the daemon's vendor registry, or C{None} where the
+        API was mounted without one.
+    @ivar reactor: the daemon's reactor (what pushes phones), or C{None}.
     """
 
     store: Any
@@ -71,6 +74,8 @@ class Call:
     body: Any
     now: float
     endpoints: tuple = ()
+    registry: Any = None
+    reactor: Any = None
 
     @property
     def actor(self) -> str | None:

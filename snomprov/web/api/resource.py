@@ -72,17 +72,20 @@ class APIResource(Resource):
     @param whenStore: a function returning a Deferred that fires with the
         store (L{snomprov.store.service.StoreService.whenOpen}).
     @param authenticator: an L{Authenticator}.
-    @param clock: an L{IReactorTime} (the time of audit events).
+    @param clock: an L{IReactorTime} (the time of audit events); also
+        the reactor handlers see as L{Call.reactor}.
+    @param registry: the vendor registry handlers see as L{Call.registry}.
     """
 
     isLeaf = True
 
-    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock) -> None:
+    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None) -> None:
         super().__init__()
         self.router = Router(endpoints)
         self._whenStore = whenStore
         self._authenticator = authenticator
         self._clock = clock
+        self._registry = registry
 
     def render(self, request):
         d = defer.ensureDeferred(self._answer(request))
@@ -124,7 +127,8 @@ class APIResource(Resource):
         query = parseQuery(endpoint.query, request.args)
         body = _readBody(request, endpoint) if endpoint.body is not None else None
         call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
-                    now=self._clock.seconds(), endpoints=self.router.endpoints)
+                    now=self._clock.seconds(), endpoints=self.router.endpoints,
+                    registry=self._registry, reactor=self._clock)
         answer = await endpoint.handler(call)
         return answer if isinstance(answer, Answer) else Answer(200, answer)
 
