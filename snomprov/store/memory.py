@@ -17,7 +17,8 @@ from snomprov.accounts import Operator, Token
 from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkCursor, checkEvents, checkLimit
+from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit
+from snomprov.store.filters import textMatches
 from snomprov.store.rows import deviceFromRow
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 
@@ -46,6 +47,11 @@ class _MemoryRecords:
     version: int
     operators: dict[str, Operator] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
+    revisionCounter: int = 0
+    """
+    The last revision given to a device (store-wide, never going back).
+    """
     newEvents: list[Event] = field(default_factory=list)
     """
     Events a write appends: the store's when the write succeeds.
@@ -54,7 +60,7 @@ class _MemoryRecords:
     def copy(self) -> "_MemoryRecords":
         return _MemoryRecords(
             dict(self.devices), dict(self.lines), dict(self.layers), self.version,
-            dict(self.operators), dict(self.tokens),
+            dict(self.operators), dict(self.tokens), dict(self.revisions), self.revisionCounter,
         )  # fmt: skip
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
@@ -73,6 +79,7 @@ class _MemoryRecords:
 
     def removeDevice(self, mac: str) -> bool:
         self.lines.pop(mac, None)
+        self.revisions.pop(mac, None)
         return self.devices.pop(mac, None) is not None
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
@@ -93,6 +100,15 @@ class _MemoryRecords:
 
     def bumpVersion(self) -> None:
         self.version += 1
+
+    def getRevision(self, mac: str) -> int | None:
+        return self.revisions.get(mac)
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self.revisionCounter += 1
+        for mac in macs:
+            if not (onlyNew and mac in self.revisions):
+                self.revisions[mac] = self.revisionCounter
 
     def getOperator(self, name: str) -> Operator | None:
         return self.operators.get(name)
@@ -166,6 +182,40 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def listDevices(self):
         devices = self._records.devices
         return defer.succeed([devices[mac] for mac in sorted(devices)])
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: defer.succeed(self._devicePage(*checked)),
+        )
+
+    def _devicePage(self, state, vendor, model, text, after, limit) -> list[DeviceInfo]:
+        records = self._records
+        found: list[DeviceInfo] = []
+        for mac in sorted(mac for mac in records.devices if after is None or mac > after):
+            if len(found) >= limit:
+                break
+            device = records.devices[mac]
+            if state is not None and device.state != state:
+                continue
+            if vendor is not None and device.vendor != vendor:
+                continue
+            if model is not None and device.model != model:
+                continue
+            if text is not None and not textMatches(text, device, records.getLines(mac)):
+                continue
+            found.append(device)
+        return found
+
+    def deviceRevision(self, mac):
+        return defer.succeed(self._records.revisions.get(mac))
+
+    def readDevice(self, mac):
+        records = self._records
+        device = records.devices.get(mac)
+        if device is None:
+            return defer.succeed(None)
+        return defer.succeed((device, records.getLines(mac), records.revisions[mac]))
 
     def countDevices(self):
         counts: dict[tuple[str, str | None], int] = {}

@@ -127,6 +127,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    (
+        4,
+        (
+            # Each device's revision (the API's ETag), from a store-wide
+            # counter that never goes back; the devices already stored
+            # start at 1.
+            """
+            CREATE TABLE device_revisions (
+                mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+                revision INTEGER NOT NULL
+            )
+            """,
+            "INSERT INTO meta (name, value) VALUES ('device_revision', 1)",
+            "INSERT INTO device_revisions (mac, revision) SELECT mac, 1 FROM devices",
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

@@ -34,9 +34,10 @@ from zope.interface import implementer
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit
+from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit
 from snomprov.store.errors import StoreError
-from snomprov.store.rows import deviceFromRow, deviceToRow
+from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
+from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
@@ -120,8 +121,8 @@ class Dialect:
         dialect, kind and number).  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.rows.mergeDeviceRows}),
-        C{"mergeSameRegistration"} (the same, leaving alone the stored
-        devices whose vendor or model the row would change) or
+        C{"mergeSameOperatorFields"} (the same, leaving alone the stored
+        devices whose vendor, model or notes the row would change) or
         C{"events"}.
         """
         key = (self.name, kind, rows)
@@ -242,19 +243,21 @@ updated by the new row's (C{excluded}) known ones, C{first_seen} the
 earliest, C{state} only forward, the SIP host and port together.
 """
 
-_SAME_REGISTRATION = (
+_SAME_OPERATOR_FIELDS = (
     "(excluded.vendor IS NULL OR excluded.vendor = devices.vendor) "
-    "AND (excluded.model IS NULL OR excluded.model = devices.model)"
+    "AND (excluded.model IS NULL OR excluded.model = devices.model) "
+    "AND (excluded.notes IS NULL OR excluded.notes = devices.notes)"
 )
 """
 True when merging the new row leaves the stored device's vendor and model
-(what its rendered files depend on) as they are.
+(what its rendered files depend on) and notes (with them, what its
+revision depends on) as they are.
 """
 
 _DEVICE_UPSERTS: dict[str, dict[str, Any]] = {
     "devices": {},
     "merge": {"updates": _DEVICE_MERGE},
-    "mergeSameRegistration": {"updates": _DEVICE_MERGE, "where": _SAME_REGISTRATION},
+    "mergeSameOperatorFields": {"updates": _DEVICE_MERGE, "where": _SAME_OPERATOR_FIELDS},
 }
 
 _LINE_COLUMNS = (
@@ -299,6 +302,22 @@ _EVENTS_AFTER = {
     False: f"{_EVENT_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?",
     True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
 }
+_GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
+_DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
+_NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
+_LAST_REVISION = "SELECT value FROM meta WHERE name = 'device_revision'"
+_INSERT_NEW_REVISION = (
+    "INSERT INTO device_revisions (mac, revision) VALUES (?, ?) ON CONFLICT (mac) DO NOTHING"
+)
+_TEXT_MATCH = "({devices} OR EXISTS (SELECT 1 FROM lines WHERE lines.mac = devices.mac AND ({lines})))".format(
+    devices=" OR ".join(f"lower(devices.{c}) LIKE ? ESCAPE '\\'" for c in DEVICE_TEXT_FIELDS),
+    lines=" OR ".join(f"lower(lines.{c}) LIKE ? ESCAPE '\\'" for _, c in LINE_TEXT_FIELDS),
+)
+"""
+The text filter of L{_SQLRecords.pageDevices} (L{snomprov.store.filters}),
+taking its L{likePattern} once per column.
+"""
+_TEXT_COLUMNS = len(DEVICE_TEXT_FIELDS) + len(LINE_TEXT_FIELDS)
 _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 
@@ -435,15 +454,45 @@ class _SQLRecords(SQLAccountRecords):
         """
         added = self._whetherAdded(rows)
         changed = False
+        moved: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
         for size, chunk in _chunks(rows):
             values = list(chain.from_iterable(chunk))
-            execute(statement("mergeSameRegistration", size), values)
+            execute(statement("mergeSameOperatorFields", size), values)
             if self._txn.rowcount != size:
-                changed = True
-                execute(statement("merge", size), values)
-        return changed or added()
+                registration, operator = self._mergeChanging(chunk, size, values)
+                changed = changed or registration
+                moved.extend(operator)
+        if moved:
+            self.moveRevisions(moved)
+        if added():
+            self.moveRevisions([row[0] for row in rows], onlyNew=True)
+            return True
+        return changed
+
+    def _mergeChanging(
+        self, chunk: list[tuple[Any, ...]], size: int, values: list[Any]
+    ) -> tuple[bool, list[str]]:
+        """
+        Merge a chunk some of whose rows change a stored device's vendor,
+        model or notes (the rows merged already merge again to the same).
+
+        @return: whether a vendor or model changed, and the MACs whose
+            vendor, model or notes changed.
+        """
+        before = {row[0]: row for row in self._fetchForMACs(_SELECT_DEVICES, [r[0] for r in chunk])}
+        self._txn.execute(self._dialect.insertRows("merge", size), values)
+        registration, moved = False, []
+        for row in chunk:
+            old = before.get(row[0])
+            if old is None:
+                continue  # added: given a revision by the caller
+            new = mergeDeviceRows(old, row)
+            registration = registration or new[1:3] != old[1:3]
+            if (new[1], new[2], new[8]) != (old[1], old[2], old[8]):
+                moved.append(row[0])
+        return registration, moved
 
     def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], bool]:
         """
@@ -472,7 +521,50 @@ class _SQLRecords(SQLAccountRecords):
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
+        self._execute(_DELETE_REVISION, mac)
         return self._delete(_DELETE_DEVICE, mac)
+
+    def getRevision(self, mac: str) -> int | None:
+        rows = self._fetch(_GET_REVISION, mac)
+        return rows[0][0] if rows else None
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self._execute(_NEXT_REVISION)
+        revision = self._fetch(_LAST_REVISION)[0][0]
+        rows = [(mac, revision) for mac in macs]
+        if onlyNew:
+            self._executeMany(_INSERT_NEW_REVISION, rows)
+        else:
+            self._executeMany(self._dialect.upsert("device_revisions", ("mac",), ("mac", "revision")), rows)
+
+    def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
+                    text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
+        """
+        A page of devices by MAC: the filters, then C{mac > after}, read
+        in the primary key's order and stopping after C{limit}.
+        """
+        where, params = [], []
+        for column, value in (("state", state), ("vendor", vendor), ("model", model)):
+            if value is not None:
+                where.append(f"devices.{column} = ?")
+                params.append(value)
+        if text is not None:
+            where.append(_TEXT_MATCH)
+            params.extend([likePattern(text)] * _TEXT_COLUMNS)
+        if after is not None:
+            where.append("devices.mac > ?")
+            params.append(after)
+        statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
+                     + " ORDER BY devices.mac LIMIT ?")
+        return [deviceFromRow(row) for row in self._fetch(statement, *params, limit)]
+
+    def readDevice(self, mac: str) -> tuple[DeviceInfo, tuple[Line, ...], int] | None:
+        device = self.getDevice(mac)
+        if device is None:
+            return None
+        revision = self.getRevision(mac)
+        assert revision is not None
+        return device, self.getLines(mac), revision
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
         return tuple(_lineFromRow(row) for row in self._fetch(_GET_LINES, mac))
@@ -696,6 +788,18 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def countDevices(self):
         return self._run(_SQLRecords.countDevices)
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: self._run(lambda r: r.pageDevices(*checked)),
+        )
+
+    def deviceRevision(self, mac):
+        return self._run(lambda r: r.getRevision(mac))
+
+    def readDevice(self, mac):
+        return self._run(lambda r: r.readDevice(mac))
 
     def getLines(self, mac):
         return self._run(lambda r: r.getLines(mac))

@@ -10,11 +10,19 @@ changed something a rendered file depends on: a device's lines, a settings
 layer, or a device's registration (a device added or forgotten, its vendor or
 model changed).  Sightings (address, firmware, state, times) and events never
 move it, and writing back what is already stored leaves it where it is.
+
+Each device also has a revision (what the API's C{ETag} is): it moves on
+every change an operator sees of its vendor, model, notes or lines, to a
+new value of a store-wide counter, which never goes back (not even when a
+device is deleted and made again).  Sightings that change only the
+address, firmware, state or times leave it alone.  L{writeDeviceIn} and
+L{deleteDeviceFrom} check an expected revision in the same transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from twisted.internet import defer
 
@@ -24,8 +32,17 @@ from snomprov.device import (
     Line,
     SettingsLayer,
 )
-from snomprov.store.checks import checkMAC, checkDevices, checkLines, checkImport, checkScope, checkLayer
-from snomprov.store.errors import StoreError, UnknownDevice
+from snomprov.store.checks import (
+    checkDevices,
+    checkEvents,
+    checkImport,
+    checkLayer,
+    checkLines,
+    checkMAC,
+    checkRevision,
+    checkScope,
+)
+from snomprov.store.errors import PreconditionFailed, StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow
 
 
@@ -58,6 +75,20 @@ class Records(Protocol):
 
     def bumpVersion(self) -> None: ...
 
+    def getRevision(self, mac: str) -> int | None:
+        """
+        A stored device's revision, C{None} for a device not stored.
+        """
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        """
+        Give each device of C{macs} (all stored, distinct) one new value
+        of the store's revision counter; with C{onlyNew}, only those that
+        have no revision yet.
+        """
+
+    def addEvents(self, events: tuple[Event, ...]) -> None: ...
+
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     """
@@ -67,10 +98,26 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     return old is None or (old.vendor, old.model) != (new.vendor, new.model)
 
 
+OPERATOR_FIELDS = ("vendor", "model", "notes")
+"""
+The fields of a device an operator sets: a change of one moves its
+revision.
+"""
+
+
+def operatorFieldsChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
+    """
+    Whether a device's change moves its revision: it is new, or its
+    vendor, model or notes changed.
+    """
+    return old is None or any(getattr(old, name) != getattr(new, name) for name in OPERATOR_FIELDS)
+
+
 def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
     known = records.getDevices([device.mac for device in devices])
     changed = False
     merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
+    moved: dict[str, None] = {}
     for device in devices:
         old = known.get(device.mac)
         new = device if old is None else old.mergedWith(device)
@@ -78,8 +125,12 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
             merged[device.mac] = new
             known[device.mac] = new
             changed = changed or _registrationChanged(old, new)
+            if operatorFieldsChanged(old, new):
+                moved[device.mac] = None
     if merged:
         records.putDevices(list(merged.values()))
+    if moved:
+        records.moveRevisions(list(moved))
     return changed
 
 
@@ -89,7 +140,24 @@ def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     if records.getLines(mac) == lines:
         return False
     records.putLines(mac, lines)
+    records.moveRevisions([mac])
     return True
+
+
+def _checkExpected(records: Records, mac: str, expected: int | None) -> DeviceInfo | None:
+    """
+    The stored device, once its revision is known to be C{expected}.
+
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
+    """
+    old = records.getDevice(mac)
+    if expected is not None:
+        current = None if old is None else records.getRevision(mac)
+        if current != expected:
+            now = "it is not stored" if current is None else f"it is at revision {current}"
+            raise PreconditionFailed(f"device {mac} is not at revision {expected}: {now}")
+    return old
 
 
 def _finish(records: Records, changed: bool) -> None:
@@ -128,15 +196,61 @@ def applyImportTo(
     _finish(records, changed)
 
 
-def deleteDeviceFrom(records: Records, mac: str) -> bool:
+def writeDeviceIn(
+    records: Records,
+    device: DeviceInfo,
+    lines: tuple[Line, ...],
+    expected: int | None = None,
+    events: tuple[Event, ...] = (),
+    new: bool = False,
+) -> int:
     """
-    L{IDeviceStore.deleteDevice}: the device, its lines (by the backend)
-    and its device layer.
+    L{IDeviceStore.writeDevice} on validated values: set a device's
+    operator fields (L{OPERATOR_FIELDS}; what was seen of it is kept, and a
+    new device is C{registered}), replace its lines and append C{events}.
+
+    @param expected: the revision the device must be at, or C{None}.
+    @param new: the device must not be stored yet.
+    @return: the device's revision after the write.
+    @raise PreconditionFailed: when C{expected} or C{new} does not hold.
+    """
+    mac = device.mac
+    old = _checkExpected(records, mac, expected)
+    if new and old is not None:
+        raise PreconditionFailed(f"device {mac} exists already")
+    fields = {name: getattr(device, name) for name in OPERATOR_FIELDS}
+    stored = DeviceInfo(mac, state="registered", **fields) if old is None else replace(old, **fields)
+    changed = False
+    if stored != old:
+        records.putDevice(stored)
+        changed = _registrationChanged(old, stored)
+        if operatorFieldsChanged(old, stored):
+            records.moveRevisions([mac])
+    changed = _replaceLines(records, mac, lines) or changed
+    records.addEvents(events)
+    _finish(records, changed)
+    revision = records.getRevision(mac)
+    assert revision is not None
+    return revision
+
+
+def deleteDeviceFrom(
+    records: Records, mac: str, expected: int | None = None, events: tuple[Event, ...] = ()
+) -> bool:
+    """
+    L{IDeviceStore.deleteDevice}: the device, its lines and revision (by
+    the backend) and its device layer; C{events} are appended when the
+    device existed.
 
     @return: whether the device existed.
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
     """
+    _checkExpected(records, mac, expected)
     existed = records.removeDevice(mac)
     hadLayer = records.removeLayer(f"device:{mac}")
+    if existed:
+        records.addEvents(events)
     _finish(records, existed or hadLayer)
     return existed
 
@@ -205,8 +319,18 @@ class StoreWrites:
             [deviceFromRow(row) for row in deviceRows], [Event(*row) for row in eventRows]
         )
 
-    def deleteDevice(self, mac):
-        return self._write(lambda: checkMAC(mac), deleteDeviceFrom)
+    def deleteDevice(self, mac, expected=None, events: Iterable[Event] = ()):
+        return self._write(
+            lambda: (checkMAC(mac), checkRevision(expected), checkEvents(events)),
+            lambda records, checked: deleteDeviceFrom(records, *checked),
+        )
+
+    def writeDevice(self, device, lines, expected=None, events: Iterable[Event] = (), new=False):
+        def check():
+            (checked,) = checkDevices([device])
+            return checked, checkLines(checked.mac, lines), checkRevision(expected), checkEvents(events)
+
+        return self._write(check, lambda records, checked: writeDeviceIn(records, *checked, new=bool(new)))
 
     def setLines(self, mac, lines):
         return self._write(
