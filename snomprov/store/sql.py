@@ -42,7 +42,7 @@ from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 
-__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
+__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery"]
 
 
 @dataclass(frozen=True)
@@ -322,6 +322,31 @@ _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 
 
+def devicePageQuery(state: str | None, vendor: str | None, model: str | None, text: str | None,
+                    after: str | None, limit: int) -> tuple[str, list[Any]]:
+    """
+    The statement and parameters of a page of devices
+    (L{snomprov.interfaces.IDeviceStore.pageDevices}): the filters, then
+    C{mac > after}, read in the primary key's order and stopping after
+    C{limit} rows, so that a page costs what it holds (and what the filters
+    skip), not the whole table.
+    """
+    where, params = [], []
+    for column, value in (("state", state), ("vendor", vendor), ("model", model)):
+        if value is not None:
+            where.append(f"devices.{column} = ?")
+            params.append(value)
+    if text is not None:
+        where.append(_TEXT_MATCH)
+        params.extend([likePattern(text)] * _TEXT_COLUMNS)
+    if after is not None:
+        where.append("devices.mac > ?")
+        params.append(after)
+    statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
+                 + " ORDER BY devices.mac LIMIT ?")
+    return statement, [*params, limit]
+
+
 def _lineFromRow(row: Sequence[Any]) -> Line:
     (_, index, user, authUser, password, displayName, registrar, outboundProxy) = row
     return Line(
@@ -539,24 +564,8 @@ class _SQLRecords(SQLAccountRecords):
 
     def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
                     text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
-        """
-        A page of devices by MAC: the filters, then C{mac > after}, read
-        in the primary key's order and stopping after C{limit}.
-        """
-        where, params = [], []
-        for column, value in (("state", state), ("vendor", vendor), ("model", model)):
-            if value is not None:
-                where.append(f"devices.{column} = ?")
-                params.append(value)
-        if text is not None:
-            where.append(_TEXT_MATCH)
-            params.extend([likePattern(text)] * _TEXT_COLUMNS)
-        if after is not None:
-            where.append("devices.mac > ?")
-            params.append(after)
-        statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
-                     + " ORDER BY devices.mac LIMIT ?")
-        return [deviceFromRow(row) for row in self._fetch(statement, *params, limit)]
+        statement, params = devicePageQuery(state, vendor, model, text, after, limit)
+        return [deviceFromRow(row) for row in self._fetch(statement, *params)]
 
     def readDevice(self, mac: str) -> tuple[DeviceInfo, tuple[Line, ...], int] | None:
         device = self.getDevice(mac)
