@@ -350,3 +350,18 @@ def test_reprsMaskPasswords():
     view = devices.DeviceView(DeviceInfo(MAC), (devices.LineView.of(Line(1, "u", "hunter22"), True),), 3,
                               {1: "hunter22"}, True)
     assert "hunter22" not in repr(spec) + repr(view) + str(view)
+
+
+@pytest_twisted.inlineCallbacks
+def test_commandListsEveryPage(store, monkeypatch):
+    """
+    C{snomprov devices} reads every page of L{devices.listDevices}.
+    """
+    from snomprov.commands import devices as command
+
+    monkeypatch.setattr(command, "_PAGE", 2)
+    macs = [f"000413{index:06X}" for index in range(5)]
+    yield store.mergeDevices([DeviceInfo(mac, state="seen") for mac in macs])
+    found = yield run(command.listAll(store, REGISTRY, 1.0))
+    assert [d.mac for d in found] == macs
+    assert command.formatTable(found).splitlines()[1].split()[0] == macs[0]
