@@ -122,14 +122,19 @@ class Dialect:
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.rows.mergeDeviceRows}),
         C{"mergeSameOperatorFields"} (the same, leaving alone the stored
-        devices whose vendor, model or notes the row would change) or
-        C{"events"}.
+        devices whose vendor, model or notes the row would change),
+        C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
+        stored ones) or C{"newRevisions"} (the same, keeping a stored one).
         """
         key = (self.name, kind, rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
             if kind == "events":
                 statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+            elif kind in ("revisions", "newRevisions"):
+                statement = self.upsert("device_revisions", ("mac",), ("mac", "revision"), rows)
+                if kind == "newRevisions":
+                    statement = statement.partition(" ON CONFLICT")[0] + " ON CONFLICT (mac) DO NOTHING"
             else:
                 statement = self.upsert(
                     "devices", ("mac",), _DEVICE_COLUMNS, rows, **_DEVICE_UPSERTS[kind]
@@ -306,9 +311,6 @@ _GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
 _DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
 _NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
 _LAST_REVISION = "SELECT value FROM meta WHERE name = 'device_revision'"
-_INSERT_NEW_REVISION = (
-    "INSERT INTO device_revisions (mac, revision) VALUES (?, ?) ON CONFLICT (mac) DO NOTHING"
-)
 _TEXT_MATCH = "({devices} OR EXISTS (SELECT 1 FROM lines WHERE lines.mac = devices.mac AND ({lines})))".format(
     devices=" OR ".join(f"lower(devices.{c}) LIKE ? ESCAPE '\\'" for c in DEVICE_TEXT_FIELDS),
     lines=" OR ".join(f"lower(lines.{c}) LIKE ? ESCAPE '\\'" for _, c in LINE_TEXT_FIELDS),
@@ -556,11 +558,7 @@ class _SQLRecords(SQLAccountRecords):
     def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
         self._execute(_NEXT_REVISION)
         revision = self._fetch(_LAST_REVISION)[0][0]
-        rows = [(mac, revision) for mac in macs]
-        if onlyNew:
-            self._executeMany(_INSERT_NEW_REVISION, rows)
-        else:
-            self._executeMany(self._dialect.upsert("device_revisions", ("mac",), ("mac", "revision")), rows)
+        self._insertRows("newRevisions" if onlyNew else "revisions", [(mac, revision) for mac in macs])
 
     def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
                     text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
