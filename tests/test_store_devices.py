@@ -392,3 +392,27 @@ def test_pageQueryUsesTheKeyInOrder(tmp_path, filters):
         assert "lines USING" in plan and "PRIMARY KEY" in plan.split("lines", 1)[1] or \
             "sqlite_autoindex_lines_1" in plan, plan
     assert len(rows) == (0 if "text" in filters else 101)
+
+
+@pytest_twisted.inlineCallbacks
+def test_migratedDevicesGetARevision(tmp_path):
+    """
+    Devices stored before revisions existed start at one revision, and a
+    change moves them past it.
+    """
+    from test_store import MIGRATIONS
+
+    path = tmp_path / "store.sqlite"
+    old = yield _openSQLite(path, MIGRATIONS[:3])
+    yield old.close()
+    with sqlite3.connect(path) as connection:  # as an older snomprov wrote them
+        connection.executemany("INSERT INTO devices (mac, vendor) VALUES (?, ?)", [(MAC1, "snom"), (MAC2, None)])
+    store = yield _openSQLite(path)
+    try:
+        first = yield store.deviceRevision(MAC1)
+        assert first == (yield store.deviceRevision(MAC2))
+        yield store.setLines(MAC1, [line(1)])
+        assert (yield store.deviceRevision(MAC1)) > first
+        assert (yield store.readDevice(MAC2))[2] == first
+    finally:
+        yield store.close()
