@@ -183,8 +183,11 @@ def test_patchLinesAndDelete(api):
     for method in ("GET", "DELETE"):
         code, problem, response = api.json(method, PATH, basic("otto"))
         assertProblem(code, problem, response, 404)
-    code, problem, response = api.json("PUT", f"/api/devices/{OTHER}", basic("otto"), json_={"vendor": "snom"})
+    code, problem, response = api.json("PUT", f"/api/devices/{OTHER}", basic("otto"),
+                                       json_={"vendor": "snom", "lines": []})
     assertProblem(code, problem, response, 404)
+    code, problem, response = api.json("PUT", f"/api/devices/{OTHER}", basic("otto"), json_={"vendor": "snom"})
+    assertProblem(code, problem, response, 400)  # a PUT names every line it keeps
     code, problem, response = api.json("GET", "/api/devices/not-a-mac", basic("otto"))
     assertProblem(code, problem, response, 404)
     assert [a.summary for a in audits(api)][-1] == "deleted"

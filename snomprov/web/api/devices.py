@@ -125,7 +125,7 @@ _READ_ONLY = {"description": "read-only, ignored"}
 
 REPLACE_BODY = {
     "type": "object",
-    "required": ["vendor"],
+    "required": ["vendor", "lines"],
     "properties": {
         **_OPERATOR_FIELDS,
         "mac": {"type": "string", "maxLength": 64, "description": "if given, the device's MAC"},
@@ -166,6 +166,7 @@ _IF_MATCH = {"If-Match": {"type": "string", "maxLength": 64,
                           "description": "the ETag the change was made against: 412 if the device "
                                          "has changed since"}}
 _STALE = (412, ("The device changed since the If-Match revision: nothing was changed", None))
+_BUSY = (409, ("The device kept changing while this change was made: try again", None))
 
 _ENTITY_TAG = re.compile(r'"([0-9]{1,18})"')
 
@@ -289,7 +290,7 @@ async def replaceDevice(call: Call):
                           [{"field": "/mac", "message": f"must be {mac} or left out"}])
     view = await operations.replaceDevice(
         call.store, call.registry, call.actor, call.now, mac, body["vendor"], body.get("model"),
-        body.get("notes"), _specs(body.get("lines", [])), expected=_expected(call))
+        body.get("notes"), _specs(body["lines"]), expected=_expected(call))
     return _answer(view)
 
 
@@ -350,11 +351,11 @@ ENDPOINTS = (
                                "description": "show the SIP passwords (admin only; audited)"}},
              responseHeaders={200: _ETAG}),
     Endpoint("PUT", _ONE, replaceDevice, "Replace a device's vendor, model, notes and lines", "operator",
-             {200: ("The device", DEVICE_SCHEMA), 412: _STALE[1]},
+             {200: ("The device", DEVICE_SCHEMA), 412: _STALE[1], 409: _BUSY[1]},
              pathParams=_MAC, body=REPLACE_BODY, maxBody=256 * 1024, requestHeaders=_IF_MATCH,
              responseHeaders={200: _ETAG}),
     Endpoint("PATCH", _ONE, patchDevice, "Change some of a device's vendor, model, notes, lines",
-             "operator", {200: ("The device", DEVICE_SCHEMA), 412: _STALE[1]},
+             "operator", {200: ("The device", DEVICE_SCHEMA), 412: _STALE[1], 409: _BUSY[1]},
              pathParams=_MAC, body=PATCH_BODY, maxBody=256 * 1024, requestHeaders=_IF_MATCH,
              responseHeaders={200: _ETAG}),
     Endpoint("DELETE", _ONE, deleteDevice, "Forget a device, its lines and its device layer", "operator",
@@ -363,7 +364,7 @@ ENDPOINTS = (
              {200: ("The lines, passwords masked", LINES_SCHEMA)}, pathParams=_MAC,
              responseHeaders={200: _ETAG}),
     Endpoint("PUT", _ONE + "/lines", setLines, "Replace a device's lines", "operator",
-             {200: ("The lines", LINES_SCHEMA), 412: _STALE[1]}, pathParams=_MAC, body=SET_LINES_BODY,
+             {200: ("The lines", LINES_SCHEMA), 412: _STALE[1], 409: _BUSY[1]}, pathParams=_MAC, body=SET_LINES_BODY,
              maxBody=256 * 1024, requestHeaders=_IF_MATCH, responseHeaders={200: _ETAG}),
     Endpoint("GET", _ONE + "/events", deviceEvents, "A device's events, newest first", "viewer",
              {200: ("A page of the device's events", pageSchema(EVENT_SCHEMA))}, pathParams=_MAC,
