@@ -162,13 +162,3 @@ def test_resyncOneDevice(api):
     code, body, _ = api.json("POST", f"/api/devices/{NOADDRESS}/resync", basic("otto"))
     assert code == 409 and "no known address" in body["detail"]
     assert len(api.pushes.sent) == 1
-
-
-def test_withoutRegistry503():
-    """
-    An API mounted without a registry cannot push: 503, not a 500.
-    """
-    api = API()
-    api.store.mergeDevices([DeviceInfo(mac=MAC1, vendor="snom", sipAddress=("192.0.2.1", 5060))])
-    code, body, _ = api.json("POST", "/api/resync", basic("otto"), json_={"all": True})
-    assert code == 503 and body["status"] == 503

@@ -34,13 +34,22 @@ from snomprov.store.checks import (
     checkMAC,
     checkScope,
 )
-from snomprov.store.errors import AccountExists, LastAdmin, NoAdmin, NoSuchStore, StoreError, UnknownDevice
+from snomprov.store.errors import (
+    AccountExists,
+    LastAdmin,
+    NoAdmin,
+    NoSuchStore,
+    PreconditionFailed,
+    StoreError,
+    UnknownDevice,
+)
 from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import Records, StoreWrites, whenValid
 
 __all__ = [
     "StoreError",
     "UnknownDevice",
+    "PreconditionFailed",
     "NoSuchStore",
     "AccountExists",
     "NoAdmin",

@@ -19,7 +19,8 @@ from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
-from snomprov.store.checks import checkCursor, checkEvents, checkLimit, checkMAC
+from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC
+from snomprov.store.filters import textMatches
 from snomprov.store.rows import deviceFromRow
 from snomprov.store.writes import StoreWrites, checkFetched, mergeDevicesInto, whenValid
 
@@ -48,6 +49,11 @@ class _MemoryRecords:
     version: int
     operators: dict[str, Operator] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
+    revisionCounter: int = 0
+    """
+    The last revision given to a device (store-wide, never going back).
+    """
     newEvents: list[Event] = field(default_factory=list)
     """
     Events a write appends: the store's when the write succeeds.
@@ -69,8 +75,8 @@ class _MemoryRecords:
     def copy(self) -> "_MemoryRecords":
         return _MemoryRecords(
             dict(self.devices), dict(self.lines), dict(self.layers), self.version,
-            dict(self.operators), dict(self.tokens), [], deque(self.changes, CHANGES_KEPT),
-            self.seq, dict(self.versions),
+            dict(self.operators), dict(self.tokens), dict(self.revisions), self.revisionCounter,
+            [], deque(self.changes, CHANGES_KEPT), self.seq, dict(self.versions),
         )  # fmt: skip
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
@@ -90,6 +96,7 @@ class _MemoryRecords:
     def removeDevice(self, mac: str) -> bool:
         self.lines.pop(mac, None)
         self.versions.pop(mac, None)
+        self.revisions.pop(mac, None)
         return self.devices.pop(mac, None) is not None
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
@@ -124,6 +131,15 @@ class _MemoryRecords:
 
     def setCurrentCovered(self, version: int, scope: str) -> None:
         self.setCurrent(version, [mac for mac, device in self.devices.items() if covers(scope, device)])
+
+    def getRevision(self, mac: str) -> int | None:
+        return self.revisions.get(mac)
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self.revisionCounter += 1
+        for mac in macs:
+            if not (onlyNew and mac in self.revisions):
+                self.revisions[mac] = self.revisionCounter
 
     def getOperator(self, name: str) -> Operator | None:
         return self.operators.get(name)
@@ -199,6 +215,40 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def listDevices(self):
         devices = self._records.devices
         return defer.succeed([devices[mac] for mac in sorted(devices)])
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: defer.succeed(self._devicePage(*checked)),
+        )
+
+    def _devicePage(self, state, vendor, model, text, after, limit) -> list[DeviceInfo]:
+        records = self._records
+        found: list[DeviceInfo] = []
+        for mac in sorted(mac for mac in records.devices if after is None or mac > after):
+            if len(found) >= limit:
+                break
+            device = records.devices[mac]
+            if state is not None and device.state != state:
+                continue
+            if vendor is not None and device.vendor != vendor:
+                continue
+            if model is not None and device.model != model:
+                continue
+            if text is not None and not textMatches(text, device, records.getLines(mac)):
+                continue
+            found.append(device)
+        return found
+
+    def deviceRevision(self, mac):
+        return defer.succeed(self._records.revisions.get(mac))
+
+    def readDevice(self, mac):
+        records = self._records
+        device = records.devices.get(mac)
+        if device is None:
+            return defer.succeed(None)
+        return defer.succeed((device, records.getLines(mac), records.revisions[mac]))
 
     def countDevices(self):
         counts: dict[tuple[str, str | None], int] = {}

@@ -152,6 +152,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             INSERT INTO device_versions (mac, current)
             SELECT mac, (SELECT value FROM meta WHERE name = 'settings_version') FROM devices
             """,
+            # Each device's revision (the API's ETag), from a store-wide
+            # counter that never goes back; the devices already stored
+            # start at 1.
+            """
+            CREATE TABLE device_revisions (
+                mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+                revision INTEGER NOT NULL
+            )
+            """,
+            "INSERT INTO meta (name, value) VALUES ('device_revision', 1)",
+            "INSERT INTO device_revisions (mac, revision) SELECT mac, 1 FROM devices",
         ),
     ),
 )

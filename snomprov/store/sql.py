@@ -36,14 +36,15 @@ from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, S
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
-from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit, checkMAC
+from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit, checkMAC
 from snomprov.store.errors import StoreError
-from snomprov.store.rows import deviceFromRow, deviceToRow
+from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
+from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 
-__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
+__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Dialect:
     @ivar poolKeywords: C{adbapi.ConnectionPool} keywords (C{cp_*} and the
         driver's C{connect} keywords).
     @ivar openStatements: run on every new connection, outside a transaction.
+    @ivar likeIgnoresCase: whether C{LIKE} ignores the case of ASCII
+        letters (SQLite's does), so that no C{lower} is needed.
     @ivar newestDevice: a query for one value that changes whenever a row
         is added to C{devices} (SQLite's largest C{rowid}), or C{None}: the
         store then counts, before a merge, how many of its MACs are stored.
@@ -74,6 +77,7 @@ class Dialect:
     poolKeywords: Mapping[str, Any] = field(default_factory=dict)
     openStatements: tuple[str, ...] = ()
     newestDevice: str | None = None
+    likeIgnoresCase: bool = False
 
     def sql(self, statement: str) -> str:
         """
@@ -122,15 +126,20 @@ class Dialect:
         dialect, kind and number).  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.rows.mergeDeviceRows}),
-        C{"mergeSameRegistration"} (the same, leaving alone the stored
-        devices whose vendor or model the row would change) or
-        C{"events"}.
+        C{"mergeSameOperatorFields"} (the same, leaving alone the stored
+        devices whose vendor, model or notes the row would change),
+        C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
+        stored ones) or C{"newRevisions"} (the same, keeping a stored one).
         """
         key = (self.name, kind, rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
             if kind == "events":
                 statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+            elif kind in ("revisions", "newRevisions"):
+                statement = self.upsert("device_revisions", ("mac",), ("mac", "revision"), rows)
+                if kind == "newRevisions":
+                    statement = statement.partition(" ON CONFLICT")[0] + " ON CONFLICT (mac) DO NOTHING"
             else:
                 statement = self.upsert(
                     "devices", ("mac",), _DEVICE_COLUMNS, rows, **_DEVICE_UPSERTS[kind]
@@ -181,6 +190,7 @@ SQLITE = Dialect(
     # snomprov never chooses a device's rowid, so SQLite gives a new row
     # the largest one plus one.
     newestDevice="SELECT max(rowid) FROM devices",
+    likeIgnoresCase=True,
 )
 
 POSTGRESQL = Dialect(
@@ -244,19 +254,21 @@ updated by the new row's (C{excluded}) known ones, C{first_seen} the
 earliest, C{state} only forward, the SIP host and port together.
 """
 
-_SAME_REGISTRATION = (
+_SAME_OPERATOR_FIELDS = (
     "(excluded.vendor IS NULL OR excluded.vendor = devices.vendor) "
-    "AND (excluded.model IS NULL OR excluded.model = devices.model)"
+    "AND (excluded.model IS NULL OR excluded.model = devices.model) "
+    "AND (excluded.notes IS NULL OR excluded.notes = devices.notes)"
 )
 """
 True when merging the new row leaves the stored device's vendor and model
-(what its rendered files depend on) as they are.
+(what its rendered files depend on) and notes (with them, what its
+revision depends on) as they are.
 """
 
 _DEVICE_UPSERTS: dict[str, dict[str, Any]] = {
     "devices": {},
     "merge": {"updates": _DEVICE_MERGE},
-    "mergeSameRegistration": {"updates": _DEVICE_MERGE, "where": _SAME_REGISTRATION},
+    "mergeSameOperatorFields": {"updates": _DEVICE_MERGE, "where": _SAME_OPERATOR_FIELDS},
 }
 
 _LINE_COLUMNS = (
@@ -301,6 +313,11 @@ _EVENTS_AFTER = {
     False: f"{_EVENT_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?",
     True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
 }
+_GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
+_DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
+_NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
+_LAST_REVISION = "SELECT value FROM meta WHERE name = 'device_revision'"
+_TEXT_COLUMNS = len(DEVICE_TEXT_FIELDS) + len(LINE_TEXT_FIELDS)
 _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 _INSERT_CHANGE = "INSERT INTO changes (scope, time) VALUES (?, ?)"
@@ -321,8 +338,50 @@ _PAGE_STALE = {
 }
 _COUNT_STALE = f"SELECT count(*) FROM device_versions WHERE {_STALE}"
 _DEVICE_VERSIONS = "SELECT mac, current, fetched FROM device_versions"
-_REGISTRATIONS = "SELECT mac, vendor, model FROM devices"
 _ADDED_SINCE = "SELECT mac FROM devices WHERE rowid > ?"
+
+
+def _textMatch(dialect: "Dialect") -> str:
+    """
+    The text filter of L{devicePageQuery} (L{snomprov.store.filters}),
+    taking its L{likePattern} once per column.  The lines' columns are
+    searched once for the whole page (a subquery, not one look-up per
+    device: half the cost when few devices match), and a dialect whose
+    C{LIKE} ignores ASCII case compares the columns as they are.
+    """
+
+    def like(column: str) -> str:
+        value = column if dialect.likeIgnoresCase else f"lower({column})"
+        return f"{value} LIKE ? ESCAPE '\\'"
+
+    devices = " OR ".join(like(f"devices.{c}") for c in DEVICE_TEXT_FIELDS)
+    lines = " OR ".join(like(f"lines.{c}") for _, c in LINE_TEXT_FIELDS)
+    return f"({devices} OR devices.mac IN (SELECT lines.mac FROM lines WHERE {lines}))"
+
+
+def devicePageQuery(state: str | None, vendor: str | None, model: str | None, text: str | None,
+                    after: str | None, limit: int, dialect: "Dialect | None" = None) -> tuple[str, list[Any]]:
+    """
+    The statement and parameters of a page of devices
+    (L{snomprov.interfaces.IDeviceStore.pageDevices}): the filters, then
+    C{mac > after}, read in the primary key's order and stopping after
+    C{limit} rows, so that a page costs what it holds (and what the filters
+    skip), not the whole table.
+    """
+    where, params = [], []
+    for column, value in (("state", state), ("vendor", vendor), ("model", model)):
+        if value is not None:
+            where.append(f"devices.{column} = ?")
+            params.append(value)
+    if text is not None:
+        where.append(_textMatch(dialect or SQLITE))
+        params.extend([likePattern(text)] * _TEXT_COLUMNS)
+    if after is not None:
+        where.append("devices.mac > ?")
+        params.append(after)
+    statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
+                 + " ORDER BY devices.mac LIMIT ?")
+    return statement, [*params, limit]
 
 
 def _lineFromRow(row: Sequence[Any]) -> Line:
@@ -460,29 +519,46 @@ class _SQLRecords(SQLAccountRecords):
         """
         added = self._whetherAdded(rows)
         changed: list[str] = []
+        moved: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
         for size, chunk in _chunks(rows):
             values = list(chain.from_iterable(chunk))
-            execute(statement("mergeSameRegistration", size), values)
+            execute(statement("mergeSameOperatorFields", size), values)
             if self._txn.rowcount != size:
-                changed.extend(self._registrationChanges(chunk))
-                execute(statement("merge", size), values)
-        return [*added(), *changed]
+                registration, operator = self._mergeChanging(chunk, size, values)
+                changed.extend(registration)
+                moved.extend(operator)
+        if moved:
+            self.moveRevisions(moved)
+        new = added()
+        if new:
+            self.moveRevisions(new, onlyNew=True)
+        return [*new, *changed]
 
-    def _registrationChanges(self, rows: list[tuple[Any, ...]]) -> list[str]:
+    def _mergeChanging(
+        self, chunk: list[tuple[Any, ...]], size: int, values: list[Any]
+    ) -> tuple[list[str], list[str]]:
         """
-        The MACs of the stored devices whose vendor or model C{rows} change.
+        Merge a chunk some of whose rows change a stored device's vendor,
+        model or notes (the rows merged already merge again to the same).
+
+        @return: the MACs whose vendor or model changed, and those whose
+            vendor, model or notes changed.
         """
-        stored = {mac: (vendor, model) for mac, vendor, model in
-                  self._fetchForMACs(_REGISTRATIONS, [row[0] for row in rows])}
-        changed = []
-        for row in rows:
-            old = stored.get(row[0])
-            if old is not None and ((row[1] is not None and row[1] != old[0])
-                                    or (row[2] is not None and row[2] != old[1])):
-                changed.append(row[0])
-        return changed
+        before = {row[0]: row for row in self._fetchForMACs(_SELECT_DEVICES, [r[0] for r in chunk])}
+        self._txn.execute(self._dialect.insertRows("merge", size), values)
+        registration, moved = [], []
+        for row in chunk:
+            old = before.get(row[0])
+            if old is None:
+                continue  # added: given a revision by the caller
+            new = mergeDeviceRows(old, row)
+            if new[1:3] != old[1:3]:
+                registration.append(row[0])
+            if (new[1], new[2], new[8]) != (old[1], old[2], old[8]):
+                moved.append(row[0])
+        return registration, moved
 
     def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], list[str]]:
         """
@@ -515,7 +591,30 @@ class _SQLRecords(SQLAccountRecords):
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
+        self._execute(_DELETE_REVISION, mac)
         return self._delete(_DELETE_DEVICE, mac)
+
+    def getRevision(self, mac: str) -> int | None:
+        rows = self._fetch(_GET_REVISION, mac)
+        return rows[0][0] if rows else None
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self._execute(_NEXT_REVISION)
+        revision = self._fetch(_LAST_REVISION)[0][0]
+        self._insertRows("newRevisions" if onlyNew else "revisions", [(mac, revision) for mac in macs])
+
+    def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
+                    text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
+        statement, params = devicePageQuery(state, vendor, model, text, after, limit, self._dialect)
+        return [deviceFromRow(row) for row in self._fetch(statement, *params)]
+
+    def readDevice(self, mac: str) -> tuple[DeviceInfo, tuple[Line, ...], int] | None:
+        device = self.getDevice(mac)
+        if device is None:
+            return None
+        revision = self.getRevision(mac)
+        assert revision is not None
+        return device, self.getLines(mac), revision
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
         return tuple(_lineFromRow(row) for row in self._fetch(_GET_LINES, mac))
@@ -794,6 +893,18 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def countDevices(self):
         return self._run(_SQLRecords.countDevices)
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: self._run(lambda r: r.pageDevices(*checked)),
+        )
+
+    def deviceRevision(self, mac):
+        return self._run(lambda r: r.getRevision(mac))
+
+    def readDevice(self, mac):
+        return self._run(lambda r: r.readDevice(mac))
 
     def getLines(self, mac):
         return self._run(lambda r: r.getLines(mac))

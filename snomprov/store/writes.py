@@ -20,10 +20,18 @@ itself for its own writes; for a site, vendor or model layer, the devices
 the caller names (C{affected}), or every device the scope covers when it
 names none.  A device whose C{fetched} version (L{markFetched}) is below its
 current one is I{stale}; one never fetched is not stale but never-fetched.
+
+Each device also has a revision (what the API's C{ETag} is): it moves on
+every change an operator sees of its vendor, model, notes or lines, to a
+new value of a store-wide counter, which never goes back (not even when a
+device is deleted and made again).  Sightings that change only the
+address, firmware, state or times leave it alone.  L{writeDeviceIn} and
+L{deleteDeviceFrom} check an expected revision in the same transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from twisted.internet import defer
@@ -34,8 +42,17 @@ from snomprov.device import (
     Line,
     SettingsLayer,
 )
-from snomprov.store.checks import checkMAC, checkDevices, checkLines, checkImport, checkScope, checkLayer
-from snomprov.store.errors import StoreError, UnknownDevice
+from snomprov.store.checks import (
+    checkDevices,
+    checkEvents,
+    checkImport,
+    checkLayer,
+    checkLines,
+    checkMAC,
+    checkRevision,
+    checkScope,
+)
+from snomprov.store.errors import PreconditionFailed, StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow
 
 
@@ -87,6 +104,20 @@ class Records(Protocol):
         C{device:MAC}: that one) C{version} as its current one.
         """
 
+    def getRevision(self, mac: str) -> int | None:
+        """
+        A stored device's revision, C{None} for a device not stored.
+        """
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        """
+        Give each device of C{macs} (all stored, distinct) one new value
+        of the store's revision counter; with C{onlyNew}, only those that
+        have no revision yet.
+        """
+
+    def addEvents(self, events: tuple[Event, ...]) -> None: ...
+
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     """
@@ -96,6 +127,21 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     return old is None or (old.vendor, old.model) != (new.vendor, new.model)
 
 
+OPERATOR_FIELDS = ("vendor", "model", "notes")
+"""
+The fields of a device an operator sets: a change of one moves its
+revision.
+"""
+
+
+def operatorFieldsChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
+    """
+    Whether a device's change moves its revision: it is new, or its
+    vendor, model or notes changed.
+    """
+    return old is None or any(getattr(old, name) != getattr(new, name) for name in OPERATOR_FIELDS)
+
+
 def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str]:
     """
     @return: the MACs of the devices added or whose registration changed.
@@ -103,6 +149,7 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str
     known = records.getDevices([device.mac for device in devices])
     changed: dict[str, None] = {}
     merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
+    moved: dict[str, None] = {}
     for device in devices:
         old = known.get(device.mac)
         new = device if old is None else old.mergedWith(device)
@@ -111,8 +158,12 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str
             known[device.mac] = new
             if _registrationChanged(old, new):
                 changed[device.mac] = None
+            if operatorFieldsChanged(old, new):
+                moved[device.mac] = None
     if merged:
         records.putDevices(list(merged.values()))
+    if moved:
+        records.moveRevisions(list(moved))
     return list(changed)
 
 
@@ -122,6 +173,7 @@ def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     if records.getLines(mac) == lines:
         return False
     records.putLines(mac, lines)
+    records.moveRevisions([mac])
     return True
 
 
@@ -136,6 +188,20 @@ def _finish(records: Records, macs: Iterable[str], current: bool = True) -> None
         version = records.bumpVersion([f"device:{mac}" for mac in macs])
         if current:
             records.setCurrent(version, macs)
+def _checkExpected(records: Records, mac: str, expected: int | None) -> DeviceInfo | None:
+    """
+    The stored device, once its revision is known to be C{expected}.
+
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
+    """
+    old = records.getDevice(mac)
+    if expected is not None:
+        current = None if old is None else records.getRevision(mac)
+        if current != expected:
+            now = "it is not stored" if current is None else f"it is at revision {current}"
+            raise PreconditionFailed(f"device {mac} is not at revision {expected}: {now}")
+    return old
 
 
 def finishSightings(records: Records, macs: Iterable[str]) -> None:
@@ -183,15 +249,61 @@ def applyImportTo(
     _finish(records, changed)
 
 
-def deleteDeviceFrom(records: Records, mac: str) -> bool:
+def writeDeviceIn(
+    records: Records,
+    device: DeviceInfo,
+    lines: tuple[Line, ...],
+    expected: int | None = None,
+    events: tuple[Event, ...] = (),
+    new: bool = False,
+) -> int:
     """
-    L{IDeviceStore.deleteDevice}: the device, its lines (by the backend)
-    and its device layer.
+    L{IDeviceStore.writeDevice} on validated values: set a device's
+    operator fields (L{OPERATOR_FIELDS}; what was seen of it is kept, and a
+    new device is C{registered}), replace its lines and append C{events}.
+
+    @param expected: the revision the device must be at, or C{None}.
+    @param new: the device must not be stored yet.
+    @return: the device's revision after the write.
+    @raise PreconditionFailed: when C{expected} or C{new} does not hold.
+    """
+    mac = device.mac
+    old = _checkExpected(records, mac, expected)
+    if new and old is not None:
+        raise PreconditionFailed(f"device {mac} exists already")
+    fields = {name: getattr(device, name) for name in OPERATOR_FIELDS}
+    stored = DeviceInfo(mac, state="registered", **fields) if old is None else replace(old, **fields)
+    changed = False
+    if stored != old:
+        records.putDevice(stored)
+        changed = _registrationChanged(old, stored)
+        if operatorFieldsChanged(old, stored):
+            records.moveRevisions([mac])
+    changed = _replaceLines(records, mac, lines) or changed
+    records.addEvents(events)
+    _finish(records, [mac] if changed else [])
+    revision = records.getRevision(mac)
+    assert revision is not None
+    return revision
+
+
+def deleteDeviceFrom(
+    records: Records, mac: str, expected: int | None = None, events: tuple[Event, ...] = ()
+) -> bool:
+    """
+    L{IDeviceStore.deleteDevice}: the device, its lines and revision (by
+    the backend) and its device layer; C{events} are appended when the
+    device existed.
 
     @return: whether the device existed.
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
     """
+    _checkExpected(records, mac, expected)
     existed = records.removeDevice(mac)
     hadLayer = records.removeLayer(f"device:{mac}")
+    if existed:
+        records.addEvents(events)
     if existed or hadLayer:
         records.bumpVersion([f"device:{mac}"])
     return existed
@@ -304,8 +416,18 @@ class StoreWrites:
             [deviceFromRow(row) for row in deviceRows], [Event(*row) for row in eventRows]
         )
 
-    def deleteDevice(self, mac):
-        return self._write(lambda: checkMAC(mac), deleteDeviceFrom)
+    def deleteDevice(self, mac, expected=None, events: Iterable[Event] = ()):
+        return self._write(
+            lambda: (checkMAC(mac), checkRevision(expected), checkEvents(events)),
+            lambda records, checked: deleteDeviceFrom(records, *checked),
+        )
+
+    def writeDevice(self, device, lines, expected=None, events: Iterable[Event] = (), new=False):
+        def check():
+            (checked,) = checkDevices([device])
+            return checked, checkLines(checked.mac, lines), checkRevision(expected), checkEvents(events)
+
+        return self._write(check, lambda records, checked: writeDeviceIn(records, *checked, new=bool(new)))
 
     def setLines(self, mac, lines):
         return self._write(

@@ -6,7 +6,7 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{events}, L{stale}, L{document}.
+endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -39,9 +39,10 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, document, events, stale
+    from . import accounts, devices, document, events, stale
 
-    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *stale.ENDPOINTS)
+    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *devices.ENDPOINTS,
+            *stale.ENDPOINTS)
 
 
 def apiResource(whenStore, reactor, verify=None, registry=None):
@@ -50,10 +51,14 @@ def apiResource(whenStore, reactor, verify=None, registry=None):
 
     @param whenStore: returns a Deferred firing with the store.
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
-    @param registry: the vendor registry (pushes need it).
+    @param registry: the vendors (L{snomprov.registry.VendorRegistry});
+        the installed plugins' when C{None}.
     """
     from .auth import Authenticator
     from .resource import APIResource
 
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
-                       registry)
+    if registry is None:
+        from snomprov.registry import discoverVendors
+
+        registry = discoverVendors()
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor, registry)

@@ -62,8 +62,10 @@ class Call:
     @ivar body: the JSON body, valid against the body schema, or C{None}.
     @ivar now: the POSIX time of the request.
     @ivar endpoints: every declared endpoint (for the OpenAPI document).
-    @ivar registry: the daemon's vendor registry, or C{None} where the
-        API was mounted without one.
+    @ivar headers: the request headers the endpoint declares
+        (L{Endpoint.requestHeaders}), by their declared name, C{None} when
+        absent.
+    @ivar registry: the vendors (L{snomprov.registry.VendorRegistry}).
     @ivar reactor: the daemon's reactor (what pushes phones), or C{None}.
     """
 
@@ -74,8 +76,13 @@ class Call:
     body: Any
     now: float
     endpoints: tuple = ()
+    headers: dict[str, str | None] = field(default_factory=dict)
     registry: Any = None
     reactor: Any = None
+
+    @property
+    def role(self) -> str | None:
+        return None if self.principal is None else self.principal.role
 
     @property
     def actor(self) -> str | None:
@@ -97,6 +104,11 @@ class Endpoint:
     @ivar body: the request body's JSON Schema, or C{None} for no body.
     @ivar responses: status -> (description, JSON Schema or C{None}).
     @ivar maxBody: the largest body accepted, in bytes (else 413).
+    @ivar requestHeaders: the request headers the handler reads
+        (C{If-Match}), name -> schema (a C{description} in it is
+        documented); they reach it in L{Call.headers}.
+    @ivar responseHeaders: status -> the headers its answers carry (C{ETag},
+        C{Location}), name -> schema.
     """
 
     method: str
@@ -109,6 +121,8 @@ class Endpoint:
     query: dict[str, dict] = field(default_factory=dict)
     body: dict | None = None
     maxBody: int = MAX_BODY
+    requestHeaders: dict[str, dict] = field(default_factory=dict)
+    responseHeaders: dict[int, dict[str, dict]] = field(default_factory=dict)
 
     @property
     def segments(self) -> tuple[str, ...]:

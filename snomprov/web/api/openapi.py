@@ -37,12 +37,23 @@ def _operation(endpoint: Endpoint) -> dict:
         {"name": name, "in": "query", "required": bool(schema.get("x-required")),
          "schema": _schema(schema)}
         for name, schema in endpoint.query.items()
+    ] + [
+        {"name": name, "in": "header", "required": False, "schema": _schema(schema),
+         **({"description": schema["description"]} if "description" in schema else {})}
+        for name, schema in endpoint.requestHeaders.items()
     ]
     responses: dict[str, dict] = {}
     for status, (description, schema) in sorted(endpoint.responses.items()):
         answer: dict = {"description": description}
         if schema is not None:
             answer["content"] = {"application/json": {"schema": schema}}
+        headers = endpoint.responseHeaders.get(status)
+        if headers:
+            answer["headers"] = {
+                name: {"schema": _schema(header),
+                       **({"description": header["description"]} if "description" in header else {})}
+                for name, header in headers.items()
+            }
         responses[str(status)] = answer
     framework = {}
     if endpoint.query or endpoint.body is not None:

@@ -16,7 +16,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from snomprov.accounts import permits
-from snomprov.operations.errors import Conflict, NotFound, Refused
+from snomprov.operations.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Refused
 
 from .auth import CHALLENGE, Authenticator, LoginThrottled, parseAuthorization
 from .declare import Answer, Call, Endpoint, Router, parseQuery
@@ -59,8 +59,13 @@ def _readBody(request, endpoint: Endpoint):
     return body
 
 
+_REFUSALS = ((NotFound, 404), (Conflict, 409), (PreconditionFailed, 412), (Forbidden, 403))
+
+
 def _refusal(e: Refused) -> Problem:
-    status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 400
+    if isinstance(e, Invalid):
+        return Problem(400, str(e), [{"field": field, "message": message} for field, message in e.errors])
+    status = next((status for kind, status in _REFUSALS if isinstance(e, kind)), 400)
     return Problem(status, str(e))
 
 
@@ -74,7 +79,7 @@ class APIResource(Resource):
     @param authenticator: an L{Authenticator}.
     @param clock: an L{IReactorTime} (the time of audit events); also
         the reactor handlers see as L{Call.reactor}.
-    @param registry: the vendor registry handlers see as L{Call.registry}.
+    @param registry: the vendors, handed to the handlers (L{Call.registry}).
     """
 
     isLeaf = True
@@ -126,8 +131,12 @@ class APIResource(Resource):
                                    f"{principal.role}")
         query = parseQuery(endpoint.query, request.args)
         body = _readBody(request, endpoint) if endpoint.body is not None else None
+        headers = {}
+        for name in endpoint.requestHeaders:
+            value = request.getHeader(name.lower().encode("ascii"))
+            headers[name] = None if value is None else value.decode("latin-1")
         call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
-                    now=self._clock.seconds(), endpoints=self.router.endpoints,
+                    now=self._clock.seconds(), endpoints=self.router.endpoints, headers=headers,
                     registry=self._registry, reactor=self._clock)
         answer = await endpoint.handler(call)
         return answer if isinstance(answer, Answer) else Answer(200, answer)

@@ -18,7 +18,6 @@ from snomprov.operations.errors import Conflict, NotFound
 
 from .declare import Answer, Call, Endpoint
 from .paging import PAGING_PARAMETERS, decodeCursor, encodeCursor, pageSchema
-from .problems import Problem
 
 __all__ = ["ENDPOINTS"]
 
@@ -91,8 +90,6 @@ def _start(call: Call, plan, rate: float) -> Answer:
     """
     Push the plan's phones in the background; answer what was queued.
     """
-    if call.registry is None or call.reactor is None:
-        raise Problem(503, "pushing is not available on this listener")
     d = defer.ensureDeferred(operations.runResync(call.store, call.reactor, call.actor, plan, rate))
     d.addErrback(lambda failure: _log.failure("Push {what} failed", failure, what=plan.what))
     return Answer(202, {"queued": len(plan.targets), "rate": rate,
@@ -102,8 +99,6 @@ def _start(call: Call, plan, rate: float) -> Answer:
 async def resync(call: Call):
     body = call.body
     rate = operations.checkRate(body.get("rate", operations.DEFAULT_RATE))
-    if call.registry is None:
-        raise Problem(503, "pushing is not available on this listener")
     plan = await operations.planResync(call.store, call.registry, body.get("macs"),
                                        body.get("stale", False), body.get("all", False))
     return _start(call, plan, rate)
@@ -114,8 +109,6 @@ async def resyncDevice(call: Call):
         mac = parseMAC(call.path["mac"])
     except InvalidMAC:
         raise NotFound(f"no such device: {call.path['mac']}") from None
-    if call.registry is None:
-        raise Problem(503, "pushing is not available on this listener")
     plan = await operations.planResync(call.store, call.registry, [mac])
     if plan.skipped:
         reason = plan.skipped[0][1]
@@ -129,13 +122,11 @@ ENDPOINTS = (
              query=PAGING_PARAMETERS),
     Endpoint("POST", "/api/resync", resync, "Push phones to re-sync, at a bounded rate", "operator",
              {202: ("Queued: the outcomes come as resync-sent events", QUEUED_SCHEMA),
-              400: ("Not exactly one of macs, stale and all; or a bad MAC", None),
-              503: ("Pushing is not available", None)},
+              400: ("Not exactly one of macs, stale and all; or a bad MAC", None)},
              body=RESYNC_BODY, maxBody=1024 * 1024),
     Endpoint("POST", "/api/devices/{mac}/resync", resyncDevice, "Push one phone to re-sync", "operator",
              {202: ("Queued: the outcome comes as a resync-sent event", QUEUED_SCHEMA),
               404: ("No such device", None),
-              409: ("The phone cannot be pushed (no known address, or its vendor)", None),
-              503: ("Pushing is not available", None)},
+              409: ("The phone cannot be pushed (no known address, or its vendor)", None)},
              pathParams={"mac": {"type": "string", "minLength": 1, "maxLength": 64}}),
 )
