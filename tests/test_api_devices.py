@@ -15,7 +15,7 @@ import pytest
 from openapi_spec_validator import validate as validateOpenAPI
 
 from snomprov.audit import AUDIT, parseAudit
-from snomprov.device import DeviceInfo, Event
+from snomprov.device import DeviceInfo, Event, Setting, SettingsLayer
 
 from test_api import API, _header, _result, assertProblem, basic, bearer
 
@@ -248,3 +248,23 @@ def test_documentDeclaresHeaders(api):
     assert "ETag" in one["get"]["responses"]["200"]["headers"]
     assert set(document["paths"]["/api/devices"]["post"]["responses"]["201"]["headers"]) == {"ETag", "Location"}
     assert one["get"]["x-snomprov-role"] == "viewer" and one["put"]["x-snomprov-role"] == "operator"
+
+
+def test_devicesShowWhetherTheyFetchedTheirSettings(api):
+    """
+    A device's answer and its list item say its current and fetched
+    settings versions and whether it is stale; a layer change makes a phone
+    that had fetched stale.
+    """
+    code, body, _ = api.json("POST", "/api/devices", basic("otto"),
+                             json_={"mac": "000413000001", "vendor": "snom", "lines": []})
+    assert code == 201
+    mac = body["mac"]
+    settings = api.json("GET", f"/api/devices/{mac}", basic("vera"))[1]["settings"]
+    assert settings["fetched"] is None and settings["stale"] is False
+    api.store.markFetched([(mac, settings["current"])])
+    api.store.putLayer(SettingsLayer("site", (Setting("language", "English"),)))
+    settings = api.json("GET", f"/api/devices/{mac}", basic("vera"))[1]["settings"]
+    assert settings["stale"] is True and settings["current"] > settings["fetched"]
+    (item,) = api.json("GET", "/api/devices", basic("vera"))[1]["items"]
+    assert item["settings"] == settings

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping
 
 from snomprov.accounts import permits
@@ -150,6 +150,11 @@ class DeviceView:
     revision: int
     generated: Mapping[int, str] = field(default_factory=dict)
     revealed: bool = False
+    versions: tuple[int, int | None] | None = None
+    """
+    Its current and last fetched settings versions (see
+    L{snomprov.store.writes}), where read (L{getDevice}); C{None} otherwise.
+    """
 
     @property
     def mac(self) -> str:
@@ -182,6 +187,10 @@ class DevicePage:
 
     devices: tuple[DeviceInfo, ...]
     next: str | None
+    versions: Mapping[str, tuple[int, int | None]] = field(default_factory=dict)
+    """
+    MAC to its current and last fetched settings versions.
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +369,8 @@ async def getDevice(store, registry, actor: str, now: float, mac: str, reveal: b
     found = await _read(store, mac)
     if reveal:
         await store.addEvents([_event(actor, now, mac, "SIP passwords revealed")])
-    return _view(found, reveal=reveal)
+    versions = await store.deviceVersions([mac])
+    return replace(_view(found, reveal=reveal), versions=versions.get(mac))
 
 
 _MAC_FRAGMENT = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+")
@@ -410,7 +420,8 @@ async def listDevices(store, registry, actor: str, now: float, filters: DeviceFi
     except StoreError as e:
         raise Refused(str(e)) from None
     page = tuple(found[:limit])
-    return DevicePage(page, page[-1].mac if len(found) > limit else None)
+    versions = await store.deviceVersions([device.mac for device in page])
+    return DevicePage(page, page[-1].mac if len(found) > limit else None, versions)
 
 
 # ---------------------------------------------------------------------------

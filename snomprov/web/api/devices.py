@@ -77,9 +77,23 @@ _DEVICE_PROPERTIES = {
     },
 }
 
+SETTINGS_STATE_SCHEMA = {
+    "type": ["object", "null"],
+    "required": ["current", "fetched", "stale"],
+    "properties": {
+        "current": {"type": "integer", "description": "the settings version its files are at"},
+        "fetched": {"type": ["integer", "null"], "description": "the one it last fetched (null: never)"},
+        "stale": {"type": "boolean", "description": "it fetched, but not its current settings"},
+    },
+    "additionalProperties": False,
+    "description": "whether the phone has fetched its current settings (null: not known)",
+}
+
+_DEVICE_PROPERTIES["settings"] = SETTINGS_STATE_SCHEMA
+
 DEVICE_ITEM_SCHEMA = {
     "type": "object",
-    "required": list(_DEVICE_PROPERTIES),
+    "required": [name for name in _DEVICE_PROPERTIES if name != "settings"],
     "properties": _DEVICE_PROPERTIES,
     "additionalProperties": False,
 }
@@ -92,7 +106,7 @@ _GENERATED = {
 
 DEVICE_SCHEMA = {
     "type": "object",
-    "required": [*_DEVICE_PROPERTIES, "revision", "lines"],
+    "required": [*DEVICE_ITEM_SCHEMA["required"], "revision", "lines"],
     "properties": {**_DEVICE_PROPERTIES, "revision": {"type": "integer"},
                    "lines": {"type": "array", "items": LINE_SCHEMA}, "generated": _GENERATED},
     "additionalProperties": False,
@@ -130,7 +144,7 @@ REPLACE_BODY = {
         **_OPERATOR_FIELDS,
         "mac": {"type": "string", "maxLength": 64, "description": "if given, the device's MAC"},
         **{name: _READ_ONLY for name in ("firmware", "ip", "state", "firstSeen", "lastSeen",
-                                          "sipAddress", "revision", "generated")},
+                                          "sipAddress", "revision", "generated", "settings")},
     },
     "additionalProperties": False,
 }
@@ -199,17 +213,23 @@ def _etag(revision: int) -> dict[str, str]:
     return {"ETag": f'"{revision}"'}
 
 
-def deviceJSON(device) -> dict:
+def deviceJSON(device, versions: tuple[int, int | None] | None = None) -> dict:
     """
-    The JSON of a L{snomprov.device.DeviceInfo}, as listed.
+    The JSON of a L{snomprov.device.DeviceInfo}, as listed, with its
+    current and fetched settings versions when known.
     """
-    return {
+    data = {
         "mac": device.mac, "vendor": device.vendor, "model": device.model,
         "firmware": device.firmware, "ip": device.ip, "state": device.state,
         "firstSeen": device.firstSeen, "lastSeen": device.lastSeen, "notes": device.notes,
         "sipAddress": None if device.sipAddress is None
         else {"host": device.sipAddress[0], "port": device.sipAddress[1]},
     }
+    if versions is not None:
+        current, fetched = versions
+        data["settings"] = {"current": current, "fetched": fetched,
+                            "stale": fetched is not None and current > fetched}
+    return data
 
 
 def _lineJSON(line, revealed: bool) -> dict:
@@ -231,7 +251,7 @@ def viewJSON(view) -> dict:
     """
     The JSON of a L{snomprov.operations.devices.DeviceView}.
     """
-    data = {**deviceJSON(view.device), "revision": view.revision,
+    data = {**deviceJSON(view.device, view.versions), "revision": view.revision,
             "lines": [_lineJSON(line, view.revealed) for line in view.lines]}
     return _withGenerated(data, view)
 
@@ -259,7 +279,7 @@ async def listDevices(call: Call):
                            text=query["text"])
     page = await operations.listDevices(call.store, call.registry, call.actor, call.now, filters,
                                         after, query["limit"])
-    return {"items": [deviceJSON(d) for d in page.devices],
+    return {"items": [deviceJSON(d, page.versions.get(d.mac)) for d in page.devices],
             "next": None if page.next is None else encodeCursor(page.next)}
 
 
