@@ -24,6 +24,7 @@ __all__ = [
     "IDHCPVendor",
     "IDeviceStore",
     "IAccountStore",
+    "IAccountSink",
 ]
 
 
@@ -507,4 +508,51 @@ class IAccountStore(Interface):
         nothing.
 
         @return: Deferred firing with C{True} if it existed.
+        """
+
+
+class IAccountSink(Interface):
+    """
+    A PBX that receives the accounts of provisioned lines (DESIGN §8), one
+    per C{[[pbx]]} table.  Values are L{snomprov.pbx.account.SIPAccount}
+    and L{snomprov.pbx.account.AccountChange}.
+    """
+
+    name = Attribute("C{str}: the sink's name, unique among the C{[[pbx]]} tables.")
+    kind = Attribute("C{str}: the C{[[pbx]] kind} (C{kamailio}, C{asterisk-pjsip}).")
+
+    def apply(changes):
+        """
+        Apply C{changes} (a sequence of C{AccountChange}, in order) to the
+        PBX: an account created or replaced (its C{previous} user name
+        removed when it differs), or removed (C{account} C{None}).
+        Applying a change again gives the same state.
+
+        @return: Deferred firing when every change is applied, or failing
+            (nothing is assumed applied: the caller retries them all).
+        """
+
+    def accounts():
+        """
+        What the PBX holds now of the accounts this sink writes, for
+        C{snomprov pbx sync}.
+
+        @return: Deferred firing with C{{(username, domain): SIPAccount}}
+            (C{mac} and C{index} as the sink can tell them, else C{""} and
+            C{0}; C{password} as the PBX keeps it, or C{""} when only hashes
+            are kept).
+        """
+
+    def differs(stored, held):
+        """
+        Whether the account C{held} (from L{accounts}) differs from the
+        one snomprov has (C{stored}), as this sink can tell (a sink that
+        keeps only hashes compares hashes).
+        """
+
+    def close():
+        """
+        Let go of connections.
+
+        @return: Deferred firing when done.
         """
