@@ -25,6 +25,7 @@ __all__ = [
     "IDeviceStore",
     "IAccountStore",
     "IAccountSink",
+    "IAccountSyncStore",
 ]
 
 
@@ -555,4 +556,64 @@ class IAccountSink(Interface):
         Let go of connections.
 
         @return: Deferred firing when done.
+        """
+
+
+class IAccountSyncStore(Interface):
+    """
+    The PBX account sync state a store keeps (DESIGN §2, §8): each line's
+    account version (moved in the same transaction as the line's change,
+    a removed line kept as a tombstone) and, per sink, the version it
+    applied.  Values are L{snomprov.store.pbxstate.PendingAccount} and
+    L{snomprov.store.pbxstate.LineSyncState}.  Sinks are named by their
+    C{[[pbx]] name}.
+    """
+
+    def pendingAccounts(sink, limit=100):
+        """
+        The lines whose account version is above what C{sink} applied
+        (a sink never applied has applied nothing), ordered by version.
+
+        @return: Deferred firing with a C{list} of C{PendingAccount}.
+        """
+
+    def markApplied(sink, rows):
+        """
+        Record that C{sink} applied lines: C{rows} of C{(mac, index,
+        version, username)} (C{username} C{None} for a removed account).
+        An older version than the one recorded is ignored.  Clears the
+        line's last error.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def markFailed(sink, keys, error, nextTry, tries):
+        """
+        Record a failed attempt of C{sink} on lines C{keys} (C{(mac,
+        index)}): the error's message (never a secret), the time of the
+        next attempt and the attempts so far.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def accountBacklog(sinks):
+        """
+        @param sinks: the sinks' names.
+        @return: Deferred firing with C{{sink: pending lines}}.
+        """
+
+    def accountSyncState(mac, sinks):
+        """
+        A device's lines (and tombstones) for each of C{sinks}, ordered by
+        line then sink.
+
+        @return: Deferred firing with a C{list} of C{LineSyncState}.
+        """
+
+    def pruneAccounts(sinks):
+        """
+        Forget the tombstones every one of C{sinks} has applied, with their
+        sync rows.
+
+        @return: Deferred firing with the number pruned.
         """

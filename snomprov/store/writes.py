@@ -118,6 +118,38 @@ class Records(Protocol):
 
     def addEvents(self, events: tuple[Event, ...]) -> None: ...
 
+    def moveAccountLines(self, mac: str, moves: list[tuple[int, bool]]) -> None:
+        """
+        Give each line C{(index, deleted)} of C{moves} (at least one) a new
+        account version, one new value of the store-wide account counter,
+        and record whether the line is gone (a tombstone).
+        """
+
+
+PBX_FIELDS = ("user", "authUser", "password", "displayName", "registrar")
+"""
+The fields of a line that reach a PBX (DESIGN §8): a change of one moves
+the line's account version.
+"""
+
+
+def accountMoves(old: tuple[Line, ...], new: tuple[Line, ...]) -> list[tuple[int, bool]]:
+    """
+    The lines whose account changed from C{old} to C{new}: C{(index,
+    deleted)} for each line added, changed in a L{PBX_FIELDS} field, or
+    removed (C{deleted} true), ordered by index.
+    """
+    before = {line.index: line for line in old}
+    after = {line.index: line for line in new}
+    moves = []
+    for index in sorted(set(before) | set(after)):
+        was, now = before.get(index), after.get(index)
+        if now is None:
+            moves.append((index, True))
+        elif was is None or any(getattr(was, name) != getattr(now, name) for name in PBX_FIELDS):
+            moves.append((index, False))
+    return moves
+
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     """
@@ -170,10 +202,14 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str
 def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     if records.getDevice(mac) is None:
         raise UnknownDevice(f"lines for unknown device {mac}")
-    if records.getLines(mac) == lines:
+    old = records.getLines(mac)
+    if old == lines:
         return False
     records.putLines(mac, lines)
     records.moveRevisions([mac])
+    moves = accountMoves(old, lines)
+    if moves:
+        records.moveAccountLines(mac, moves)
     return True
 
 
@@ -292,7 +328,8 @@ def deleteDeviceFrom(
 ) -> bool:
     """
     L{IDeviceStore.deleteDevice}: the device, its lines and revision (by
-    the backend) and its device layer; C{events} are appended when the
+    the backend) and its device layer; its lines' accounts become
+    tombstones; C{events} are appended when the
     device existed.
 
     @return: whether the device existed.
@@ -300,7 +337,10 @@ def deleteDeviceFrom(
         is missing or at another revision.
     """
     _checkExpected(records, mac, expected)
+    moves = accountMoves(records.getLines(mac), ())
     existed = records.removeDevice(mac)
+    if moves:
+        records.moveAccountLines(mac, moves)
     hadLayer = records.removeLayer(f"device:{mac}")
     if existed:
         records.addEvents(events)
