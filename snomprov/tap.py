@@ -130,8 +130,10 @@ def makeService(options: Options, reactor=None) -> MultiService:
         _buildAccountSync(config, stores.whenOpen, reactor).setServiceParent(top)
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
-    metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner)
-    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor, registry),
+    metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner,
+                      pbxSinks=[table.name for table in config.pbx])
+    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor, registry,
+                                                [table.name for table in config.pbx]),
                                   separate=bool(config.admin.listen))
     for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
@@ -160,7 +162,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
-def adminChildren(metrics: Metrics, whenStore, reactor, registry=None) -> dict:
+def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, pbxSinks=()) -> dict:
     """
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
@@ -168,7 +170,7 @@ def adminChildren(metrics: Metrics, whenStore, reactor, registry=None) -> dict:
     from .web.metrics import metricsResource
 
     return {b"metrics": metricsResource(metrics),
-            b"api": apiResource(whenStore, reactor, registry=registry)}
+            b"api": apiResource(whenStore, reactor, registry=registry, pbxSinks=pbxSinks)}
 
 
 def _listenerDescriptions(config: Config) -> dict[str, str]:

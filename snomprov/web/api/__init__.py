@@ -6,7 +6,8 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{document}.
+endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{pbx},
+L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -39,13 +40,13 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, devices, document, events, stale
+    from . import accounts, devices, document, events, pbx, stale
 
     return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *devices.ENDPOINTS,
-            *stale.ENDPOINTS)
+            *stale.ENDPOINTS, *pbx.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None, registry=None):
+def apiResource(whenStore, reactor, verify=None, registry=None, pbxSinks=None):
     """
     The C{/api} resource over every declared endpoint.
 
@@ -53,6 +54,7 @@ def apiResource(whenStore, reactor, verify=None, registry=None):
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
     @param registry: the vendors (L{snomprov.registry.VendorRegistry});
         the installed plugins' when C{None}.
+    @param pbxSinks: the names of the C{[[pbx]]} sinks (C{None}: none).
     """
     from .auth import Authenticator
     from .resource import APIResource
@@ -61,4 +63,5 @@ def apiResource(whenStore, reactor, verify=None, registry=None):
         from snomprov.registry import discoverVendors
 
         registry = discoverVendors()
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor, registry)
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor, registry,
+                       pbxSinks)

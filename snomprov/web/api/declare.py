@@ -67,6 +67,7 @@ class Call:
         absent.
     @ivar registry: the vendors (L{snomprov.registry.VendorRegistry}).
     @ivar reactor: the daemon's reactor (what pushes phones), or C{None}.
+    @ivar pbxSinks: the names of the C{[[pbx]]} sinks, in config order.
     """
 
     store: Any
@@ -79,6 +80,7 @@ class Call:
     headers: dict[str, str | None] = field(default_factory=dict)
     registry: Any = None
     reactor: Any = None
+    pbxSinks: tuple = ()
 
     @property
     def role(self) -> str | None:

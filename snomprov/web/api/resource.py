@@ -84,8 +84,16 @@ class APIResource(Resource):
 
     isLeaf = True
 
-    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None) -> None:
+    pbxSinks: tuple = ()
+    """
+    The C{[[pbx]]} sinks' names (L{Call.pbxSinks}).
+    """
+
+    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None,
+                 pbxSinks=None) -> None:
         super().__init__()
+        if pbxSinks is not None:
+            self.pbxSinks = tuple(pbxSinks)
         self.router = Router(endpoints)
         self._whenStore = whenStore
         self._authenticator = authenticator
@@ -137,7 +145,7 @@ class APIResource(Resource):
             headers[name] = None if value is None else value.decode("latin-1")
         call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
                     now=self._clock.seconds(), endpoints=self.router.endpoints, headers=headers,
-                    registry=self._registry, reactor=self._clock)
+                    registry=self._registry, reactor=self._clock, pbxSinks=self.pbxSinks)
         answer = await endpoint.handler(call)
         return answer if isinstance(answer, Answer) else Answer(200, answer)
 
