@@ -521,6 +521,10 @@ class IAccountSink(Interface):
 
     name = Attribute("C{str}: the sink's name, unique among the C{[[pbx]]} tables.")
     kind = Attribute("C{str}: the C{[[pbx]] kind} (C{kamailio}, C{asterisk-pjsip}).")
+    domain = Attribute(
+        "C{str}: the realm of the accounts (C{[[pbx]] domain}), or C{\"\"}: each line's "
+        "registrar (L{snomprov.pbx.sync.sinkDomain})."
+    )
 
     def apply(changes):
         """

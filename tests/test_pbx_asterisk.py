@@ -165,3 +165,24 @@ def test_unwritableDirectoryFails(tmp_path):
     failure = []
     sink.apply([]).addErrback(failure.append)
     assert failure and failure[0].check(OSError)
+
+
+def test_providesIAccountSink(tmp_path):
+    from zope.interface.verify import verifyObject
+
+    from snomprov.interfaces import IAccountSink
+
+    assert verifyObject(IAccountSink, AsteriskPJSIPSink("a", str(tmp_path / "p.conf"), (), "", task.Clock()))
+
+
+def test_handEditSeenByApply(tmp_path):
+    """
+    The file is the state: an account added to it by another writer (C{pbx
+    sync}) is kept by the next C{apply}.
+    """
+    path = tmp_path / "p.conf"
+    sink = AsteriskPJSIPSink("a", str(path), (), "", task.Clock())
+    other = AsteriskPJSIPSink("a", str(path), (), "", task.Clock())
+    other.apply([AccountChange("000413922D24", 1, 1, SIPAccount("000413922D24", 1, "u1", "d", "p", "u1"))])
+    sink.apply([AccountChange("000413922D24", 2, 2, SIPAccount("000413922D24", 2, "u2", "d", "p", "u2"))])
+    assert sorted(parseAccounts(path.read_text())) == ["u1", "u2"]

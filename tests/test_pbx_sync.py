@@ -226,3 +226,23 @@ def test_makeSinkMissingModule(monkeypatch):
     with pytest.raises(SinkUnavailable) as e:
         makeSink(PBXConfig(kind="kamailio", name="k", url="postgresql://u:secret@h/db", domain="d"), None)
     assert "[[pbx]] k" in str(e.value) and "secret" not in str(e.value)
+
+
+def test_pollReadsBacklogOnlyWhenTheFeedMoved(monkeypatch):
+    store = MemoryDeviceStore()
+    store.writeDevice(SNOM, lines("alice"))
+    reads = []
+    original = store.pendingAccounts
+    monkeypatch.setattr(store, "pendingAccounts", lambda *a: reads.append(a) or original(*a))
+    sink = FakeSink()
+    service, clock = started(store, sink)
+    assert sorted(sink.held) == ["alice"]
+    before = len(reads)
+    clock.advance(1)
+    clock.advance(1)
+    assert len(reads) == before
+    store._listeners.remove(service._changed)
+    store.writeDevice(SNOM2, lines("bob"))
+    clock.advance(1)
+    assert len(reads) > before and sorted(sink.held) == ["alice", "bob"]
+    service.stopService()

@@ -4,8 +4,8 @@ The C{asterisk-pjsip} account sink (DESIGN §8): an include file of
 C{endpoint} / C{auth} / C{aor} sections (L{snomprov.pbx.pjsipfile}), one set
 per line, then the optional C{reload} command.
 
-The sink's state is its file: at start it reads back what it wrote, each
-C{apply} updates that map and writes the whole file again, to a temporary
+The sink's state is its file: each C{apply} reads back what is there,
+updates that map and writes the whole file again, to a temporary
 file in the same directory that is flushed, synced and renamed over the
 old one (a reader sees the old file or the new one, never a part).  The
 C{reload} command is an argument list run without a shell, with a time
@@ -119,7 +119,7 @@ class AsteriskPJSIPSink:
 
     def apply(self, changes):
         try:
-            accounts = dict(self._accounts)
+            accounts = self._read()  # the file is the state (pbx sync or a hand may have written it)
             for change in changes:
                 if change.previous is not None:
                     accounts.pop(change.previous, None)

@@ -211,10 +211,11 @@ class AccountSync(Service):
         self.sinkNames = [sink.name for sink in self.sinks]
         self.clock = clock
         self._workers = [_Worker(self, sink) for sink in self.sinks]
-        self._poll = task.LoopingCall(self.kick)
+        self._poll = task.LoopingCall(lambda: defer.ensureDeferred(self._polled()))
         self._poll.clock = clock
         self._pollInterval = pollInterval
         self._store = None
+        self._seen: int | None = None
 
     def worker(self, name: str) -> _Worker:
         return next(worker for worker in self._workers if worker.name == name)
@@ -227,6 +228,21 @@ class AccountSync(Service):
         """
         return defer.gatherResults([worker.kick() for worker in self._workers])
 
+    async def _polled(self) -> None:
+        """
+        The poll: run the workers when the change feed moved since the last
+        poll (another process wrote), or always at the first poll.  Every
+        account change moves the feed (a device's scope).
+        """
+        try:
+            latest, scopes = await self._store.changesAfter(self._seen)
+        except Exception as e:
+            _log.warn("PBX account sync: cannot read the change feed: {error}", error=e)
+            return
+        first, self._seen = self._seen is None, latest
+        if first or scopes is None or any(scope.startswith("device:") for scope in scopes):
+            await self.kick()
+
     def _changed(self, scopes: frozenset[str]) -> None:
         if any(scope.startswith("device:") for scope in scopes):
             self.kick()
@@ -237,7 +253,8 @@ class AccountSync(Service):
         def opened(store):
             self._store = store
             store.addChangeListener(self._changed)
-            self._poll.start(self._pollInterval, now=True)
+            self._poll.start(self._pollInterval, now=True).addErrback(
+                lambda f: _log.failure("PBX account sync: the poll stopped", f))
 
         self.whenStore().addCallback(opened).addErrback(
             lambda f: _log.failure("PBX account sync: no store", f))
