@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import pytest_twisted
 from twisted.internet import defer
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -246,3 +246,20 @@ def test_pollReadsBacklogOnlyWhenTheFeedMoved(monkeypatch):
     clock.advance(1)
     assert len(reads) > before and sorted(sink.held) == ["alice", "bob"]
     service.stopService()
+
+
+def test_hungSinkTimesOut():
+    store = MemoryDeviceStore()
+    sink = FakeSink()
+    hung = []
+    sink.apply = lambda changes: hung.append(defer.Deferred()) or hung[-1]
+    service, clock = started(store, sink)
+    store.writeDevice(SNOM, lines("alice"))
+    assert len(hung) == 1
+    clock.advance(sync.APPLY_TIMEOUT)
+    (state,) = store.accountSyncState(MAC1, ["fake"]).result
+    assert "TimeoutError" in state.lastError and state.tries == 1
+    del sink.apply  # the class's apply again
+    clock.advance(1)
+    assert sorted(sink.held) == ["alice"]
+    service.stopService()

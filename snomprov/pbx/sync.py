@@ -27,12 +27,17 @@ from twisted.logger import Logger
 from snomprov.pbx.account import AccountChange, accountFor
 
 __all__ = ["AccountSync", "SinkUnavailable", "changesFor", "makeSink", "sinkDomain",
-           "FIRST_DELAY", "MAX_DELAY", "POLL_INTERVAL", "BATCH"]
+           "FIRST_DELAY", "MAX_DELAY", "POLL_INTERVAL", "BATCH", "APPLY_TIMEOUT"]
 
 FIRST_DELAY = 1.0
 MAX_DELAY = 60.0
 POLL_INTERVAL = 1.0
 BATCH = 100
+APPLY_TIMEOUT = 120.0
+"""
+Seconds a sink's C{apply} may take before it counts as failed (and is
+cancelled): a PBX that hangs is down.
+"""
 
 _log = Logger()
 
@@ -149,7 +154,8 @@ class _Worker:
                         continue
                     return
                 changes = changesFor(self.sink, pending)
-                await defer.maybeDeferred(self.sink.apply, changes)
+                applying = defer.maybeDeferred(self.sink.apply, changes)
+                await applying.addTimeout(APPLY_TIMEOUT, self._sync.clock)
             except Exception as e:
                 await self._failed(store, pending, e)
                 return
