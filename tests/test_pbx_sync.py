@@ -263,3 +263,16 @@ def test_hungSinkTimesOut():
     clock.advance(1)
     assert sorted(sink.held) == ["alice"]
     service.stopService()
+
+
+def test_stopCancelsAHungApply():
+    store = MemoryDeviceStore()
+    sink = FakeSink()
+    hung = []
+    sink.apply = lambda changes: hung.append(defer.Deferred()) or hung[-1]
+    service, clock = started(store, sink)
+    store.writeDevice(SNOM, lines("alice"))
+    stopped = service.stopService()
+    assert stopped.called and sink.closed
+    assert clock.getDelayedCalls() == []
+    assert store.accountBacklog(["fake"]).result == {"fake": 1}

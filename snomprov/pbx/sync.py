@@ -111,6 +111,8 @@ class _Worker:
         self._again = False
         self._retry = None
         self._waiters: list[defer.Deferred] = []
+        self._applying: defer.Deferred | None = None
+        self._stopped = False
 
     def kick(self) -> defer.Deferred:
         """
@@ -119,7 +121,7 @@ class _Worker:
 
         @return: Deferred firing when the current pass ends (never failing).
         """
-        if self._retry is not None and self._retry.active():
+        if self._stopped or (self._retry is not None and self._retry.active()):
             return defer.succeed(None)
         if self._running is not None:
             self._again = True
@@ -144,7 +146,7 @@ class _Worker:
 
     async def _pass(self) -> None:
         store = await self._sync.whenStore()
-        while True:
+        while not self._stopped:
             self._again = False
             pending: list = []
             try:
@@ -154,11 +156,15 @@ class _Worker:
                         continue
                     return
                 changes = changesFor(self.sink, pending)
-                applying = defer.maybeDeferred(self.sink.apply, changes)
-                await applying.addTimeout(APPLY_TIMEOUT, self._sync.clock)
+                self._applying = defer.maybeDeferred(self.sink.apply, changes)
+                await self._applying.addTimeout(APPLY_TIMEOUT, self._sync.clock)
             except Exception as e:
+                if self._stopped:
+                    return
                 await self._failed(store, pending, e)
                 return
+            finally:
+                self._applying = None
             await store.markApplied(self.name, [
                 (c.mac, c.index, c.version, None if c.account is None else c.account.username)
                 for c in changes
@@ -192,9 +198,16 @@ class _Worker:
         self.kick()
 
     def stop(self) -> defer.Deferred:
+        """
+        No more passes; an C{apply} under way is cancelled (its lines stay
+        pending).
+        """
+        self._stopped = True
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
         self._retry = None
+        if self._applying is not None:
+            self._applying.cancel()
         return defer.succeed(None) if self._running is None else self._whenDone()
 
 
