@@ -62,7 +62,7 @@ def test_failingSinkReported():
     up, down = FakeSink("up"), FakeSink("down")
     down.down = True
     (found, failed), lines = run(store, [down, up], dryRun=False)
-    assert failed == ["down: cannot apply: database s3cret-free error"]
+    assert failed == ["down: cannot apply: ConnectionRefusedError: database s3cret-free error"]
     assert store.accountBacklog(["up", "down"]).result == {"up": 0, "down": 3}
 
 

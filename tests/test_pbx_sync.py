@@ -276,3 +276,10 @@ def test_stopCancelsAHungApply():
     assert stopped.called and sink.closed
     assert clock.getDelayedCalls() == []
     assert store.accountBacklog(["fake"]).result == {"fake": 1}
+
+
+def test_errorMessageMasksURLPasswords():
+    error = ConnectionError("cannot reach postgresql://kamailio:hunter2@db.example.org/kamailio")
+    assert sync.errorMessage(error) == (
+        "ConnectionError: cannot reach postgresql://kamailio:***@db.example.org/kamailio")
+    assert sync.errorMessage(TimeoutError()) == "TimeoutError"

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from twisted.internet import defer
 
 from snomprov.pbx.account import AccountChange, SIPAccount, accountFor
-from snomprov.pbx.sync import sinkDomain
+from snomprov.pbx.sync import errorMessage, sinkDomain
 
 __all__ = ["Difference", "storedAccounts", "differences", "reconcile"]
 
@@ -114,7 +114,7 @@ async def reconcile(store, sinks: Sequence[Any], dryRun: bool, report) -> tuple[
         try:
             await defer.maybeDeferred(sink.apply, changes)
         except Exception as e:
-            failed.append(f"{sink.name}: cannot apply: {e}")
+            failed.append(f"{sink.name}: cannot apply: {errorMessage(e)}")
             report(failed[-1])
             continue
         await store.markApplied(sink.name, [

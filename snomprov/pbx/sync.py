@@ -18,6 +18,7 @@ line tells a sink going down and one its recovery; none carries a password.
 from __future__ import annotations
 
 import importlib
+import re
 from typing import Any, Callable, Iterable, Sequence
 
 from twisted.application.service import Service
@@ -26,7 +27,7 @@ from twisted.logger import Logger
 
 from snomprov.pbx.account import AccountChange, accountFor
 
-__all__ = ["AccountSync", "SinkUnavailable", "changesFor", "makeSink", "sinkDomain",
+__all__ = ["AccountSync", "SinkUnavailable", "changesFor", "errorMessage", "makeSink", "sinkDomain",
            "FIRST_DELAY", "MAX_DELAY", "POLL_INTERVAL", "BATCH", "APPLY_TIMEOUT"]
 
 FIRST_DELAY = 1.0
@@ -40,6 +41,18 @@ cancelled): a PBX that hangs is down.
 """
 
 _log = Logger()
+
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*):[^/\s@]*@")
+
+
+def errorMessage(error: BaseException) -> str:
+    """
+    What a sink's failure is recorded and logged as: its type and message,
+    a password in a URL (C{user:secret@}) masked.
+    """
+    text = str(error)
+    message = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return _URL_PASSWORD.sub(r"\1:***@", message)
 
 
 class SinkUnavailable(Exception):
@@ -180,7 +193,7 @@ class _Worker:
         self.tries += 1
         delay = min(FIRST_DELAY * 2 ** (self.tries - 1), MAX_DELAY)
         clock = self._sync.clock
-        message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        message = errorMessage(error)
         if not self.down:
             _log.warn("PBX sink {sink}: down ({error}); {count} changes wait, retrying with back-off",
                       sink=self.name, error=message, count=len(pending))
