@@ -217,10 +217,11 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def applyImport(devices, lines):
+    def applyImport(devices, lines, events=()):
         """
-        In one transaction: merge C{devices}, and for every MAC in the
-        mapping C{lines} replace that device's lines.  All or nothing.
+        In one transaction: merge C{devices}, for every MAC in the
+        mapping C{lines} replace that device's lines, and append C{events}
+        (an audit event).  All or nothing.
 
         @return: Deferred firing with C{None}.
         """
@@ -230,13 +231,17 @@ class IDeviceStore(Interface):
         @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
         """
 
-    def putLayer(layer):
+    def putLayer(layer, events=()):
         """
-        Replace the layer of C{layer.scope}.
+        Replace the layer of C{layer.scope} and append C{events} (an audit
+        event), in one transaction.
         """
 
-    def deleteLayer(scope):
+    def deleteLayer(scope, events=()):
         """
+        Remove the layer of C{scope} and append C{events}, in one
+        transaction.
+
         @return: Deferred firing with C{True} if it existed.
         """
 

@@ -24,7 +24,15 @@ from snomprov.device import (
     Line,
     SettingsLayer,
 )
-from snomprov.store.checks import checkMAC, checkDevices, checkLines, checkImport, checkScope, checkLayer
+from snomprov.store.checks import (
+    checkDevices,
+    checkEvents,
+    checkImport,
+    checkLayer,
+    checkLines,
+    checkMAC,
+    checkScope,
+)
 from snomprov.store.errors import StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow
 
@@ -57,6 +65,8 @@ class Records(Protocol):
     def removeLayer(self, scope: str) -> bool: ...
 
     def bumpVersion(self) -> None: ...
+
+    def addEvents(self, events: tuple[Event, ...]) -> None: ...
 
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
@@ -214,14 +224,37 @@ class StoreWrites:
             lambda records, checked: setLinesIn(records, mac, checked),
         )
 
-    def applyImport(self, devices, lines):
-        return self._write(
-            lambda: checkImport(devices, lines),
-            lambda records, checked: applyImportTo(records, *checked),
-        )
+    def applyImport(self, devices, lines, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        """
 
-    def putLayer(self, layer):
-        return self._write(lambda: checkLayer(layer), putLayerIn)
+        def apply(records, checked):
+            applyImportTo(records, *checked[0])
+            records.addEvents(checked[1])
 
-    def deleteLayer(self, scope):
-        return self._write(lambda: checkScope(scope), deleteLayerFrom)
+        return self._write(lambda: (checkImport(devices, lines), checkEvents(events)), apply)
+
+    def putLayer(self, layer, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        """
+
+        def apply(records, checked):
+            putLayerIn(records, checked[0])
+            records.addEvents(checked[1])
+
+        return self._write(lambda: (checkLayer(layer), checkEvents(events)), apply)
+
+    def deleteLayer(self, scope, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the layer existed.
+        """
+
+        def apply(records, checked):
+            existed = deleteLayerFrom(records, checked[0])
+            records.addEvents(checked[1])
+            return existed
+
+        return self._write(lambda: (checkScope(scope), checkEvents(events)), apply)
