@@ -223,7 +223,8 @@ class IDeviceStore(Interface):
         mapping C{lines} replace that device's lines, and append C{events}
         (an audit event).  All or nothing.
 
-        @return: Deferred firing with C{None}.
+        @return: Deferred firing with whether devices' registrations or
+            lines changed.
         """
 
     def getLayer(scope):

@@ -131,11 +131,13 @@ def applyImportTo(
     undoes everything if this raises.
 
     @raise UnknownDevice: for lines of a device neither stored nor merged.
+    @return: whether it changed what rendered files depend on.
     """
     changed = _mergeDevices(records, devices)
     for mac, deviceLines in lines.items():
         changed = _replaceLines(records, mac, deviceLines) or changed
     _finish(records, changed)
+    return changed
 
 
 def deleteDeviceFrom(records: Records, mac: str) -> bool:
@@ -227,11 +229,14 @@ class StoreWrites:
     def applyImport(self, devices, lines, events=()):
         """
         @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the import changed devices'
+            registrations or lines (C{False}: it was applied already).
         """
 
         def apply(records, checked):
-            applyImportTo(records, *checked[0])
+            changed = applyImportTo(records, *checked[0])
             records.addEvents(checked[1])
+            return changed
 
         return self._write(lambda: (checkImport(devices, lines), checkEvents(events)), apply)
 
