@@ -10,6 +10,7 @@ Pure: no I/O, no Twisted.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 from .device import (
@@ -33,7 +34,21 @@ __all__ = [
     "refusesUnknown",
     "renderDeviceFile",
     "deviceFileNames",
+    "MASK",
+    "maskedLines",
 ]
+
+MASK = "***"
+"""
+What a password is shown as to whoever may not see it.
+"""
+
+
+def maskedLines(lines: Iterable[Line]) -> tuple[Line, ...]:
+    """
+    The lines with every password that is set replaced by L{MASK}.
+    """
+    return tuple(replace(line, password=MASK) if line.password else line for line in lines)
 
 
 def vendorOptions(config, name: str) -> dict:

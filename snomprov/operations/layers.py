@@ -30,13 +30,20 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass, replace
-from typing import Any, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
 
 from snomprov.audit import auditEvent
-from snomprov.device import DeviceInfo, InvalidScope, Line, Setting, SettingsLayer, parseMAC, parseScope
+from snomprov.device import DeviceInfo, InvalidScope, Setting, SettingsLayer, parseMAC, parseScope
 from snomprov.interfaces import IFileVendor
-from snomprov.rendering import deviceFileNames, refusesUnknown, renderDeviceFile, requestScopes
+from snomprov.rendering import (
+    MASK,
+    deviceFileNames,
+    maskedLines,
+    refusesUnknown,
+    renderDeviceFile,
+    requestScopes,
+)
 from snomprov.vendors.snomxml import (
     DOCUMENT_SECTIONS,
     SNOM_PERMS,
@@ -85,11 +92,6 @@ The most settings one JSON layer may hold.
 CHUNK = 200
 """
 How many devices a plan renders between two pauses.
-"""
-
-MASK = "***"
-"""
-What a password is shown as.
 """
 
 XML_TYPES = ("application/xml", "text/xml")
@@ -268,13 +270,6 @@ def layerToJSON(layer: SettingsLayer) -> dict:
         "settings": [{"name": s.name, "idx": s.idx, "value": s.value, "perm": s.perm} for s in layer.settings],
         "documents": {key: body.decode("utf-8", "replace") for key, body in sorted(layer.documents.items())},
     }
-
-
-def maskedLines(lines: Iterable[Line]) -> tuple[Line, ...]:
-    """
-    The lines with every password that is set replaced by L{MASK}.
-    """
-    return tuple(replace(line, password=MASK) if line.password else line for line in lines)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from snomprov.device import InvalidMAC, RenderedFile, parseMAC
 from snomprov.interfaces import IFileVendor
-from snomprov.rendering import deviceFileNames, refusesUnknown, renderDeviceFile, requestScopes
+from snomprov.rendering import deviceFileNames, maskedLines, refusesUnknown, renderDeviceFile, requestScopes
 
 from .errors import NotFound, Refused
 
@@ -54,7 +54,7 @@ def _namesOf(vendor, mac: str, device) -> str:
 
 
 async def renderFile(store, registry, config, mac: str, name: str | None = None,
-                     userAgent: str | None = None) -> tuple[str, RenderedFile]:
+                     userAgent: str | None = None, reveal: bool = True) -> tuple[str, RenderedFile]:
     """
     Render a device's file as the phone would get it.
 
@@ -62,6 +62,8 @@ async def renderFile(store, registry, config, mac: str, name: str | None = None,
         ignored); C{None}: the device's main file.  A name of another
         device's file is not this device's.
     @param userAgent: render as for this User-Agent (firmware checks).
+    @param reveal: whether the lines' passwords are shown; if not, each is
+        L{snomprov.rendering.MASK}.
     @return: C{(name, file)}.
     @raise Refused: for a bad MAC.
     @raise NotFound: for a device no vendor serves, or a name it does not
@@ -88,7 +90,8 @@ async def renderFile(store, registry, config, mac: str, name: str | None = None,
     owner = device if request.mac is not None else None
     scopes = requestScopes(fileVendor, request, agent, owner)
     layers = [await store.getLayer(scope) for scope in scopes]
-    rendered = renderDeviceFile(fileVendor, request, owner, lines, layers, config, agent, "http")
+    shown = tuple(lines) if reveal else maskedLines(lines)
+    rendered = renderDeviceFile(fileVendor, request, owner, shown, layers, config, agent, "http")
     if rendered is None:
         raise NotFound(f"{name}: no such file for {mac}; {_namesOf(vendor, mac, device)}")
     return name, rendered

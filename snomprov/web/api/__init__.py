@@ -6,7 +6,8 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{events}, L{document}.
+endpoints: L{accounts}, L{events}, L{layers}, L{imports}, L{files},
+L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -39,19 +40,30 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, document, events
+    from . import accounts, document, events, files, imports, layers
 
-    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS)
+    return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *layers.ENDPOINTS,
+            *imports.ENDPOINTS, *files.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None):
+def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None):
     """
     The C{/api} resource over every declared endpoint.
 
     @param whenStore: returns a Deferred firing with the store.
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
+    @param registry: the vendor registry and @param config: the
+        configuration, for the endpoints that render files.
+    @param pause: see L{declare.Call}; by default a turn of C{reactor}.
     """
     from .auth import Authenticator
     from .resource import APIResource
 
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor)
+    if pause is None:
+        from twisted.internet.task import deferLater
+
+        def pause():
+            return deferLater(reactor, 0, lambda: None)
+
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
+                       registry=registry, config=config, pause=pause)

@@ -39,7 +39,8 @@ An operator's or a token's name (L{snomprov.accounts.checkName}).
 class Answer:
     """
     What a handler answers: a status, a JSON value (C{None}: no body) and
-    more headers.
+    more headers.  A C{bytes} body is answered as it is, its type the
+    C{Content-Type} of C{headers} (an endpoint's L{Endpoint.produces}).
     """
 
     status: int = 200
@@ -62,6 +63,12 @@ class Call:
     @ivar body: the JSON body, valid against the body schema, or C{None}.
     @ivar now: the POSIX time of the request.
     @ivar endpoints: every declared endpoint (for the OpenAPI document).
+    @ivar raw: for an endpoint with L{Endpoint.rawBody}, the body's bytes.
+    @ivar mediaType: their media type, lower case, without parameters.
+    @ivar registry: the daemon's vendor registry.
+    @ivar config: the daemon's L{snomprov.config.Config}.
+    @ivar pause: awaited by long operations between chunks of work, to let
+        the reactor serve others (or C{None}).
     """
 
     store: Any
@@ -71,6 +78,11 @@ class Call:
     body: Any
     now: float
     endpoints: tuple = ()
+    raw: bytes | None = None
+    mediaType: str | None = None
+    registry: Any = None
+    config: Any = None
+    pause: Any = None
 
     @property
     def actor(self) -> str | None:
@@ -92,6 +104,12 @@ class Endpoint:
     @ivar body: the request body's JSON Schema, or C{None} for no body.
     @ivar responses: status -> (description, JSON Schema or C{None}).
     @ivar maxBody: the largest body accepted, in bytes (else 413).
+    @ivar rawBody: for a body the handler reads itself (C{Call.raw}):
+        each accepted media type (C{text/csv}, C{application/xml}) to the
+        schema the OpenAPI document shows for it; any other type is 415.
+        C{body} is then C{None}.
+    @ivar produces: the media types of a 200 answered as bytes (see
+        L{Answer}), or empty for JSON.
     """
 
     method: str
@@ -104,6 +122,12 @@ class Endpoint:
     query: dict[str, dict] = field(default_factory=dict)
     body: dict | None = None
     maxBody: int = MAX_BODY
+    rawBody: dict[str, dict] | None = None
+    produces: tuple[str, ...] = ()
+
+    @property
+    def takesBody(self) -> bool:
+        return self.body is not None or self.rawBody is not None
 
     @property
     def segments(self) -> tuple[str, ...]:
