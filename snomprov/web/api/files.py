@@ -63,8 +63,9 @@ async def getFile(call: Call):
 
 ENDPOINTS = (
     Endpoint("GET", "/api/devices/{mac}/files", listFiles, "The names of a device's files", "viewer",
-             {200: ("The names, the main file first", FILES_SCHEMA)}, pathParams=_MAC),
+             {200: ("The names, the main file first", FILES_SCHEMA), 400: ("The MAC is not valid", None)},
+             pathParams=_MAC),
     Endpoint("GET", "/api/devices/{mac}/files/{name}", getFile, "A device's file as the phone gets it",
-             "viewer", {200: ("The file", None)}, pathParams={**_MAC, **_NAME}, query=FILE_QUERY,
+             "viewer", {200: ("The file", None), 400: ("The MAC is not valid", None)}, pathParams={**_MAC, **_NAME}, query=FILE_QUERY,
              produces=PRODUCES),
 )

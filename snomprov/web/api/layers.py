@@ -194,23 +194,24 @@ async def planDeletion(call: Call):
 
 
 _SCOPE = SCOPE_PARAMETER
+_BAD_SCOPE = ("The scope or the layer is not valid", None)
 _MAX = operations.MAX_LAYER
 
 ENDPOINTS = (
     Endpoint("GET", "/api/layers", listLayers, "List settings layers", "viewer",
              {200: ("A page of layers, by scope", pageSchema(LAYER_SUMMARY))}, query=PAGING_PARAMETERS),
     Endpoint("GET", "/api/layers/{scope}", getLayer, "One settings layer", "viewer",
-             {200: ("The layer", LAYER_SCHEMA)}, pathParams=_SCOPE),
+             {200: ("The layer", LAYER_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE),
     Endpoint("PUT", "/api/layers/{scope}", putLayer, "Replace a settings layer (snom XML or JSON)", "operator",
-             {200: ("The layer stored, and the devices whose files changed", PUT_SCHEMA)},
+             {200: ("The layer stored, and the devices whose files changed", PUT_SCHEMA), 400: _BAD_SCOPE},
              pathParams=_SCOPE, rawBody=_RAW_LAYER, maxBody=_MAX),
     Endpoint("DELETE", "/api/layers/{scope}", deleteLayer, "Delete a settings layer", "operator",
-             {200: ("The devices whose files changed", CHANGED_SCHEMA)}, pathParams=_SCOPE),
+             {200: ("The devices whose files changed", CHANGED_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE),
     Endpoint("POST", "/api/layers/{scope}/plan", planChange,
              "Plan replacing a layer: the devices whose files would change, with diffs", "viewer",
-             {200: ("The plan; nothing was changed", PLAN_SCHEMA)},
+             {200: ("The plan; nothing was changed", PLAN_SCHEMA), 400: _BAD_SCOPE},
              pathParams=_SCOPE, query=_PLAN_QUERY, rawBody=_RAW_LAYER, maxBody=_MAX),
     Endpoint("GET", "/api/layers/{scope}/plan", planDeletion,
              "Plan deleting a layer: the devices whose files would change, with diffs", "viewer",
-             {200: ("The plan; nothing was changed", PLAN_SCHEMA)}, pathParams=_SCOPE, query=_PLAN_QUERY),
+             {200: ("The plan; nothing was changed", PLAN_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE, query=_PLAN_QUERY),
 )
