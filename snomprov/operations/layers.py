@@ -346,12 +346,15 @@ async def _devicesIn(store, registry, scope: str) -> list[tuple[str, DeviceInfo 
     if kind == "site":
         return [(d.mac, d) for d in devices]
     if kind == "vendor":
-        return [(d.mac, d) for d in devices if _vendorOf(registry, d.mac, d) is not None
-                and _vendorOf(registry, d.mac, d).name == name]
+        return [(d.mac, d) for d in devices if getattr(_vendorOf(registry, d.mac, d), "name", None) == name]
     return [(d.mac, d) for d in devices if d.model == name]
 
 
 def _vendorOf(registry, mac: str, device: DeviceInfo | None):
+    """
+    The file vendor of a device (its stored vendor, else its MAC's), or
+    C{None}.
+    """
     vendor = registry.byName(device.vendor if device else None) or registry.byMAC(mac)
     return vendor if vendor is not None and IFileVendor.providedBy(vendor) else None
 
@@ -402,6 +405,11 @@ class _Layers:
 
 async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: DeviceInfo | None,
                       scope: str, newLayer: SettingsLayer | None, reveal: bool) -> DevicePlan | None:
+    """
+    One device's files that the change alters, or C{None} for none: each
+    file the scope applies to is rendered with the stored layers and with
+    the scope's layer replaced.
+    """
     lines = await store.getLines(mac)
     shown = tuple(lines) if reveal else maskedLines(lines)
     deviceScope = f"device:{mac}"
