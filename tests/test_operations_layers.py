@@ -205,3 +205,29 @@ def test_refusedUploadChangesNothing(store):
         yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", b"<settings>", "application/xml",
                                   config=CONFIG))
     assert (yield snapshot(store)) == before
+
+
+@pytest_twisted.inlineCallbacks
+def test_storeWritesWithTheirEventsOrNothing(store):
+    """
+    The store's putLayer, deleteLayer and applyImport write their events in
+    the same transaction: a bad event refuses the whole write.
+    """
+    from snomprov.device import Event
+    from snomprov.store import StoreError
+
+    bad = [Event(1.0, "not-a-mac", "audit", "x")]
+    layer = SettingsLayer("site", (Setting("language", "Deutsch"),))
+    with pytest.raises(StoreError):
+        yield store.putLayer(layer, bad)
+    assert (yield store.getLayer("site")) is None
+    good = [Event(2.0, None, "audit", "cli layer:site: uploaded")]
+    yield store.putLayer(layer, good)
+    with pytest.raises(StoreError):
+        yield store.deleteLayer("site", bad)
+    assert (yield store.getLayer("site")) == layer
+    with pytest.raises(StoreError):
+        yield store.applyImport([DeviceInfo(mac(1), vendor="snom", state="registered")], {}, bad)
+    assert (yield store.listDevices()) == []
+    assert (yield store.deleteLayer("site", [Event(3.0, None, "audit", "cli layer:site: deleted")])) is True
+    assert [e.detail for e in (yield store.listEvents())] == ["cli layer:site: deleted", "cli layer:site: uploaded"]
