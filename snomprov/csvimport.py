@@ -34,6 +34,13 @@ __all__ = [
     "CSVImportError",
     "ImportPlan",
     "parseDeviceCSV",
+    "FieldProblem",
+    "vendorNames",
+    "readMAC",
+    "readVendor",
+    "readLineNumber",
+    "readUser",
+    "checkText",
 ]
 
 REQUIRED_COLUMNS = (
@@ -173,16 +180,96 @@ def _readHeader(lineNumber: int, fields: list[str], problems: _Problems) -> list
     return names if ok else None
 
 
-def _textProblem(column: str, value: str) -> str | None:
+class FieldProblem(ValueError):
     """
-    Why a field's text cannot be stored or written into a phone's
-    configuration, if it cannot; the value is not repeated (it may be a
-    password).
+    One field of a row (or of an operator's form) refused.  The row checks
+    below are the rules of a device and its lines wherever they come from:
+    this file, the API, the pages (L{snomprov.operations.devices}).
+
+    @ivar field: the CSV column (C{mac}, C{vendor}, C{line}, C{user}, ...).
+    @ivar message: why, never repeating a password.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def vendorNames(knownVendors: Collection[str]) -> dict[str, str]:
+    """
+    The vendors' names by their lower-case spelling, for L{readVendor}.
+    """
+    return {name.lower(): name for name in knownVendors}
+
+
+def readMAC(text: str) -> str:
+    """
+    A MAC in any spelling, normalised.
+
+    @raise FieldProblem: for anything else.
+    """
+    try:
+        return parseMAC(text)
+    except InvalidMAC:
+        raise FieldProblem("mac", f"bad MAC {text!r}") from None
+
+
+def readVendor(text: str, vendors: Mapping[str, str]) -> str:
+    """
+    The name of a known vendor, given in any case.
+
+    @param vendors: see L{vendorNames}.
+    @raise FieldProblem: for an empty or unknown vendor.
+    """
+    text = text.strip()
+    vendor = vendors.get(text.lower())
+    if vendor is None:
+        known = ", ".join(sorted(vendors.values())) or "none"
+        what = f"unknown vendor {text!r}" if text else "empty vendor"
+        raise FieldProblem("vendor", f"{what} (known: {known})")
+    return vendor
+
+
+def readLineNumber(value: str | int) -> int:
+    """
+    A line number, 1 to L{MAX_LINE}, as text (C{"2"}) or as an integer.
+
+    @raise FieldProblem: for anything else.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        index = int(text) if _LINE_NUMBER.fullmatch(text) else 0
+        shown = text
+    else:
+        index = value if isinstance(value, int) and not isinstance(value, bool) else 0
+        shown = value
+    if not 1 <= index <= MAX_LINE:
+        raise FieldProblem("line", f"bad line number {shown!r} (expected 1 to {MAX_LINE})")
+    return index
+
+
+def readUser(text: str) -> str:
+    """
+    A line's user, which may not be empty.
+
+    @raise FieldProblem: for an empty one.
+    """
+    if not text.strip():
+        raise FieldProblem("user", "empty user")
+    return text.strip()
+
+
+def checkText(column: str, value: str) -> None:
+    """
+    Refuse a field's text that cannot be stored or written into a phone's
+    configuration; the value is not repeated (it may be a password).
+
+    @raise FieldProblem: naming the control character.
     """
     for character in value:
         if unicodedata.category(character) in ("Cc", "Cs"):
-            return f"{column} contains a control character (U+{ord(character):04X})"
-    return None
+            raise FieldProblem(column, f"{column} contains a control character (U+{ord(character):04X})")
 
 
 def _readRow(
@@ -198,30 +285,23 @@ def _readRow(
         problems (then added, one per problem).
     """
     found = len(problems.messages)
-    try:
-        mac = parseMAC(row["mac"])
-    except InvalidMAC:
-        problems.add(lineNumber, f"bad MAC {row['mac']!r}")
-        mac = ""
-    vendorText = row["vendor"].strip()
-    vendor = vendors.get(vendorText.lower())
-    if vendor is None:
-        known = ", ".join(sorted(vendors.values())) or "none"
-        what = f"unknown vendor {vendorText!r}" if vendorText else "empty vendor"
-        problems.add(lineNumber, f"{what} (known: {known})")
-    indexText = row["line"].strip()
-    index = int(indexText) if _LINE_NUMBER.fullmatch(indexText) else 0
-    if not 1 <= index <= MAX_LINE:
-        problems.add(lineNumber, f"bad line number {indexText!r} (expected 1 to {MAX_LINE})")
+
+    def checked(check, *args):
+        try:
+            return check(*args)
+        except FieldProblem as e:
+            problems.add(lineNumber, e.message)
+            return None
+
+    mac = checked(readMAC, row["mac"]) or ""
+    vendor = checked(readVendor, row["vendor"], vendors)
+    index = checked(readLineNumber, row["line"]) or 0
     texts = {column: row.get(column, "").strip() for column in _TEXT_COLUMNS}
     model = row["model"].strip()
     texts["model"] = model
-    if not texts["user"]:
-        problems.add(lineNumber, "empty user")
+    checked(readUser, texts["user"])
     for column, value in [*texts.items(), ("password", row["password"])]:
-        problem = _textProblem(column, value)
-        if problem:
-            problems.add(lineNumber, problem)
+        checked(checkText, column, value)
     if len(problems.messages) > found or vendor is None:
         return None
     line = Line(
@@ -286,7 +366,7 @@ def parseDeviceCSV(
     @raise CSVImportError: listing every problem found.
     """
     problems = _Problems(filename)
-    vendors = {name.lower(): name for name in knownVendors}
+    vendors = vendorNames(knownVendors)
     records = _records(text.removeprefix("\ufeff"), problems)
     header = next(records, None)
     if header is None:

@@ -197,11 +197,71 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def deleteDevice(mac):
+    def pageDevices(state=None, vendor=None, model=None, text=None, after=None, limit=100):
         """
-        Forget a device, its lines and its device settings layer.
+        A page of devices, ordered by MAC: those with C{mac > after} (all
+        when C{after} is C{None}) that match every filter given, at most
+        C{limit} (ask C{limit + 1} to know whether there is a next page).
+        Reads no more of the store than the page needs, in MAC order.
 
-        @return: Deferred firing with C{True} if it existed.
+        @param state: one of L{snomprov.device.DEVICE_STATES}.
+        @param vendor: the vendor's name, exactly.
+        @param model: the model, exactly.
+        @param text: a case-insensitive substring (ASCII letters fold; C{%}
+            and C{_} are literal) of the MAC, model, notes, address or
+            firmware, or of a line's user, auth user or display name.
+        @return: Deferred firing with a list of L{snomprov.device.DeviceInfo},
+            or failing with L{snomprov.store.StoreError} for a bad filter.
+        """
+
+    def deviceRevision(mac):
+        """
+        A device's revision: it moves, to a new value of a store-wide
+        counter that never goes back (not even across a delete and a
+        re-creation), on every change of the device's vendor, model, notes
+        or lines, by any write (L{writeDevice}, L{setLines},
+        L{applyImport}, L{mergeDevices}, L{record}).  Sightings that change
+        only the address, firmware, state or times leave it alone.
+
+        @return: Deferred firing with an C{int}, or C{None} for a device not
+            stored.
+        """
+
+    def readDevice(mac):
+        """
+        A device, its lines and its revision, read in one transaction.
+
+        @return: Deferred firing with C{(DeviceInfo, lines, revision)}, or
+            C{None} for a device not stored.
+        """
+
+    def writeDevice(device, lines, expected=None, events=(), new=False):
+        """
+        In one transaction: set a device's operator fields (C{vendor},
+        C{model}, C{notes}, a C{None} clearing one; what was seen of it is
+        kept; a new device is C{registered}), replace its lines, append
+        C{events} (its audit), move the settings version as L{mergeDevices}
+        and L{setLines} do and the revision (L{deviceRevision}) when
+        something changed.
+
+        @param expected: the revision the device must be at, or C{None}.
+        @param new: if true, the device must not be stored yet.
+        @return: Deferred firing with the device's revision after the write,
+            or failing with L{snomprov.store.PreconditionFailed} (nothing
+            changed) when the device is missing or at another revision than
+            C{expected}, or exists and C{new} is true.
+        """
+
+    def deleteDevice(mac, expected=None, events=()):
+        """
+        Forget a device, its lines, its revision and its device settings
+        layer, and append C{events} if it existed.
+
+        @param expected: the revision the device must be at, or C{None}.
+        @return: Deferred firing with C{True} if it existed, or failing with
+            L{snomprov.store.PreconditionFailed} (nothing changed) when
+            C{expected} is given and the device is missing or at another
+            revision.
         """
 
     def getLines(mac):
@@ -232,17 +292,25 @@ class IDeviceStore(Interface):
         @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
         """
 
-    def putLayer(layer, events=()):
+    def putLayer(layer, affected=None, events=()):
         """
         Replace the layer of C{layer.scope} and append C{events} (an audit
         event), in one transaction.
+
+        @param affected: the MACs whose files the change alters (the
+            operations layer knows them from its plan): they get the new
+            settings version as their current one.  C{None}: every device
+            the scope covers (site: all; C{vendor:V}: that vendor's;
+            C{model:M}: that model's), the safe over-approximation.  A
+            device layer always affects its device.
         """
 
-    def deleteLayer(scope, events=()):
+    def deleteLayer(scope, affected=None, events=()):
         """
         Remove the layer of C{scope} and append C{events}, in one
         transaction.
 
+        @param affected: as for L{putLayer}.
         @return: Deferred firing with C{True} if it existed.
         """
 
@@ -309,6 +377,63 @@ class IDeviceStore(Interface):
         layers: rendered files are cached per version.
 
         @return: Deferred firing with an C{int}.
+        """
+
+    def changesAfter(seq):
+        """
+        The change feed: which scopes (C{site}, C{vendor:V}, C{model:M},
+        C{device:MAC}) writes that moved the settings version touched since
+        C{seq}.
+
+        @param seq: the C{latestSeq} of an earlier call, or C{None}.
+        @return: Deferred firing with C{(latestSeq, scopes)}: C{scopes} a
+            C{frozenset}, or C{None} when C{seq} is C{None} or older than
+            the oldest change kept (the feed is bounded): then everything
+            may have changed.
+        """
+
+    def addChangeListener(listener):
+        """
+        Call C{listener(scopes)} (a C{frozenset}) after each write of this
+        store object that changed scopes has committed: this process's own
+        changes, at once.  Other processes' are read with L{changesAfter}.
+        """
+
+    def removeChangeListener(listener):
+        """
+        Stop calling a listener added with L{addChangeListener}.
+        """
+
+    def markFetched(rows):
+        """
+        Record that devices fetched their files: C{rows} of C{(mac,
+        version)}, C{version} the device's current settings version read
+        with the files.  Devices without a current version are ignored.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def deviceVersions(macs):
+        """
+        @return: Deferred firing with a dict of MAC to C{(current, fetched)}
+            for those of C{macs} that have a current version; C{fetched}
+            is C{None} for a device that never fetched since.
+        """
+
+    def pageStale(after=None, limit=100):
+        """
+        Stale devices: fetched, but a version older than their current one.
+        A device that never fetched is not stale (it is never-fetched: a
+        push would find nothing to re-sync).
+
+        @param after: only MACs above it (the last MAC of the previous page).
+        @return: Deferred firing with C{(mac, current, fetched)} tuples
+            ordered by MAC, at most C{limit}.
+        """
+
+    def countStale():
+        """
+        @return: Deferred firing with how many devices are stale.
         """
 
     def close():

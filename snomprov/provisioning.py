@@ -4,6 +4,15 @@ Files for phones, whatever the transport: a requested name goes to the
 vendor that recognises it, the device's lines and settings layers are
 loaded, the vendor renders, the fetch is recorded.  The HTTP resource and
 the TFTP server both ask a L{Provisioner}.
+
+Renderings are cached, each with the scopes it was made from (its device's
+scope and its layers' scopes, L{layerScopesFor}) in a reverse index from
+scope to cache keys.  A change drops only the renderings of the scopes it
+touched (DESIGN §2's change feed): this process's own changes at once (the
+store tells its change listeners after each commit), other processes' when
+the feed is next read (L{IDeviceStore.changesAfter}, at most every
+C{versionTTL} seconds, on the fetch path).  A feed too old to answer
+(C{None}) drops everything.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from dataclasses import dataclass
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from .device import DeviceInfo, Event, FileRequest, RenderedFile
+from .device import DeviceInfo, Event, FileRequest
 from .rendering import refusesUnknown, renderDeviceFile, requestScopes
 
 __all__ = ["Provisioner", "Fetch"]
@@ -50,11 +59,16 @@ class Fetch:
 
 class Provisioner:
     """
-    Answers L{Fetch}es with rendered files, caching renderings per device
-    and settings version.
+    Answers L{Fetch}es with rendered files, caching renderings until a
+    change of a scope they were made from.
 
-    @ivar versionTTL: how long (seconds) a read of the store's settings
-        version is trusted before it is read again; changes made by other
+    A per-device file served tells the recorder the device's current
+    settings version, read with the device when rendering
+    (L{snomprov.recorder.Recorder.fetched}): whether a device has fetched
+    its current settings (L{IDeviceStore.pageStale}).
+
+    @ivar versionTTL: how long (seconds) a read of the store's change feed
+        is trusted before it is read again; changes made by other
         processes (the command line) show after at most this long.
     @ivar hits: fetches answered from the cache of renderings.
     @ivar misses: fetches rendered.
@@ -73,11 +87,18 @@ class Provisioner:
         self._recorder = recorder
         self._clock = clock
         self.versionTTL = versionTTL
-        self._cache: dict[tuple, RenderedFile | None] = {}
+        # key -> (rendering, the device's current version or None)
+        self._cache: dict[tuple, tuple] = {}
+        # scope -> keys of renderings made from it (some maybe dropped since)
+        self._byScope: dict[str, set[tuple]] = {}
+        # moves at every invalidation: a rendering begun before one is not kept
+        self._generation = 0
         self._resolved: dict[tuple, tuple | None] = {}
         self.maxResolved = 16384
-        self._version: int | None = None
+        self._seq: int | None = None
         self._versionReadAt = float("-inf")
+        self._listening = None
+        self._fetched = getattr(recorder, "fetched", None)
         self.hits = 0
         self.misses = 0
         self.fetches: Counter[tuple[str, str]] = Counter()
@@ -101,29 +122,63 @@ class Provisioner:
         # function of these.
         key = (fetch.name, fetch.userAgent, fetch.transport)
         if self._clock.seconds() - self._versionReadAt < self.versionTTL:
-            rendered = self._cache.get(key, _MISSING)
-            if rendered is not _MISSING:
-                # The hot path: a fresh settings version and a cached
+            entry = self._cache.get(key)
+            if entry is not None:
+                # The hot path: a fresh read of the feed and a cached
                 # rendering, answered without touching the store.
                 self.hits += 1
-                self._record(vendor, request, userAgent, fetch, rendered)
+                rendered = entry[0]
+                self._record(vendor, request, userAgent, fetch, rendered, entry[1])
                 return defer.succeed(None if rendered is _REFUSED else rendered)
         return self._fetchFromStore(fetch, vendor, request, userAgent, key)
 
     @defer.inlineCallbacks
     def _fetchFromStore(self, fetch: Fetch, vendor, request: FileRequest, userAgent, key):
         store = yield self._whenStore()
-        version = yield self._settingsVersion(store)
-        if key in self._cache:
+        yield self._readChanges(store)
+        entry = self._cache.get(key)
+        if entry is not None:
             self.hits += 1
-            rendered = self._cache[key]
         else:
             self.misses += 1
-            rendered = yield self._render(store, vendor, request, userAgent, fetch.transport)
-            if self._version == version:
-                self._cache[key] = rendered
-        self._record(vendor, request, userAgent, fetch, rendered)
-        return None if rendered is _REFUSED else rendered
+            generation = self._generation
+            rendered, version, scopes = yield self._render(store, vendor, request, userAgent, fetch.transport)
+            entry = (rendered, version)
+            if generation == self._generation:
+                self._keep(key, entry, scopes)
+        self._record(vendor, request, userAgent, fetch, entry[0], entry[1])
+        return None if entry[0] is _REFUSED else entry[0]
+
+    def _keep(self, key: tuple, entry: tuple, scopes) -> None:
+        """
+        Cache a rendering under C{key}, indexed by the scopes it was made
+        from.
+        """
+        self._cache[key] = entry
+        byScope = self._byScope
+        for scope in scopes:
+            keys = byScope.get(scope)
+            if keys is None:
+                byScope[scope] = {key}
+            else:
+                keys.add(key)
+
+    def invalidate(self, scopes) -> None:
+        """
+        Drop the renderings made from any of C{scopes} (C{None}: all).  The
+        store's change listener, and what a read of the feed calls.
+        """
+        self._generation += 1
+        cache = self._cache
+        if scopes is None:
+            cache.clear()
+            self._byScope.clear()
+            return
+        for scope in scopes:
+            keys = self._byScope.pop(scope, None)
+            if keys:
+                for key in keys:
+                    cache.pop(key, None)
 
     def _resolve(self, name: str, userAgentText: str | None):
         """
@@ -145,15 +200,25 @@ class Provisioner:
         return found
 
     @defer.inlineCallbacks
-    def _settingsVersion(self, store):
+    def _readChanges(self, store):
+        """
+        Read the change feed when the last read is older than
+        C{versionTTL}, and drop what it names.  The first time, start
+        listening to the store's own changes.
+        """
+        if self._listening is not store:
+            if self._listening is not None:
+                self._listening.removeChangeListener(self.invalidate)
+            store.addChangeListener(self.invalidate)
+            self._listening = store
         now = self._clock.seconds()
         if now - self._versionReadAt >= self.versionTTL:
-            version = yield store.settingsVersion()
+            latest, scopes = yield store.changesAfter(self._seq)
             self._versionReadAt = now
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
-        return self._version
+            if latest != self._seq or scopes is None:
+                self._seq = latest
+                if scopes is None or scopes:
+                    self.invalidate(scopes)
 
     def _certificateRefusal(self, request: FileRequest, fetch: Fetch) -> str | None:
         """
@@ -181,24 +246,35 @@ class Provisioner:
 
     @defer.inlineCallbacks
     def _render(self, store, vendor, request: FileRequest, userAgent, transport):
+        """
+        @return: C{(rendering, version, scopes)}: the rendering, the
+            device's current settings version (or C{None}) and the scopes
+            it was made from.
+        """
         mac = request.mac
-        device = lines = None
+        device = lines = version = None
         if mac is not None:
+            versions = yield store.deviceVersions([mac])
+            if mac in versions:
+                version = versions[mac][0]
             device = yield store.getDevice(mac)
             lines = yield store.getLines(mac)
             deviceLayer = yield store.getLayer(f"device:{mac}")
             if refusesUnknown(self._config, lines, deviceLayer):
-                return _REFUSED
+                return _REFUSED, None, (f"device:{mac}",)
         scopes = requestScopes(vendor, request, userAgent, device)
         layers = yield defer.gatherResults([store.getLayer(scope) for scope in scopes])
-        return renderDeviceFile(vendor, request, device, lines or (), layers, self._config, userAgent, transport)
+        rendered = renderDeviceFile(vendor, request, device, lines or (), layers, self._config, userAgent, transport)
+        return rendered, version, scopes
 
-    def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered) -> None:
+    def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version) -> None:
         self.fetches[vendor.name, fetch.protocol] += 1
         mac = request.mac or (userAgent.mac if userAgent else None)
         if rendered is _REFUSED:
             self._refuse(mac, fetch, "unknown device", "unknown-device")
             return
+        if version is not None and rendered is not None and self._fetched is not None:
+            self._fetched(request.mac, version)
         now = self._clock.seconds()
         if mac is None:
             return

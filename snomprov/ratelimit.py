@@ -25,13 +25,24 @@ class TokenBuckets:
         self._maxKeys = maxKeys
         self._buckets: dict[object, tuple[float, float]] = {}
 
+    def _tokens(self, key: object, now: float) -> float:
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - last) * self.rate)
+
+    def wait(self, key: object = None) -> float:
+        """
+        Seconds until C{key}'s bucket holds a token (0: it holds one now);
+        nothing is taken.
+        """
+        missing = 1 - self._tokens(key, self._clock.seconds())
+        return 0.0 if missing <= 0 else missing / self.rate
+
     def allow(self, key: object = None) -> bool:
         """
         Take one token for C{key}; return whether one was available.
         """
         now = self._clock.seconds()
-        tokens, last = self._buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        tokens = self._tokens(key, now)
         allowed = tokens >= 1
         self._buckets[key] = (tokens - 1 if allowed else tokens, now)
         if len(self._buckets) > self._maxKeys:

@@ -103,6 +103,7 @@ class Recorder(Service, PnPRecording):
         self._milestones = milestones
         self._devices: dict[str, tuple] = {}
         self._events: list[tuple] = []
+        self._fetched: dict[str, int] = {}
         # How many rows at the head of _events the milestones were told of
         # (a failed batch kept for the next try).
         self._reported = 0
@@ -128,6 +129,14 @@ class Recorder(Service, PnPRecording):
         devices = self._devices
         known = devices.get(row[0])
         devices[row[0]] = row if known is None else mergeDeviceRows(known, row)
+
+    def fetched(self, mac: str, version: int) -> None:
+        """
+        Remember that the device C{mac} (normalised) was served its files
+        at its current settings version C{version}: written with the next
+        batch by L{IDeviceStore.markFetched} (the newest version per MAC).
+        """
+        self._fetched[mac] = version
 
     def event(self, event: Event) -> None:
         """
@@ -212,22 +221,36 @@ class Recorder(Service, PnPRecording):
             d = defer.Deferred()
             self._flushing.addBoth(lambda _: self.flush().chainDeferred(d))
             return d
-        if not self._devices and not self._events:
+        if not self._devices and not self._events and not self._fetched:
             return defer.succeed(None)
         devices, self._devices = list(self._devices.values()), {}
         events, self._events = self._events, []
+        fetched, self._fetched = self._fetched, {}
         if self._milestones is not None:
             self._milestones.report(events[self._reported:] if self._reported else events)
         self._reported = 0
         self._flushing = d = self._whenStore()
-        d.addCallback(self._write, devices, events)
-        d.addErrback(self._keep, devices, events)
+        d.addCallback(self._write, devices, events, fetched)
+        d.addErrback(self._keep, devices, events, fetched)
         d.addBoth(self._done)
         return d
 
-    def _write(self, store, devices, events) -> defer.Deferred:
+    def _write(self, store, devices, events, fetched) -> defer.Deferred:
         started = self._clock.seconds()
-        return store.recordRows(devices, events).addCallback(self._written, len(events), started)
+        d = defer.succeed(None)
+        if devices or events:
+            d = store.recordRows(devices, events).addCallback(self._written, len(events), started)
+        if fetched:
+            # After the devices (a device first seen in this batch exists),
+            # and kept alone when it fails: the batch before is written.
+            d.addCallback(lambda _: store.markFetched(list(fetched.items()))
+                          .addErrback(self._keepFetched, fetched))
+        return d
+
+    def _keepFetched(self, failure, fetched: dict[str, int]) -> None:
+        self._log.failure("Store write of fetched versions failed; kept for the next try", failure)
+        for mac, version in fetched.items():
+            self._fetched.setdefault(mac, version)
 
     def _written(self, result, count: int, started: float) -> None:
         self.written += count
@@ -238,7 +261,7 @@ class Recorder(Service, PnPRecording):
                 # The batch is written: it must not be kept for another try.
                 self._log.failure("onWritten failed")
 
-    def _keep(self, failure, devices, events) -> None:
+    def _keep(self, failure, devices, events, fetched) -> None:
         self._log.failure("Store write failed; {n} events kept for the next try", failure, n=len(events))
         newer = self._devices
         self._devices = {}
@@ -248,6 +271,8 @@ class Recorder(Service, PnPRecording):
             self._sighted(row)
         self._events[:0] = events
         self._reported = len(events)
+        for mac, version in fetched.items():
+            self._fetched.setdefault(mac, version)
 
     def _done(self, result):
         self._flushing = None

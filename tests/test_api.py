@@ -61,7 +61,7 @@ class API:
     @ivar verified: how many passwords the authenticator checked.
     """
 
-    def __init__(self, endpoints=None) -> None:
+    def __init__(self, endpoints=None, registry=None) -> None:
         self.store = MemoryDeviceStore()
         self.clock = Clock()
         self.clock.advance(1000)
@@ -79,7 +79,7 @@ class API:
             return verifyPassword(password, stored)
 
         if endpoints is None:
-            api = apiResource(lambda: defer.succeed(self.store), self.clock, verify)
+            api = apiResource(lambda: defer.succeed(self.store), self.clock, verify, registry)
         else:
             api = APIResource(endpoints, lambda: defer.succeed(self.store),
                               Authenticator(self.clock, verify), self.clock)
@@ -413,3 +413,22 @@ def test_handlerAnswers(api):
     code, body, response = local.json("GET", "/api/tea/", basic("vera"))
     assert code == 418 and _header(response, "X-Tea") == "yes"
     assert _header(response, "Cache-Control") == "no-store"
+
+
+def test_failedLoginsThrottled(api):
+    """
+    Past a name's burst of failed logins, even the right password is
+    answered 429 with C{Retry-After}, unchecked; another name still logs in;
+    the lock lifts with time.
+    """
+    for _ in range(10):
+        code, body, response = api.json("GET", "/api/me", basic("otto", "wrong"))
+        assert code == 401
+    checked = api.verified
+    code, body, response = api.json("GET", "/api/me", basic("otto"))
+    assertProblem(code, body, response, 429)
+    assert int(_header(response, "Retry-After")) >= 1
+    assert api.verified == checked
+    assert api.json("GET", "/api/me", basic("vera"))[0] == 200
+    api.clock.advance(int(_header(response, "Retry-After")))
+    assert api.json("GET", "/api/me", basic("otto"))[0] == 200

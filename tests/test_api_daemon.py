@@ -94,3 +94,62 @@ def test_schemathesis(daemon, tmp_path):
     operations = len(allEndpoints()) - 1
     assert f"Selected: {operations}/{operations}" in output and f"Tested: {operations}" in output, \
         output[-4000:]
+
+
+SNOM_UA = "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 010.1.33.33)"
+
+
+def _settings(daemon, mac: str) -> str:
+    result = subprocess.run([_needed("curl"), "-sS", "-f", "-A", SNOM_UA,
+                             f"{daemon.baseURL}/snom/{mac}-settings.xml"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def _eventually(check, seconds: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def test_changesServedByThisDaemonAndFromOtherProcesses(daemon, tmp_path):
+    """
+    A change through the API is served by the daemon at once (the next
+    fetch); a change by another process (the command line) is served after
+    the daemon's next poll of the change feed; the device says it is stale
+    between the change and its next fetch.
+    """
+    mac = "000413922D24"
+    assert daemon.run("user", "add", "alice", input="alice-secret\n").returncode == 0
+    auth = ("-u", "alice:alice-secret")
+    code, body = _curl(*auth, "-H", "Content-Type: application/json", "-d",
+                       json.dumps({"mac": mac, "vendor": "snom", "model": "snomD785",
+                                   "lines": [{"index": 1, "user": "201", "displayName": "Reception"}]}),
+                       f"{daemon.baseURL}/api/devices")
+    assert code == 201, body
+    assert "Reception" in _settings(daemon, mac)
+
+    code, body = _curl(*auth, "-X", "PATCH", "-H", "Content-Type: application/json", "-H",
+                       f'If-Match: "{body["revision"]}"', "-d",
+                       json.dumps({"lines": [{"index": 1, "user": "201", "displayName": "Front desk"}]}),
+                       f"{daemon.baseURL}/api/devices/{mac}")
+    assert code == 200, body
+    assert "Front desk" in _settings(daemon, mac)
+    assert _eventually(lambda: _curl(*auth, f"{daemon.baseURL}/api/devices/{mac}")[1]["settings"]
+                       ["stale"] is False)
+
+    layer = tmp_path / "site.xml"
+    layer.write_text('<settings><phone-settings><language perm="">Deutsch</language>'
+                     "</phone-settings></settings>\n")
+    uploaded = daemon.run("settings", "upload", "--scope", "site", str(layer))
+    assert uploaded.returncode == 0, uploaded.stderr
+    assert _curl(*auth, f"{daemon.baseURL}/api/devices/{mac}")[1]["settings"]["stale"] is True
+    assert _eventually(lambda: "Deutsch" in _settings(daemon, mac))
+    assert _eventually(lambda: _curl(*auth, f"{daemon.baseURL}/api/devices/{mac}")[1]["settings"]
+                       ["stale"] is False)

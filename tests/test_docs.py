@@ -27,8 +27,11 @@ earlier block of the same page wrote (the quickstart's C{site.toml}), and no
 block touches the checkout.  Blocks name the configuration with
 C{--config FILE}, never C{SNOMPROV_CONFIG} (removed from their environment).
 Blocks never name the daemon's ports, which a test cannot choose for the
-reader; a block that talks to a daemon by port (C{curl}, C{tftp}) is
-C{sh-norun}.
+reader: a block after a daemon directive finds the daemon at
+C{$SNOMPROV_URL} (C{http://127.0.0.1:PORT}, set here), so a page writes
+C{${SNOMPROV_URL:-http://localhost:8080}}: the reader's daemon on its
+default port, the test's on its free one, the same command as printed.
+Other blocks that talk to a daemon by port (C{tftp}) are C{sh-norun}.
 """
 
 from __future__ import annotations
@@ -113,13 +116,18 @@ def _scratchCopy(destination: str) -> None:
     os.symlink(sys.prefix, os.path.join(destination, ".venv"))
 
 
-def runBlock(code: str, cwd: str) -> subprocess.CompletedProcess:
+def runBlock(code: str, cwd: str, daemonURL: str | None = None) -> subprocess.CompletedProcess:
     """
     Run one block with C{bash -e} in C{cwd}, the venv first on C{PATH}.
+
+    @param daemonURL: the scratch daemon's URL, as C{$SNOMPROV_URL}.
     """
     env = dict(os.environ)
     env["PATH"] = os.path.join(cwd, ".venv", "bin") + os.pathsep + env.get("PATH", "")
     env.pop("SNOMPROV_CONFIG", None)
+    env.pop("SNOMPROV_URL", None)
+    if daemonURL is not None:
+        env["SNOMPROV_URL"] = daemonURL
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", code], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=BLOCK_TIMEOUT,
                           stdin=subprocess.DEVNULL)
@@ -140,6 +148,13 @@ class ScratchDaemon:
                      "--sip-port", str(freePort(socket.SOCK_DGRAM)),
                      "--tftp-port", str(freePort(socket.SOCK_DGRAM))]
         self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """
+        Where the page's blocks find it (C{$SNOMPROV_URL}).
+        """
+        return f"http://127.0.0.1:{self.httpPort}"
 
     def log(self) -> str:
         return readLog(self.logPath)
@@ -205,6 +220,16 @@ def test_failingBlockFails(tmp_path):
     assert runBlock("true\n", str(tmp_path)).returncode == 0
 
 
+def test_blocksFindTheDaemon(tmp_path):
+    """
+    A block finds the scratch daemon at C{$SNOMPROV_URL}; without one it
+    falls back to what the page prints for the reader.
+    """
+    code = 'echo "${SNOMPROV_URL:-http://localhost:8080}"\n'
+    assert runBlock(code, str(tmp_path)).stdout == "http://localhost:8080\n"
+    assert runBlock(code, str(tmp_path), "http://127.0.0.1:1234").stdout == "http://127.0.0.1:1234\n"
+
+
 def test_readmeHasSetupCommands():
     """
     The README opens with the two set-up commands, C{make run} and
@@ -237,7 +262,7 @@ def test_shellBlocksRun(path, tmp_path):
                 continue
             if info != "sh":
                 continue
-            result = runBlock(code, scratch)
+            result = runBlock(code, scratch, daemons[-1].url if daemons else None)
             assert result.returncode == 0, (
                 f"{path}:{line}: the sh block exited {result.returncode}\n--- block\n{code}"
                 f"--- stdout\n{result.stdout}--- stderr\n{result.stderr}")

@@ -219,15 +219,34 @@ def test_storeWritesWithTheirEventsOrNothing(store):
     bad = [Event(1.0, "not-a-mac", "audit", "x")]
     layer = SettingsLayer("site", (Setting("language", "Deutsch"),))
     with pytest.raises(StoreError):
-        yield store.putLayer(layer, bad)
+        yield store.putLayer(layer, events=bad)
     assert (yield store.getLayer("site")) is None
     good = [Event(2.0, None, "audit", "cli layer:site: uploaded")]
-    yield store.putLayer(layer, good)
+    yield store.putLayer(layer, events=good)
     with pytest.raises(StoreError):
-        yield store.deleteLayer("site", bad)
+        yield store.deleteLayer("site", events=bad)
     assert (yield store.getLayer("site")) == layer
     with pytest.raises(StoreError):
-        yield store.applyImport([DeviceInfo(mac(1), vendor="snom", state="registered")], {}, bad)
+        yield store.applyImport([DeviceInfo(mac(1), vendor="snom", state="registered")], {}, events=bad)
     assert (yield store.listDevices()) == []
-    assert (yield store.deleteLayer("site", [Event(3.0, None, "audit", "cli layer:site: deleted")])) is True
+    assert (yield store.deleteLayer("site", events=[Event(3.0, None, "audit", "cli layer:site: deleted")])) is True
     assert [e.detail for e in (yield store.listEvents())] == ["cli layer:site: deleted", "cli layer:site: uploaded"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_uploadMovesOnlyThePlannedDevices(store):
+    """
+    An upload gives the new settings version to exactly the devices whose
+    files its plan says change: a device whose model layer overrides the
+    setting keeps its current version.
+    """
+    yield register(store, 4, model=lambda n: "snomD717" if n == 0 else "snomD785")
+    yield store.putLayer(SettingsLayer("model:snomD717", (Setting("language", "Francais"),)))
+    before = yield store.deviceVersions([mac(n) for n in range(4)])
+    _, plan = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site",
+                                        b"<phone-settings><language>Deutsch</language></phone-settings>",
+                                        "application/xml", config=CONFIG))
+    assert plan.macs == (mac(1), mac(2), mac(3))
+    after = yield store.deviceVersions([mac(n) for n in range(4)])
+    assert after[mac(0)][0] == before[mac(0)][0]
+    assert all(after[mac(n)][0] > before[mac(n)][0] for n in (1, 2, 3))

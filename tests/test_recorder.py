@@ -165,3 +165,39 @@ def test_badRecordsRefusedOnArrival():
     assert recorder.refused == 2 and recorder.pending() == (0, 1)
     clock.advance(0.25)
     assert [e.kind for e in store.listEvents().result] == ["subscribe"]
+
+
+class FlakyFetchedStore(MemoryDeviceStore):
+    """
+    A memory store whose C{markFetched} fails while C{failing} is set.
+    """
+
+    failing = False
+
+    def markFetched(self, rows):
+        if self.failing:
+            return defer.fail(RuntimeError("disk on fire"))
+        return super().markFetched(rows)
+
+
+def test_fetchedWrittenInTheBatch():
+    """
+    C{fetched} versions are written with the next batch (the newest per
+    MAC), after its sightings; a failed write keeps them (not the batch's
+    events, already written) for the next one.
+    """
+    store = FlakyFetchedStore()
+    store.applyImport([DeviceInfo(MAC, vendor="snom")], {})
+    current = store.settingsVersion().result
+    recorder, clock = makeRecorder(store)
+    recorder.fetched(MAC, current - 1)
+    recorder.fetched(MAC, current)
+    store.failing = True
+    recorder.event(Event(1.0, MAC, "config-fetched"))
+    clock.advance(0.25)
+    assert store.deviceVersions([MAC]).result == {MAC: (current, None)}
+    assert len(store.listEvents(MAC).result) == 1
+    store.failing = False
+    clock.advance(0.25)
+    assert store.deviceVersions([MAC]).result == {MAC: (current, current)}
+    assert len(store.listEvents(MAC).result) == 1

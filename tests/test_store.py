@@ -889,7 +889,7 @@ def test_sqliteSchemaVersionRecordedOnce(tmp_path):
         store = yield _openSQLite(path)
         yield store.close()
     assert _tableRows(path, "SELECT version FROM schema_version") == [(v,) for v, _ in MIGRATIONS]
-    assert _tableRows(path, "SELECT value FROM meta") == [(0,)]
+    assert _tableRows(path, "SELECT value FROM meta WHERE name = 'settings_version'") == [(0,)]
 
 
 @pytest_twisted.inlineCallbacks

@@ -420,13 +420,13 @@ def test_requestClientMAC():
 def test_hotPathLeavesTheStoreAlone():
     """
     Within the version TTL a cached file is answered without asking the
-    store anything (not even its settings version); after it, the version
-    is read again.
+    store anything (not even its change feed); after it, the feed is read
+    again.
     """
     phones = Phones(devices={MAC_A: (lineOf(MAC_A),)})
     asked = []
-    original = phones.store.settingsVersion
-    phones.store.settingsVersion = lambda: asked.append(1) or original()
+    original = phones.store.changesAfter
+    phones.store.changesAfter = lambda seq: asked.append(1) or original(seq)
     path = f"/snom/{MAC_A}-settings.xml"
     bodies = {phones.get(path)[1] for _ in range(3)}
     assert len(bodies) == 1 and len(asked) == 1 and phones.provisioner.hits == 2

@@ -7,8 +7,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from ..audit import CLI
+from ..operations import devices as operations
 from .base import command
 from ._run import runWithStore
+
+_PAGE = 1000
+"""
+Devices read per page.
+"""
 from ._table import formatRows, formatTime
 
 
@@ -19,7 +26,7 @@ def arguments(parser) -> None:
 @command("devices", "list the devices: registered ones and those PnP, HTTP or TFTP have seen")
 def devices(args, config, registry, out) -> int:
     async def work(reactor, store):
-        return await store.listDevices()
+        return await listAll(store, registry, reactor.seconds())
 
     found = runWithStore(config, work)
     if args.json:
@@ -31,6 +38,21 @@ def devices(args, config, registry, out) -> int:
 
 
 devices.arguments = arguments
+
+
+async def listAll(store, registry, now: float, filters=operations.DeviceFilter()) -> list:
+    """
+    Every device, by MAC, read page by page through
+    L{snomprov.operations.devices.listDevices} as the actor C{cli}.
+    """
+    found: list = []
+    cursor = None
+    while True:
+        page = await operations.listDevices(store, registry, CLI, now, filters, cursor, _PAGE)
+        found.extend(page.devices)
+        cursor = page.next
+        if cursor is None:
+            return found
 
 
 def _asJSON(device) -> dict:

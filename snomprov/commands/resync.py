@@ -1,55 +1,62 @@
 """
-C{snomprov resync MAC}: make a phone re-sync now, printing each send of the
-NOTIFY as it happens, then its outcome.
+C{snomprov resync MAC | --stale | --all [--rate N]}: make phones re-sync
+now, printing each send of a NOTIFY as it happens, then its outcome.  The
+work is L{snomprov.operations.resync}'s, with the actor C{cli}.
 """
 
 from __future__ import annotations
 
-import time
-
 from .base import UsageProblem, command
-from ..device import Event
-from ..interfaces import IResyncVendor
-from ..push import pushResync
+from ..audit import CLI
+from ..operations.resync import DEFAULT_RATE, checkRate, planResync, runResync
 from ..sip.transaction import T1
-from ._run import macArgument, runWithStore
+from ._run import macArgument, runOperation
 
 
 def arguments(parser) -> None:
-    parser.add_argument("mac")
+    parser.add_argument("mac", nargs="?", help="the phone to push")
+    # One of MAC, --stale and --all: checked by the command, in one line.
+    parser.add_argument("--stale", action="store_true",
+                        help="every phone whose fetched settings are older than its current ones")
+    parser.add_argument("--all", action="store_true", help="every phone with a known address")
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help=f"at most this many NOTIFYs per second (default {DEFAULT_RATE:g})")
 
 
-@command("resync", "send a phone a re-sync NOTIFY at its last known SIP address")
+@command("resync", "send phones a re-sync NOTIFY at their last known SIP address")
 def resync(args, config, registry, out) -> int:
-    mac = macArgument(args.mac)
+    if (args.mac is not None) + args.stale + args.all != 1:
+        raise UsageProblem("resync: name one MAC, or --stale, or --all")
+    macs = None if args.mac is None else [macArgument(args.mac)]
 
     async def work(reactor, store):
-        device = await store.getDevice(mac)
-        if device is None:
-            raise UsageProblem(f"{mac}: no such device")
-        vendor = registry.byName(device.vendor) or registry.byMAC(mac)
-        if not IResyncVendor.providedBy(vendor):
-            raise UsageProblem(f"{mac}: its vendor {device.vendor or 'unknown'} cannot be pushed")
-        address = device.sipAddress or ((device.ip, 5060) if device.ip else None)
-        if address is None:
-            raise UsageProblem(f"{mac}: no known address yet (the phone has not contacted us)")
-        started: list[float] = []
+        started: dict[str, float] = {}
 
-        def sent(sends: int) -> None:
+        def sent(target, sends: int) -> None:
             now = reactor.seconds()
-            if not started:
-                started.append(now)
-            out.write(sendLine(mac, address, vendor.resyncEvent, sends, now - started[0]) + "\n")
+            first = started.setdefault(target.mac, now)
+            out.write(sendLine(target.mac, target.address, target.event, sends, now - first) + "\n")
             out.flush()
 
-        outcome = await pushResync(reactor, address, vendor.resyncEvent, onSend=sent)
-        await store.addEvents([Event(time.time(), mac, "resync-sent",
-                                     f"{address[0]}:{address[1]} {vendor.resyncEvent}: {outcome}")])
-        return address, outcome
+        def done(result) -> None:
+            address = result.target.address
+            out.write(f"{result.target.mac}: NOTIFY to {address[0]}:{address[1]}: {result.outcome}\n")
+            out.flush()
 
-    address, outcome = runWithStore(config, work)
-    out.write(f"{mac}: NOTIFY to {address[0]}:{address[1]}: {outcome}\n")
-    return 0 if outcome == "acked" else 1
+        rate = checkRate(args.rate)
+        plan = await planResync(store, registry, macs, args.stale, args.all)
+        if macs is not None and plan.skipped:
+            mac, reason = plan.skipped[0]
+            raise UsageProblem(f"{mac}: {reason}")
+        results = await runResync(store, reactor, CLI, plan, rate, onSend=sent, onDone=done)
+        return plan, results
+
+    plan, results = runOperation(config, work)
+    for mac, reason in plan.skipped:
+        out.write(f"{mac}: skipped: {reason}\n")
+    if macs is None and not plan.targets:
+        out.write("no phones to push\n")
+    return 0 if all(result.outcome == "acked" for result in results) else 1
 
 
 def sendLine(mac: str, address: tuple[str, int], event: str, sends: int, elapsed: float) -> str:

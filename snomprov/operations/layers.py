@@ -476,7 +476,9 @@ async def putLayer(store, registry, actor: str, now: float, scope: str, data, co
                    config, reveal: bool = False, pause=None) -> tuple[SettingsLayer, Plan]:
     """
     Replace the layer of C{scope} by the uploaded one (see L{parseLayer}),
-    audited (object C{layer:<scope>}) in the same transaction.
+    audited (object C{layer:<scope>}) in the same transaction; the devices
+    whose files the plan says change are the store's C{affected} ones (they
+    become stale).
 
     @return: the layer stored, and the plan of what it changed (its
         C{macs} are the devices whose files changed).
@@ -485,14 +487,16 @@ async def putLayer(store, registry, actor: str, now: float, scope: str, data, co
     layer = parseLayer(scope, data, contentType)
     plan = await planLayer(store, registry, config, layer.scope, layer, reveal, pause)
     summary = f"uploaded {_summary(layer)}; files of {plan.count} devices change"
-    await store.putLayer(layer, [auditEvent(now, actor, f"layer:{layer.scope}", summary)])
+    await store.putLayer(layer, affected=plan.macs,
+                         events=[auditEvent(now, actor, f"layer:{layer.scope}", summary)])
     return layer, plan
 
 
 async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, config,
                       reveal: bool = False, pause=None) -> Plan:
     """
-    Delete the layer of C{scope}, audited in the same transaction.
+    Delete the layer of C{scope}, audited in the same transaction; the
+    plan's devices are the store's C{affected} ones.
 
     @return: the plan of what it changed.
     @raise NotFound: when the scope has no layer.
@@ -500,6 +504,7 @@ async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, co
     old = await getLayer(store, scope)
     plan = await planLayer(store, registry, config, old.scope, None, reveal, pause)
     summary = f"deleted ({_summary(old)}); files of {plan.count} devices change"
-    if not await store.deleteLayer(old.scope, [auditEvent(now, actor, f"layer:{old.scope}", summary)]):
+    event = auditEvent(now, actor, f"layer:{old.scope}", summary)
+    if not await store.deleteLayer(old.scope, affected=plan.macs, events=[event]):
         raise NotFound(f"no layer {old.scope}")
     return plan

@@ -13,7 +13,8 @@ L{openStore} turns a C{[store] url} into an open store:
 What every implementation shares lives beside it, one job a module:
 L{snomprov.store.checks} (validation), L{snomprov.store.rows} (devices as
 rows), L{snomprov.store.writes} (the write logic and the settings-version
-rules); their public names are re-exported here.
+rules), L{snomprov.store.changes} (the change feed's bound and listeners);
+their public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -33,13 +34,22 @@ from snomprov.store.checks import (
     checkMAC,
     checkScope,
 )
-from snomprov.store.errors import AccountExists, LastAdmin, NoAdmin, NoSuchStore, StoreError, UnknownDevice
+from snomprov.store.errors import (
+    AccountExists,
+    LastAdmin,
+    NoAdmin,
+    NoSuchStore,
+    PreconditionFailed,
+    StoreError,
+    UnknownDevice,
+)
 from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import Records, StoreWrites, whenValid
 
 __all__ = [
     "StoreError",
     "UnknownDevice",
+    "PreconditionFailed",
     "NoSuchStore",
     "AccountExists",
     "NoAdmin",

@@ -209,3 +209,30 @@ def checkLimit(limit: object) -> int:
     """
     _checkInt(limit, "limit", minimum=0)
     return limit  # type: ignore[return-value]
+
+
+def checkRevision(revision: object) -> int | None:
+    """
+    An expected device revision: an integer, 0 or more, or C{None} (no
+    expectation).
+    """
+    if revision is not None:
+        _checkInt(revision, "revision", minimum=0)
+    return revision  # type: ignore[return-value]
+
+
+def checkDevicePage(
+    state: object, vendor: object, model: object, text: object, after: object, limit: object
+) -> tuple[str | None, str | None, str | None, str | None, str | None, int]:
+    """
+    The filters, cursor and limit of a page of devices (see
+    L{snomprov.interfaces.IDeviceStore.pageDevices}).
+    """
+    if state is not None and state not in DEVICE_STATES:
+        raise StoreError(f"state {state!r} is not one of {', '.join(DEVICE_STATES)}")
+    for name, value in (("vendor", vendor), ("model", model), ("text", text)):
+        _checkText(value, f"{name} filter", optional=True)
+    if after is not None:
+        checkMAC(after, "page cursor")
+    checkLimit(limit)
+    return state, vendor, model, text, after, limit  # type: ignore[return-value]

@@ -2,7 +2,10 @@
 The errors of the device stores.
 """
 
-__all__ = ["StoreError", "UnknownDevice", "NoSuchStore", "AccountExists", "NoAdmin", "LastAdmin"]
+__all__ = [
+    "StoreError", "UnknownDevice", "PreconditionFailed", "NoSuchStore", "AccountExists", "NoAdmin",
+    "LastAdmin",
+]
 
 
 class StoreError(Exception):
@@ -14,6 +17,14 @@ class StoreError(Exception):
 class UnknownDevice(StoreError):
     """
     A write needs a device that is not stored (lines for an unknown MAC).
+    """
+
+
+class PreconditionFailed(StoreError):
+    """
+    A device write was made against a revision that is no longer the
+    stored one (another write came first), or against a device that is
+    missing (or, for a creation, present).
     """
 
 

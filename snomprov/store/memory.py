@@ -6,8 +6,9 @@ C{memory:} stores.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Callable, TypeVar
+from typing import Callable, Iterable, TypeVar
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -17,9 +18,11 @@ from snomprov.accounts import Operator, Token
 from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkCursor, checkEvents, checkLimit
+from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
+from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC
+from snomprov.store.filters import textMatches
 from snomprov.store.rows import deviceFromRow
-from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
+from snomprov.store.writes import StoreWrites, checkFetched, mergeDevicesInto, whenValid
 
 __all__ = ["MemoryDeviceStore"]
 
@@ -46,15 +49,34 @@ class _MemoryRecords:
     version: int
     operators: dict[str, Operator] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
+    revisions: dict[str, int] = field(default_factory=dict)
+    revisionCounter: int = 0
+    """
+    The last revision given to a device (store-wide, never going back).
+    """
     newEvents: list[Event] = field(default_factory=list)
     """
     Events a write appends: the store's when the write succeeds.
+    """
+    changes: deque = field(default_factory=lambda: deque(maxlen=CHANGES_KEPT))
+    """
+    The change feed's newest C{(seq, scope)} rows.
+    """
+    seq: int = 0
+    versions: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    """
+    MAC to C{(current, fetched)} settings versions.
+    """
+    newScopes: set[str] = field(default_factory=set)
+    """
+    The scopes a write changed: told to the listeners when it succeeds.
     """
 
     def copy(self) -> "_MemoryRecords":
         return _MemoryRecords(
             dict(self.devices), dict(self.lines), dict(self.layers), self.version,
-            dict(self.operators), dict(self.tokens),
+            dict(self.operators), dict(self.tokens), dict(self.revisions), self.revisionCounter,
+            [], deque(self.changes, CHANGES_KEPT), self.seq, dict(self.versions),
         )  # fmt: skip
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
@@ -73,6 +95,8 @@ class _MemoryRecords:
 
     def removeDevice(self, mac: str) -> bool:
         self.lines.pop(mac, None)
+        self.versions.pop(mac, None)
+        self.revisions.pop(mac, None)
         return self.devices.pop(mac, None) is not None
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
@@ -91,8 +115,31 @@ class _MemoryRecords:
     def removeLayer(self, scope: str) -> bool:
         return self.layers.pop(scope, None) is not None
 
-    def bumpVersion(self) -> None:
+    def bumpVersion(self, scopes: Iterable[str]) -> int:
         self.version += 1
+        for scope in dict.fromkeys(scopes):
+            self.seq += 1
+            self.changes.append((self.seq, scope))
+            self.newScopes.add(scope)
+        return self.version
+
+    def setCurrent(self, version: int, macs: Iterable[str]) -> None:
+        devices, versions = self.devices, self.versions
+        for mac in macs:
+            if mac in devices:
+                versions[mac] = (version, versions.get(mac, (0, None))[1])
+
+    def setCurrentCovered(self, version: int, scope: str) -> None:
+        self.setCurrent(version, [mac for mac, device in self.devices.items() if covers(scope, device)])
+
+    def getRevision(self, mac: str) -> int | None:
+        return self.revisions.get(mac)
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self.revisionCounter += 1
+        for mac in macs:
+            if not (onlyNew and mac in self.revisions):
+                self.revisions[mac] = self.revisionCounter
 
     def getOperator(self, name: str) -> Operator | None:
         return self.operators.get(name)
@@ -138,6 +185,7 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def __init__(self) -> None:
         self._records = _MemoryRecords({}, {}, {}, 0)
         self._events: list[Event] = []
+        self._listeners = ChangeListeners()
 
     def _write(self, check: Callable[[], _T], apply: Callable[[_MemoryRecords, _T], object]):
         """
@@ -153,6 +201,7 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
             self._events.extend(records.newEvents)
             records.newEvents = []
             self._records = records
+            self._told(records)
             return defer.succeed(result)
 
         return whenValid(check, run)
@@ -166,6 +215,40 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def listDevices(self):
         devices = self._records.devices
         return defer.succeed([devices[mac] for mac in sorted(devices)])
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: defer.succeed(self._devicePage(*checked)),
+        )
+
+    def _devicePage(self, state, vendor, model, text, after, limit) -> list[DeviceInfo]:
+        records = self._records
+        found: list[DeviceInfo] = []
+        for mac in sorted(mac for mac in records.devices if after is None or mac > after):
+            if len(found) >= limit:
+                break
+            device = records.devices[mac]
+            if state is not None and device.state != state:
+                continue
+            if vendor is not None and device.vendor != vendor:
+                continue
+            if model is not None and device.model != model:
+                continue
+            if text is not None and not textMatches(text, device, records.getLines(mac)):
+                continue
+            found.append(device)
+        return found
+
+    def deviceRevision(self, mac):
+        return defer.succeed(self._records.revisions.get(mac))
+
+    def readDevice(self, mac):
+        records = self._records
+        device = records.devices.get(mac)
+        if device is None:
+            return defer.succeed(None)
+        return defer.succeed((device, records.getLines(mac), records.revisions[mac]))
 
     def countDevices(self):
         counts: dict[tuple[str, str | None], int] = {}
@@ -200,9 +283,64 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         """
         devices = tuple(deviceFromRow(row) for row in deviceRows)
         events = [Event(*row) for row in eventRows]
-        mergeDevicesInto(self._records, devices)
+        mergeDevicesInto(self._records, devices, sightings=True)
         self._events.extend(events)
+        self._told(self._records)
         return defer.succeed(None)
+
+    def _told(self, records: _MemoryRecords) -> None:
+        scopes, records.newScopes = records.newScopes, set()
+        if scopes:
+            self._listeners.tell(frozenset(scopes))
+
+    def addChangeListener(self, listener):
+        self._listeners.add(listener)
+
+    def removeChangeListener(self, listener):
+        self._listeners.remove(listener)
+
+    def changesAfter(self, seq):
+        records = self._records
+        changes = records.changes
+        latest = records.seq
+        if seq is None or seq > latest or (seq < latest and (not changes or changes[0][0] > seq + 1)):
+            return defer.succeed((latest, None))
+        return defer.succeed((latest, frozenset(scope for s, scope in changes if s > seq)))
+
+    def markFetched(self, rows):
+        return whenValid(lambda: checkFetched(rows), self._markFetched)
+
+    def _markFetched(self, rows):
+        versions = self._records.versions
+        for mac, version in rows:
+            known = versions.get(mac)
+            if known is not None:
+                versions[mac] = (known[0], version)
+        return defer.succeed(None)
+
+    def deviceVersions(self, macs):
+        def read(checked):
+            versions = self._records.versions
+            return defer.succeed({mac: versions[mac] for mac in checked if mac in versions})
+
+        return whenValid(lambda: [checkMAC(mac) for mac in macs], read)
+
+    def pageStale(self, after=None, limit=100):
+        def read(checked):
+            found = sorted(
+                (mac, current, fetched)
+                for mac, (current, fetched) in self._records.versions.items()
+                if fetched is not None and current > fetched and (after is None or mac > after)
+            )
+            return defer.succeed(found[:checked])
+
+        return whenValid(lambda: checkLimit(limit), read)
+
+    def countStale(self):
+        return defer.succeed(sum(
+            1 for current, fetched in self._records.versions.values()
+            if fetched is not None and current > fetched
+        ))
 
     def listEvents(self, mac=None, limit=100):
         return whenValid(lambda: checkLimit(limit), lambda n: defer.succeed(self._newest(mac, n)))

@@ -127,6 +127,44 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    (
+        4,
+        (
+            # The change feed (snomprov.store.changes): the scopes each move
+            # of the settings version touched, the newest rows only.
+            """
+            CREATE TABLE changes (
+                seq {serial},
+                scope TEXT NOT NULL,
+                time {real} NOT NULL
+            )
+            """,
+            # Per device, the settings version its files were last changed
+            # at (current) and the one it last fetched (NULL: never).
+            """
+            CREATE TABLE device_versions (
+                mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+                current INTEGER NOT NULL,
+                fetched INTEGER
+            )
+            """,
+            """
+            INSERT INTO device_versions (mac, current)
+            SELECT mac, (SELECT value FROM meta WHERE name = 'settings_version') FROM devices
+            """,
+            # Each device's revision (the API's ETag), from a store-wide
+            # counter that never goes back; the devices already stored
+            # start at 1.
+            """
+            CREATE TABLE device_revisions (
+                mac TEXT PRIMARY KEY REFERENCES devices (mac) ON DELETE CASCADE,
+                revision INTEGER NOT NULL
+            )
+            """,
+            "INSERT INTO meta (name, value) VALUES ('device_revision', 1)",
+            "INSERT INTO device_revisions (mac, revision) SELECT mac, 1 FROM devices",
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

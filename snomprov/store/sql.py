@@ -22,8 +22,9 @@ connection never meets C{database is locked} from itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import time
 from itertools import chain
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from twisted.enterprise import adbapi
 from twisted.internet import defer
@@ -34,14 +35,16 @@ from zope.interface import implementer
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
-from snomprov.store.checks import checkCursor, checkDevices, checkEvents, checkLimit
+from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
+from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit, checkMAC
 from snomprov.store.errors import StoreError
-from snomprov.store.rows import deviceFromRow, deviceToRow
-from snomprov.store.writes import StoreWrites, mergeDevicesInto, whenValid
+from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
+from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
+from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 
-__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore"]
+__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class Dialect:
     @ivar poolKeywords: C{adbapi.ConnectionPool} keywords (C{cp_*} and the
         driver's C{connect} keywords).
     @ivar openStatements: run on every new connection, outside a transaction.
+    @ivar likeIgnoresCase: whether C{LIKE} ignores the case of ASCII
+        letters (SQLite's does), so that no C{lower} is needed.
     @ivar newestDevice: a query for one value that changes whenever a row
         is added to C{devices} (SQLite's largest C{rowid}), or C{None}: the
         store then counts, before a merge, how many of its MACs are stored.
@@ -72,6 +77,7 @@ class Dialect:
     poolKeywords: Mapping[str, Any] = field(default_factory=dict)
     openStatements: tuple[str, ...] = ()
     newestDevice: str | None = None
+    likeIgnoresCase: bool = False
 
     def sql(self, statement: str) -> str:
         """
@@ -120,15 +126,20 @@ class Dialect:
         dialect, kind and number).  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.rows.mergeDeviceRows}),
-        C{"mergeSameRegistration"} (the same, leaving alone the stored
-        devices whose vendor or model the row would change) or
-        C{"events"}.
+        C{"mergeSameOperatorFields"} (the same, leaving alone the stored
+        devices whose vendor, model or notes the row would change),
+        C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
+        stored ones) or C{"newRevisions"} (the same, keeping a stored one).
         """
         key = (self.name, kind, rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
             if kind == "events":
                 statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+            elif kind in ("revisions", "newRevisions"):
+                statement = self.upsert("device_revisions", ("mac",), ("mac", "revision"), rows)
+                if kind == "newRevisions":
+                    statement = statement.partition(" ON CONFLICT")[0] + " ON CONFLICT (mac) DO NOTHING"
             else:
                 statement = self.upsert(
                     "devices", ("mac",), _DEVICE_COLUMNS, rows, **_DEVICE_UPSERTS[kind]
@@ -179,6 +190,7 @@ SQLITE = Dialect(
     # snomprov never chooses a device's rowid, so SQLite gives a new row
     # the largest one plus one.
     newestDevice="SELECT max(rowid) FROM devices",
+    likeIgnoresCase=True,
 )
 
 POSTGRESQL = Dialect(
@@ -242,19 +254,21 @@ updated by the new row's (C{excluded}) known ones, C{first_seen} the
 earliest, C{state} only forward, the SIP host and port together.
 """
 
-_SAME_REGISTRATION = (
+_SAME_OPERATOR_FIELDS = (
     "(excluded.vendor IS NULL OR excluded.vendor = devices.vendor) "
-    "AND (excluded.model IS NULL OR excluded.model = devices.model)"
+    "AND (excluded.model IS NULL OR excluded.model = devices.model) "
+    "AND (excluded.notes IS NULL OR excluded.notes = devices.notes)"
 )
 """
 True when merging the new row leaves the stored device's vendor and model
-(what its rendered files depend on) as they are.
+(what its rendered files depend on) and notes (with them, what its
+revision depends on) as they are.
 """
 
 _DEVICE_UPSERTS: dict[str, dict[str, Any]] = {
     "devices": {},
     "merge": {"updates": _DEVICE_MERGE},
-    "mergeSameRegistration": {"updates": _DEVICE_MERGE, "where": _SAME_REGISTRATION},
+    "mergeSameOperatorFields": {"updates": _DEVICE_MERGE, "where": _SAME_OPERATOR_FIELDS},
 }
 
 _LINE_COLUMNS = (
@@ -262,7 +276,7 @@ _LINE_COLUMNS = (
 )  # fmt: skip
 _SELECT_DEVICES = f"SELECT {', '.join(_DEVICE_COLUMNS)} FROM devices"
 _GET_DEVICE = _SELECT_DEVICES + " WHERE mac = ?"
-_COUNT_DEVICES = "SELECT count(*) FROM devices"
+_STORED_MACS = "SELECT mac FROM devices"
 _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
@@ -299,8 +313,75 @@ _EVENTS_AFTER = {
     False: f"{_EVENT_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?",
     True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
 }
+_GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
+_DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
+_NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
+_LAST_REVISION = "SELECT value FROM meta WHERE name = 'device_revision'"
+_TEXT_COLUMNS = len(DEVICE_TEXT_FIELDS) + len(LINE_TEXT_FIELDS)
 _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
+_INSERT_CHANGE = "INSERT INTO changes (scope, time) VALUES (?, ?)"
+_PRUNE_CHANGES = f"DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - {CHANGES_KEPT}"
+_CHANGE_BOUNDS = "SELECT COALESCE(MAX(seq), 0), COALESCE(MIN(seq), 0) FROM changes"
+_CHANGES_AFTER = "SELECT DISTINCT scope FROM changes WHERE seq > ?"
+_SET_CURRENT = (
+    "INSERT INTO device_versions (mac, current) SELECT mac, ? FROM devices WHERE {where} "
+    "ON CONFLICT (mac) DO UPDATE SET current = excluded.current"
+)
+_COVERED = {"site": "1 = 1", "vendor": "vendor = ?", "model": "model = ?", "device": "mac = ?"}
+_MARK_FETCHED = "UPDATE device_versions SET fetched = ? WHERE mac = ?"
+_STALE = "fetched IS NOT NULL AND current > fetched"
+_PAGE_STALE = {
+    False: f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} ORDER BY mac LIMIT ?",
+    True: (f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} AND mac > ? "
+           "ORDER BY mac LIMIT ?"),
+}
+_COUNT_STALE = f"SELECT count(*) FROM device_versions WHERE {_STALE}"
+_DEVICE_VERSIONS = "SELECT mac, current, fetched FROM device_versions"
+_ADDED_SINCE = "SELECT mac FROM devices WHERE rowid > ?"
+
+
+def _textMatch(dialect: "Dialect") -> str:
+    """
+    The text filter of L{devicePageQuery} (L{snomprov.store.filters}),
+    taking its L{likePattern} once per column.  The lines' columns are
+    searched once for the whole page (a subquery, not one look-up per
+    device: half the cost when few devices match), and a dialect whose
+    C{LIKE} ignores ASCII case compares the columns as they are.
+    """
+
+    def like(column: str) -> str:
+        value = column if dialect.likeIgnoresCase else f"lower({column})"
+        return f"{value} LIKE ? ESCAPE '\\'"
+
+    devices = " OR ".join(like(f"devices.{c}") for c in DEVICE_TEXT_FIELDS)
+    lines = " OR ".join(like(f"lines.{c}") for _, c in LINE_TEXT_FIELDS)
+    return f"({devices} OR devices.mac IN (SELECT lines.mac FROM lines WHERE {lines}))"
+
+
+def devicePageQuery(state: str | None, vendor: str | None, model: str | None, text: str | None,
+                    after: str | None, limit: int, dialect: "Dialect | None" = None) -> tuple[str, list[Any]]:
+    """
+    The statement and parameters of a page of devices
+    (L{snomprov.interfaces.IDeviceStore.pageDevices}): the filters, then
+    C{mac > after}, read in the primary key's order and stopping after
+    C{limit} rows, so that a page costs what it holds (and what the filters
+    skip), not the whole table.
+    """
+    where, params = [], []
+    for column, value in (("state", state), ("vendor", vendor), ("model", model)):
+        if value is not None:
+            where.append(f"devices.{column} = ?")
+            params.append(value)
+    if text is not None:
+        where.append(_textMatch(dialect or SQLITE))
+        params.extend([likePattern(text)] * _TEXT_COLUMNS)
+    if after is not None:
+        where.append("devices.mac > ?")
+        params.append(after)
+    statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
+                 + " ORDER BY devices.mac LIMIT ?")
+    return statement, [*params, limit]
 
 
 def _lineFromRow(row: Sequence[Any]) -> Line:
@@ -367,6 +448,7 @@ class _SQLRecords(SQLAccountRecords):
     def __init__(self, txn, dialect: Dialect) -> None:
         self._txn = txn
         self._dialect = dialect
+        self.newScopes: set[str] = set()
 
     def _execute(self, statement: str, *params: Any) -> None:
         self._txn.execute(self._dialect.sql(statement), params)
@@ -412,54 +494,91 @@ class _SQLRecords(SQLAccountRecords):
     def putDevices(self, devices: list[DeviceInfo]) -> None:
         self._insertRows("devices", [deviceToRow(device) for device in devices])
 
-    def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> bool:
+    def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> list[str]:
         """
         Merge device rows (see L{deviceToRow}) into the stored devices, in
         order, as L{snomprov.store.rows.mergeDeviceRows} does, without
         reading them back.
 
-        @return: whether a device was added or its vendor or model changed.
+        @return: the MACs of the devices added or whose vendor or model
+            changed.
         """
-        changed = False
+        changed: dict[str, None] = {}
         for run in _oncePerMAC(rows):
-            changed = self._mergeRun(run) or changed
-        return changed
+            changed.update(dict.fromkeys(self._mergeRun(run)))
+        return list(changed)
 
-    def _mergeRun(self, rows: list[tuple[Any, ...]]) -> bool:
+    def _mergeRun(self, rows: list[tuple[Any, ...]]) -> list[str]:
         """
         L{_SQLRecords.mergeDeviceRows} on rows of distinct MACs.  Each
         multi-row upsert first leaves alone the devices whose registration
-        the rows change; when its row count says some were, it runs again
+        the rows change; when its row count says some were, those are found
+        (a read of the chunk's registrations, rare) and it runs again
         merging them all (merging a row twice gives what merging it once
         gives).
         """
         added = self._whetherAdded(rows)
-        changed = False
+        changed: list[str] = []
+        moved: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
         for size, chunk in _chunks(rows):
             values = list(chain.from_iterable(chunk))
-            execute(statement("mergeSameRegistration", size), values)
+            execute(statement("mergeSameOperatorFields", size), values)
             if self._txn.rowcount != size:
-                changed = True
-                execute(statement("merge", size), values)
-        return changed or added()
+                registration, operator = self._mergeChanging(chunk, size, values)
+                changed.extend(registration)
+                moved.extend(operator)
+        if moved:
+            self.moveRevisions(moved)
+        new = added()
+        if new:
+            self.moveRevisions(new, onlyNew=True)
+        return [*new, *changed]
 
-    def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], bool]:
+    def _mergeChanging(
+        self, chunk: list[tuple[Any, ...]], size: int, values: list[Any]
+    ) -> tuple[list[str], list[str]]:
+        """
+        Merge a chunk some of whose rows change a stored device's vendor,
+        model or notes (the rows merged already merge again to the same).
+
+        @return: the MACs whose vendor or model changed, and those whose
+            vendor, model or notes changed.
+        """
+        before = {row[0]: row for row in self._fetchForMACs(_SELECT_DEVICES, [r[0] for r in chunk])}
+        self._txn.execute(self._dialect.insertRows("merge", size), values)
+        registration, moved = [], []
+        for row in chunk:
+            old = before.get(row[0])
+            if old is None:
+                continue  # added: given a revision by the caller
+            new = mergeDeviceRows(old, row)
+            if new[1:3] != old[1:3]:
+                registration.append(row[0])
+            if (new[1], new[2], new[8]) != (old[1], old[2], old[8]):
+                moved.append(row[0])
+        return registration, moved
+
+    def _whetherAdded(self, rows: list[tuple[Any, ...]]) -> Callable[[], list[str]]:
         """
         Called before C{rows} are written: a function telling, once they
-        are, whether a device was added (see L{Dialect.newestDevice}).
+        are, which devices were added (see L{Dialect.newestDevice}).
         """
         newest = self._dialect.newestDevice
         if newest is None:
-            added = self._countStored(rows) < len(rows)
+            stored = {mac for (mac,) in self._fetchForMACs(_STORED_MACS, [row[0] for row in rows])}
+            added = [row[0] for row in rows if row[0] not in stored]
             return lambda: added
         before = self._fetch(newest)[0][0]
-        return lambda: self._fetch(newest)[0][0] != before
 
-    def _countStored(self, rows: list[tuple[Any, ...]]) -> int:
-        counts = self._fetchForMACs(_COUNT_DEVICES, [row[0] for row in rows])
-        return sum(count for (count,) in counts)
+        def addedSince() -> list[str]:
+            if self._fetch(newest)[0][0] == before:
+                return []
+            # Where newestDevice is the largest rowid (SQLite).
+            return [mac for (mac,) in self._fetch(_ADDED_SINCE, before or 0)]
+
+        return addedSince
 
     def _insertRows(self, kind: str, rows: list[tuple[Any, ...]]) -> None:
         """
@@ -472,7 +591,30 @@ class _SQLRecords(SQLAccountRecords):
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
+        self._execute(_DELETE_REVISION, mac)
         return self._delete(_DELETE_DEVICE, mac)
+
+    def getRevision(self, mac: str) -> int | None:
+        rows = self._fetch(_GET_REVISION, mac)
+        return rows[0][0] if rows else None
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        self._execute(_NEXT_REVISION)
+        revision = self._fetch(_LAST_REVISION)[0][0]
+        self._insertRows("newRevisions" if onlyNew else "revisions", [(mac, revision) for mac in macs])
+
+    def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
+                    text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
+        statement, params = devicePageQuery(state, vendor, model, text, after, limit, self._dialect)
+        return [deviceFromRow(row) for row in self._fetch(statement, *params)]
+
+    def readDevice(self, mac: str) -> tuple[DeviceInfo, tuple[Line, ...], int] | None:
+        device = self.getDevice(mac)
+        if device is None:
+            return None
+        revision = self.getRevision(mac)
+        assert revision is not None
+        return device, self.getLines(mac), revision
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
         return tuple(_lineFromRow(row) for row in self._fetch(_GET_LINES, mac))
@@ -581,8 +723,50 @@ class _SQLRecords(SQLAccountRecords):
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
 
-    def bumpVersion(self) -> None:
+    def bumpVersion(self, scopes: Iterable[str]) -> int:
         self._execute(_BUMP_VERSION)
+        now = time.time()
+        scopes = list(dict.fromkeys(scopes))
+        self._executeMany(_INSERT_CHANGE, [(scope, now) for scope in scopes])
+        self._execute(_PRUNE_CHANGES)
+        self.newScopes.update(scopes)
+        return self.version()
+
+    def setCurrent(self, version: int, macs: Iterable[str]) -> None:
+        macs = list(dict.fromkeys(macs))
+        for start in range(0, len(macs), _IN_CHUNK):
+            chunk = macs[start : start + _IN_CHUNK]
+            where = f"mac IN ({', '.join('?' * len(chunk))})"
+            self._execute(_SET_CURRENT.format(where=where), version, *chunk)
+
+    def setCurrentCovered(self, version: int, scope: str) -> None:
+        kind, _, name = scope.partition(":")
+        where = _COVERED.get(kind)
+        if where is not None:
+            self._execute(_SET_CURRENT.format(where=where), version, *((name,) if name else ()))
+
+    def changesAfter(self, seq: int | None) -> tuple[int, frozenset[str] | None]:
+        latest, oldest = self._fetch(_CHANGE_BOUNDS)[0]
+        if seq is None or seq > latest or (seq < latest and oldest > seq + 1):
+            return latest, None
+        if seq == latest:
+            return latest, frozenset()
+        return latest, frozenset(scope for (scope,) in self._fetch(_CHANGES_AFTER, seq))
+
+    def markFetched(self, rows: list[tuple[str, int]]) -> None:
+        self._executeMany(_MARK_FETCHED, [(version, mac) for mac, version in rows])
+
+    def deviceVersions(self, macs: list[str]) -> dict[str, tuple[int, int | None]]:
+        rows = self._fetchForMACs(_DEVICE_VERSIONS, list(dict.fromkeys(macs)))
+        return {mac: (current, fetched) for mac, current, fetched in rows}
+
+    def pageStale(self, after: str | None, limit: int) -> list[tuple[str, int, int]]:
+        if after is None:
+            return [tuple(row) for row in self._fetch(_PAGE_STALE[False], limit)]
+        return [tuple(row) for row in self._fetch(_PAGE_STALE[True], after, limit)]
+
+    def countStale(self) -> int:
+        return self._fetch(_COUNT_STALE)[0][0]
 
 
 @implementer(IDeviceStore, IAccountStore)
@@ -606,6 +790,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         self._pool = pool
         self.dialect = dialect
         self._description = description
+        self._listeners = ChangeListeners()
 
     @classmethod
     def openSQLite(
@@ -670,14 +855,26 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         A constraint the database enforces becomes a L{StoreError}.
         """
 
+        used: list[_SQLRecords] = []
+
         def withRecords(txn):
-            return work(_SQLRecords(txn, self.dialect))
+            records = _SQLRecords(txn, self.dialect)
+            used.append(records)
+            return work(records)
 
         def integrity(failure):
             failure.trap(self._pool.dbapi.IntegrityError)
             raise StoreError(f"refused by {self._description}: {failure.value}")
 
+        def committed(result):
+            scopes = used[-1].newScopes if used else None
+            if scopes:
+                self._listeners.tell(frozenset(scopes))
+            return result
+
         d = self._pool.runInteraction(self._transaction, write, withRecords)
+        if write:
+            d.addCallback(committed)
         return d.addErrback(integrity)
 
     def _write(
@@ -696,6 +893,18 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def countDevices(self):
         return self._run(_SQLRecords.countDevices)
+
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+        return whenValid(
+            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda checked: self._run(lambda r: r.pageDevices(*checked)),
+        )
+
+    def deviceRevision(self, mac):
+        return self._run(lambda r: r.getRevision(mac))
+
+    def readDevice(self, mac):
+        return self._run(lambda r: r.readDevice(mac))
 
     def getLines(self, mac):
         return self._run(lambda r: r.getLines(mac))
@@ -728,8 +937,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
         """
 
         def apply(records):
-            if records.mergeDeviceRows(deviceRows):
-                records.bumpVersion()
+            finishSightings(records, records.mergeDeviceRows(deviceRows))
             records.addEventRows(eventRows)
 
         return self._run(apply, write=True)
@@ -753,6 +961,34 @@ class SQLDeviceStore(StoreWrites, AccountWrites):
 
     def settingsVersion(self):
         return self._run(_SQLRecords.version)
+
+    def addChangeListener(self, listener):
+        self._listeners.add(listener)
+
+    def removeChangeListener(self, listener):
+        self._listeners.remove(listener)
+
+    def changesAfter(self, seq):
+        """
+        The change rows' C{seq} is read as committed in order, which
+        SQLite's single writer ensures (see L{eventsAfter}).
+        """
+        return self._run(lambda r: r.changesAfter(seq))
+
+    def markFetched(self, rows):
+        return whenValid(lambda: checkFetched(rows),
+                         lambda checked: self._run(lambda r: r.markFetched(checked), write=True))
+
+    def deviceVersions(self, macs):
+        return whenValid(lambda: [checkMAC(mac) for mac in macs],
+                         lambda checked: self._run(lambda r: r.deviceVersions(checked)))
+
+    def pageStale(self, after=None, limit=100):
+        return whenValid(lambda: checkLimit(limit),
+                         lambda n: self._run(lambda r: r.pageStale(after, n)))
+
+    def countStale(self):
+        return self._run(_SQLRecords.countStale)
 
     def close(self):
         self._pool.close()

@@ -10,11 +10,29 @@ changed something a rendered file depends on: a device's lines, a settings
 layer, or a device's registration (a device added or forgotten, its vendor or
 model changed).  Sightings (address, firmware, state, times) and events never
 move it, and writing back what is already stored leaves it where it is.
+
+Every move of the version is also a change of the feed (DESIGN §2): the
+scopes it touched (C{device:<MAC>} for a device's registration, lines and
+device layer; a layer's scope for a layer write) are recorded with it, so
+that caches drop only what those scopes made.  And every device whose files
+the write altered gets the new version as its I{current} one: the device
+itself for its own writes; for a site, vendor or model layer, the devices
+the caller names (C{affected}), or every device the scope covers when it
+names none.  A device whose C{fetched} version (L{markFetched}) is below its
+current one is I{stale}; one never fetched is not stale but never-fetched.
+
+Each device also has a revision (what the API's C{ETag} is): it moves on
+every change an operator sees of its vendor, model, notes or lines, to a
+new value of a store-wide counter, which never goes back (not even when a
+device is deleted and made again).  Sightings that change only the
+address, firmware, state or times leave it alone.  L{writeDeviceIn} and
+L{deleteDeviceFrom} check an expected revision in the same transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol
+from dataclasses import replace
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from twisted.internet import defer
 
@@ -31,9 +49,10 @@ from snomprov.store.checks import (
     checkLayer,
     checkLines,
     checkMAC,
+    checkRevision,
     checkScope,
 )
-from snomprov.store.errors import StoreError, UnknownDevice
+from snomprov.store.errors import PreconditionFailed, StoreError, UnknownDevice
 from snomprov.store.rows import deviceFromRow
 
 
@@ -64,7 +83,38 @@ class Records(Protocol):
 
     def removeLayer(self, scope: str) -> bool: ...
 
-    def bumpVersion(self) -> None: ...
+    def bumpVersion(self, scopes: Iterable[str]) -> int:
+        """
+        Move the settings version by one, recording C{scopes} in the change
+        feed.
+
+        @return: the new version.
+        """
+
+    def setCurrent(self, version: int, macs: Iterable[str]) -> None:
+        """
+        Give the stored devices among C{macs} C{version} as their current
+        settings version (others are ignored).
+        """
+
+    def setCurrentCovered(self, version: int, scope: str) -> None:
+        """
+        Give every stored device that C{scope} covers (C{site}: all;
+        C{vendor:V}: that vendor's; C{model:M}: that model's;
+        C{device:MAC}: that one) C{version} as its current one.
+        """
+
+    def getRevision(self, mac: str) -> int | None:
+        """
+        A stored device's revision, C{None} for a device not stored.
+        """
+
+    def moveRevisions(self, macs: list[str], onlyNew: bool = False) -> None:
+        """
+        Give each device of C{macs} (all stored, distinct) one new value
+        of the store's revision counter; with C{onlyNew}, only those that
+        have no revision yet.
+        """
 
     def addEvents(self, events: tuple[Event, ...]) -> None: ...
 
@@ -77,20 +127,44 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     return old is None or (old.vendor, old.model) != (new.vendor, new.model)
 
 
-def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> bool:
+OPERATOR_FIELDS = ("vendor", "model", "notes")
+"""
+The fields of a device an operator sets: a change of one moves its
+revision.
+"""
+
+
+def operatorFieldsChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
+    """
+    Whether a device's change moves its revision: it is new, or its
+    vendor, model or notes changed.
+    """
+    return old is None or any(getattr(old, name) != getattr(new, name) for name in OPERATOR_FIELDS)
+
+
+def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str]:
+    """
+    @return: the MACs of the devices added or whose registration changed.
+    """
     known = records.getDevices([device.mac for device in devices])
-    changed = False
+    changed: dict[str, None] = {}
     merged = {}  # one row per MAC: a multi-row upsert may not touch a row twice
+    moved: dict[str, None] = {}
     for device in devices:
         old = known.get(device.mac)
         new = device if old is None else old.mergedWith(device)
         if new != old:
             merged[device.mac] = new
             known[device.mac] = new
-            changed = changed or _registrationChanged(old, new)
+            if _registrationChanged(old, new):
+                changed[device.mac] = None
+            if operatorFieldsChanged(old, new):
+                moved[device.mac] = None
     if merged:
         records.putDevices(list(merged.values()))
-    return changed
+    if moved:
+        records.moveRevisions(list(moved))
+    return list(changed)
 
 
 def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
@@ -99,19 +173,55 @@ def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     if records.getLines(mac) == lines:
         return False
     records.putLines(mac, lines)
+    records.moveRevisions([mac])
     return True
 
 
-def _finish(records: Records, changed: bool) -> None:
-    if changed:
-        records.bumpVersion()
+def _finish(records: Records, macs: Iterable[str], current: bool = True) -> None:
+    """
+    Move the version for a write that changed the files of the devices
+    C{macs} through their own scopes (none: nothing moves), and with
+    C{current}, make it their current version.
+    """
+    macs = list(dict.fromkeys(macs))
+    if macs:
+        version = records.bumpVersion([f"device:{mac}" for mac in macs])
+        if current:
+            records.setCurrent(version, macs)
+def _checkExpected(records: Records, mac: str, expected: int | None) -> DeviceInfo | None:
+    """
+    The stored device, once its revision is known to be C{expected}.
+
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
+    """
+    old = records.getDevice(mac)
+    if expected is not None:
+        current = None if old is None else records.getRevision(mac)
+        if current != expected:
+            now = "it is not stored" if current is None else f"it is at revision {current}"
+            raise PreconditionFailed(f"device {mac} is not at revision {expected}: {now}")
+    return old
 
 
-def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...]) -> None:
+def finishSightings(records: Records, macs: Iterable[str]) -> None:
     """
-    L{IDeviceStore.mergeDevices} on validated devices.
+    What a backend's own merge of sightings (L{IDeviceStore.recordRows},
+    the recorder's rows) calls with the MACs it added or whose
+    registration changed: their scopes change, but their current version
+    does not.  A sighting reports what the phone is (its vendor, its
+    model), which the files it was just served were already made for, so
+    it does not make the phone stale.
     """
-    _finish(records, _mergeDevices(records, devices))
+    _finish(records, macs, current=False)
+
+
+def mergeDevicesInto(records: Records, devices: tuple[DeviceInfo, ...], sightings: bool = False) -> None:
+    """
+    L{IDeviceStore.mergeDevices} on validated devices; with C{sightings},
+    as L{finishSightings} says.
+    """
+    _finish(records, _mergeDevices(records, devices), current=not sightings)
 
 
 def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
@@ -120,12 +230,12 @@ def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
 
     @raise UnknownDevice: if the device is not stored.
     """
-    _finish(records, _replaceLines(records, mac, lines))
+    _finish(records, [mac] if _replaceLines(records, mac, lines) else [])
 
 
 def applyImportTo(
     records: Records, devices: tuple[DeviceInfo, ...], lines: Mapping[str, tuple[Line, ...]]
-) -> None:
+) -> bool:
     """
     L{IDeviceStore.applyImport} on validated devices and lines.  The caller
     undoes everything if this raises.
@@ -135,43 +245,134 @@ def applyImportTo(
     """
     changed = _mergeDevices(records, devices)
     for mac, deviceLines in lines.items():
-        changed = _replaceLines(records, mac, deviceLines) or changed
+        if _replaceLines(records, mac, deviceLines):
+            changed.append(mac)
     _finish(records, changed)
-    return changed
+    return bool(changed)
 
 
-def deleteDeviceFrom(records: Records, mac: str) -> bool:
+def writeDeviceIn(
+    records: Records,
+    device: DeviceInfo,
+    lines: tuple[Line, ...],
+    expected: int | None = None,
+    events: tuple[Event, ...] = (),
+    new: bool = False,
+) -> int:
     """
-    L{IDeviceStore.deleteDevice}: the device, its lines (by the backend)
-    and its device layer.
+    L{IDeviceStore.writeDevice} on validated values: set a device's
+    operator fields (L{OPERATOR_FIELDS}; what was seen of it is kept, and a
+    new device is C{registered}), replace its lines and append C{events}.
+
+    @param expected: the revision the device must be at, or C{None}.
+    @param new: the device must not be stored yet.
+    @return: the device's revision after the write.
+    @raise PreconditionFailed: when C{expected} or C{new} does not hold.
+    """
+    mac = device.mac
+    old = _checkExpected(records, mac, expected)
+    if new and old is not None:
+        raise PreconditionFailed(f"device {mac} exists already")
+    fields = {name: getattr(device, name) for name in OPERATOR_FIELDS}
+    stored = DeviceInfo(mac, state="registered", **fields) if old is None else replace(old, **fields)
+    changed = False
+    if stored != old:
+        records.putDevice(stored)
+        changed = _registrationChanged(old, stored)
+        if operatorFieldsChanged(old, stored):
+            records.moveRevisions([mac])
+    changed = _replaceLines(records, mac, lines) or changed
+    records.addEvents(events)
+    _finish(records, [mac] if changed else [])
+    revision = records.getRevision(mac)
+    assert revision is not None
+    return revision
+
+
+def deleteDeviceFrom(
+    records: Records, mac: str, expected: int | None = None, events: tuple[Event, ...] = ()
+) -> bool:
+    """
+    L{IDeviceStore.deleteDevice}: the device, its lines and revision (by
+    the backend) and its device layer; C{events} are appended when the
+    device existed.
 
     @return: whether the device existed.
+    @raise PreconditionFailed: if C{expected} is not C{None} and the device
+        is missing or at another revision.
     """
+    _checkExpected(records, mac, expected)
     existed = records.removeDevice(mac)
     hadLayer = records.removeLayer(f"device:{mac}")
-    _finish(records, existed or hadLayer)
+    if existed:
+        records.addEvents(events)
+    if existed or hadLayer:
+        records.bumpVersion([f"device:{mac}"])
     return existed
 
 
-def putLayerIn(records: Records, layer: SettingsLayer) -> None:
+def _layerChanged(records: Records, scope: str, affected: tuple[str, ...] | None) -> None:
+    """
+    Move the version for a change of the layer of C{scope}, making it the
+    current version of the devices C{affected} (or, for C{None}, of every
+    device the scope covers; a device layer's device in any case).
+    """
+    version = records.bumpVersion([scope])
+    if scope.startswith("device:"):
+        records.setCurrent(version, [scope[len("device:"):]])
+    elif affected is None:
+        records.setCurrentCovered(version, scope)
+    elif affected:
+        records.setCurrent(version, affected)
+
+
+def putLayerIn(records: Records, layer: SettingsLayer, affected: tuple[str, ...] | None = None) -> None:
     """
     L{IDeviceStore.putLayer} on a validated layer; writing an identical
     layer changes nothing.
     """
     if records.getLayer(layer.scope) != layer:
         records.putLayer(layer)
-        records.bumpVersion()
+        _layerChanged(records, layer.scope, affected)
 
 
-def deleteLayerFrom(records: Records, scope: str) -> bool:
+def deleteLayerFrom(records: Records, scope: str, affected: tuple[str, ...] | None = None) -> bool:
     """
     L{IDeviceStore.deleteLayer}.
 
     @return: whether the layer existed.
     """
     existed = records.removeLayer(scope)
-    _finish(records, existed)
+    if existed:
+        _layerChanged(records, scope, affected)
     return existed
+
+
+def checkAffected(affected: Iterable[str] | None) -> tuple[str, ...] | None:
+    """
+    The C{affected} MACs of a layer write, normalised.
+
+    @raise StoreError: for one that is not a MAC.
+    """
+    if affected is None:
+        return None
+    if isinstance(affected, str):
+        raise StoreError("affected must be MACs, not one string")
+    return tuple(dict.fromkeys(checkMAC(mac) for mac in affected))
+
+
+def checkFetched(rows: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+    """
+    C{markFetched} rows: C{(MAC, version)}, the last version per MAC kept.
+
+    @raise StoreError: for a bad MAC or version.
+    """
+    found: dict[str, int] = {}
+    for mac, version in rows:
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise StoreError(f"bad fetched version {version!r} for {mac}")
+        found[checkMAC(mac)] = version
+    return list(found.items())
 
 
 def whenValid(check: Callable[[], Any], then: Callable[[Any], defer.Deferred]) -> defer.Deferred:
@@ -217,8 +418,18 @@ class StoreWrites:
             [deviceFromRow(row) for row in deviceRows], [Event(*row) for row in eventRows]
         )
 
-    def deleteDevice(self, mac):
-        return self._write(lambda: checkMAC(mac), deleteDeviceFrom)
+    def deleteDevice(self, mac, expected=None, events: Iterable[Event] = ()):
+        return self._write(
+            lambda: (checkMAC(mac), checkRevision(expected), checkEvents(events)),
+            lambda records, checked: deleteDeviceFrom(records, *checked),
+        )
+
+    def writeDevice(self, device, lines, expected=None, events: Iterable[Event] = (), new=False):
+        def check():
+            (checked,) = checkDevices([device])
+            return checked, checkLines(checked.mac, lines), checkRevision(expected), checkEvents(events)
+
+        return self._write(check, lambda records, checked: writeDeviceIn(records, *checked, new=bool(new)))
 
     def setLines(self, mac, lines):
         return self._write(
@@ -240,26 +451,26 @@ class StoreWrites:
 
         return self._write(lambda: (checkImport(devices, lines), checkEvents(events)), apply)
 
-    def putLayer(self, layer, events=()):
+    def putLayer(self, layer, affected=None, events=()):
         """
         @param events: written in the same transaction (audit events).
         """
 
         def apply(records, checked):
-            putLayerIn(records, checked[0])
-            records.addEvents(checked[1])
+            putLayerIn(records, *checked[:2])
+            records.addEvents(checked[2])
 
-        return self._write(lambda: (checkLayer(layer), checkEvents(events)), apply)
+        return self._write(lambda: (checkLayer(layer), checkAffected(affected), checkEvents(events)), apply)
 
-    def deleteLayer(self, scope, events=()):
+    def deleteLayer(self, scope, affected=None, events=()):
         """
         @param events: written in the same transaction (audit events).
         @return: Deferred firing with whether the layer existed.
         """
 
         def apply(records, checked):
-            existed = deleteLayerFrom(records, checked[0])
-            records.addEvents(checked[1])
+            existed = deleteLayerFrom(records, *checked[:2])
+            records.addEvents(checked[2])
             return existed
 
-        return self._write(lambda: (checkScope(scope), checkEvents(events)), apply)
+        return self._write(lambda: (checkScope(scope), checkAffected(affected), checkEvents(events)), apply)

@@ -9,6 +9,10 @@ attempt (never the password) -> the stored hash it verified against, for
 L{CACHE_SECONDS}.  A hit still reads the operator from the store and
 counts only while the stored hash is the same, so a removed operator or a
 changed password is refused at once.  Passwords are never logged.
+
+Failed attempts are limited per client address and per name
+(L{snomprov.loginthrottle}); past the limit an attempt is refused with
+L{LoginThrottled}, unchecked.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from twisted.internet.threads import deferToThreadPool
 
 from snomprov.accounts import InvalidAccount, checkName, hashPassword, verifyPassword
 from snomprov.audit import operatorActor, tokenActor
+from snomprov.loginthrottle import LoginThrottle
 from snomprov.operations.accounts import tokenFor
 
-__all__ = ["Principal", "Basic", "Bearer", "parseAuthorization", "Authenticator", "CHALLENGE",
-           "CACHE_SECONDS", "CACHE_SIZE"]
+__all__ = ["Principal", "Basic", "Bearer", "parseAuthorization", "Authenticator", "LoginThrottled",
+           "CHALLENGE", "CACHE_SECONDS", "CACHE_SIZE"]
 
 CHALLENGE = 'Basic realm="snomprov", Bearer'
 """
@@ -38,6 +43,18 @@ The C{WWW-Authenticate} value of a 401.
 
 CACHE_SECONDS = 60.0
 CACHE_SIZE = 256
+
+
+class LoginThrottled(Exception):
+    """
+    Too many failed attempts from this address or for this name.
+
+    @ivar retryAfter: whole seconds to wait.
+    """
+
+    def __init__(self, retryAfter: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retryAfter} s")
+        self.retryAfter = retryAfter
 
 
 @dataclass(frozen=True)
@@ -134,16 +151,33 @@ class Authenticator:
         self._verify = verify
         self._key = secrets.token_bytes(32)
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self.throttle = LoginThrottle(clock)
 
     def _attempt(self, basic: Basic) -> bytes:
         return hmac.new(self._key, f"{basic.name}\0{basic.password}".encode("utf-8", "replace"),
                         hashlib.sha256).digest()
 
-    async def authenticate(self, store, credentials: Basic | Bearer | None) -> Principal | None:
+    async def authenticate(self, store, credentials: Basic | Bearer | None,
+                           address: str | None = None) -> Principal | None:
         """
+        @param address: the client's address, for the limit on failures.
         @return: who C{credentials} are, or C{None} (missing, unknown or
             wrong).
+        @raise LoginThrottled: too many failures from C{address} or for the
+            name; the credentials were not checked.
         """
+        if credentials is None:
+            return None
+        name = credentials.name if isinstance(credentials, Basic) else None
+        wait = self.throttle.retryAfter(address, name)
+        if wait is not None:
+            raise LoginThrottled(wait)
+        principal = await self._check(store, credentials)
+        if principal is None:
+            self.throttle.failed(address, name)
+        return principal
+
+    async def _check(self, store, credentials: Basic | Bearer) -> Principal | None:
         if isinstance(credentials, Bearer):
             token = await tokenFor(store, credentials.token)
             return None if token is None else Principal("token", token.name, token.role)

@@ -63,9 +63,13 @@ class Call:
     @ivar body: the JSON body, valid against the body schema, or C{None}.
     @ivar now: the POSIX time of the request.
     @ivar endpoints: every declared endpoint (for the OpenAPI document).
+    @ivar headers: the request headers the endpoint declares
+        (L{Endpoint.requestHeaders}), by their declared name, C{None} when
+        absent.
+    @ivar registry: the vendors (L{snomprov.registry.VendorRegistry}).
+    @ivar reactor: the daemon's reactor (what pushes phones), or C{None}.
     @ivar raw: for an endpoint with L{Endpoint.rawBody}, the body's bytes.
     @ivar mediaType: their media type, lower case, without parameters.
-    @ivar registry: the daemon's vendor registry.
     @ivar config: the daemon's L{snomprov.config.Config}.
     @ivar pause: awaited by long operations between chunks of work, to let
         the reactor serve others (or C{None}).
@@ -78,11 +82,17 @@ class Call:
     body: Any
     now: float
     endpoints: tuple = ()
+    headers: dict[str, str | None] = field(default_factory=dict)
+    registry: Any = None
+    reactor: Any = None
     raw: bytes | None = None
     mediaType: str | None = None
-    registry: Any = None
     config: Any = None
     pause: Any = None
+
+    @property
+    def role(self) -> str | None:
+        return None if self.principal is None else self.principal.role
 
     @property
     def actor(self) -> str | None:
@@ -104,6 +114,11 @@ class Endpoint:
     @ivar body: the request body's JSON Schema, or C{None} for no body.
     @ivar responses: status -> (description, JSON Schema or C{None}).
     @ivar maxBody: the largest body accepted, in bytes (else 413).
+    @ivar requestHeaders: the request headers the handler reads
+        (C{If-Match}), name -> schema (a C{description} in it is
+        documented); they reach it in L{Call.headers}.
+    @ivar responseHeaders: status -> the headers its answers carry (C{ETag},
+        C{Location}), name -> schema.
     @ivar rawBody: for a body the handler reads itself (C{Call.raw}):
         each accepted media type (C{text/csv}, C{application/xml}) to the
         schema the OpenAPI document shows for it; any other type is 415.
@@ -122,6 +137,8 @@ class Endpoint:
     query: dict[str, dict] = field(default_factory=dict)
     body: dict | None = None
     maxBody: int = MAX_BODY
+    requestHeaders: dict[str, dict] = field(default_factory=dict)
+    responseHeaders: dict[int, dict[str, dict]] = field(default_factory=dict)
     rawBody: dict[str, dict] | None = None
     produces: tuple[str, ...] = ()
 

@@ -5,7 +5,7 @@ declarations that route the requests: nothing about the API is written
 twice.  Pure.
 
 Every operation also documents the problems the framework itself may
-answer: 400 (bad query, JSON or body), 401 and 403 (when it needs a role),
+answer: 400 (bad query, JSON or body), 401, 403 and 429 (when it needs a role),
 404 (when its path has parameters), 413 and 415 (when it takes a body).
 """
 
@@ -37,6 +37,10 @@ def _operation(endpoint: Endpoint) -> dict:
         {"name": name, "in": "query", "required": bool(schema.get("x-required")),
          "schema": _schema(schema)}
         for name, schema in endpoint.query.items()
+    ] + [
+        {"name": name, "in": "header", "required": False, "schema": _schema(schema),
+         **({"description": schema["description"]} if "description" in schema else {})}
+        for name, schema in endpoint.requestHeaders.items()
     ]
     responses: dict[str, dict] = {}
     for status, (description, schema) in sorted(endpoint.responses.items()):
@@ -45,6 +49,13 @@ def _operation(endpoint: Endpoint) -> dict:
             answer["content"] = {kind: {"schema": {"type": "string"}} for kind in endpoint.produces}
         elif schema is not None:
             answer["content"] = {"application/json": {"schema": schema}}
+        headers = endpoint.responseHeaders.get(status)
+        if headers:
+            answer["headers"] = {
+                name: {"schema": _schema(header),
+                       **({"description": header["description"]} if "description" in header else {})}
+                for name, header in headers.items()
+            }
         responses[str(status)] = answer
     framework = {}
     if endpoint.query or endpoint.takesBody:
@@ -52,6 +63,7 @@ def _operation(endpoint: Endpoint) -> dict:
     if endpoint.role is not None:
         framework[401] = "No valid login or token"
         framework[403] = f"The login's role is below {endpoint.role}"
+        framework[429] = "Too many failed logins from this address or for this name; see Retry-After"
     if endpoint.parameterNames:
         framework[404] = "No such resource"
     if endpoint.takesBody:

@@ -16,9 +16,9 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from snomprov.accounts import permits
-from snomprov.operations.errors import Conflict, NotFound, Refused
+from snomprov.operations.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Refused
 
-from .auth import CHALLENGE, Authenticator, parseAuthorization
+from .auth import CHALLENGE, Authenticator, LoginThrottled, parseAuthorization
 from .declare import Answer, Call, Endpoint, Router, parseQuery
 from .problems import PROBLEM_TYPE, Problem, problemDocument
 from .validate import validate
@@ -79,8 +79,13 @@ def _readBody(request, endpoint: Endpoint):
     return body
 
 
+_REFUSALS = ((NotFound, 404), (Conflict, 409), (PreconditionFailed, 412), (Forbidden, 403))
+
+
 def _refusal(e: Refused) -> Problem:
-    status = 404 if isinstance(e, NotFound) else 409 if isinstance(e, Conflict) else 400
+    if isinstance(e, Invalid):
+        return Problem(400, str(e), [{"field": field, "message": message} for field, message in e.errors])
+    status = next((status for kind, status in _REFUSALS if isinstance(e, kind)), 400)
     errors = None
     if e.problems:
         errors = [{"field": "" if p.field is None else p.field, "message": p.message,
@@ -96,9 +101,11 @@ class APIResource(Resource):
     @param whenStore: a function returning a Deferred that fires with the
         store (L{snomprov.store.service.StoreService.whenOpen}).
     @param authenticator: an L{Authenticator}.
-    @param clock: an L{IReactorTime} (the time of audit events).
-    @param registry: the vendor registry, @param config: the
-        configuration, @param pause: see L{Call}; handed to handlers.
+    @param clock: an L{IReactorTime} (the time of audit events); also
+        the reactor handlers see as L{Call.reactor}.
+    @param registry: the vendors, handed to the handlers (L{Call.registry}).
+    @param config: the configuration and @param pause: see L{Call};
+        handed to the handlers.
     """
 
     isLeaf = True
@@ -139,7 +146,11 @@ class APIResource(Resource):
         principal = None
         if endpoint.role is not None:
             credentials = parseAuthorization(request.getHeader(b"authorization"))
-            principal = await self._authenticator.authenticate(store, credentials)
+            try:
+                principal = await self._authenticator.authenticate(
+                    store, credentials, request.getClientAddress().host)
+            except LoginThrottled as e:
+                raise Problem(429, str(e), headers={"Retry-After": str(e.retryAfter)}) from None
             if principal is None:
                 raise Problem(401, "log in: HTTP Basic with an operator's name and password, "
                                    "or Authorization: Bearer with an API token",
@@ -150,9 +161,14 @@ class APIResource(Resource):
         query = parseQuery(endpoint.query, request.args)
         body = _readBody(request, endpoint) if endpoint.body is not None else None
         raw, media = _readRaw(request, endpoint) if endpoint.rawBody is not None else (None, None)
+        headers = {}
+        for name in endpoint.requestHeaders:
+            value = request.getHeader(name.lower().encode("ascii"))
+            headers[name] = None if value is None else value.decode("latin-1")
         call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
-                    now=self._clock.seconds(), endpoints=self.router.endpoints, raw=raw, mediaType=media,
-                    registry=self._registry, config=self._config, pause=self._pause)
+                    now=self._clock.seconds(), endpoints=self.router.endpoints, headers=headers,
+                    registry=self._registry, reactor=self._clock, raw=raw, mediaType=media,
+                    config=self._config, pause=self._pause)
         answer = await endpoint.handler(call)
         return answer if isinstance(answer, Answer) else Answer(200, answer)
 
