@@ -127,7 +127,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
 
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
     metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner)
-    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor, registry),
+    operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
+    phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
     for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
@@ -156,15 +157,15 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
-def adminChildren(metrics: Metrics, whenStore, reactor, registry=None) -> dict:
+def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=None) -> dict:
     """
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
     """
     from .web.metrics import metricsResource
 
-    return {b"metrics": metricsResource(metrics),
-            b"api": apiResource(whenStore, reactor, registry=registry)}
+    api = apiResource(whenStore, reactor, registry=registry, config=config)
+    return {b"metrics": metricsResource(metrics), b"api": api}
 
 
 def _listenerDescriptions(config: Config) -> dict[str, str]:
