@@ -250,3 +250,28 @@ def test_uploadMovesOnlyThePlannedDevices(store):
     after = yield store.deviceVersions([mac(n) for n in range(4)])
     assert after[mac(0)][0] == before[mac(0)][0]
     assert all(after[mac(n)][0] > before[mac(n)][0] for n in (1, 2, 3))
+
+
+@pytest_twisted.inlineCallbacks
+def test_applyingAPlanMakesExactlyItsDevicesStale(store):
+    """
+    1,000 phones have fetched their settings; the plan of a site-layer change
+    names 750 of them (the others' model layer overrides the setting);
+    applying it makes exactly those 750 stale, and the rest stay current.
+    """
+    yield register(store, 1000, model=lambda n: "snomD785" if n % 4 else "snomD717")
+    yield store.putLayer(SettingsLayer("model:snomD717", (Setting("language", "Francais"),)))
+    macs = [mac(n) for n in range(1000)]
+    versions = yield store.deviceVersions(macs)
+    yield store.markFetched([(m, current) for m, (current, _) in versions.items()])
+    assert (yield store.countStale()) == 0
+    xml = b"<phone-settings><language>Deutsch</language></phone-settings>"
+    plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site",
+                                      layers.parseLayer("site", xml, "application/xml")))
+    assert plan.count == 750
+    _, applied = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", xml, "application/xml",
+                                           config=CONFIG))
+    assert applied.macs == plan.macs
+    stale = yield store.pageStale(limit=1000)
+    assert [m for m, _, _ in stale] == sorted(plan.macs)
+    assert (yield store.countStale()) == 750
