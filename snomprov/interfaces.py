@@ -279,12 +279,14 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def applyImport(devices, lines):
+    def applyImport(devices, lines, events=()):
         """
-        In one transaction: merge C{devices}, and for every MAC in the
-        mapping C{lines} replace that device's lines.  All or nothing.
+        In one transaction: merge C{devices}, for every MAC in the
+        mapping C{lines} replace that device's lines, and append C{events}
+        (an audit event).  All or nothing.
 
-        @return: Deferred firing with C{None}.
+        @return: Deferred firing with whether devices' registrations or
+            lines changed.
         """
 
     def getLayer(scope):
@@ -292,9 +294,10 @@ class IDeviceStore(Interface):
         @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
         """
 
-    def putLayer(layer, affected=None):
+    def putLayer(layer, affected=None, events=()):
         """
-        Replace the layer of C{layer.scope}.
+        Replace the layer of C{layer.scope} and append C{events} (an audit
+        event), in one transaction.
 
         @param affected: the MACs whose files the change alters (the
             operations layer knows them from its plan): they get the new
@@ -304,8 +307,11 @@ class IDeviceStore(Interface):
             device layer always affects its device.
         """
 
-    def deleteLayer(scope, affected=None):
+    def deleteLayer(scope, affected=None, events=()):
         """
+        Remove the layer of C{scope} and append C{events}, in one
+        transaction.
+
         @param affected: as for L{putLayer}.
         @return: Deferred firing with C{True} if it existed.
         """

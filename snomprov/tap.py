@@ -132,8 +132,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
     metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner,
                       pbxSinks=[table.name for table in config.pbx])
-    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor, registry,
-                                                [table.name for table in config.pbx]),
+    operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
+    phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
     for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
@@ -162,15 +162,15 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
-def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, pbxSinks=()) -> dict:
+def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=None) -> dict:
     """
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
     """
     from .web.metrics import metricsResource
 
-    return {b"metrics": metricsResource(metrics),
-            b"api": apiResource(whenStore, reactor, registry=registry, pbxSinks=pbxSinks)}
+    api = apiResource(whenStore, reactor, registry=registry, config=config)
+    return {b"metrics": metricsResource(metrics), b"api": api}
 
 
 def _listenerDescriptions(config: Config) -> dict[str, str]:

@@ -5,27 +5,53 @@ harness of L{test_api}, and for C{snomprov_pbx_backlog} in C{/metrics}.
 
 from __future__ import annotations
 
+import tempfile
+
 import jsonschema
 import pytest
+from treq.testing import StubTreq
 from twisted.internet import defer
 from twisted.internet.task import Clock
+from twisted.web.resource import Resource
 
+from snomprov.accounts import verifyPassword
+from snomprov.config import parseConfig
 from snomprov.device import DeviceInfo, Line
 from snomprov.metrics import Metrics
 from snomprov.recorder import Recorder
 from snomprov.store.memory import MemoryDeviceStore
+from snomprov.web.api import allEndpoints
+from snomprov.web.api.auth import Authenticator
 from snomprov.web.api.resource import APIResource
+from snomprov.web.root import SiteRoot
 
 from test_api import API, _declaredSchema, basic
 from test_metrics import samples
 
 MAC = "000413000001"
+CONFIG = parseConfig(
+    '[[pbx]]\nkind = "kamailio"\nname = "kam"\nurl = "postgresql://k@127.0.0.1/k"\ndomain = "d"\n'
+    '[[pbx]]\nkind = "asterisk-pjsip"\nname = "ast"\npath = "a.conf"\n',
+    "t.toml", baseDir=tempfile.gettempdir())
+
+
+class PBXAPI(API):
+    """
+    L{API} with a configuration of two C{[[pbx]]} sinks.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        resource = APIResource(allEndpoints(), lambda: defer.succeed(self.store),
+                               Authenticator(self.clock, verifyPassword), self.clock, config=CONFIG)
+        root = SiteRoot(Resource())
+        root.putChild(b"api", resource)
+        self.client = StubTreq(root)
 
 
 @pytest.fixture
-def api(monkeypatch):
-    monkeypatch.setattr(APIResource, "pbxSinks", ("kam", "ast"))
-    api = API()
+def api():
+    api = PBXAPI()
     api.store.writeDevice(DeviceInfo(mac=MAC, vendor="snom"), (Line(1, "alice", "pa"), Line(2, "bob", "pb")))
     return api
 

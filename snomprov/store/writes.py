@@ -271,18 +271,20 @@ def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
 
 def applyImportTo(
     records: Records, devices: tuple[DeviceInfo, ...], lines: Mapping[str, tuple[Line, ...]]
-) -> None:
+) -> bool:
     """
     L{IDeviceStore.applyImport} on validated devices and lines.  The caller
     undoes everything if this raises.
 
     @raise UnknownDevice: for lines of a device neither stored nor merged.
+    @return: whether it changed what rendered files depend on.
     """
     changed = _mergeDevices(records, devices)
     for mac, deviceLines in lines.items():
         if _replaceLines(records, mac, deviceLines):
             changed.append(mac)
     _finish(records, changed)
+    return bool(changed)
 
 
 def writeDeviceIn(
@@ -475,20 +477,40 @@ class StoreWrites:
             lambda records, checked: setLinesIn(records, mac, checked),
         )
 
-    def applyImport(self, devices, lines):
-        return self._write(
-            lambda: checkImport(devices, lines),
-            lambda records, checked: applyImportTo(records, *checked),
-        )
+    def applyImport(self, devices, lines, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the import changed devices'
+            registrations or lines (C{False}: it was applied already).
+        """
 
-    def putLayer(self, layer, affected=None):
-        return self._write(
-            lambda: (checkLayer(layer), checkAffected(affected)),
-            lambda records, checked: putLayerIn(records, *checked),
-        )
+        def apply(records, checked):
+            changed = applyImportTo(records, *checked[0])
+            records.addEvents(checked[1])
+            return changed
 
-    def deleteLayer(self, scope, affected=None):
-        return self._write(
-            lambda: (checkScope(scope), checkAffected(affected)),
-            lambda records, checked: deleteLayerFrom(records, *checked),
-        )
+        return self._write(lambda: (checkImport(devices, lines), checkEvents(events)), apply)
+
+    def putLayer(self, layer, affected=None, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        """
+
+        def apply(records, checked):
+            putLayerIn(records, *checked[:2])
+            records.addEvents(checked[2])
+
+        return self._write(lambda: (checkLayer(layer), checkAffected(affected), checkEvents(events)), apply)
+
+    def deleteLayer(self, scope, affected=None, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the layer existed.
+        """
+
+        def apply(records, checked):
+            existed = deleteLayerFrom(records, *checked[:2])
+            records.addEvents(checked[2])
+            return existed
+
+        return self._write(lambda: (checkScope(scope), checkAffected(affected), checkEvents(events)), apply)

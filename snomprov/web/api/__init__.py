@@ -6,8 +6,8 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{pbx},
-L{document}.
+endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{layers}, L{imports},
+L{files}, L{pbx}, L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -40,13 +40,13 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, devices, document, events, pbx, stale
+    from . import accounts, devices, document, events, files, imports, layers, pbx, stale
 
     return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *devices.ENDPOINTS,
-            *stale.ENDPOINTS, *pbx.ENDPOINTS)
+            *stale.ENDPOINTS, *layers.ENDPOINTS, *imports.ENDPOINTS, *files.ENDPOINTS, *pbx.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None, registry=None, pbxSinks=None):
+def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None):
     """
     The C{/api} resource over every declared endpoint.
 
@@ -54,7 +54,8 @@ def apiResource(whenStore, reactor, verify=None, registry=None, pbxSinks=None):
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
     @param registry: the vendors (L{snomprov.registry.VendorRegistry});
         the installed plugins' when C{None}.
-    @param pbxSinks: the names of the C{[[pbx]]} sinks (C{None}: none).
+    @param config: the configuration, for the endpoints that render files.
+    @param pause: see L{declare.Call}; by default a turn of C{reactor}.
     """
     from .auth import Authenticator
     from .resource import APIResource
@@ -63,5 +64,11 @@ def apiResource(whenStore, reactor, verify=None, registry=None, pbxSinks=None):
         from snomprov.registry import discoverVendors
 
         registry = discoverVendors()
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor, registry,
-                       pbxSinks)
+    if pause is None:
+        from twisted.internet.task import deferLater
+
+        def pause():
+            return deferLater(reactor, 0, lambda: None)
+
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
+                       registry=registry, config=config, pause=pause)

@@ -2,7 +2,8 @@
 """
 A device's PBX account sync state (DESIGN §8): C{GET
 /api/devices/{mac}/pbx}, per line and per C{[[pbx]]} sink, read from the
-store (L{snomprov.interfaces.IAccountSyncStore.accountSyncState}).
+store (L{snomprov.interfaces.IAccountSyncStore.accountSyncState}) for the
+sinks of the configuration's C{[[pbx]]} tables (L{Call.config}).
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ async def devicePBX(call):
         raise NotFound(f"no such device: {call.path['mac']}") from None
     if await call.store.getDevice(mac) is None:
         raise NotFound(f"no such device: {mac}")
-    states = await call.store.accountSyncState(mac, list(call.pbxSinks)) if call.pbxSinks else []
+    sinks = [table.name for table in call.config.pbx] if call.config is not None else []
+    states = await call.store.accountSyncState(mac, sinks) if sinks else []
     return {
         "mac": mac,
-        "sinks": list(call.pbxSinks),
+        "sinks": sinks,
         "lines": [
             {"line": s.index, "sink": s.sink, "version": s.version, "applied": s.appliedVersion,
              "inSync": s.inSync, "deleted": s.deleted, "lastError": s.lastError, "nextTry": s.nextTry,
