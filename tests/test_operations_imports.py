@@ -87,3 +87,30 @@ def test_unreadableFiles(store, data, message, line):
 def test_sizeBounded():
     with pytest.raises(Refused, match="the limit is"):
         imports.decodeCSV(b"x" * (imports.MAX_CSV + 1), "big.csv")
+
+
+@pytest_twisted.inlineCallbacks
+def test_emptyPasswordsGeneratedOnceThenKept(store):
+    """
+    A row without a password gets a strong generated one, answered once
+    (never in the audit); importing the same file again keeps it and changes
+    nothing; a row with a password sets it.
+    """
+    text = ("mac,vendor,model,line,user,password,display_name,registrar\n"
+            "000413922D24,snom,snomD785,1,100,,Alice,pbx.example.com\n"
+            "000413922D24,snom,snomD785,2,101,given,Alice 2,pbx.example.com\n")
+    first = yield run(imports.importCSV(store, REGISTRY, "cli", 5.0, text, "devices.csv"))
+    (generated,) = first.generated
+    mac, index, password = generated
+    assert (mac, index) == ("000413922D24", 1) and len(password) >= 20
+    assert password not in repr(first)
+    lines = yield store.getLines(mac)
+    assert [line.password for line in lines] == [password, "given"]
+    again = yield run(imports.importCSV(store, REGISTRY, "cli", 6.0, text, "devices.csv"))
+    assert (again.changed, again.generated) == (False, ())
+    assert [line.password for line in (yield store.getLines(mac))] == [password, "given"]
+    other = yield run(imports.importCSV(store, REGISTRY, "cli", 7.0, text.replace("000413922D24", "000413922D25"),
+                                        "more.csv"))
+    assert other.generated[0][2] != password
+    events = yield store.listEvents(limit=10)
+    assert password not in " ".join(e.detail for e in events)

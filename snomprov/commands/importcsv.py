@@ -44,6 +44,9 @@ def importCSV(args, config, registry, out) -> int:
     except Refused as e:
         raise _problems(args.file, e) from None
     out.write(f"imported {imported.devices} devices with {imported.lines} lines from {args.file}\n")
+    for mac, index, password in imported.generated:
+        # Shown this once: the store keeps it only in the line.
+        out.write(f"{mac} line {index}: generated password {password}\n")
     return 0
 
 

@@ -5,15 +5,21 @@ line, the API and the pages.  All or nothing: a file with any problem is
 refused whole, every problem named with its line
 (L{snomprov.operations.errors.InputProblem}); a good file is applied and
 audited in one transaction.
+
+A row with an empty password keeps the password its line has in the store,
+so that importing a file again changes nothing; a new line without one gets
+a generated password (L{snomprov.operations.devices.newPassword}), answered
+once in L{Imported.generated}.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from snomprov.audit import auditEvent
 from snomprov.csvimport import CSVImportError, parseDeviceCSV
 
+from .devices import newPassword
 from .errors import InputProblem, Refused
 
 __all__ = ["MAX_CSV", "Imported", "importCSV", "decodeCSV"]
@@ -38,6 +44,11 @@ class Imported:
     devices: int
     lines: int
     changed: bool
+    generated: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
+    """
+    C{(mac, line, password)} for each line given a generated password:
+    shown this once.
+    """
 
 
 def decodeCSV(data: bytes, filename: str) -> str:
@@ -77,11 +88,39 @@ async def importCSV(store, registry, actor: str, now: float, text: str | bytes,
         count = len(problems)
         raise Refused(f"{filename}: {count} problem{'s' if count != 1 else ''}; nothing was imported",
                       problems) from None
-    lines = sum(len(v) for v in plan.lines.values())
+    deviceLines, generated = await _withPasswords(store, plan.lines)
+    lines = sum(len(v) for v in deviceLines.values())
     summary = f"{len(plan.devices)} devices with {lines} lines"
+    if generated:
+        summary += f", {len(generated)} passwords generated"
     event = auditEvent(now, actor, f"import:{_word(filename)}", summary)
-    changed = await store.applyImport(plan.devices, plan.lines, [event])
-    return Imported(len(plan.devices), lines, bool(changed))
+    changed = await store.applyImport(plan.devices, deviceLines, [event])
+    return Imported(len(plan.devices), lines, bool(changed), tuple(generated))
+
+
+async def _withPasswords(store, lines):
+    """
+    The lines with every empty password filled: the stored line's, else a
+    generated one.
+
+    @return: the lines by MAC and the C{(mac, index, password)} generated.
+    """
+    filled, generated = {}, []
+    for mac, deviceLines in lines.items():
+        if all(line.password for line in deviceLines):
+            filled[mac] = deviceLines
+            continue
+        stored = {line.index: line.password for line in await store.getLines(mac)}
+        new = []
+        for line in deviceLines:
+            if not line.password:
+                password = stored.get(line.index) or newPassword()
+                if password != stored.get(line.index):
+                    generated.append((mac, line.index, password))
+                line = replace(line, password=password)
+            new.append(line)
+        filled[mac] = tuple(new)
+    return filled, generated
 
 
 def _word(filename: str) -> str:

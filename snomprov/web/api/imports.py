@@ -17,7 +17,14 @@ IMPORTED_SCHEMA = {
     "type": "object",
     "required": ["devices", "lines", "changed"],
     "properties": {"devices": {"type": "integer"}, "lines": {"type": "integer"},
-                   "changed": {"type": "boolean", "description": "false: all of it was stored already"}},
+                   "changed": {"type": "boolean", "description": "false: all of it was stored already"},
+                   "generated": {"type": "array", "description": "passwords generated for rows without "
+                                 "one (and no stored one): shown this once",
+                                 "items": {"type": "object", "required": ["mac", "line", "password"],
+                                           "properties": {"mac": {"type": "string"},
+                                                          "line": {"type": "integer"},
+                                                          "password": {"type": "string"}},
+                                           "additionalProperties": False}}},
     "additionalProperties": False,
 }
 
@@ -28,7 +35,11 @@ QUERY = {"filename": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$", "d
 async def importDevices(call: Call):
     imported = await operations.importCSV(call.store, call.registry, call.actor, call.now, call.raw,
                                           call.query["filename"])
-    return {"devices": imported.devices, "lines": imported.lines, "changed": imported.changed}
+    answer = {"devices": imported.devices, "lines": imported.lines, "changed": imported.changed}
+    if imported.generated:
+        answer["generated"] = [{"mac": mac, "line": index, "password": password}
+                               for mac, index, password in imported.generated]
+    return answer
 
 
 ENDPOINTS = (
