@@ -33,7 +33,7 @@ install-examples: $(VENV)/.installed-examples
 # `snomprov.vendors` entry point.
 EXAMPLES        = examples/snomprov-yealink examples/snomprov-grandstream
 EXAMPLE_NAMES   = snomprov-yealink snomprov-grandstream
-EXAMPLE_SOURCES = $(shell find $(EXAMPLES) -path '*/tests' -prune -o -type f \( -name '*.py' -o -name pyproject.toml -o -name README.md \) -print)
+EXAMPLE_SOURCES = $(shell find $(EXAMPLES) \( -name tests -o -name build \) -prune -o -type f \( -name '*.py' -o -name pyproject.toml -o -name README.md \) -print)
 WHEELS          = dist/examples
 
 # The two installs replace each other in the venv: each forgets the other's
@@ -53,10 +53,14 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml setup.cfg
 	touch $@
 
 # After the test install (the wheels' dependency, snomprov, is the checkout).
+# setuptools' build/ of an earlier build would put files since removed into
+# the wheel: each is built from a clean tree.
 $(VENV)/.installed-examples: $(VENV)/.installed-test $(EXAMPLE_SOURCES)
 	rm -rf $(WHEELS)
 	for example in $(EXAMPLES); do \
+	  rm -rf $$example/build $$example/src/*.egg-info; \
 	  $(BIN)/python -m pip wheel -q --no-deps $$example -w $(WHEELS) || exit 1; \
+	  rm -rf $$example/build $$example/src/*.egg-info; \
 	done
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall $(WHEELS)/*.whl
 	touch $@
