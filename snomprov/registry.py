@@ -25,6 +25,7 @@ from zope.interface.verify import verifyObject
 
 from twisted.logger import Logger
 from twisted.plugin import getCache
+from twisted.python.modules import getModule
 
 from .device import FileRequest, ProfileRequest, UserAgentInfo, ouiOf
 from .interfaces import (
@@ -202,9 +203,15 @@ def _dropinCandidates(package) -> Iterator[tuple[str, Callable[[], object]]]:
     """
     The vendor drop-ins of a plugin package: C{(where, load)} per plugin
     object that claims L{IVendor}.  A module that fails to import is logged
-    (with its module name) and skipped by C{twisted.plugin} itself.
+    by C{twisted.plugin} (its traceback), then here in one line naming it,
+    and skipped.
     """
-    for moduleName, dropin in sorted(getCache(package).items()):
+    cache = getCache(package)
+    for module in getModule(package.__name__).iterModules():
+        if module.name.rpartition(".")[2] not in cache:
+            _log.error("Vendor plugin module {where} skipped: it failed to import (traceback above)",
+                       where=module.name)
+    for moduleName, dropin in sorted(cache.items()):
         for plugin in dropin.plugins:
             if any(provided.isOrExtends(IVendor) for provided in plugin.provided):
                 yield f"{dropin.moduleName}.{plugin.name}", plugin.load

@@ -2,6 +2,7 @@
 Tests for L{snomprov.registry}: vendor selection and plugin discovery.
 """
 
+import os
 import sys
 import textwrap
 
@@ -139,6 +140,8 @@ def test_brokenPluginSkipped(tmp_path, extraPluginPath):
     assert "acme" in registry.names
     failures = [str(e.get("failure") or e.get("log_failure")) for e in events if e.get("log_level") == LogLevel.critical]
     assert any("ImportError" in f and "boom" in f for f in failures)
+    assert ("Vendor plugin module snomprov.plugins.broken_vendor skipped: it failed to import (traceback above)"
+            in logLines(events))
 
 
 def test_invalidVendorSkipped(tmp_path, extraPluginPath):
@@ -385,3 +388,79 @@ def test_entryPointDuplicateStopsCheck(tmp_path):
     [line] = [l for l in result.stderr.splitlines() if "two vendors" in l]
     assert "entry point acme = acme_one_ep:acme of acme-one 0.1" in line
     assert "entry point acme = acme_two_ep:acme of acme-two 0.1" in line
+
+
+_HALF = """
+    from zope.interface import implementer
+    from snomprov.plugin import IUAProfileVendor
+    @implementer(IUAProfileVendor)
+    class Half:
+        name = "half"
+        ouis = frozenset()
+        optionTypes = {}
+    half = Half()
+"""
+
+
+def test_brokenPluginsSkippedByTheDaemon(tmp_path, monkeypatch):
+    """
+    The real daemon with an installed distribution that fails to import,
+    one that fails C{verifyObject}, and a broken drop-in: it starts, logs
+    each with its entry point or module name, and still answers a snom
+    phone's SUBSCRIBE with the snom URL.
+    """
+    import socket
+
+    from daemon import Daemon
+
+    site = tmp_path / "site"
+    fakeDistribution(site, "broken-phones", {"broken": "broken_daemon_ep:vendor"},
+                     {"broken_daemon_ep": "raise ImportError('broken on purpose')\n"})
+    fakeDistribution(site, "half-phones", {"half": "half_daemon_ep:half"}, {"half_daemon_ep": _HALF})
+    dropins = _pluginDir(tmp_path / "dropins", {"broken_dropin": "raise RuntimeError('dropin on purpose')\n"})
+    monkeypatch.setenv("PYTHONPATH", f"{site}:{dropins}")
+    (tmp_path / "daemon").mkdir()
+    running = Daemon(tmp_path / "daemon", tftp=False)
+    with running:
+        with open(os.path.join(os.path.dirname(__file__), "fixtures", "sip", "snom-OEM-7.1.19-1.sip"), "rb") as f:
+            subscribe = f.read()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.settimeout(10)
+            sock.sendto(subscribe, ("127.0.0.1", running.sipPort))
+            bodies = [sock.recvfrom(65535)[0] for _ in range(2)]
+        log = running.log()
+    assert bodies[0].startswith(b"SIP/2.0 200 OK\r\n")
+    assert bodies[1].startswith(b"NOTIFY ") and bodies[1].endswith(f"{running.baseURL}/snom/00135E874B49.xml".encode())
+    skipped = [l.partition("] ")[2] for l in log.splitlines() if "Vendor plugin" in l]
+    assert len(skipped) == 3, skipped
+    assert skipped[0] == ("Vendor plugin module snomprov.plugins.broken_dropin skipped: it failed to import "
+                          "(traceback above)")
+    assert skipped[1] == ("Vendor plugin entry point broken = broken_daemon_ep:vendor of broken-phones 0.1 "
+                          "skipped: it failed to load")
+    assert skipped[2].startswith("Vendor plugin entry point half = half_daemon_ep:half of half-phones 0.1 "
+                                 "skipped: The object")
+    assert "broken on purpose" in log and "dropin on purpose" in log
+
+
+def test_entryPointDuplicateStopsTwistd(tmp_path):
+    """
+    Two installed distributions claiming one name stop C{twistd snomprov}:
+    exit 2, one line naming both entry points.
+    """
+    import subprocess
+
+    from daemon import ROOT, twistdCommand
+
+    site = tmp_path / "site"
+    fakeDistribution(site, "acme-one", {"acme": "acme_one_ep:acme"}, {"acme_one_ep": _THIRD_PARTY})
+    fakeDistribution(site, "acme-two", {"acme": "acme_two_ep:acme"}, {"acme_two_ep": _THIRD_PARTY})
+    result = subprocess.run(
+        [*twistdCommand(), "-n", "--pidfile=", "snomprov", "--data-dir", str(tmp_path / "var")],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={"PYTHONPATH": f"{site}:{ROOT}", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2, result.stderr
+    [line] = [l for l in result.stderr.splitlines() if "two vendors" in l]
+    assert line == ("vendors: two vendors are called 'acme': entry point acme = acme_one_ep:acme of acme-one 0.1 "
+                    "and entry point acme = acme_two_ep:acme of acme-two 0.1; remove one of them")
