@@ -9,6 +9,7 @@ Public helpers for tests, ours and plugin authors':
       came back (the 200, the NOTIFY and its URL);
     - L{renderOne}: one file of a device, named as a phone names it,
       rendered as the server renders it;
+    - L{configFor}: the configuration both use, with a vendor's table;
     - fakes: a minimal vendor (L{FakeVendor}), a multicast datagram
       transport and a reactor for it (Twisted's C{MemoryReactor} has no UDP
       and C{FakeDatagramTransport} no C{joinGroup}), and a reactor that
@@ -74,7 +75,7 @@ Where L{pnpExchange}'s SUBSCRIBE comes from by default.
 
 
 def configFor(vendor=None, baseURL: str = f"http://{SERVER}:8080", url: str | None = None,
-               options: Mapping[str, object] | None = None, extra: str = ""):
+              options: Mapping[str, object] | None = None, extra: str = ""):
     """
     A L{snomprov.config.Config} as the daemon would read it: C{base_url},
     and for C{vendor} its C{[vendors.<name>]} table (C{url} and
