@@ -42,7 +42,9 @@ def test_exportsAreTheRealObjects():
                  "parseMAC", "formatMAC", "parseOUI", "ouiOf"]:
         assert getattr(kit, name) is getattr(device, name)
     assert kit.expandURLTemplate is urltemplate.expandURLTemplate
-    assert kit.ENTRY_POINT_GROUP == "snomprov.vendors"
+    from snomprov.registry import ENTRY_POINT_GROUP
+
+    assert kit.ENTRY_POINT_GROUP == ENTRY_POINT_GROUP == "snomprov.vendors"
 
 
 def test_kitIsEnoughForAVendor():
