@@ -1,21 +1,31 @@
 # -*- test-case-name: tests.test_registry -*-
 """
 The vendor registry: which vendor answers a request, and the discovery of
-vendors through C{twisted.plugin}.
+vendors.
 
 Selection (L{VendorRegistry}) is pure and works on any list of vendors;
-L{discoverVendors} is the one function that scans the plugin package.
+L{discoverVendors} is the one function that finds them, in two places:
+
+    - the distributions' entry points of the group C{snomprov.vendors}
+      (L{snomprov.plugin.ENTRY_POINT_GROUP}), read from the installed
+      metadata with C{importlib.metadata}: the preferred way, for a
+      vendor shipped as its own wheel;
+    - C{twisted.plugin} drop-ins in the plugin package L{snomprov.plugins}
+      (C{snomprov/plugins/<module>.py} anywhere on C{sys.path}): how the
+      built-in vendors ship, and a single file an operator drops in.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from importlib import metadata
+from typing import Callable, Iterable, Iterator
 
 from zope.interface.exceptions import Invalid
 from zope.interface.verify import verifyObject
 
 from twisted.logger import Logger
 from twisted.plugin import getCache
+from twisted.python.modules import getModule
 
 from .device import FileRequest, ProfileRequest, UserAgentInfo, ouiOf
 from .interfaces import (
@@ -26,9 +36,22 @@ from .interfaces import (
     IVendor,
 )
 
-__all__ = ["VendorRegistry", "VendorRegistryError", "discoverVendors", "CAPABILITIES"]
+__all__ = [
+    "VendorRegistry",
+    "VendorRegistryError",
+    "discoverVendors",
+    "vendorEntryPoints",
+    "CAPABILITIES",
+    "ENTRY_POINT_GROUP",
+]
 
 CAPABILITIES = (IVendor, IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor)
+
+ENTRY_POINT_GROUP = "snomprov.vendors"
+"""
+The entry-point group vendor distributions name their vendor in (also
+L{snomprov.plugin.ENTRY_POINT_GROUP}).
+"""
 
 _log = Logger()
 
@@ -156,38 +179,107 @@ def verifyVendor(vendor: object) -> None:
             verifyObject(interface, vendor)
 
 
-def discoverVendors(package=None) -> VendorRegistry:
+def vendorEntryPoints() -> list:
     """
-    Find the vendors in the plugin package (default L{snomprov.plugins}):
-    every module-level object providing L{IVendor}.  Each is checked with
-    C{verifyObject}.  A module that fails to import is logged and skipped (by
-    C{twisted.plugin}); a vendor that fails verification is logged and
-    skipped; two vendors of one name stop everything.
+    The entry points of the group L{ENTRY_POINT_GROUP} of every installed
+    distribution (on C{sys.path} now), in a stable order: by name, then
+    value.
+    """
+    found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return sorted(found, key=lambda entryPoint: (entryPoint.name, entryPoint.value))
 
-    @raise VendorRegistryError: on a duplicate name, naming both modules.
+
+def _entryPointWhere(entryPoint) -> str:
+    """
+    How a log line or an error names an entry point: its name, what it
+    points at and its distribution.
+    """
+    dist = getattr(entryPoint, "dist", None)
+    owner = f" of {dist.name} {dist.version}" if dist is not None else ""
+    return f"entry point {entryPoint.name} = {entryPoint.value}{owner}"
+
+
+def _dropinCandidates(package) -> Iterator[tuple[str, Callable[[], object]]]:
+    """
+    The vendor drop-ins of a plugin package: C{(where, load)} per plugin
+    object that claims L{IVendor}.  A module that fails to import is logged
+    by C{twisted.plugin} (its traceback), then here in one line naming it,
+    and skipped.
+    """
+    cache = getCache(package)
+    for module in getModule(package.__name__).iterModules():
+        if module.name.rpartition(".")[2] not in cache:
+            _log.error("Vendor plugin module {where} skipped: it failed to import (traceback above)",
+                       where=module.name)
+    for moduleName, dropin in sorted(cache.items()):
+        for plugin in dropin.plugins:
+            if any(provided.isOrExtends(IVendor) for provided in plugin.provided):
+                yield f"{dropin.moduleName}.{plugin.name}", plugin.load
+
+
+def _entryPointCandidates(entryPoints) -> Iterator[tuple[str, Callable[[], object]]]:
+    """
+    C{(where, load)} per entry point.  An entry point may name the vendor
+    object or a class implementing L{IVendor} (then called without
+    arguments).
+    """
+    for entryPoint in entryPoints:
+        def load(entryPoint=entryPoint):
+            loaded = entryPoint.load()
+            if isinstance(loaded, type) and IVendor.implementedBy(loaded):
+                loaded = loaded()
+            return loaded
+
+        yield _entryPointWhere(entryPoint), load
+
+
+def discoverVendors(package=None, entryPoints=None) -> VendorRegistry:
+    """
+    Find the vendors: the drop-ins of the plugin package (default
+    L{snomprov.plugins}: the built-in vendors and single-file drop-ins),
+    then the entry points of the group L{ENTRY_POINT_GROUP} (vendors
+    installed as distributions).  Each vendor is checked with
+    C{verifyObject} against every capability it claims.
+
+    A plugin that fails to import or to load, one whose object does not
+    provide L{IVendor}, and one that fails verification are logged, naming
+    the module or entry point, and skipped: the others are still used.  Two
+    vendors of one name stop everything.  The same object found twice (a
+    distribution that is also a drop-in) counts once.
+
+    @param entryPoints: the entry points to load (default
+        L{vendorEntryPoints}: those installed).
+    @raise VendorRegistryError: on a duplicate name, naming both plugins.
     """
     if package is None:
         import snomprov.plugins as package
+    if entryPoints is None:
+        entryPoints = vendorEntryPoints()
     found: dict[str, tuple[object, str]] = {}
-    for moduleName, dropin in sorted(getCache(package).items()):
-        for plugin in dropin.plugins:
-            if not any(provided.isOrExtends(IVendor) for provided in plugin.provided):
-                continue
-            where = f"{dropin.moduleName}.{plugin.name}"
-            try:
-                vendor = plugin.load()
-                verifyVendor(vendor)
-            except Invalid as e:
-                _log.error("Vendor plugin {where} skipped: {reason}", where=where, reason=e)
-                continue
-            except Exception:
-                _log.failure("Vendor plugin {where} skipped: it failed to load", where=where)
-                continue
+    candidates = [*_dropinCandidates(package), *_entryPointCandidates(entryPoints)]
+    for where, load in candidates:
+        try:
+            vendor = load()
+        except Exception:
+            _log.failure("Vendor plugin {where} skipped: it failed to load", where=where)
+            continue
+        try:
+            if not IVendor.providedBy(vendor):
+                raise Invalid(f"{vendor!r} does not provide IVendor")
+            verifyVendor(vendor)
             name = vendor.name
-            if name in found:
-                raise VendorRegistryError(
-                    f"two vendors are called {name!r}: {found[name][1]} and {where}; "
-                    f"remove one of them"
-                )
-            found[name] = (vendor, where)
+        except Invalid as e:
+            _log.error("Vendor plugin {where} skipped: {reason}", where=where, reason=e)
+            continue
+        except Exception as e:
+            _log.error("Vendor plugin {where} skipped: {reason}", where=where, reason=repr(e))
+            continue
+        if name in found:
+            if found[name][0] is vendor:
+                continue
+            raise VendorRegistryError(
+                f"two vendors are called {name!r}: {found[name][1]} and {where}; "
+                f"remove one of them"
+            )
+        found[name] = (vendor, where)
     return VendorRegistry(vendor for vendor, _ in found.values())

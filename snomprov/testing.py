@@ -1,30 +1,236 @@
+# -*- test-case-name: tests.test_testing -*-
 """
-Public fakes for tests, ours and plugin authors': a minimal vendor, a
-vendor contract check, a fake multicast datagram transport and reactor
-(Twisted's C{MemoryReactor} has no UDP and C{FakeDatagramTransport} no
-C{joinGroup}), and a reactor that only notes which real sockets it would
-watch (for ports whose C{doRead} a test calls itself, on a clock).
+Public helpers for tests, ours and plugin authors':
+
+    - L{checkVendorContract} (from L{snomprov.vendorcontract}): the
+      behaviour every vendor must have, checked by calling it;
+    - L{pnpExchange}: one SUBSCRIBE through the real SIP protocol and
+      plug-and-play controller, on a fake transport and clock, and what
+      came back (the 200, the NOTIFY and its URL);
+    - L{renderOne}: one file of a device, named as a phone names it,
+      rendered as the server renders it;
+    - L{configFor}: the configuration both use, with a vendor's table;
+    - fakes: a minimal vendor (L{FakeVendor}), a multicast datagram
+      transport and a reactor for it (Twisted's C{MemoryReactor} has no UDP
+      and C{FakeDatagramTransport} no C{joinGroup}), and a reactor that
+      only notes which real sockets it would watch (for ports whose
+      C{doRead} a test calls itself, on a clock).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
 from zope.interface import implementer
-from zope.interface.verify import verifyObject
 
 from twisted.internet.interfaces import IReactorFDSet
 from twisted.internet.task import Clock
 
-from .device import DHCPRule, FileRequest, RenderedFile, UserAgentInfo
-from .interfaces import IDHCPVendor, IFileVendor, IResyncVendor, IUAProfileVendor, IVendor
-from .registry import CAPABILITIES
+from .config import parseConfig
+from .device import (
+    DeviceInfo,
+    DHCPRule,
+    Event,
+    FileRequest,
+    Line,
+    RenderedFile,
+    SettingsLayer,
+    UserAgentInfo,
+    layerScopesFor,
+)
+from .interfaces import IDHCPVendor, IFileVendor, IResyncVendor, IUAProfileVendor
+from .pnp import PnPController
+from .recorder import PnPRecording
+from .registry import VendorRegistry
+from .rendering import renderDeviceFile
+from .sip.message import SIPRequest, SIPResponse, parseMessage
+from .sip.protocol import SIPProtocol
+from .vendorcontract import VendorContractError, VendorSamples, checkVendorContract
 
 __all__ = [
-    "FakeVendor",
     "checkVendorContract",
+    "VendorContractError",
+    "VendorSamples",
+    "pnpExchange",
+    "PnPExchange",
+    "renderOne",
+    "configFor",
+    "FakeVendor",
     "FakeMulticastTransport",
     "FakeUDPReactor",
     "FakeFDReactor",
 ]
+
+SERVER = "192.0.2.10"
+"""
+The server's address in L{pnpExchange} and L{renderOne} (TEST-NET-1).
+"""
+
+PHONE = ("192.0.2.67", 5060)
+"""
+Where L{pnpExchange}'s SUBSCRIBE comes from by default.
+"""
+
+
+def configFor(vendor=None, baseURL: str = f"http://{SERVER}:8080", url: str | None = None,
+              options: Mapping[str, object] | None = None, extra: str = ""):
+    """
+    A L{snomprov.config.Config} as the daemon would read it: C{base_url},
+    and for C{vendor} its C{[vendors.<name>]} table (C{url} and
+    C{options}, which must be TOML-able: text, numbers, booleans, lists
+    and tables of them).
+
+    @param extra: more TOML, after the rest.
+    """
+    text = f"[server]\nbase_url = {json.dumps(baseURL)}\n"
+    if vendor is not None and (url is not None or options):
+        text += f"[vendors.{vendor.name}]\n"
+        if url is not None:
+            text += f"url = {json.dumps(url)}\n"
+        for key, value in (options or {}).items():
+            text += f"{key} = {_toml(value)}\n"
+    return parseConfig(text + extra, "<configFor>")
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+class _Recording(PnPRecording):
+    def __init__(self) -> None:
+        self.sightings: list[DeviceInfo] = []
+        self.events: list[Event] = []
+
+    def sighting(self, device: DeviceInfo) -> None:
+        self.sightings.append(device)
+
+    def event(self, event: Event) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class PnPExchange:
+    """
+    What came back from one datagram in L{pnpExchange}.
+
+    @ivar response: the answer to the SUBSCRIBE (the C{200 OK}), or
+        C{None} (silence: no vendor claimed it).
+    @ivar notify: the C{NOTIFY} that followed, or C{None}.
+    @ivar url: the provisioning URL the NOTIFY carries, or C{None}.
+    @ivar datagrams: everything written, as C{(bytes, address)}.
+    @ivar sightings: the devices the controller recorded (vendor, model,
+        firmware as it read them).
+    @ivar events: the events it recorded.
+    @ivar clock: the clock, to advance for retransmissions.
+    @ivar transport: the fake transport, to look at later writes.
+    @ivar protocol: the SIP protocol, to feed the phone's answers to.
+    """
+
+    response: SIPResponse | None
+    notify: SIPRequest | None
+    url: str | None
+    datagrams: list[tuple[bytes, tuple[str, int]]]
+    sightings: list[DeviceInfo] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    clock: Clock | None = None
+    transport: "FakeMulticastTransport | None" = None
+    protocol: object = None
+
+
+def pnpExchange(vendor, subscribe: bytes, source: tuple[str, int] = PHONE, config=None,
+                vendors: Iterable[object] = (), baseURL: str = f"http://{SERVER}:8080",
+                url: str | None = None, options: Mapping[str, object] | None = None) -> PnPExchange:
+    """
+    Send one datagram (a phone's SUBSCRIBE) through the real SIP protocol
+    and plug-and-play controller, with C{vendor} (and C{vendors}) in the
+    registry, on a L{FakeMulticastTransport} and a L{Clock}, from
+    C{source} to L{SERVER}:5060.
+
+    @param subscribe: the datagram, as the phone sends it.
+    @param config: a L{snomprov.config.Config}; default L{configFor} of
+        C{vendor}, C{baseURL}, C{url} and C{options}.
+    @return: L{PnPExchange}: the 200 and the NOTIFY with its URL, or
+        C{None}s for silence.
+    """
+    if config is None:
+        config = configFor(vendor, baseURL, url, options)
+    clock = Clock()
+    recording = _Recording()
+    registry = VendorRegistry([vendor, *vendors])
+    controller = PnPController(registry, config, recording, clock)
+    protocol = SIPProtocol(controller, "224.0.1.75", (), clock, localHostFor=lambda ip: SERVER)
+    transport = FakeMulticastTransport("0.0.0.0", 5060)
+    protocol.makeConnection(transport)
+    protocol.datagramReceived(subscribe, source)
+    written = [(data, address) for data, address, _ in transport.written]
+    response = notify = None
+    for data, _ in written:
+        message = parseMessage(data)
+        if isinstance(message, SIPResponse) and response is None:
+            response = message
+        elif isinstance(message, SIPRequest) and message.method == "NOTIFY" and notify is None:
+            notify = message
+    return PnPExchange(
+        response=response,
+        notify=notify,
+        url=notify.body.decode("utf-8") if notify is not None else None,
+        datagrams=written,
+        sightings=recording.sightings,
+        events=recording.events,
+        clock=clock,
+        transport=transport,
+        protocol=protocol,
+    )
+
+
+def renderOne(vendor, name: str, device: DeviceInfo | None = None, lines: Iterable[Line] = (),
+              layers: Iterable[SettingsLayer] = (), userAgent: str | None = None, config=None,
+              options: Mapping[str, object] | None = None, transport: str = "http",
+              baseURL: str = f"http://{SERVER}:8080") -> RenderedFile | None:
+    """
+    Render the file a phone asks for by C{name} (as on the wire, without
+    the leading C{/}), as the server does: the name is resolved through a
+    registry holding C{vendor}, the layers that apply to the device (by
+    scope: C{site}, C{vendor:<name>}, C{model:<model>}, C{device:<MAC>})
+    are merged, lines are given only to a file of that device.
+
+    @param device: the stored device (C{None}: unknown).
+    @param userAgent: the phone's User-Agent header, read by the vendor.
+    @param config: a L{snomprov.config.Config}; default L{configFor} of
+        C{vendor}, C{baseURL} and C{options}.
+    @raise LookupError: when the vendor does not recognise C{name}.
+    @return: the L{RenderedFile}, or C{None} when the vendor has no such
+        file (404).
+    """
+    if config is None:
+        config = configFor(vendor, baseURL, options=options)
+    registry = VendorRegistry([vendor])
+    agent = registry.parseUserAgent(userAgent)
+    found = registry.resolveFile(name, agent)
+    if found is None:
+        raise LookupError(f"{vendor.name} does not recognise {name!r}")
+    _, request = found
+    mac = request.mac
+    model = request.model or (agent.model if agent else None) or (device.model if device else None)
+    wanted = set(layerScopesFor(vendor.name, model, mac or ""))
+    if not mac:
+        wanted.discard("device:")
+    present = [layer for layer in layers if layer.scope in wanted]
+    ownLines = tuple(lines) if mac and (device is None or device.mac == mac) else ()
+    return renderDeviceFile(vendor, request, device if mac else None, ownLines, present, config,
+                            userAgent=agent, transport=transport)
 
 
 @implementer(IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor)
@@ -78,26 +284,6 @@ class FakeVendor:
 
     def dhcpRule(self, tftpServer, baseURL):
         return DHCPRule(self.name, (self.name.capitalize(),), tuple(sorted(self.ouis)), {66: tftpServer})
-
-
-def checkVendorContract(vendor) -> None:
-    """
-    The checks every vendor must pass: C{verifyObject} for each capability
-    it claims, a lower-case name, OUIs of six upper-case hex digits, option
-    types that are types.
-
-    @raise AssertionError: or C{zope.interface.Invalid}.
-    """
-    assert IVendor.providedBy(vendor), f"{vendor!r} does not provide IVendor"
-    for interface in CAPABILITIES:
-        if interface.providedBy(vendor):
-            verifyObject(interface, vendor)
-    assert vendor.name == vendor.name.lower() and vendor.name.isidentifier(), vendor.name
-    for oui in vendor.ouis:
-        assert len(oui) == 6 and oui == oui.upper() and int(oui, 16) >= 0, oui
-    for key, kind in vendor.optionTypes.items():
-        assert isinstance(key, str) and isinstance(kind, type), (key, kind)
-    assert vendor.parseUserAgent("") is None or True  # must not raise
 
 
 class FakeMulticastTransport:

@@ -273,9 +273,9 @@ enabled = false
 [vendors.linksys]
 profile_rule = "http"
 resync_periodic = 600
-[vendors.yealink]
-url = "{base_url}/yealink/{mac}.cfg"
-ouis = ["00:15:65", "805EC0"]
+[vendors.acme]
+url = "{base_url}/acme/{mac}.cfg"
+ouis = ["AC:AC:AC", "ACAC01"]
 """
 
 
@@ -299,7 +299,7 @@ def test_checkRoundTrip(tmp_path, text):
     assert second.stdout.splitlines()[1:] == printed.stdout.splitlines()[1:]
     assert second.stdout.splitlines()[0] == f"# effective configuration from {again}"
     if text:
-        assert "[vendors.yealink]" in second.stdout and "[vendors.linksys]" in second.stdout
+        assert "[vendors.acme]" in second.stdout and "[vendors.linksys]" in second.stdout
         assert "# [vendors.snom]" in second.stdout
         assert "poll_interval = 0.01" in second.stdout
 

@@ -1,0 +1,137 @@
+"""
+Tests for L{snomprov.plugin}, the plugin kit: its exports are pinned, so
+that a change to the public surface is a deliberate one.
+"""
+
+from __future__ import annotations
+
+import snomprov.plugin as kit
+from snomprov import device, interfaces, urltemplate
+
+EXPORTS = [
+    "IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
+    "IDHCPVendor", "implementer",
+    "ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile", "DHCPRule",
+    "DeviceInfo", "Line", "Setting", "SettingsLayer",
+    "InvalidMAC", "parseMAC", "formatMAC", "parseOUI", "ouiOf",
+    "SERVER_VARIABLES", "expandURLTemplate", "checkURLTemplate",
+    "ENTRY_POINT_GROUP",
+]
+
+
+def test_exportsPinned():
+    """
+    C{__all__} is exactly the kit, each name defined once.
+    """
+    assert kit.__all__ == EXPORTS
+    assert len(set(kit.__all__)) == len(kit.__all__)
+
+
+def test_exportsAreTheRealObjects():
+    """
+    Every export is the object snomprov itself uses, not a copy: a vendor
+    built on the kit provides the interfaces the registry asks for.
+    """
+    for name in kit.__all__:
+        assert hasattr(kit, name), name
+    for name in ["IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
+                 "IDHCPVendor"]:
+        assert getattr(kit, name) is getattr(interfaces, name)
+    for name in ["ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile",
+                 "DHCPRule", "DeviceInfo", "Line", "Setting", "SettingsLayer", "InvalidMAC",
+                 "parseMAC", "formatMAC", "parseOUI", "ouiOf"]:
+        assert getattr(kit, name) is getattr(device, name)
+    assert kit.expandURLTemplate is urltemplate.expandURLTemplate
+    from snomprov.registry import ENTRY_POINT_GROUP
+
+    assert kit.ENTRY_POINT_GROUP == ENTRY_POINT_GROUP == "snomprov.vendors"
+
+
+def test_kitIsEnoughForAVendor():
+    """
+    A vendor written with the kit alone is one the registry picks.
+    """
+    from snomprov.registry import VendorRegistry
+
+    @kit.implementer(kit.IUAProfileVendor)
+    class Tiny:
+        name = "tiny"
+        ouis = frozenset({kit.parseOUI("12:34:56")})
+        optionTypes: dict = {}
+        defaultURLTemplate = "{base_url}/tiny/{mac}"
+
+        def matchesProfileEvent(self, vendor, model):
+            return vendor == "Tiny"
+
+        def parseUserAgent(self, userAgent):
+            return None
+
+        def provisioningURL(self, request, template, baseURL):
+            return kit.expandURLTemplate(template, {"base_url": baseURL, "mac": request.mac})
+
+    tiny = Tiny()
+    registry = VendorRegistry([tiny])
+    request = kit.ProfileRequest(mac=kit.parseMAC("12:34:56:ab:cd:ef"))
+    assert registry.forProfileRequest(request) is tiny
+    assert tiny.provisioningURL(request, tiny.defaultURLTemplate, "http://h/") == "http://h/tiny/123456ABCDEF"
+
+
+# The one-file vendor of the plugin author's guide, as printed there.
+from snomprov.plugin import (  # noqa: E402
+    FileRequest, IFileVendor, IUAProfileVendor, InvalidMAC, RenderedFile, expandURLTemplate, implementer,
+    parseMAC,
+)
+
+
+@implementer(IUAProfileVendor, IFileVendor)
+class AcmeVendor:
+    name = "acme"
+    ouis = frozenset({"ACDE48"})
+    optionTypes: dict = {}
+    defaultURLTemplate = "{base_url}/acme/{mac}.cfg"
+
+    def matchesProfileEvent(self, vendor, model):
+        return (vendor or "").lower() == "acme"
+
+    def parseUserAgent(self, userAgent):
+        return None
+
+    def provisioningURL(self, request, template, baseURL):
+        return expandURLTemplate(template, {"base_url": baseURL, "mac": request.mac, "vendor": self.name})
+
+    def deviceFileName(self, mac):
+        return f"acme/{mac}.cfg"
+
+    def resolveFile(self, name, userAgent):
+        if not (name.startswith("acme/") and name.endswith(".cfg")):
+            return None
+        try:
+            return FileRequest(self.name, "profile", name, mac=parseMAC(name[5:-4]))
+        except InvalidMAC:
+            return None
+
+    def renderFile(self, request, context):
+        text = "".join(f"line{l.index} = {l.user}:{l.password}@{l.registrar}\n" for l in context.lines)
+        return RenderedFile(text.encode() or b"# no lines\n", "text/plain", sensitive=True)
+
+
+acmeVendor = AcmeVendor()
+
+
+def test_minimalVendorOfTheGuide():
+    """
+    The guide's one-file vendor passes the contract, answers its PnP and
+    renders its file through the testing helpers.
+    """
+    from snomprov.testing import checkVendorContract, pnpExchange, renderOne
+
+    checkVendorContract(acmeVendor)
+    subscribe = (b"SUBSCRIBE sip:MAC%3aACDE48000001@224.0.1.75 SIP/2.0\r\n"
+                 b"Via: SIP/2.0/UDP 192.0.2.67:5060;branch=z9hG4bK1\r\n"
+                 b"From: <sip:MAC%3aACDE48000001@224.0.1.75>;tag=1\r\nTo: <sip:MAC%3aACDE48000001@224.0.1.75>\r\n"
+                 b"Call-ID: 1@192.0.2.67\r\nCSeq: 1 SUBSCRIBE\r\nContact: <sip:192.0.2.67:5060>\r\n"
+                 b'Event: ua-profile;profile-type="device";vendor="ACME";model="A1";version="1.0"\r\n'
+                 b"Expires: 0\r\nAccept: application/url\r\nContent-Length: 0\r\n\r\n")
+    assert pnpExchange(acmeVendor, subscribe).url == "http://192.0.2.10:8080/acme/ACDE48000001.cfg"
+    rendered = renderOne(acmeVendor, "acme/ACDE48000001.cfg", None, [kit.Line(1, "100", "pw", "", "pbx")])
+    assert rendered.content == b"line1 = 100:pw@pbx\n"

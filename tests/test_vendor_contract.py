@@ -1,0 +1,243 @@
+"""
+Tests for L{snomprov.vendorcontract} (L{snomprov.testing.checkVendorContract}):
+the built-in vendors pass it, and vendors that return garbage fail it, each
+with a L{VendorContractError} naming what is wrong, under C{python -O} too.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+from snomprov.device import FileRequest, ProfileRequest, RenderedFile, UserAgentInfo
+from snomprov.testing import FakeVendor, VendorContractError, VendorSamples, checkVendorContract
+from snomprov.vendors.generic import GenericUAProfileVendor
+from snomprov.vendors.linksys import linksysVendor
+from snomprov.vendors.snom import snomVendor
+
+from daemon import ROOT
+
+SNOM_UA = "Mozilla/4.0 (compatible; snomD785-SIP 10.1.33.33 000413922D24)"
+
+
+def test_snomPasses():
+    """
+    The built-in snom vendor passes, with its models and User-Agents.
+    """
+    checkVendorContract(snomVendor)
+    checkVendorContract(snomVendor, VendorSamples(
+        models=(None, "snomD785", "snom360"), userAgents=(SNOM_UA, "snom360/7.3.14"),
+        profileRequests=(ProfileRequest(mac="000413922D24", vendor="OEM", model="OEM"),),
+    ))
+
+
+def test_linksysPasses():
+    """
+    The built-in Linksys vendor passes, with its models and User-Agents.
+    """
+    checkVendorContract(linksysVendor)
+    checkVendorContract(linksysVendor, VendorSamples(
+        models=(None, "SPA942", "SPA504G"),
+        userAgents=("Linksys/SPA-942-6.1.5(a) (88019FA42805)", "Cisco/SPA508G-7.4.8a (0002FDFF2103)(CBT141400UK)"),
+    ))
+
+
+def test_fakeAndGenericPass():
+    """
+    The public fake vendor and a generic (configured) vendor pass.
+    """
+    checkVendorContract(FakeVendor())
+    checkVendorContract(GenericUAProfileVendor("acme", "{base_url}/acme/{mac}.cfg", ["ACACAC"]))
+
+
+class Garbage(FakeVendor):
+    """
+    A vendor whose behaviour each test spoils in one way.
+    """
+
+    def __init__(self):
+        super().__init__("garbage", ouis=("ACACAC",))
+
+
+def refused(vendor, samples=None) -> str:
+    with pytest.raises(VendorContractError) as e:
+        checkVendorContract(vendor, samples)
+    assert str(e.value).lower().startswith("vendor 'garbage'")
+    return str(e.value)
+
+
+def test_notAVendor():
+    """
+    An object providing nothing fails.
+    """
+    with pytest.raises(VendorContractError, match="does not provide IVendor"):
+        checkVendorContract(object())
+
+
+def test_failsVerifyObject():
+    """
+    A vendor missing a method it declares fails with C{verifyObject}'s reason.
+    """
+    vendor = Garbage()
+    vendor.renderFile = None
+    assert "verifyObject(IFileVendor)" in refused(vendor)
+
+
+@pytest.mark.parametrize("attribute,value,message", [
+    ("name", "Garbage", "name 'Garbage'"),
+    ("ouis", frozenset({"acacac"}), "OUI 'acacac'"),
+    ("ouis", ["ACACAC"], "not a frozenset"),
+    ("optionTypes", {"url": str}, "names url"),
+    ("optionTypes", {"x": "str"}, "is not a name and a type"),
+    ("resyncEvent", "resync\r\nX: y", "one-line"),
+    ("defaultURLTemplate", "garbage/{mac}", "neither"),
+    ("defaultURLTemplate", "{base_url}/{secret}", "unknown variable {secret}"),
+])
+def test_badDeclarations(attribute, value, message):
+    """
+    Names, OUIs, option types, the resync event and the URL template are
+    checked.
+    """
+    vendor = Garbage()
+    setattr(vendor, attribute, value)
+    assert message in refused(vendor)
+
+
+def test_claimsEveryUserAgent():
+    """
+    A vendor reading curl's User-Agent as one of its phones fails.
+    """
+    vendor = Garbage()
+    vendor.parseUserAgent = lambda userAgent: UserAgentInfo(vendor="garbage")
+    assert "claims a phone that is not its own" in refused(vendor)
+
+
+def test_ownUserAgentNotRead():
+    """
+    A sample User-Agent of the vendor's phones must be read as its own.
+    """
+    assert "not its own UserAgentInfo" in refused(Garbage(), VendorSamples(userAgents=("Other/X-1",)))
+
+
+def test_matchesEverything():
+    """
+    A vendor claiming every Event fails, and so does one answering a
+    non-bool.
+    """
+    vendor = Garbage()
+    vendor.matchesProfileEvent = lambda vendor, model: True
+    assert "no-such-vendor-anywhere" in refused(vendor)
+    vendor.matchesProfileEvent = lambda vendor, model: "yes"
+    assert "not a bool" in refused(vendor)
+
+
+@pytest.mark.parametrize("url,message", [
+    ("http://admin:secret@192.0.2.10/x", "user name or password"),
+    ("http://192.0.2.10/x?password=1", "query parameter 'password'"),
+    ("http://192.0.2.10/x/Contract-S3cret-1", "carrying a line's password"),
+    ("/relative/x", "not an absolute URL"),
+    ("http://192.0.2.10/a b", "white space"),
+    (b"http://192.0.2.10/", "not an absolute URL"),
+])
+def test_badProfileURL(url, message):
+    """
+    A PnP URL must be absolute, one word, and carry no secret.
+    """
+    vendor = Garbage()
+    vendor.provisioningURL = lambda request, template, baseURL: url
+    assert message in refused(vendor)
+
+
+def test_notPickedForItsRequest():
+    """
+    A sample request the vendor's phones send must pick the vendor.
+    """
+    samples = VendorSamples(profileRequests=(ProfileRequest(mac=None, vendor="Other"),))
+    assert "is not the vendor picked" in refused(Garbage(), samples)
+
+
+def test_fileNameDoesNotResolveBack():
+    """
+    A device file name the vendor does not recognise fails.
+    """
+    vendor = Garbage()
+    vendor.deviceFileName = lambda mac: f"garbage/{mac}.xml"
+    assert "does not resolve it" in refused(vendor)
+
+
+def test_fileNameResolvesToAnotherMAC():
+    """
+    A name that resolves to another device fails; so does one name for
+    every device.
+    """
+    vendor = Garbage()
+    original = vendor.resolveFile
+    vendor.resolveFile = lambda name, ua: (replace(original(name, ua), mac="ACACAC000000")
+                                           if original(name, ua) else None)
+    assert "resolves to MAC 'ACACAC000000'" in refused(vendor)
+    vendor = Garbage()
+    vendor.deviceFileName = lambda mac: "garbage/ACACAC000000.cfg"
+    assert "one name to different MACs" in refused(vendor, VendorSamples(macs=("ACACAC000001", "ACACAC000002")))
+
+
+def test_hostileNameResolved():
+    """
+    A vendor that claims C{../../etc/passwd} fails.
+    """
+    vendor = Garbage()
+    original = vendor.resolveFile
+    vendor.resolveFile = lambda name, ua: (FileRequest("garbage", "x", name) if "passwd" in name
+                                           else original(name, ua))
+    assert "hostile name" in refused(vendor)
+
+
+@pytest.mark.parametrize("rendered,message", [
+    ("text", "not a RenderedFile"),
+    (None, "does not render the main file"),
+    (RenderedFile("text", "text/plain"), "not bytes"),
+    (RenderedFile(b"", "text/plain"), "empty"),
+    (RenderedFile(b"x", "plain"), "content type"),
+    (RenderedFile(b"contract-user-1 contract-user-2 Contract-S3cret-1", "text/plain"), "not marked sensitive"),
+    (RenderedFile(b"hello", "text/plain"), "carries line 1's user"),
+])
+def test_badRender(rendered, message):
+    """
+    A render must give a L{RenderedFile} of bytes, carrying the lines,
+    sensitive when it holds a password.
+    """
+    vendor = Garbage()
+    vendor.renderFile = lambda request, context: rendered
+    assert message in refused(vendor)
+
+
+def test_badDHCPRule():
+    """
+    A DHCP rule must be a L{DHCPRule} of option numbers to text.
+    """
+    vendor = Garbage()
+    vendor.dhcpRule = lambda tftpServer, baseURL: {66: tftpServer}
+    assert "not a DHCPRule" in refused(vendor)
+    good = FakeVendor().dhcpRule("x", "y")
+    vendor.dhcpRule = lambda tftpServer, baseURL: replace(good, options={300: "x"})
+    assert "not a DHCP option number" in refused(vendor)
+
+
+def test_keptUnderOptimisation():
+    """
+    Under C{python -O}, which strips C{assert}, a garbage vendor still
+    fails.
+    """
+    code = (
+        "from snomprov.testing import FakeVendor, checkVendorContract, VendorContractError\n"
+        "v = FakeVendor('garbage')\n"
+        "v.provisioningURL = lambda r, t, b: 'http://a:b@h/'\n"
+        "assert False, 'asserts are on'\n"
+        "try:\n    checkVendorContract(v)\nexcept VendorContractError as e:\n    print('refused', e)\n"
+    )
+    result = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("refused vendor 'garbage'")
