@@ -3,3 +3,49 @@ import sys
 
 # Test helpers (daemon.py, netns.py, ...) import as top-level modules.
 sys.path.insert(0, os.path.dirname(__file__))
+
+
+import pytest  # noqa: E402
+
+
+def needPostgres() -> None:
+    """
+    Skip the calling test when no test PostgreSQL can run here, with the
+    reason; under C{CI=true} that is a failure.
+    """
+    import pgserver
+
+    reason = pgserver.missingReason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """
+    The session's test PostgreSQL (L{pgserver.PostgresServer}): C{host},
+    C{port}, C{user}, C{dsn(database)}, C{createDatabase(name, schema)}.
+    Do not stop it: a test that needs a database going down takes its own
+    with the C{postgresServer} fixture.
+    """
+    import pgserver
+
+    needPostgres()
+    server = pgserver.PostgresServer().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def postgresServer():
+    """
+    A test PostgreSQL of this test's own, which it may stop and start.
+    """
+    import pgserver
+
+    needPostgres()
+    server = pgserver.PostgresServer().start()
+    yield server
+    server.destroy()
