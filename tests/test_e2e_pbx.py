@@ -1,0 +1,167 @@
+"""
+End to end (issue 14): the real daemon with a C{[[pbx]]} kamailio table on
+a test PostgreSQL of its own, a real Kamailio authenticating REGISTERs
+against that database, and SIPp as the phone.  A line registered, changed
+or deleted in snomprov is what Kamailio lets register; with the database
+down, registering phones still succeeds and every line reaches Kamailio's
+database once it is back, without operator action, across a restart of
+snomprov too.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from daemon import Daemon
+from kamailio import Kamailio, registers
+from snomprov.pbx.account import ha1
+from test_pbx_kamailio import kamailioSchema
+
+pytestmark = pytest.mark.interop
+
+DOMAIN = "pbx.example.org"
+ADMIN = ("alice", "alice-secret")
+# The sync retries a sink with a back-off doubling to 60 s: a database back
+# after a few seconds is seen within a few more; this leaves room for a slow
+# machine.
+DEADLINE = 120.0
+
+
+def mac(n: int) -> str:
+    return f"000413E1{n:04X}"
+
+
+def api(daemon: Daemon, method: str, path: str, body: dict | None = None,
+        headers: dict | None = None) -> tuple[int, dict | None]:
+    token = base64.b64encode(":".join(ADMIN).encode()).decode()
+    request = urllib.request.Request(
+        daemon.baseURL + path, method=method, data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            data = answer.read()
+            return answer.status, json.loads(data) if data else None
+    except urllib.error.HTTPError as e:
+        data = e.read()
+        return e.code, json.loads(data) if data else None
+
+
+def subscribers(server) -> dict[str, str]:
+    """
+    C{subscriber}'s rows of the domain: {username: ha1}; {} while the
+    database is down.
+    """
+    import psycopg
+
+    try:
+        with server.connect("kamailio") as connection:
+            return dict(connection.execute("SELECT username, ha1 FROM subscriber WHERE domain = %s",
+                                           (DOMAIN,)).fetchall())
+    except psycopg.OperationalError:
+        return {}
+
+
+def waitFor(check, what: str, daemon: Daemon, seconds: float = DEADLINE) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}\n--- snomprov ---\n{daemon.log()[-4000:]}")
+        time.sleep(0.2)
+
+
+def applied(server, lines: dict[str, str]) -> bool:
+    """
+    Whether Kamailio's database holds exactly these {user: password} (of
+    the lines' users) as snomprov's sink writes them.
+    """
+    held = subscribers(server)
+    return all(held.get(user) == ha1(user, DOMAIN, password) for user, password in lines.items())
+
+
+@pytest.fixture
+def pbx(postgresServer, tmp_path):
+    """
+    The Kamailio database (its own server, which the tests stop), Kamailio
+    on it, and the daemon with a [[pbx]] table for it: (server, kamailio,
+    daemon).
+    """
+    server = postgresServer
+    server.createDatabase("kamailio", kamailioSchema())
+    kamailio = Kamailio(tmp_path, server, "kamailio", DOMAIN, "ha1").start()
+    daemon = Daemon(tmp_path, sip=False, tftp=False, extraConfig=(
+        "[[pbx]]\n"
+        'kind = "kamailio"\nname = "kam"\n'
+        f'url = "{server.dsn("kamailio")}"\n'
+        f'domain = "{DOMAIN}"\npasswords = "ha1"\n'))
+    assert daemon.run("user", "add", ADMIN[0], input=ADMIN[1] + "\n").returncode == 0
+    daemon.start()
+    try:
+        yield server, kamailio, daemon
+    finally:
+        daemon.stop()
+        kamailio.stop()
+
+
+def test_aLineRegisteredChangedAndDeletedInSnomprovIsWhatKamailioAccepts(pbx, tmp_path):
+    server, kamailio, daemon = pbx
+    phone = mac(1)
+    code, body = api(daemon, "POST", "/api/devices", {
+        "mac": phone, "vendor": "snom", "model": "snomD785",
+        "lines": [{"index": 1, "user": "201", "password": "first-secret", "displayName": "Reception"}]})
+    assert code == 201, body
+    waitFor(lambda: applied(server, {"201": "first-secret"}), "line 201 in subscriber", daemon)
+    assert registers(tmp_path, kamailio, "201", "first-secret")
+
+    code, body = api(daemon, "PATCH", f"/api/devices/{phone}", {
+        "lines": [{"index": 1, "user": "201", "password": "second-secret", "displayName": "Reception"}]})
+    assert code == 200, body
+    waitFor(lambda: applied(server, {"201": "second-secret"}), "line 201's new password", daemon)
+    assert not registers(tmp_path, kamailio, "201", "first-secret")
+    assert registers(tmp_path, kamailio, "201", "second-secret")
+
+    code, body = api(daemon, "DELETE", f"/api/devices/{phone}")
+    assert code == 204, body
+    waitFor(lambda: "201" not in subscribers(server), "line 201 removed", daemon)
+    assert not registers(tmp_path, kamailio, "201", "second-secret")
+    assert "first-secret" not in daemon.log() and "second-secret" not in daemon.log()
+
+
+def _importPhones(daemon: Daemon, first: int, count: int) -> dict[str, str]:
+    lines = {f"{500 + n}": f"pw-{500 + n}-secret" for n in range(first, first + count)}
+    daemon.importCSV("mac,vendor,model,line,user,password,display_name,registrar\n" + "".join(
+        f"{mac(100 + n)},snom,snomD785,1,{500 + n},pw-{500 + n}-secret,Phone {n},{DOMAIN}\n"
+        for n in range(first, first + count)))
+    return lines
+
+
+def test_aDatabaseDownNeverBlocksRegistrationAndCatchesUp(pbx, tmp_path):
+    """
+    With Kamailio's database stopped, 10 phones register in snomprov; when
+    it is back all 10 reach it.  Then the same with snomprov restarted while
+    the database is still down: the backlog is in snomprov's store.
+    """
+    server, kamailio, daemon = pbx
+    server.stop()
+    lines = _importPhones(daemon, 0, 10)
+    code, body = api(daemon, "GET", f"/api/devices/{mac(100)}")
+    assert code == 200 and body["lines"][0]["user"] == "500"
+    server.start()
+    waitFor(lambda: applied(server, lines), "the 10 phones registered while the database was down", daemon)
+    assert registers(tmp_path, kamailio, "509", "pw-509-secret")
+
+    server.stop()
+    more = _importPhones(daemon, 10, 10)
+    daemon.stop()
+    daemon.start()
+    server.start()
+    waitFor(lambda: applied(server, {**lines, **more}),
+            "the 10 phones registered before snomprov restarted, with the database down", daemon)
+    assert len(subscribers(server)) == 20
+    assert registers(tmp_path, kamailio, "519", "pw-519-secret")
+    assert "pw-519-secret" not in daemon.log()
