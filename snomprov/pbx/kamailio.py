@@ -7,10 +7,10 @@ With C{passwords = "ha1"} a row holds C{ha1}/C{ha1b} and an empty
 C{password} (Kamailio with C{calculate_ha1} off); with C{"plain"} it holds
 the C{password} (Kamailio with C{calculate_ha1} on), and the hashes too.
 
-The database is PostgreSQL, through psycopg 3, in one thread of the sink's
-own: one connection, opened when first needed and again after a failure, so
-the sink works again once the database is back.  A C{mysql://} URL is
-parsed but refused: there is no MySQL driver.  The URL's password and the
+The database is PostgreSQL (C{postgresql://}, through psycopg 3) or MySQL /
+MariaDB (C{mysql://}, through PyMySQL), used in one thread of the sink's own
+with one connection, opened when first needed and again after a failure, so
+the sink works again once the database is back.  The URL's password and the
 accounts' passwords never reach a log, a repr or an error message.
 """
 
@@ -117,21 +117,29 @@ def _row(account: SIPAccount, domain: str, passwords: str) -> tuple[str, str, st
             ha1b(account.username, domain, account.password))
 
 
-_UPSERT = (
-    "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES (%s, %s, %s, %s, %s) "
-    "ON CONFLICT (username, domain) DO UPDATE SET password = EXCLUDED.password, ha1 = EXCLUDED.ha1, "
-    "ha1b = EXCLUDED.ha1b"
-)
+_INSERT = "INSERT INTO subscriber (username, domain, password, ha1, ha1b) VALUES (%s, %s, %s, %s, %s) "
+_UPSERTS = {
+    "postgresql": _INSERT + ("ON CONFLICT (username, domain) DO UPDATE SET password = EXCLUDED.password, "
+                             "ha1 = EXCLUDED.ha1, ha1b = EXCLUDED.ha1b"),
+    "mysql": _INSERT + ("ON DUPLICATE KEY UPDATE password = VALUES(password), ha1 = VALUES(ha1), "
+                        "ha1b = VALUES(ha1b)"),
+}
 _DELETE = "DELETE FROM subscriber WHERE username = %s AND domain = %s"
 _SELECT = "SELECT username, domain, password, ha1, ha1b FROM subscriber WHERE domain = %s ORDER BY username"
 
 
-def statements(changes: Sequence[AccountChange], domain: str, passwords: str) -> list[tuple[str, tuple]]:
+def statements(changes: Sequence[AccountChange], domain: str, passwords: str,
+               dialect: str = "postgresql") -> list[tuple[str, tuple]]:
     """
     The SQL, in order, that applies C{changes} to C{subscriber}: for an
     account, the previous user name's row deleted when it differs, then an
-    upsert; for a removal, the previous user name's row deleted.  Pure.
+    upsert by (username, domain); for a removal, the previous user name's
+    row deleted.  Pure.
+
+    @param dialect: C{postgresql} or C{mysql} (both drivers take C{%s}
+        parameters).
     """
+    upsert = _UPSERTS[dialect]
     result: list[tuple[str, tuple]] = []
     for change in changes:
         account = change.account
@@ -141,8 +149,79 @@ def statements(changes: Sequence[AccountChange], domain: str, passwords: str) ->
             continue
         if change.previous and change.previous != account.username:
             result.append((_DELETE, (change.previous, domain)))
-        result.append((_UPSERT, _row(account, domain, passwords)))
+        result.append((upsert, _row(account, domain, passwords)))
     return result
+
+
+class _PostgreSQL:
+    """
+    psycopg 3.
+    """
+
+    @staticmethod
+    def errors():
+        import psycopg
+
+        return psycopg.Error
+
+    @staticmethod
+    def connect(url: DatabaseURL, timeout: int):
+        import psycopg
+
+        return psycopg.connect(host=url.host, port=url.port, user=url.user or None, password=url.password or None,
+                               dbname=url.database, connect_timeout=timeout, application_name="snomprov")
+
+    @staticmethod
+    def isOpen(connection) -> bool:
+        return not connection.closed
+
+    @staticmethod
+    def transaction(connection, work):
+        with connection.transaction():
+            with connection.cursor() as cursor:
+                return work(cursor)
+
+
+class _MySQL:
+    """
+    PyMySQL.
+    """
+
+    @staticmethod
+    def errors():
+        import pymysql
+
+        return pymysql.MySQLError
+
+    @staticmethod
+    def connect(url: DatabaseURL, timeout: int):
+        import pymysql
+
+        return pymysql.connect(host=url.host, port=url.port, user=url.user or None, password=url.password,
+                               database=url.database, connect_timeout=timeout, read_timeout=30,
+                               write_timeout=30, autocommit=False, charset="utf8mb4")
+
+    @staticmethod
+    def isOpen(connection) -> bool:
+        return bool(connection.open)
+
+    @staticmethod
+    def transaction(connection, work):
+        connection.begin()
+        try:
+            with connection.cursor() as cursor:
+                result = work(cursor)
+            connection.commit()
+            return result
+        except BaseException:
+            try:
+                connection.rollback()
+            except Exception:
+                pass
+            raise
+
+
+_BACKENDS = {"postgresql": _PostgreSQL, "mysql": _MySQL}
 
 
 @implementer(IAccountSink)
@@ -161,17 +240,15 @@ class KamailioSink:
     def __init__(self, name: str, url: str, domain: str, passwords: str = "ha1", reactor=None,
                  connectTimeout: int = 5) -> None:
         """
-        @param url: C{postgresql://user[:password]@host[:port]/database}.
+        @param url: C{postgresql://user[:password]@host[:port]/database}, or
+            C{mysql://…}.
         @param reactor: the reactor to answer on (default: the global one).
-        @raise KamailioError: a bad URL or C{passwords}, or C{mysql://}.
+        @raise KamailioError: a bad URL, C{passwords} or C{domain}.
         """
         try:
             self.url = parseDatabaseURL(url)
         except ValueError as e:
             raise KamailioError(f"pbx {name}: url {e}") from None
-        if self.url.scheme == "mysql":
-            raise KamailioError(f"pbx {name}: url {self.url.safe()}: MySQL is not supported yet "
-                                "(no MySQL driver); use postgresql://")
         if passwords not in PASSWORD_MODES:
             raise KamailioError(f"pbx {name}: passwords must be \"ha1\" or \"plain\", not {passwords!r}")
         if not domain:
@@ -183,6 +260,7 @@ class KamailioSink:
         self.passwords = passwords
         self._reactor = reactor
         self._connectTimeout = connectTimeout
+        self._backend = _BACKENDS[self.url.scheme]
         self._connection = None
         self._pool: ThreadPool | None = None
         self._shutdownTrigger = None
@@ -200,17 +278,12 @@ class KamailioSink:
         return KamailioError(f"pbx {self.name}: {self.url.safe()}: {doing}: {message}")
 
     def _connect(self):
-        import psycopg
-
-        if self._connection is not None and not self._connection.closed:
+        if self._connection is not None and self._backend.isOpen(self._connection):
             return self._connection
         self._connection = None
         try:
-            self._connection = psycopg.connect(
-                host=self.url.host, port=self.url.port, user=self.url.user or None,
-                password=self.url.password or None, dbname=self.url.database,
-                connect_timeout=self._connectTimeout, application_name="snomprov")
-        except psycopg.Error as e:
+            self._connection = self._backend.connect(self.url, self._connectTimeout)
+        except self._backend.errors() as e:
             raise self._error(e, "connecting") from None
         return self._connection
 
@@ -223,21 +296,28 @@ class KamailioSink:
                 pass
 
     def _inTransaction(self, work, doing: str):
-        import psycopg
-
-        connection = self._connect()
-        try:
-            with connection.transaction():
-                with connection.cursor() as cursor:
-                    return work(cursor)
-        except psycopg.Error as e:
-            # Whatever went wrong, the next call starts on a new connection:
-            # the database may have restarted under this one.
-            self._forget()
-            raise self._error(e, doing) from None
+        """
+        Run C{work(cursor)} in one transaction.  A connection kept from
+        before may have died with a restart of the database: when it fails,
+        the transaction is tried once more on a new one (a transaction that
+        failed applied nothing, and applying is idempotent).
+        """
+        errors = self._backend.errors()
+        kept = self._connection is not None
+        while True:
+            connection = self._connect()
+            try:
+                return self._backend.transaction(connection, work)
+            except errors as e:
+                # Whatever went wrong, the next try starts on a new
+                # connection.
+                self._forget()
+                if not kept:
+                    raise self._error(e, doing) from None
+                kept = False
 
     def _applyInThread(self, changes: Sequence[AccountChange]) -> None:
-        plan = statements(changes, self.domain, self.passwords)
+        plan = statements(changes, self.domain, self.passwords, self.url.scheme)
 
         def work(cursor):
             for sql, parameters in plan:
