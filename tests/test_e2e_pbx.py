@@ -165,3 +165,43 @@ def test_aDatabaseDownNeverBlocksRegistrationAndCatchesUp(pbx, tmp_path):
     assert len(subscribers(server)) == 20
     assert registers(tmp_path, kamailio, "519", "pw-519-secret")
     assert "pw-519-secret" not in daemon.log()
+
+
+def test_pbxSyncDryRunReportsExactlyTheHandEdits(pbx, tmp_path):
+    """
+    C{snomprov pbx sync --dry-run} on a subscriber table edited by hand (a
+    password hash changed, a row deleted, a row added) reports exactly
+    those three and changes nothing; C{pbx sync} puts the lines back, and
+    Kamailio lets them register again.
+    """
+    server, kamailio, daemon = pbx
+    lines = _importPhones(daemon, 0, 3)
+    waitFor(lambda: applied(server, lines), "the 3 phones in subscriber", daemon)
+    in_sync = daemon.run("pbx", "sync", "--dry-run")
+    assert (in_sync.returncode, in_sync.stdout) == (0, "every sink is in sync\n"), in_sync.stderr
+
+    connection = server.connect("kamailio")
+    try:
+        connection.execute("UPDATE subscriber SET ha1 = md5('by hand') WHERE username = '500'")
+        connection.execute("DELETE FROM subscriber WHERE username = '501'")
+        connection.execute("INSERT INTO subscriber (username, domain, ha1) VALUES ('999', %s, md5('x'))", (DOMAIN,))
+    finally:
+        connection.close()
+    before = subscribers(server)
+    dry = daemon.run("pbx", "sync", "--dry-run")
+    assert dry.returncode == 1, dry.stdout + dry.stderr
+    assert sorted(dry.stdout.splitlines()) == [
+        f"kam: 500@{DOMAIN}: different", f"kam: 501@{DOMAIN}: missing", f"kam: 999@{DOMAIN}: extra"]
+    assert subscribers(server) == before
+    assert not registers(tmp_path, kamailio, "501", lines["501"])
+
+    done = daemon.run("pbx", "sync")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert set(subscribers(server)) == {"500", "501", "502"}
+    assert applied(server, lines)
+    assert registers(tmp_path, kamailio, "500", lines["500"])
+    assert registers(tmp_path, kamailio, "501", lines["501"])
+    again = daemon.run("pbx", "sync", "--dry-run")
+    assert (again.returncode, again.stdout) == (0, "every sink is in sync\n")
+    for password in lines.values():
+        assert password not in dry.stdout + done.stdout + daemon.log()
