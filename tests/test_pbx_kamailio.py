@@ -131,6 +131,37 @@ def test_providesIAccountSinkAndHidesPasswords():
     assert "pw1" not in repr(held) and "a" * 32 not in repr(held)
 
 
+def test_errorsNeverCarryPasswords():
+    """
+    A database's error message is cut to its first line, and the URL's
+    password and the accounts' passwords in it are masked.
+    """
+    made = KamailioSink("kam", "postgresql://kamailio:dbsecret@127.0.0.1/kamailio", DOMAIN)
+    error = made._error(Exception("bad value 'hunter2' for dbsecret\nDETAIL: hunter2 again"), "applying",
+                        ["hunter2", ""])
+    assert str(error) == "pbx kam: postgresql://kamailio@127.0.0.1:5432/kamailio: applying: bad value '***' for ***"
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql"])
+@pytest_twisted.inlineCallbacks
+def test_aPasswordTooLongForTheColumnIsNotInTheError(request, dialect):
+    """
+    In plain mode a password longer than C{subscriber.password} (64) fails
+    the apply; the message does not carry it.
+    """
+    server = request.getfixturevalue("postgres" if dialect == "postgresql" else "mysql")
+    name = f"kamailio{next(_names)}"
+    url = server.createDatabase(name, kamailioSchema(dialect))
+    plain = KamailioSink("kam", url, DOMAIN, "plain")
+    try:
+        with pytest.raises(KamailioError) as caught:
+            yield plain.apply([change("201", "long-secret-" * 10)])
+        assert "long-secret-" not in str(caught.value)
+        assert rows(server, name) == []
+    finally:
+        yield plain.close()
+
+
 def test_statementsPlan():
     """
     A rename deletes the previous row then upserts; a removal deletes the

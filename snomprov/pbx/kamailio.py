@@ -169,7 +169,8 @@ class _PostgreSQL:
         import psycopg
 
         return psycopg.connect(host=url.host, port=url.port, user=url.user or None, password=url.password or None,
-                               dbname=url.database, connect_timeout=timeout, application_name="snomprov")
+                               dbname=url.database, connect_timeout=timeout, application_name="snomprov",
+                               keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
 
     @staticmethod
     def isOpen(connection) -> bool:
@@ -271,10 +272,15 @@ class KamailioSink:
 
     # The thread side.
 
-    def _error(self, error: Exception, doing: str) -> KamailioError:
+    def _error(self, error: Exception, doing: str, secrets: Sequence[str] = ()) -> KamailioError:
+        """
+        The message of C{error}'s first line, without the URL's password or
+        any of C{secrets} (the accounts' passwords).
+        """
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if self.url.password:
-            message = message.replace(self.url.password, "***")
+        for secret in sorted({self.url.password, *secrets}, key=len, reverse=True):
+            if secret:
+                message = message.replace(secret, "***")
         return KamailioError(f"pbx {self.name}: {self.url.safe()}: {doing}: {message}")
 
     def _connect(self):
@@ -295,7 +301,7 @@ class KamailioSink:
             except Exception:
                 pass
 
-    def _inTransaction(self, work, doing: str):
+    def _inTransaction(self, work, doing: str, secrets: Sequence[str] = ()):
         """
         Run C{work(cursor)} in one transaction.  A connection kept from
         before may have died with a restart of the database: when it fails,
@@ -313,7 +319,7 @@ class KamailioSink:
                 # connection.
                 self._forget()
                 if not kept:
-                    raise self._error(e, doing) from None
+                    raise self._error(e, doing, secrets) from None
                 kept = False
 
     def _applyInThread(self, changes: Sequence[AccountChange]) -> None:
@@ -323,7 +329,8 @@ class KamailioSink:
             for sql, parameters in plan:
                 cursor.execute(sql, parameters)
 
-        self._inTransaction(work, "applying")
+        self._inTransaction(work, "applying",
+                            [change.account.password for change in changes if change.account is not None])
 
     def _accountsInThread(self) -> dict[tuple[str, str], KamailioAccount]:
         def work(cursor):
