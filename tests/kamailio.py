@@ -1,7 +1,7 @@
 """
 A real Kamailio for the PBX tests: a minimal C{kamailio.cfg} written into a
 temporary directory that authenticates REGISTERs against C{subscriber}
-(C{auth_db} on the test PostgreSQL), Kamailio started in the foreground on a
+(C{auth_db} on the test PostgreSQL or MariaDB), Kamailio started in the foreground on a
 free loopback UDP port and stopped at the end; and SIPp registering a line
 with it (C{tests/sipp/register_auth.xml}, C{register_refused.xml}).
 """
@@ -50,11 +50,16 @@ def needed(program: str, hint: str) -> str:
     return found
 
 
-def _modulesDir() -> str:
+_DB_MODULES = {"postgres": ("db_postgres", "kamailio-postgres-modules"),
+               "mysql": ("db_mysql", "kamailio-mysql-modules")}
+
+
+def _modulesDir(scheme: str) -> str:
+    module, package = _DB_MODULES[scheme]
     for path in sorted(glob.glob("/usr/lib/*/kamailio/modules")) + ["/usr/lib/kamailio/modules"]:
         if os.path.exists(os.path.join(path, "auth_db.so")):
-            if not os.path.exists(os.path.join(path, "db_postgres.so")):
-                reason = "Kamailio has no PostgreSQL module (Debian: apt-get install kamailio-postgres-modules)"
+            if not os.path.exists(os.path.join(path, f"{module}.so")):
+                reason = f"Kamailio has no {module} module (Debian: apt-get install {package})"
                 if os.environ.get("CI") == "true":
                     pytest.fail(reason)
                 pytest.skip(reason)
@@ -83,7 +88,7 @@ listen=udp:127.0.0.1:{port}
 alias="{domain}"
 mpath="{modules}"
 
-loadmodule "db_postgres.so"
+loadmodule "{dbModule}.so"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
@@ -135,16 +140,18 @@ class Kamailio:
     """
     A running Kamailio registrar for C{domain} on 127.0.0.1.
 
-    @param db: the test PostgreSQL (L{pgserver.PostgresServer}).
-    @param database: the database holding C{subscriber}.
+    @param dbURL: the database holding C{subscriber}, as the sink's
+        C{[[pbx]] url} names it (C{postgresql://…} or C{mysql://…}).
     @param passwords: the sink's mode: C{"ha1"} (C{calculate_ha1} off,
         C{ha1} column) or C{"plain"} (C{calculate_ha1} on, C{password}).
     @ivar port: its UDP port.
     """
 
-    def __init__(self, directory, db, database: str, domain: str, passwords: str = "ha1") -> None:
+    def __init__(self, directory, dbURL: str, domain: str, passwords: str = "ha1") -> None:
         self.binary = needed("kamailio", "Debian: apt-get install kamailio kamailio-postgres-modules")
-        modules = _modulesDir()
+        scheme, rest = dbURL.split("://", 1)
+        scheme = "postgres" if scheme in ("postgresql", "postgres") else scheme
+        modules = _modulesDir(scheme)
         self.directory = str(directory)
         self.domain = domain
         self.port = freeUDPPort()
@@ -152,11 +159,10 @@ class Kamailio:
         self.runtimeDir = os.path.join(self.directory, "kamailio-run")
         self.logPath = os.path.join(self.directory, "kamailio.log")
         os.makedirs(self.runtimeDir, exist_ok=True)
-        user = f"{db.user}@" if db.user else ""
         with open(self.configPath, "w", encoding="utf-8") as f:
             f.write(CONFIG.format(
-                port=self.port, domain=domain, modules=modules,
-                dbURL=f"postgres://{user}{db.host}:{db.port}/{database}",
+                port=self.port, domain=domain, modules=modules, dbModule=_DB_MODULES[scheme][0],
+                dbURL=f"{scheme}://{rest}",
                 calculateHA1="1" if passwords == "plain" else "0",
                 passwordColumn="password" if passwords == "plain" else "ha1"))
         self.process: subprocess.Popen | None = None

@@ -104,10 +104,10 @@ def pbx(postgresServer, tmp_path):
     """
     server = postgresServer
     server.createDatabase("kamailio", kamailioSchema())
-    kamailio = Kamailio(tmp_path, server, "kamailio", DOMAIN, "ha1").start()
     # The test server trusts its user; the URL's password is there to be
     # kept out of logs and answers.
     url = server.dsn("kamailio").replace(f"//{server.user}@", f"//{server.user}:{DB_PASSWORD}@")
+    kamailio = Kamailio(tmp_path, url, DOMAIN, "ha1").start()
     daemon = Daemon(tmp_path, sip=False, tftp=False, extraConfig=(
         "[[pbx]]\n"
         'kind = "kamailio"\nname = "kam"\n'

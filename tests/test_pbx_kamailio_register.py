@@ -1,7 +1,8 @@
 """
 End to end with a real Kamailio: what L{snomprov.pbx.kamailio.KamailioSink}
 writes to C{subscriber} (on the test PostgreSQL) is what Kamailio's
-C{auth_db} authenticates a phone's REGISTER with, proven by SIPp
+C{auth_db} authenticates a phone's REGISTER with, on PostgreSQL and on
+MariaDB, proven by SIPp
 (C{tests/sipp/register_auth.xml}, C{register_refused.xml}).
 """
 
@@ -27,18 +28,19 @@ def change(username: str | None, password: str = "", version: int = 1,
     return AccountChange(mac="000413922D24", index=1, version=version, account=account, previous=previous)
 
 
-@pytest.mark.parametrize("passwords", ["ha1", "plain"])
+@pytest.mark.parametrize("dialect, passwords", [("postgresql", "ha1"), ("postgresql", "plain"),
+                                               ("mysql", "ha1"), ("mysql", "plain")])
 @pytest_twisted.inlineCallbacks
-def test_whatTheSinkWritesIsWhatKamailioAuthenticates(postgres, tmp_path, passwords):
+def test_whatTheSinkWritesIsWhatKamailioAuthenticates(request, tmp_path, dialect, passwords):
     """
     A new account registers (200 after the challenge); after a password
     change the old password is refused and the new one registers; after a
     rename the old user is refused; once deleted, refused.
     """
-    database = f"kamregister{passwords}"
-    url = postgres.createDatabase(database, kamailioSchema())
+    server = request.getfixturevalue("postgres" if dialect == "postgresql" else "mysql")
+    url = server.createDatabase(f"kamregister{passwords}", kamailioSchema(dialect))
     sink = KamailioSink("kam", url, DOMAIN, passwords)
-    kamailio = Kamailio(tmp_path, postgres, database, DOMAIN, passwords).start()
+    kamailio = Kamailio(tmp_path, url, DOMAIN, passwords).start()
     try:
         assert not registers(tmp_path, kamailio, "201", "first-secret")
         yield sink.apply([change("201", "first-secret", version=1)])
