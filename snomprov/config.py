@@ -22,6 +22,8 @@ Keys (DESIGN.md §4.2)::
     [admin]   listen
     [vendors.<name>] url, plus the vendor's own keys (see
               L{snomprov.interfaces.IVendor.optionTypes})
+    [[pbx]]   kind, name, and by kind: url, domain, passwords (kamailio);
+              path, reload, domain (asterisk-pjsip)
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ __all__ = [
     "parseConfig",
     "formatConfig",
     "checkVendorOptions",
+    "PBXConfig",
+    "maskURL",
 ]
 
 
@@ -153,6 +157,53 @@ class VendorConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PBXConfig:
+    """
+    One C{[[pbx]]} table: an account sink (DESIGN §8).
+
+    @ivar kind: C{kamailio} or C{asterisk-pjsip}.
+    @ivar name: unique among the tables (default: the kind, then
+        C{<kind>-2}, ...).
+    @ivar url: kamailio: the database, C{postgresql://...} or C{mysql://...}.
+    @ivar domain: the realm (kamailio: C{subscriber.domain}, required;
+        asterisk-pjsip: optional, default the line's registrar).
+    @ivar passwords: kamailio: C{ha1} (hashes only) or C{plain}.
+    @ivar path: asterisk-pjsip: the include file written.
+    @ivar reload: asterisk-pjsip: the command (argument list) run after a
+        change, or C{()}.
+    """
+
+    kind: str
+    name: str = ""
+    url: str = ""
+    domain: str = ""
+    passwords: str = "ha1"
+    path: str = ""
+    reload: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (f"PBXConfig(kind={self.kind!r}, name={self.name!r}, url={maskURL(self.url)!r}, "
+                f"domain={self.domain!r}, passwords={self.passwords!r}, path={self.path!r}, "
+                f"reload={self.reload!r})")
+
+
+def maskURL(url: str) -> str:
+    """
+    A URL with the password of its user part (C{user:secret@}) replaced by
+    C{***}, for logs and C{check}.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    userinfo, at, host = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.partition(":")[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
 def _defaultStoreURL(dataDir: str) -> str:
     return "sqlite:" + os.path.join(dataDir, "snomprov.sqlite")
 
@@ -174,6 +225,7 @@ class Config:
     admin: AdminConfig = AdminConfig()
     vendors: Mapping[str, VendorConfig] = field(default_factory=dict)
     source: str = "<defaults>"
+    pbx: tuple[PBXConfig, ...] = ()
 
     def vendor(self, name: str) -> VendorConfig:
         return self.vendors.get(name, VendorConfig())
@@ -420,12 +472,17 @@ def parseConfig(
     problems: list[str] = []
     sections: dict[str, Any] = {}
     vendors: dict[str, VendorConfig] = {}
+    pbx: tuple[PBXConfig, ...] = ()
     for name, table in raw.items():
         if name == "vendors":
             vendors = _parseVendors(table, source, problems)
             continue
+        if name == "pbx":
+            pbx = _parsePBX(table, source, problems, baseDir or os.getcwd())
+            continue
         if name not in _SECTIONS:
-            problems.append(f"{source}: [{name}]: unknown section (known: {', '.join([*_SECTIONS, 'vendors'])})")
+            known = ", ".join([*_SECTIONS, "vendors", "pbx"])
+            problems.append(f"{source}: [{name}]: unknown section (known: {known})")
             continue
         if not isinstance(table, dict):
             problems.append(f"{source}: {name}: expected a table, got {_typeName(type(table))}")
@@ -441,7 +498,7 @@ def parseConfig(
             except (TypeError, ValueError) as e:
                 problems.append(f"{source}: {name}.{key}: {e}")
         sections[name] = cls(**values)
-    config = Config(**sections, vendors=vendors, source=source)
+    config = Config(**sections, vendors=vendors, source=source, pbx=pbx)
     if dataDir is not None and not _setsDataDir(raw):
         config = config.replaceIn("server", dataDir=dataDir)
     absoluteDataDir = os.path.join(baseDir or os.getcwd(), config.server.dataDir)
@@ -503,6 +560,93 @@ def _parseVendors(table: Any, source: str, problems: list[str]) -> dict[str, Ven
                 problems.append(f"{source}: vendors.{name}.url: {e}")
         vendors[name] = VendorConfig(url=url, options=options)
     return vendors
+
+
+def _pbxURL(value: str) -> str:
+    scheme = value.partition("://")[0]
+    if scheme not in ("postgresql", "postgres", "mysql") or "://" not in value:
+        raise ValueError(f"{maskURL(value)!r}: expected postgresql://… or mysql://…")
+    return value
+
+
+def _nonEmpty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+_PBX_KEYS: dict[str, dict[str, _Key]] = {
+    "kamailio": {
+        "kind": _Key("kind", str),
+        "name": _Key("name", str, _nonEmpty),
+        "url": _Key("url", str, _pbxURL),
+        "domain": _Key("domain", str, _nonEmpty),
+        "passwords": _Key("passwords", str, _oneOf("ha1", "plain")),
+    },
+    "asterisk-pjsip": {
+        "kind": _Key("kind", str),
+        "name": _Key("name", str, _nonEmpty),
+        "path": _Key("path", str, _nonEmpty),
+        "reload": _Key("reload", str, listOf=True),
+        "domain": _Key("domain", str),
+    },
+}
+_PBX_REQUIRED = {"kamailio": ("url", "domain"), "asterisk-pjsip": ("path",)}
+
+
+def _parsePBX(tables: Any, source: str, problems: list[str], baseDir: str) -> tuple[PBXConfig, ...]:
+    """
+    The C{[[pbx]]} array of tables; problems name the table by its place
+    (from 1) and the key: C{[[pbx]] 2: unknown key 'urll'}.
+    """
+    if not isinstance(tables, list):
+        problems.append(f"{source}: pbx: expected an array of tables ([[pbx]]), got {_typeName(type(tables))}")
+        return ()
+    found: list[PBXConfig] = []
+    names: set[str] = set()
+    for number, table in enumerate(tables, 1):
+        where = f"{source}: [[pbx]] {number}"
+        if not isinstance(table, dict):
+            problems.append(f"{where}: expected a table, got {_typeName(type(table))}")
+            continue
+        kind = table.get("kind")
+        if kind not in _PBX_KEYS:
+            problems.append(f"{where}: kind: expected one of {', '.join(_PBX_KEYS)}, got {kind!r}")
+            continue
+        keys = _PBX_KEYS[kind]
+        values: dict[str, Any] = {}
+        bad = False
+        for key, value in table.items():
+            if key not in keys:
+                problems.append(f"{where}: unknown key {key!r} for kind {kind!r} (known: {', '.join(keys)})")
+                bad = True
+                continue
+            try:
+                values[keys[key].attr] = keys[key].convert(value)
+            except (TypeError, ValueError) as e:
+                problems.append(f"{where}: {key}: {e}")
+                bad = True
+        for key in _PBX_REQUIRED[kind]:
+            if key not in table:
+                problems.append(f"{where}: {key}: required for kind {kind!r}")
+                bad = True
+        if bad:
+            continue
+        if "path" in values:
+            values["path"] = os.path.normpath(os.path.join(baseDir, values["path"]))
+        name = values.get("name")
+        if name is None:
+            name, n = kind, 1
+            while name in names:
+                n += 1
+                name = f"{kind}-{n}"
+            values["name"] = name
+        elif name in names:
+            problems.append(f"{where}: name: {name!r} is the name of another [[pbx]] table")
+            continue
+        names.add(name)
+        found.append(PBXConfig(**values))
+    return tuple(found)
 
 
 def _dataDirProblems(path: str) -> list[str]:
@@ -584,6 +728,14 @@ def formatConfig(config: Config, vendorDefaults: Mapping[str, Mapping[str, Any]]
             lines.append(f"url = {_tomlValue(vendor.url)}")
         for key, item in vendor.options.items():
             lines.append(f"{_tomlKey(key)} = {_tomlValue(item)}")
+        lines.append("")
+    for table in config.pbx:
+        lines.append("[[pbx]]")
+        for key, spec in _PBX_KEYS[table.kind].items():
+            item = getattr(table, spec.attr)
+            if key == "url":
+                item = maskURL(item)
+            lines.append(f"{key} = {_tomlValue(item)}")
         lines.append("")
     for name, defaults in sorted((vendorDefaults or {}).items()):
         if name not in config.vendors:

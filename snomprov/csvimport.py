@@ -71,11 +71,15 @@ class CSVImportError(ValueError):
     @ivar errors: one message per problem, each starting with the file name
         and, where there is one, the line (C{"devices.csv: line 8: bad MAC
         'xyz'"}).  No message carries a password.
+    @ivar problems: the same problems as C{(line, message)} pairs, the
+        line C{None} for a problem of the whole file, the message without
+        the file name and line (C{(8, "bad MAC 'xyz'")}).
     """
 
-    def __init__(self, errors: list[str]) -> None:
+    def __init__(self, errors: list[str], problems: list[tuple[int | None, str]] | None = None) -> None:
         super().__init__("\n".join(errors))
         self.errors = list(errors)
+        self.problems = list(problems) if problems is not None else [(None, e) for e in errors]
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,15 @@ class _Problems:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.messages: list[str] = []
+        self.pairs: list[tuple[int | None, str]] = []
 
     def add(self, lineNumber: int | None, message: str) -> None:
         where = "" if lineNumber is None else f" line {lineNumber}:"
         self.messages.append(f"{self.filename}:{where} {message}")
+        self.pairs.append((lineNumber, message))
+
+    def error(self) -> "CSVImportError":
+        return CSVImportError(self.messages, self.pairs)
 
 
 def _records(text: str, problems: _Problems) -> Iterator[tuple[int, list[str]]]:
@@ -363,10 +372,10 @@ def parseDeviceCSV(
     if header is None:
         if not problems.messages:
             problems.add(None, f"no header row: expected {','.join(REQUIRED_COLUMNS)}")
-        raise CSVImportError(problems.messages)
+        raise problems.error()
     names = _readHeader(*header, problems)
     if names is None:
-        raise CSVImportError(problems.messages)
+        raise problems.error()
     devices: dict[str, _Device] = {}
     for lineNumber, fields in records:
         if len(fields) != len(names):
@@ -380,7 +389,7 @@ def parseDeviceCSV(
     if not devices and not problems.messages:
         problems.add(None, "no devices: the file has a header row only")
     if problems.messages:
-        raise CSVImportError(problems.messages)
+        raise problems.error()
     return ImportPlan(
         devices=tuple(
             DeviceInfo(mac, vendor=device.vendor, model=device.model, state="registered")

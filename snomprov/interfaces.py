@@ -25,6 +25,7 @@ __all__ = [
     "IDeviceStore",
     "IAccountStore",
     "IAccountSink",
+    "IAccountSyncStore",
 ]
 
 
@@ -278,12 +279,14 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def applyImport(devices, lines):
+    def applyImport(devices, lines, events=()):
         """
-        In one transaction: merge C{devices}, and for every MAC in the
-        mapping C{lines} replace that device's lines.  All or nothing.
+        In one transaction: merge C{devices}, for every MAC in the
+        mapping C{lines} replace that device's lines, and append C{events}
+        (an audit event).  All or nothing.
 
-        @return: Deferred firing with C{None}.
+        @return: Deferred firing with whether devices' registrations or
+            lines changed.
         """
 
     def getLayer(scope):
@@ -291,9 +294,10 @@ class IDeviceStore(Interface):
         @return: Deferred firing with L{snomprov.device.SettingsLayer} or C{None}.
         """
 
-    def putLayer(layer, affected=None):
+    def putLayer(layer, affected=None, events=()):
         """
-        Replace the layer of C{layer.scope}.
+        Replace the layer of C{layer.scope} and append C{events} (an audit
+        event), in one transaction.
 
         @param affected: the MACs whose files the change alters (the
             operations layer knows them from its plan): they get the new
@@ -303,8 +307,11 @@ class IDeviceStore(Interface):
             device layer always affects its device.
         """
 
-    def deleteLayer(scope, affected=None):
+    def deleteLayer(scope, affected=None, events=()):
         """
+        Remove the layer of C{scope} and append C{events}, in one
+        transaction.
+
         @param affected: as for L{putLayer}.
         @return: Deferred firing with C{True} if it existed.
         """
@@ -520,6 +527,10 @@ class IAccountSink(Interface):
 
     name = Attribute("C{str}: the sink's name, unique among the C{[[pbx]]} tables.")
     kind = Attribute("C{str}: the C{[[pbx]] kind} (C{kamailio}, C{asterisk-pjsip}).")
+    domain = Attribute(
+        "C{str}: the realm of the accounts (C{[[pbx]] domain}), or C{\"\"}: each line's "
+        "registrar (L{snomprov.pbx.sync.sinkDomain})."
+    )
 
     def apply(changes):
         """
@@ -555,4 +566,64 @@ class IAccountSink(Interface):
         Let go of connections.
 
         @return: Deferred firing when done.
+        """
+
+
+class IAccountSyncStore(Interface):
+    """
+    The PBX account sync state a store keeps (DESIGN §2, §8): each line's
+    account version (moved in the same transaction as the line's change,
+    a removed line kept as a tombstone) and, per sink, the version it
+    applied.  Values are L{snomprov.store.pbxstate.PendingAccount} and
+    L{snomprov.store.pbxstate.LineSyncState}.  Sinks are named by their
+    C{[[pbx]] name}.
+    """
+
+    def pendingAccounts(sink, limit=100):
+        """
+        The lines whose account version is above what C{sink} applied
+        (a sink never applied has applied nothing), ordered by version.
+
+        @return: Deferred firing with a C{list} of C{PendingAccount}.
+        """
+
+    def markApplied(sink, rows):
+        """
+        Record that C{sink} applied lines: C{rows} of C{(mac, index,
+        version, username)} (C{username} C{None} for a removed account).
+        An older version than the one recorded is ignored.  Clears the
+        line's last error.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def markFailed(sink, keys, error, nextTry, tries):
+        """
+        Record a failed attempt of C{sink} on lines C{keys} (C{(mac,
+        index)}): the error's message (never a secret), the time of the
+        next attempt and the attempts so far.
+
+        @return: Deferred firing with C{None}.
+        """
+
+    def accountBacklog(sinks):
+        """
+        @param sinks: the sinks' names.
+        @return: Deferred firing with C{{sink: pending lines}}.
+        """
+
+    def accountSyncState(mac, sinks):
+        """
+        A device's lines (and tombstones) for each of C{sinks}, ordered by
+        line then sink.
+
+        @return: Deferred firing with a C{list} of C{LineSyncState}.
+        """
+
+    def pruneAccounts(sinks):
+        """
+        Forget the tombstones every one of C{sinks} has applied, with their
+        sync rows.
+
+        @return: Deferred firing with the number pruned.
         """

@@ -51,18 +51,24 @@ class DeviceCounts:
     @ivar counts: C{(state, vendor)} to a count; empty until first read.
     @ivar maxAge: seconds a count is used before the store is asked again.
     @ivar reads: how many times the store was asked.
+    @ivar backlog: PBX sink name to the lines it has not applied
+        (L{snomprov.interfaces.IAccountSyncStore.accountBacklog}), read
+        with the counts; empty without sinks.
     """
 
     _log = Logger()
 
-    def __init__(self, whenStore, clock, maxAge: float = 5.0) -> None:
+    def __init__(self, whenStore, clock, maxAge: float = 5.0, pbxSinks: Iterable[str] = ()) -> None:
         """
         @param whenStore: callable returning a Deferred firing with the store.
         @param clock: an C{IReactorTime}.
+        @param pbxSinks: the C{[[pbx]]} sinks' names.
         """
         self._whenStore = whenStore
         self._clock = clock
         self.maxAge = maxAge
+        self.pbxSinks = tuple(pbxSinks)
+        self.backlog: dict[str, int] = {}
         self.counts: dict[tuple[str, str | None], int] = {}
         self.reads = 0
         self._readAt = float("-inf")
@@ -85,14 +91,15 @@ class DeviceCounts:
         self.reads += 1
         self._readAt = self._clock.seconds()
         self._reading = d = defer.maybeDeferred(self._whenStore)
-        d.addCallback(lambda store: store.countDevices())
-        d.addCallback(self._counted)
+        d.addCallback(lambda store: defer.ensureDeferred(self._count(store)))
         d.addErrback(lambda failure: self._log.failure("Counting devices for /metrics failed", failure))
         d.addBoth(self._done)
         return d
 
-    def _counted(self, counts) -> None:
-        self.counts = dict(counts)
+    async def _count(self, store) -> None:
+        self.counts = dict(await store.countDevices())
+        if self.pbxSinks:
+            self.backlog = dict(await store.accountBacklog(self.pbxSinks))
 
     def _done(self, result) -> None:
         self._reading = None
@@ -147,6 +154,16 @@ class SnomprovCollector:
         yield from self._fetches()
         yield from self._tftp()
         yield from self._recorder()
+        yield from self._pbx()
+
+    def _pbx(self) -> Iterable[Metric]:
+        if self.devices is None or not self.devices.pbxSinks:
+            return
+        family = GaugeMetricFamily("snomprov_pbx_backlog", "Lines a PBX sink has not applied yet, by sink "
+                                   "(read at most every few seconds).", labels=("sink",))
+        for sink in self.devices.pbxSinks:
+            family.add_metric((sink,), self.devices.backlog.get(sink, 0))
+        yield family
 
     def _devices(self) -> Iterable[Metric]:
         if self.devices is None:
@@ -246,9 +263,10 @@ class Metrics:
     @ivar storeWrites: the C{snomprov_store_write_seconds} histogram.
     """
 
-    def __init__(self, whenStore, clock, recorder, provisioner, maxAge: float = 5.0) -> None:
+    def __init__(self, whenStore, clock, recorder, provisioner, maxAge: float = 5.0,
+                 pbxSinks: Iterable[str] = ()) -> None:
         self.registry = CollectorRegistry()
-        self.devices = DeviceCounts(whenStore, clock, maxAge)
+        self.devices = DeviceCounts(whenStore, clock, maxAge, pbxSinks)
         self.tftp = TFTPCounts()
         self.collector = SnomprovCollector(recorder, provisioner, self.devices)
         self.registry.register(self.collector)

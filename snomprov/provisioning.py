@@ -23,15 +23,8 @@ from dataclasses import dataclass
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from .device import (
-    DeviceInfo,
-    Event,
-    FileRequest,
-    RenderContext,
-    layerScopesFor,
-    mergeDocuments,
-    mergeLayers,
-)
+from .device import DeviceInfo, Event, FileRequest
+from .rendering import refusesUnknown, renderDeviceFile, requestScopes
 
 __all__ = ["Provisioner", "Fetch"]
 
@@ -267,33 +260,12 @@ class Provisioner:
             device = yield store.getDevice(mac)
             lines = yield store.getLines(mac)
             deviceLayer = yield store.getLayer(f"device:{mac}")
-            if not lines and deviceLayer is None and self._config.provisioning.unknownDevices == "reject":
+            if refusesUnknown(self._config, lines, deviceLayer):
                 return _REFUSED, None, (f"device:{mac}",)
-        model = request.model or (userAgent.model if userAgent else None) or (device.model if device else None)
-        scopes = layerScopesFor(vendor.name, model, mac) if mac else layerScopesFor(vendor.name, model, "")[:-1]
+        scopes = requestScopes(vendor, request, userAgent, device)
         layers = yield defer.gatherResults([store.getLayer(scope) for scope in scopes])
-        layers = [layer for layer in layers if layer is not None]
-        context = RenderContext(
-            device=device,
-            lines=tuple(lines or ()),
-            settings=mergeLayers(layers),
-            documents=mergeDocuments(layers),
-            options=self._vendorOptions(vendor.name),
-            baseURL=self._config.server.baseURL,
-            tftpServer=self._config.tftpServer,
-            userAgent=userAgent,
-            transport=transport,
-        )
-        return vendor.renderFile(request, context), version, scopes
-
-    def _vendorOptions(self, name: str):
-        """
-        The vendor's config table, C{url} included.
-        """
-        vendorConfig = self._config.vendor(name)
-        if vendorConfig.url is None:
-            return vendorConfig.options
-        return {**vendorConfig.options, "url": vendorConfig.url}
+        rendered = renderDeviceFile(vendor, request, device, lines or (), layers, self._config, userAgent, transport)
+        return rendered, version, scopes
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version) -> None:
         self.fetches[vendor.name, fetch.protocol] += 1

@@ -96,7 +96,8 @@ def _applyOverrides(config: Config, options: Options) -> Config:
 
 def makeService(options: Options, reactor=None) -> MultiService:
     """
-    One L{Listeners} of named children: C{store}, C{recorder}, C{http-N},
+    One L{Listeners} of named children: C{store}, C{recorder}, C{pbx} (with
+    C{[[pbx]]} tables), C{http-N},
     C{admin-N} (C{[admin] listen}), C{sip} and C{tftp} when enabled, and
     C{gc} (L{GarbageCollectorTuning}).
     A loopback C{base_url} is warned about now; once bound, the start log
@@ -125,9 +126,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     recorder.setServiceParent(top)
     stores.closeAfter(recorder.flush)
 
+    if config.pbx:
+        _buildAccountSync(config, stores.whenOpen, reactor).setServiceParent(top)
+
     provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
-    metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner)
-    phones, operators = siteRoots(ProvisioningResource(provisioner), adminChildren(metrics, stores.whenOpen, reactor, registry),
+    metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner,
+                      pbxSinks=[table.name for table in config.pbx])
+    operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
+    phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
     for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
         http.setName(f"http-{index}")
@@ -156,15 +162,15 @@ def makeService(options: Options, reactor=None) -> MultiService:
     return top
 
 
-def adminChildren(metrics: Metrics, whenStore, reactor, registry=None) -> dict:
+def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=None) -> dict:
     """
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
     """
     from .web.metrics import metricsResource
 
-    return {b"metrics": metricsResource(metrics),
-            b"api": apiResource(whenStore, reactor, registry=registry)}
+    api = apiResource(whenStore, reactor, registry=registry, config=config)
+    return {b"metrics": metricsResource(metrics), b"api": api}
 
 
 def _listenerDescriptions(config: Config) -> dict[str, str]:
@@ -197,6 +203,24 @@ def _httpServices(config, site, reactor):
             yield mutualTLSService(reactor, description, authorities, site)
         else:
             yield strports.service(description, site, reactor=reactor)
+
+
+def _buildAccountSync(config, whenStore, reactor):
+    """
+    The C{pbx} child: L{snomprov.pbx.sync.AccountSync} over one sink per
+    C{[[pbx]]} table.  A sink that cannot be made stops the start with one
+    line.
+    """
+    from .pbx.sync import AccountSync, SinkUnavailable, makeSink
+
+    try:
+        sinks = [makeSink(table, reactor) for table in config.pbx]
+    except SinkUnavailable as e:
+        print(str(e), file=sys.stderr)
+        raise SystemExit(2)
+    service = AccountSync(whenStore, sinks, reactor)
+    service.setName("pbx")
+    return service
 
 
 def _buildSIP(config, registry, recorder, reactor, metrics):

@@ -302,3 +302,34 @@ def test_checkRoundTrip(tmp_path, text):
         assert "[vendors.yealink]" in second.stdout and "[vendors.linksys]" in second.stdout
         assert "# [vendors.snom]" in second.stdout
         assert "poll_interval = 0.01" in second.stdout
+
+
+def test_settingsPlanAndDelete(cli, tmp_path):
+    """
+    C{settings plan} prints the count and the diffs and changes nothing;
+    C{settings delete} removes the layer (a second time is exit 2); the
+    JSON form uploads too.
+    """
+    (tmp_path / "d.csv").write_text(GOOD)
+    cli.run("import", str(tmp_path / "d.csv"))
+    (tmp_path / "s.xml").write_text('<phone-settings>\n<language>Deutsch</language>\n</phone-settings>\n')
+    plan = cli.run("settings", "plan", "--scope", "site", str(tmp_path / "s.xml"))
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.startswith(f"replacing site with {tmp_path / 's.xml'}: files of 1 of 1 devices change\n")
+    assert "+++ b/snom/000413922D24-settings.xml\n" in plan.stdout
+    assert "\n+<language>Deutsch</language>\n" in plan.stdout
+    assert "Deutsch" not in cli.run("render", "000413922D24").stdout
+    upload = cli.run("settings", "upload", "--scope", "site", str(tmp_path / "s.xml"))
+    assert upload.stdout.endswith("; files of 1 devices change\n"), upload.stderr
+    deleting = cli.run("settings", "plan", "--scope", "site")
+    assert deleting.stdout.startswith("deleting site: files of 1 of 1 devices change\n")
+    assert "\n-<language>Deutsch</language>\n" in deleting.stdout
+    assert cli.run("settings", "delete", "--scope", "site").stdout == "site: deleted; files of 1 devices change\n"
+    again = cli.run("settings", "delete", "--scope", "site")
+    assert again.returncode == 2 and "no layer site" in again.stderr
+    (tmp_path / "s.json").write_text('{"settings": [{"name": "language", "value": "Dansk"}]}')
+    assert cli.run("settings", "upload", "--scope", "model:snomD785", str(tmp_path / "s.json")).returncode == 0
+    assert "<language>Dansk</language>" in cli.run("render", "000413922D24").stdout
+    (tmp_path / "bad.json").write_text('{"settings": [{"name": "a b", "value": "x"}]}')
+    bad = cli.run("settings", "upload", "--scope", "site", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and "/settings/0/name: is not an XML element name" in bad.stderr

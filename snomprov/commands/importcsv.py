@@ -1,12 +1,14 @@
 """
 C{snomprov import FILE.csv}: register devices and their lines, all or
-nothing.
+nothing, through L{snomprov.operations.imports}.
 """
 
 from __future__ import annotations
 
 from .base import UsageProblem, command
-from ..csvimport import CSVImportError, parseDeviceCSV
+from ..audit import CLI
+from ..operations import imports
+from ..operations.errors import Refused
 from ._run import runWithStore
 
 
@@ -15,26 +17,36 @@ def arguments(parser) -> None:
                                      "[,auth_user,outbound_proxy]")
 
 
+def _problems(filename: str, e: Refused) -> UsageProblem:
+    if not e.problems:
+        return UsageProblem(str(e))
+    return UsageProblem(*(f"{filename}:{'' if p.line is None else f' line {p.line}:'} {p.message}"
+                          for p in e.problems))
+
+
 @command("import", "register devices and lines from a CSV file (all or nothing)")
 def importCSV(args, config, registry, out) -> int:
     try:
         with open(args.file, "rb") as f:
-            text = f.read().decode("utf-8-sig")
+            data = f.read(imports.MAX_CSV + 1)
     except OSError as e:
         raise UsageProblem(f"{args.file}: cannot read: {e.strerror}")
-    except UnicodeDecodeError as e:
-        raise UsageProblem(f"{args.file}: not UTF-8 text ({e.reason} at byte {e.start})")
     try:
-        plan = parseDeviceCSV(text, registry.names, filename=args.file)
-    except CSVImportError as e:
-        raise UsageProblem(*e.errors)
+        text = imports.decodeCSV(data, args.file)
+    except Refused as e:
+        raise UsageProblem(str(e)) from None
 
     async def work(reactor, store):
-        await store.applyImport(plan.devices, plan.lines)
+        return await imports.importCSV(store, registry, CLI, reactor.seconds(), text, args.file)
 
-    runWithStore(config, work)
-    lines = sum(len(v) for v in plan.lines.values())
-    out.write(f"imported {len(plan.devices)} devices with {lines} lines from {args.file}\n")
+    try:
+        imported = runWithStore(config, work)
+    except Refused as e:
+        raise _problems(args.file, e) from None
+    out.write(f"imported {imported.devices} devices with {imported.lines} lines from {args.file}\n")
+    for mac, index, password in imported.generated:
+        # Shown this once: the store keeps it only in the line.
+        out.write(f"{mac} line {index}: generated password {password}\n")
     return 0
 
 

@@ -1,47 +1,100 @@
 """
-C{snomprov settings upload --scope SCOPE FILE}: a snom settings XML file
-into a settings layer (the operators' "Browse / Load").
+C{snomprov settings upload|plan|delete --scope SCOPE [FILE]}: settings
+layers through L{snomprov.operations.layers} (the operators' "Browse /
+Load").  A FILE is snom settings XML, or the JSON form of a layer when its
+name ends in C{.json}.  C{plan} prints how many devices' files would change
+and their diffs, changing nothing; passwords are shown (the command line
+runs as the store's owner).
 """
 
 from __future__ import annotations
 
 from .base import UsageProblem, command
-from ..device import InvalidScope, parseScope
-from ..vendors.snomxml import SettingsXMLError, parseSettingsXML
-from ._run import runWithStore
+from ..audit import CLI
+from ..operations import layers
+from ..operations.errors import Refused
+from ._run import runOperation
 
-MAX_UPLOAD = 1_048_576
+MAX_UPLOAD = layers.MAX_LAYER
 
 
 def arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    upload = sub.add_parser("upload", help="replace a scope's layer with a settings XML file")
-    upload.add_argument("--scope", required=True, help="site, vendor:NAME, model:NAME or device:MAC")
+    scope = {"required": True, "help": "site, vendor:NAME, model:NAME or device:MAC"}
+    upload = sub.add_parser("upload", help="replace a scope's layer with a settings XML (or .json) file")
+    upload.add_argument("--scope", **scope)
     upload.add_argument("file")
+    plan = sub.add_parser("plan", help="show which devices' files a new layer would change, and how")
+    plan.add_argument("--scope", **scope)
+    plan.add_argument("file", nargs="?", help="the new layer (none: plan deleting the layer)")
+    delete = sub.add_parser("delete", help="delete a scope's layer")
+    delete.add_argument("--scope", **scope)
+
+
+def _read(path: str) -> tuple[bytes, str]:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_UPLOAD + 1)
+    except OSError as e:
+        raise UsageProblem(f"{path}: cannot read: {e.strerror}")
+    return data, layers.JSON_TYPE if path.lower().endswith(".json") else "application/xml"
+
+
+def _refused(path: str | None, e: Refused) -> UsageProblem:
+    lines = [f"{path}: {e}" if path else str(e)]
+    for problem in e.problems:
+        if problem.field:
+            lines.append(f"{path}: {problem.field}: {problem.message}")
+    return UsageProblem(*lines)
+
+
+def _scope(text: str) -> str:
+    try:
+        return layers.checkScope(text)
+    except Refused as e:
+        raise UsageProblem(f"--scope: {e}") from None
 
 
 @command("settings", "manage settings layers")
 def settings(args, config, registry, out) -> int:
-    try:
-        scope = parseScope(args.scope)
-    except InvalidScope as e:
-        raise UsageProblem(f"--scope: {e}")
-    try:
-        with open(args.file, "rb") as f:
-            data = f.read(MAX_UPLOAD + 1)
-    except OSError as e:
-        raise UsageProblem(f"{args.file}: cannot read: {e.strerror}")
-    try:
-        layer = parseSettingsXML(data, scope, maxSize=MAX_UPLOAD)
-    except SettingsXMLError as e:
-        raise UsageProblem(f"{args.file}: {e}")
+    scope = _scope(args.scope)
+    path = getattr(args, "file", None)
+    data, kind = _read(path) if path else (None, None)
+    if data is not None:
+        try:
+            layer = layers.parseLayer(scope, data, kind)
+        except Refused as e:
+            raise _refused(path, e) from None
+
+    if args.action == "upload":
+        async def work(reactor, store):
+            return await layers.putLayer(store, registry, CLI, reactor.seconds(), scope, data, kind,
+                                         config=config, reveal=True)
+
+        stored, plan = runOperation(config, work)
+        documents = f" and {', '.join(sorted(stored.documents))}" if stored.documents else ""
+        out.write(f"{scope}: {len(stored.settings)} settings{documents} from {path}; "
+                  f"files of {plan.count} devices change\n")
+        return 0
+    if args.action == "delete":
+        async def work(reactor, store):
+            return await layers.deleteLayer(store, registry, CLI, reactor.seconds(), scope, config=config,
+                                            reveal=True)
+
+        plan = runOperation(config, work)
+        out.write(f"{scope}: deleted; files of {plan.count} devices change\n")
+        return 0
 
     async def work(reactor, store):
-        await store.putLayer(layer)
+        return await layers.planLayer(store, registry, config, scope, layer if data is not None else None,
+                                      reveal=True)
 
-    runWithStore(config, work)
-    documents = f" and {', '.join(sorted(layer.documents))}" if layer.documents else ""
-    out.write(f"{scope}: {len(layer.settings)} settings{documents} from {args.file}\n")
+    plan = runOperation(config, work)
+    what = f"replacing {scope} with {path}" if data is not None else f"deleting {scope}"
+    out.write(f"{what}: files of {plan.count} of {plan.considered} devices change\n")
+    for device in plan.devices:
+        for change in device.files:
+            out.write(change.diff)
     return 0
 
 

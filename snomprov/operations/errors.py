@@ -3,15 +3,48 @@ Why an operation was refused: one line, never a secret.  The command line
 prints it and exits 2; the API answers it as a problem document (C{NotFound}
 404, C{Conflict} 409, C{PreconditionFailed} 412, C{Forbidden} 403, any other
 C{Refused} 400, C{Invalid} with its fields).
+
+A refusal of input with several problems (a CSV file's bad rows, a settings
+file's bad line, a layer's bad fields) may carry every one of them as an
+L{InputProblem}: the API lists them in the problem document's C{errors}.
 """
 
-__all__ = ["Refused", "Invalid", "NotFound", "Conflict", "PreconditionFailed", "Forbidden"]
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["Refused", "Invalid", "NotFound", "Conflict", "PreconditionFailed", "Forbidden", "InputProblem"]
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """
+    One problem of a refused input.
+
+    @ivar message: what is wrong, never a secret.
+    @ivar field: where, as a JSON pointer into a JSON body (C{/settings/0/idx}),
+        or C{None} for a body that is not JSON.
+    @ivar line: the line of a text input (a CSV file, a settings file),
+        or C{None}.
+    """
+
+    message: str
+    field: str | None = None
+    line: int | None = None
 
 
 class Refused(Exception):
     """
     Bad input: nothing was changed.
+
+    @ivar problems: every problem found (L{InputProblem}s), or empty when
+        the message says it all.
     """
+
+    def __init__(self, message: str = "", problems: Iterable[InputProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
 
 
 class Invalid(Refused):

@@ -16,12 +16,21 @@ from zope.interface import implementer
 
 from snomprov.accounts import Operator, Token
 from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
-from snomprov.interfaces import IAccountStore, IDeviceStore
+from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
 from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC
 from snomprov.store.filters import textMatches
 from snomprov.store.rows import deviceFromRow
+from snomprov.store.pbxstate import (
+    LineSyncState,
+    PendingAccount,
+    checkApplied,
+    checkKeys,
+    checkPendingLimit,
+    checkSink,
+    checkSinks,
+)
 from snomprov.store.writes import StoreWrites, checkFetched, mergeDevicesInto, whenValid
 
 __all__ = ["MemoryDeviceStore"]
@@ -71,13 +80,24 @@ class _MemoryRecords:
     """
     The scopes a write changed: told to the listeners when it succeeds.
     """
+    accountLines: dict[tuple[str, int], tuple[int, bool]] = field(default_factory=dict)
+    """
+    C{(mac, index)} to C{(account version, deleted)}.
+    """
+    accountCounter: int = 0
 
     def copy(self) -> "_MemoryRecords":
         return _MemoryRecords(
             dict(self.devices), dict(self.lines), dict(self.layers), self.version,
             dict(self.operators), dict(self.tokens), dict(self.revisions), self.revisionCounter,
             [], deque(self.changes, CHANGES_KEPT), self.seq, dict(self.versions),
+            set(), dict(self.accountLines), self.accountCounter,
         )  # fmt: skip
+
+    def moveAccountLines(self, mac: str, moves: list[tuple[int, bool]]) -> None:
+        self.accountCounter += 1
+        for index, deleted in moves:
+            self.accountLines[(mac, index)] = (self.accountCounter, deleted)
 
     def getDevice(self, mac: str) -> DeviceInfo | None:
         return self.devices.get(mac)
@@ -172,7 +192,20 @@ class _MemoryRecords:
         self.newEvents.extend(events)
 
 
-@implementer(IDeviceStore, IAccountStore)
+@dataclass
+class _SyncRow:
+    """
+    One sink's state of one line (C{account_sync}).
+    """
+
+    applied: int = 0
+    username: str | None = None
+    error: str | None = None
+    nextTry: float | None = None
+    tries: int = 0
+
+
+@implementer(IDeviceStore, IAccountStore, IAccountSyncStore)
 class MemoryDeviceStore(StoreWrites, AccountWrites):
     """
     An L{IDeviceStore} in memory.  Every Deferred it returns has already
@@ -186,6 +219,7 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         self._records = _MemoryRecords({}, {}, {}, 0)
         self._events: list[Event] = []
         self._listeners = ChangeListeners()
+        self._accountSync: dict[tuple[str, str, int], _SyncRow] = {}
 
     def _write(self, check: Callable[[], _T], apply: Callable[[_MemoryRecords, _T], object]):
         """
@@ -394,6 +428,85 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
 
     def settingsVersion(self):
         return defer.succeed(self._records.version)
+
+    # -- IAccountSyncStore
+
+    def _pending(self, sink: str) -> list[tuple[int, str, int, bool]]:
+        sync = self._accountSync
+        return sorted(
+            (version, mac, index, deleted)
+            for (mac, index), (version, deleted) in self._records.accountLines.items()
+            if version > sync.get((sink, mac, index), _SyncRow()).applied
+        )
+
+    def pendingAccounts(self, sink, limit=100):
+        def read(checked):
+            sink, limit = checked
+            found = []
+            for version, mac, index, deleted in self._pending(sink)[:limit]:
+                line = None if deleted else next(
+                    (line for line in self._records.getLines(mac) if line.index == index), None)
+                row = self._accountSync.get((sink, mac, index), _SyncRow())
+                found.append(PendingAccount(mac, index, version, deleted, line, row.username))
+            return defer.succeed(found)
+
+        return whenValid(lambda: (checkSink(sink), checkPendingLimit(limit)), read)
+
+    def markApplied(self, sink, rows):
+        def write(checked):
+            sink, rows = checked
+            for mac, index, version, username in rows:
+                row = self._accountSync.setdefault((sink, mac, index), _SyncRow())
+                if version >= row.applied:
+                    self._accountSync[(sink, mac, index)] = _SyncRow(version, username)
+            return defer.succeed(None)
+
+        return whenValid(lambda: (checkSink(sink), checkApplied(rows)), write)
+
+    def markFailed(self, sink, keys, error, nextTry, tries):
+        def write(checked):
+            sink, keys = checked
+            for mac, index in keys:
+                row = self._accountSync.setdefault((sink, mac, index), _SyncRow())
+                row.error, row.nextTry, row.tries = str(error), nextTry, tries
+            return defer.succeed(None)
+
+        return whenValid(lambda: (checkSink(sink), checkKeys(keys)), write)
+
+    def accountBacklog(self, sinks):
+        return whenValid(lambda: checkSinks(sinks),
+                         lambda sinks: defer.succeed({sink: len(self._pending(sink)) for sink in sinks}))
+
+    def accountSyncState(self, mac, sinks):
+        def read(checked):
+            mac, sinks = checked
+            found = []
+            for (lineMAC, index), (version, deleted) in sorted(self._records.accountLines.items()):
+                if lineMAC != mac:
+                    continue
+                for sink in sinks:
+                    row = self._accountSync.get((sink, mac, index), _SyncRow())
+                    found.append(LineSyncState(sink, index, version, deleted, row.applied, row.error,
+                                               row.nextTry, row.tries))
+            return defer.succeed(found)
+
+        return whenValid(lambda: (checkMAC(mac), checkSinks(sinks)), read)
+
+    def pruneAccounts(self, sinks):
+        def write(sinks):
+            lines, sync = self._records.accountLines, self._accountSync
+            gone = [
+                key for key, (version, deleted) in lines.items()
+                if deleted and all(sync.get((sink, *key), _SyncRow()).applied >= version for sink in sinks)
+            ]
+            for key in gone:
+                del lines[key]
+                for sink in list(sync):
+                    if sink[1:] == key:
+                        del sync[sink]
+            return defer.succeed(len(gone))
+
+        return whenValid(lambda: checkSinks(sinks), write)
 
     def close(self):
         return defer.succeed(None)

@@ -165,6 +165,41 @@ MIGRATIONS: tuple[Migration, ...] = (
             "INSERT INTO device_revisions (mac, revision) SELECT mac, 1 FROM devices",
         ),
     ),
+    (
+        5,
+        (
+            # Each line's PBX account version (DESIGN §8), from a store-wide
+            # counter; a removed line stays as a tombstone (deleted = 1)
+            # until every sink applied it, so no device reference.  The
+            # lines already stored start at version 1.
+            """
+            CREATE TABLE account_lines (
+                mac TEXT NOT NULL,
+                idx INTEGER NOT NULL CHECK (idx >= 1),
+                version INTEGER NOT NULL,
+                deleted INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (mac, idx)
+            )
+            """,
+            "CREATE INDEX account_lines_version ON account_lines (version)",
+            "INSERT INTO meta (name, value) VALUES ('account_version', 1)",
+            "INSERT INTO account_lines (mac, idx, version, deleted) SELECT mac, idx, 1, 0 FROM lines",
+            # Per sink and line: what the sink last applied, and its last failure.
+            """
+            CREATE TABLE account_sync (
+                sink TEXT NOT NULL,
+                mac TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                applied_version INTEGER NOT NULL DEFAULT 0,
+                applied_username TEXT,
+                last_error TEXT,
+                next_try {real},
+                tries INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (sink, mac, idx)
+            )
+            """,
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

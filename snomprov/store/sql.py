@@ -33,7 +33,7 @@ from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
 from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
-from snomprov.interfaces import IAccountStore, IDeviceStore
+from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
 from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit, checkMAC
@@ -43,6 +43,7 @@ from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
+from snomprov.store.sqlpbx import SQLPBXRecords, SQLPBXStore
 
 __all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery"]
 
@@ -438,7 +439,7 @@ def _oncePerMAC(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
     return runs
 
 
-class _SQLRecords(SQLAccountRecords):
+class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
     """
     L{snomprov.store.Records} and L{snomprov.store.accounts.AccountRecords}
     over one C{adbapi} transaction, plus the reads and event writes the
@@ -769,8 +770,8 @@ class _SQLRecords(SQLAccountRecords):
         return self._fetch(_COUNT_STALE)[0][0]
 
 
-@implementer(IDeviceStore, IAccountStore)
-class SQLDeviceStore(StoreWrites, AccountWrites):
+@implementer(IDeviceStore, IAccountStore, IAccountSyncStore)
+class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
     """
     An L{IDeviceStore} in an SQL database.  Every write is one transaction;
     its Deferred fires after the commit.

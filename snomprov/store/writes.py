@@ -118,6 +118,38 @@ class Records(Protocol):
 
     def addEvents(self, events: tuple[Event, ...]) -> None: ...
 
+    def moveAccountLines(self, mac: str, moves: list[tuple[int, bool]]) -> None:
+        """
+        Give each line C{(index, deleted)} of C{moves} (at least one) a new
+        account version, one new value of the store-wide account counter,
+        and record whether the line is gone (a tombstone).
+        """
+
+
+PBX_FIELDS = ("user", "authUser", "password", "displayName", "registrar")
+"""
+The fields of a line that reach a PBX (DESIGN §8): a change of one moves
+the line's account version.
+"""
+
+
+def accountMoves(old: tuple[Line, ...], new: tuple[Line, ...]) -> list[tuple[int, bool]]:
+    """
+    The lines whose account changed from C{old} to C{new}: C{(index,
+    deleted)} for each line added, changed in a L{PBX_FIELDS} field, or
+    removed (C{deleted} true), ordered by index.
+    """
+    before = {line.index: line for line in old}
+    after = {line.index: line for line in new}
+    moves = []
+    for index in sorted(set(before) | set(after)):
+        was, now = before.get(index), after.get(index)
+        if now is None:
+            moves.append((index, True))
+        elif was is None or any(getattr(was, name) != getattr(now, name) for name in PBX_FIELDS):
+            moves.append((index, False))
+    return moves
+
 
 def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     """
@@ -170,10 +202,14 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str
 def _replaceLines(records: Records, mac: str, lines: tuple[Line, ...]) -> bool:
     if records.getDevice(mac) is None:
         raise UnknownDevice(f"lines for unknown device {mac}")
-    if records.getLines(mac) == lines:
+    old = records.getLines(mac)
+    if old == lines:
         return False
     records.putLines(mac, lines)
     records.moveRevisions([mac])
+    moves = accountMoves(old, lines)
+    if moves:
+        records.moveAccountLines(mac, moves)
     return True
 
 
@@ -235,18 +271,20 @@ def setLinesIn(records: Records, mac: str, lines: tuple[Line, ...]) -> None:
 
 def applyImportTo(
     records: Records, devices: tuple[DeviceInfo, ...], lines: Mapping[str, tuple[Line, ...]]
-) -> None:
+) -> bool:
     """
     L{IDeviceStore.applyImport} on validated devices and lines.  The caller
     undoes everything if this raises.
 
     @raise UnknownDevice: for lines of a device neither stored nor merged.
+    @return: whether it changed what rendered files depend on.
     """
     changed = _mergeDevices(records, devices)
     for mac, deviceLines in lines.items():
         if _replaceLines(records, mac, deviceLines):
             changed.append(mac)
     _finish(records, changed)
+    return bool(changed)
 
 
 def writeDeviceIn(
@@ -292,7 +330,8 @@ def deleteDeviceFrom(
 ) -> bool:
     """
     L{IDeviceStore.deleteDevice}: the device, its lines and revision (by
-    the backend) and its device layer; C{events} are appended when the
+    the backend) and its device layer; its lines' accounts become
+    tombstones; C{events} are appended when the
     device existed.
 
     @return: whether the device existed.
@@ -300,7 +339,10 @@ def deleteDeviceFrom(
         is missing or at another revision.
     """
     _checkExpected(records, mac, expected)
+    moves = accountMoves(records.getLines(mac), ())
     existed = records.removeDevice(mac)
+    if moves:
+        records.moveAccountLines(mac, moves)
     hadLayer = records.removeLayer(f"device:{mac}")
     if existed:
         records.addEvents(events)
@@ -435,20 +477,40 @@ class StoreWrites:
             lambda records, checked: setLinesIn(records, mac, checked),
         )
 
-    def applyImport(self, devices, lines):
-        return self._write(
-            lambda: checkImport(devices, lines),
-            lambda records, checked: applyImportTo(records, *checked),
-        )
+    def applyImport(self, devices, lines, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the import changed devices'
+            registrations or lines (C{False}: it was applied already).
+        """
 
-    def putLayer(self, layer, affected=None):
-        return self._write(
-            lambda: (checkLayer(layer), checkAffected(affected)),
-            lambda records, checked: putLayerIn(records, *checked),
-        )
+        def apply(records, checked):
+            changed = applyImportTo(records, *checked[0])
+            records.addEvents(checked[1])
+            return changed
 
-    def deleteLayer(self, scope, affected=None):
-        return self._write(
-            lambda: (checkScope(scope), checkAffected(affected)),
-            lambda records, checked: deleteLayerFrom(records, *checked),
-        )
+        return self._write(lambda: (checkImport(devices, lines), checkEvents(events)), apply)
+
+    def putLayer(self, layer, affected=None, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        """
+
+        def apply(records, checked):
+            putLayerIn(records, *checked[:2])
+            records.addEvents(checked[2])
+
+        return self._write(lambda: (checkLayer(layer), checkAffected(affected), checkEvents(events)), apply)
+
+    def deleteLayer(self, scope, affected=None, events=()):
+        """
+        @param events: written in the same transaction (audit events).
+        @return: Deferred firing with whether the layer existed.
+        """
+
+        def apply(records, checked):
+            existed = deleteLayerFrom(records, *checked[:2])
+            records.addEvents(checked[2])
+            return existed
+
+        return self._write(lambda: (checkScope(scope), checkAffected(affected), checkEvents(events)), apply)

@@ -6,7 +6,8 @@ Modules, one job each: L{declare} (endpoint declarations and routing),
 L{validate} (JSON Schema, field-level errors), L{problems} (RFC 9457),
 L{paging} (cursors), L{auth} (Basic and Bearer), L{openapi} (the document,
 from the declarations), L{resource} (the Twisted resource); and the
-endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{document}.
+endpoints: L{accounts}, L{devices}, L{events}, L{stale}, L{layers}, L{imports},
+L{files}, L{pbx}, L{document}.
 
 Adding an endpoint is declaring it: write an C{async} handler of a
 L{declare.Call} that calls the operations layer, and add an
@@ -39,13 +40,13 @@ def allEndpoints() -> tuple:
     """
     Every declared endpoint of the API.
     """
-    from . import accounts, devices, document, events, stale
+    from . import accounts, devices, document, events, files, imports, layers, pbx, stale
 
     return (*document.ENDPOINTS, *accounts.ENDPOINTS, *events.ENDPOINTS, *devices.ENDPOINTS,
-            *stale.ENDPOINTS)
+            *stale.ENDPOINTS, *layers.ENDPOINTS, *imports.ENDPOINTS, *files.ENDPOINTS, *pbx.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None, registry=None):
+def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None):
     """
     The C{/api} resource over every declared endpoint.
 
@@ -53,6 +54,8 @@ def apiResource(whenStore, reactor, verify=None, registry=None):
     @param verify: see L{auth.Authenticator} (tests pass a synchronous one).
     @param registry: the vendors (L{snomprov.registry.VendorRegistry});
         the installed plugins' when C{None}.
+    @param config: the configuration, for the endpoints that render files.
+    @param pause: see L{declare.Call}; by default a turn of C{reactor}.
     """
     from .auth import Authenticator
     from .resource import APIResource
@@ -61,4 +64,11 @@ def apiResource(whenStore, reactor, verify=None, registry=None):
         from snomprov.registry import discoverVendors
 
         registry = discoverVendors()
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor, registry)
+    if pause is None:
+        from twisted.internet.task import deferLater
+
+        def pause():
+            return deferLater(reactor, 0, lambda: None)
+
+    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
+                       registry=registry, config=config, pause=pause)

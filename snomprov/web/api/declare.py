@@ -39,7 +39,8 @@ An operator's or a token's name (L{snomprov.accounts.checkName}).
 class Answer:
     """
     What a handler answers: a status, a JSON value (C{None}: no body) and
-    more headers.
+    more headers.  A C{bytes} body is answered as it is, its type the
+    C{Content-Type} of C{headers} (an endpoint's L{Endpoint.produces}).
     """
 
     status: int = 200
@@ -67,6 +68,11 @@ class Call:
         absent.
     @ivar registry: the vendors (L{snomprov.registry.VendorRegistry}).
     @ivar reactor: the daemon's reactor (what pushes phones), or C{None}.
+    @ivar raw: for an endpoint with L{Endpoint.rawBody}, the body's bytes.
+    @ivar mediaType: their media type, lower case, without parameters.
+    @ivar config: the daemon's L{snomprov.config.Config}.
+    @ivar pause: awaited by long operations between chunks of work, to let
+        the reactor serve others (or C{None}).
     """
 
     store: Any
@@ -79,6 +85,10 @@ class Call:
     headers: dict[str, str | None] = field(default_factory=dict)
     registry: Any = None
     reactor: Any = None
+    raw: bytes | None = None
+    mediaType: str | None = None
+    config: Any = None
+    pause: Any = None
 
     @property
     def role(self) -> str | None:
@@ -109,6 +119,12 @@ class Endpoint:
         documented); they reach it in L{Call.headers}.
     @ivar responseHeaders: status -> the headers its answers carry (C{ETag},
         C{Location}), name -> schema.
+    @ivar rawBody: for a body the handler reads itself (C{Call.raw}):
+        each accepted media type (C{text/csv}, C{application/xml}) to the
+        schema the OpenAPI document shows for it; any other type is 415.
+        C{body} is then C{None}.
+    @ivar produces: the media types of a 200 answered as bytes (see
+        L{Answer}), or empty for JSON.
     """
 
     method: str
@@ -123,6 +139,12 @@ class Endpoint:
     maxBody: int = MAX_BODY
     requestHeaders: dict[str, dict] = field(default_factory=dict)
     responseHeaders: dict[int, dict[str, dict]] = field(default_factory=dict)
+    rawBody: dict[str, dict] | None = None
+    produces: tuple[str, ...] = ()
+
+    @property
+    def takesBody(self) -> bool:
+        return self.body is not None or self.rawBody is not None
 
     @property
     def segments(self) -> tuple[str, ...]:

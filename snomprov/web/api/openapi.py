@@ -45,7 +45,9 @@ def _operation(endpoint: Endpoint) -> dict:
     responses: dict[str, dict] = {}
     for status, (description, schema) in sorted(endpoint.responses.items()):
         answer: dict = {"description": description}
-        if schema is not None:
+        if status == 200 and endpoint.produces:
+            answer["content"] = {kind: {"schema": {"type": "string"}} for kind in endpoint.produces}
+        elif schema is not None:
             answer["content"] = {"application/json": {"schema": schema}}
         headers = endpoint.responseHeaders.get(status)
         if headers:
@@ -56,7 +58,7 @@ def _operation(endpoint: Endpoint) -> dict:
             }
         responses[str(status)] = answer
     framework = {}
-    if endpoint.query or endpoint.body is not None:
+    if endpoint.query or endpoint.takesBody:
         framework[400] = "Invalid query parameters, JSON or body"
     if endpoint.role is not None:
         framework[401] = "No valid login or token"
@@ -64,9 +66,10 @@ def _operation(endpoint: Endpoint) -> dict:
         framework[429] = "Too many failed logins from this address or for this name; see Retry-After"
     if endpoint.parameterNames:
         framework[404] = "No such resource"
-    if endpoint.body is not None:
+    if endpoint.takesBody:
+        kinds = " or ".join(endpoint.rawBody) if endpoint.rawBody is not None else "application/json"
         framework[413] = f"The body is larger than {endpoint.maxBody} bytes"
-        framework[415] = "The body is not application/json"
+        framework[415] = f"The body is not {kinds}"
     for status, description in framework.items():
         responses.setdefault(str(status), _problem(description))
     for status, answer in responses.items():
@@ -84,7 +87,11 @@ def _operation(endpoint: Endpoint) -> dict:
         operation["security"] = [{"basic": []}, {"bearer": []}]
         operation["description"] = f"Needs the role {endpoint.role} or a more powerful one."
         operation["x-snomprov-role"] = endpoint.role
-    if endpoint.body is not None:
+    if endpoint.rawBody is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {kind: {"schema": schema}
+                                                for kind, schema in endpoint.rawBody.items()}}
+    elif endpoint.body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": endpoint.body}}}
     return operation

@@ -5,7 +5,8 @@ answers for every error.  Pure: no Twisted.
 
 A validation failure carries C{errors}, one C{{"field", "message"}} per
 problem, the field as a JSON pointer into the body (C{/role}) or the name of
-a query parameter (C{limit}).
+a query parameter (C{limit}); a problem of a text body (a CSV file, a
+settings file) also has its C{line}, its C{field} then C{""}.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ PROBLEM_SCHEMA = {
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"},
+                               "line": {"type": "integer", "description": "the line of a text body"}},
             },
         },
     },

@@ -35,18 +35,38 @@ def _isJSON(contentType: bytes | None) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
-def _readBody(request, endpoint: Endpoint):
-    """
-    The request's JSON body, checked against the endpoint's schema.
-
-    @raise Problem: 413, 415 or 400.
-    """
+def _checkSize(request, endpoint: Endpoint):
     content = request.content
     content.seek(0, 2)
     size = content.tell()
     content.seek(0)
     if size > endpoint.maxBody:
         raise Problem(413, f"the body is larger than {endpoint.maxBody} bytes")
+    return content
+
+
+def _readRaw(request, endpoint: Endpoint) -> tuple[bytes, str]:
+    """
+    The request's body as bytes, and its media type, one the endpoint
+    takes.
+
+    @raise Problem: 413 or 415.
+    """
+    content = _checkSize(request, endpoint)
+    given = request.getHeader(b"content-type") or b""
+    media = given.split(b";", 1)[0].strip().lower().decode("latin-1")
+    if media not in endpoint.rawBody:
+        raise Problem(415, "send the body as " + " or ".join(endpoint.rawBody))
+    return content.read(), media
+
+
+def _readBody(request, endpoint: Endpoint):
+    """
+    The request's JSON body, checked against the endpoint's schema.
+
+    @raise Problem: 413, 415 or 400.
+    """
+    content = _checkSize(request, endpoint)
     if not _isJSON(request.getHeader(b"content-type")):
         raise Problem(415, "send the body as application/json")
     try:
@@ -66,7 +86,11 @@ def _refusal(e: Refused) -> Problem:
     if isinstance(e, Invalid):
         return Problem(400, str(e), [{"field": field, "message": message} for field, message in e.errors])
     status = next((status for kind, status in _REFUSALS if isinstance(e, kind)), 400)
-    return Problem(status, str(e))
+    errors = None
+    if e.problems:
+        errors = [{"field": "" if p.field is None else p.field, "message": p.message,
+                   **({} if p.line is None else {"line": p.line})} for p in e.problems]
+    return Problem(status, str(e), errors)
 
 
 class APIResource(Resource):
@@ -80,17 +104,22 @@ class APIResource(Resource):
     @param clock: an L{IReactorTime} (the time of audit events); also
         the reactor handlers see as L{Call.reactor}.
     @param registry: the vendors, handed to the handlers (L{Call.registry}).
+    @param config: the configuration and @param pause: see L{Call};
+        handed to the handlers.
     """
 
     isLeaf = True
 
-    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None) -> None:
+    def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None,
+                 config=None, pause=None) -> None:
         super().__init__()
         self.router = Router(endpoints)
         self._whenStore = whenStore
         self._authenticator = authenticator
         self._clock = clock
         self._registry = registry
+        self._config = config
+        self._pause = pause
 
     def render(self, request):
         d = defer.ensureDeferred(self._answer(request))
@@ -131,13 +160,15 @@ class APIResource(Resource):
                                    f"{principal.role}")
         query = parseQuery(endpoint.query, request.args)
         body = _readBody(request, endpoint) if endpoint.body is not None else None
+        raw, media = _readRaw(request, endpoint) if endpoint.rawBody is not None else (None, None)
         headers = {}
         for name in endpoint.requestHeaders:
             value = request.getHeader(name.lower().encode("ascii"))
             headers[name] = None if value is None else value.decode("latin-1")
         call = Call(store=store, principal=principal, path=match.path, query=query, body=body,
                     now=self._clock.seconds(), endpoints=self.router.endpoints, headers=headers,
-                    registry=self._registry, reactor=self._clock)
+                    registry=self._registry, reactor=self._clock, raw=raw, mediaType=media,
+                    config=self._config, pause=self._pause)
         answer = await endpoint.handler(call)
         return answer if isinstance(answer, Answer) else Answer(200, answer)
 
@@ -155,6 +186,13 @@ class APIResource(Resource):
         for name, value in answer.headers.items():
             request.setHeader(name.encode("latin-1"), value.encode("latin-1"))
         if answer.body is None:
+            request.finish()
+            return
+        if isinstance(answer.body, bytes):
+            if "Content-Type" not in answer.headers:
+                request.setHeader(b"Content-Type", b"application/octet-stream")
+            request.setHeader(b"Content-Length", b"%d" % len(answer.body))
+            request.write(answer.body)
             request.finish()
             return
         kind = PROBLEM_TYPE if answer.status >= 400 else "application/json"

@@ -1,0 +1,510 @@
+# -*- test-case-name: tests.test_operations_layers -*-
+"""
+Settings layers (DESIGN §2, §7): read, upload, delete, and plan a change:
+which devices' files it changes, with a unified diff per file, without
+changing anything.
+
+A layer comes as a snom settings XML file (parsed by
+L{snomprov.vendors.snomxml.parseSettingsXML}: a bad file is refused whole
+with its line) or as JSON (L{layerFromJSON})::
+
+    {"settings": [{"name": "language", "idx": null, "value": "Deutsch",
+                   "perm": "RW"}, ...],
+     "documents": {"functionKeys": "<functionKeys>...</functionKeys>"}}
+
+C{idx} and C{perm} may be left out (C{null}); C{documents} is optional, its
+keys C{functionKeys}, C{tbook} and C{dialplan}, each value one XML section
+as a settings file would carry it.
+
+Secrets: the diffs a plan shows hold the devices' files, SIP passwords
+included.  Unless the caller is an admin (C{reveal}), every line's password
+is replaced by C{***} on both sides before the files are compared and
+diffed (L{maskedLines}), so the plan's count is the same for everyone.
+
+Rendering 100,000 devices takes seconds: a plan renders devices in chunks
+of L{CHUNK} and, between chunks, awaits the caller's C{pause} (the daemon
+yields to its reactor there).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+from snomprov.audit import auditEvent
+from snomprov.device import DeviceInfo, InvalidScope, Setting, SettingsLayer, parseMAC, parseScope
+from snomprov.interfaces import IFileVendor
+from snomprov.rendering import (
+    MASK,
+    deviceFileNames,
+    maskedLines,
+    refusesUnknown,
+    renderDeviceFile,
+    requestScopes,
+)
+from snomprov.vendors.snomxml import (
+    DOCUMENT_SECTIONS,
+    SNOM_PERMS,
+    SettingsXMLError,
+    parseSettingsXML,
+    unwritableSettings,
+    xmlSafe,
+)
+
+from .errors import InputProblem, NotFound, Refused
+
+__all__ = [
+    "MAX_LAYER",
+    "MAX_SETTINGS",
+    "CHUNK",
+    "MASK",
+    "XML_TYPES",
+    "JSON_TYPE",
+    "checkScope",
+    "layerFromXML",
+    "layerFromJSON",
+    "parseLayer",
+    "layerToJSON",
+    "maskedLines",
+    "unifiedDiff",
+    "FileChange",
+    "DevicePlan",
+    "Plan",
+    "getLayer",
+    "listLayers",
+    "planLayer",
+    "putLayer",
+    "deleteLayer",
+]
+
+MAX_LAYER = 1_048_576
+"""
+The largest layer accepted, in bytes of XML or JSON.
+"""
+
+MAX_SETTINGS = 20_000
+"""
+The most settings one JSON layer may hold.
+"""
+
+CHUNK = 200
+"""
+How many devices a plan renders between two pauses.
+"""
+
+XML_TYPES = ("application/xml", "text/xml")
+JSON_TYPE = "application/json"
+
+_DOCUMENT_KEYS = tuple(sorted(set(DOCUMENT_SECTIONS.values())))
+
+
+def checkScope(text: str) -> str:
+    """
+    A scope, normalised (L{parseScope}).
+
+    @raise Refused: for anything but C{site}, C{vendor:V}, C{model:M},
+        C{device:MAC}.
+    """
+    try:
+        scope = parseScope(text)
+    except InvalidScope as e:
+        raise Refused(str(e)) from None
+    if any(c.isspace() for c in scope) or len(scope) > 128:
+        raise Refused(f"bad scope {text!r}: at most 128 characters, no spaces")
+    return scope
+
+
+def layerFromXML(scope: str, data: bytes) -> SettingsLayer:
+    """
+    A snom settings XML file as the layer of C{scope}.
+
+    @raise Refused: with the line and reason of the first problem.
+    """
+    try:
+        return parseSettingsXML(data, scope, maxSize=MAX_LAYER)
+    except SettingsXMLError as e:
+        raise Refused(f"the settings file is refused: {e}", [InputProblem(e.reason, line=e.line)]) from None
+
+
+def _textProblem(value: object, where: str, problems: list[InputProblem], empty: bool = True) -> bool:
+    if not isinstance(value, str):
+        problems.append(InputProblem("must be a string", where))
+        return False
+    if not empty and not value:
+        problems.append(InputProblem("must not be empty", where))
+        return False
+    if xmlSafe(value) != value:
+        problems.append(InputProblem("holds a character XML cannot carry", where))
+        return False
+    return True
+
+
+def _readSetting(item: object, where: str, problems: list[InputProblem]) -> Setting | None:
+    if not isinstance(item, dict):
+        problems.append(InputProblem("must be an object", where))
+        return None
+    found = len(problems)
+    for key in item:
+        if key not in ("name", "idx", "value", "perm"):
+            problems.append(InputProblem("is not allowed here", f"{where}/{key}"))
+    name, idx, value, perm = (item.get(k) for k in ("name", "idx", "value", "perm"))
+    for key in ("name", "value"):
+        if key not in item:
+            problems.append(InputProblem("is required", f"{where}/{key}"))
+    if "name" in item and _textProblem(name, f"{where}/name", problems, empty=False):
+        if unwritableSettings([Setting(name, "")]):
+            problems.append(InputProblem("is not an XML element name", f"{where}/name"))
+    if "value" in item:
+        _textProblem(value, f"{where}/value", problems)
+    if idx is not None and (isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx <= 999_999):
+        problems.append(InputProblem("must be an integer from 0 to 999999, or null", f"{where}/idx"))
+    if perm is not None and perm not in SNOM_PERMS:
+        problems.append(InputProblem("must be one of " + ", ".join(map(repr, SNOM_PERMS)) + ", or null",
+                                     f"{where}/perm"))
+    if len(problems) > found:
+        return None
+    return Setting(name, value, idx, perm)
+
+
+def layerFromJSON(scope: str, value: Any) -> SettingsLayer:
+    """
+    The JSON form of a layer (see the module's docstring) as the layer of
+    C{scope}.
+
+    @param value: the parsed JSON value.
+    @raise Refused: listing every problem, each with its field (a JSON
+        pointer).
+    """
+    problems: list[InputProblem] = []
+    if not isinstance(value, dict):
+        raise Refused("the layer must be a JSON object", [InputProblem("must be an object", "")])
+    for key in value:
+        if key not in ("settings", "documents"):
+            problems.append(InputProblem("is not allowed here", f"/{key}"))
+    items = value.get("settings")
+    settings: list[Setting] = []
+    if not isinstance(items, list):
+        problems.append(InputProblem("is required, a list" if items is None else "must be a list", "/settings"))
+        items = []
+    elif len(items) > MAX_SETTINGS:
+        problems.append(InputProblem(f"must have at most {MAX_SETTINGS} items", "/settings"))
+        items = []
+    seen: dict[tuple[str, int | None], int] = {}
+    for index, item in enumerate(items):
+        setting = _readSetting(item, f"/settings/{index}", problems)
+        if setting is None:
+            continue
+        if setting.key in seen:
+            problems.append(InputProblem(f"{setting.name} with idx {setting.idx} is repeated "
+                                         f"(first at /settings/{seen[setting.key]})", f"/settings/{index}"))
+            continue
+        seen[setting.key] = index
+        settings.append(setting)
+    documents: dict[str, bytes] = {}
+    given = value.get("documents", {})
+    if not isinstance(given, dict):
+        problems.append(InputProblem("must be an object", "/documents"))
+        given = {}
+    for key, text in given.items():
+        where = f"/documents/{key}"
+        if key not in _DOCUMENT_KEYS:
+            problems.append(InputProblem("is not one of " + ", ".join(_DOCUMENT_KEYS), where))
+            continue
+        if not _textProblem(text, where, problems, empty=False):
+            continue
+        try:
+            parsed = parseSettingsXML(text.encode("utf-8"), scope, maxSize=MAX_LAYER)
+        except SettingsXMLError as e:
+            problems.append(InputProblem(f"not a <{key}> section: {e}", where))
+            continue
+        if set(parsed.documents) != {key} or parsed.settings:
+            problems.append(InputProblem(f"must be one <{key}> section", where))
+            continue
+        documents[key] = parsed.documents[key]
+    if problems:
+        raise Refused(f"the layer is refused: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+                      problems)
+    return SettingsLayer(scope, tuple(settings), documents)
+
+
+def _mediaType(contentType: str | None) -> str:
+    return (contentType or "").split(";", 1)[0].strip().lower()
+
+
+def parseLayer(scope: str, data: bytes | Any, contentType: str | None) -> SettingsLayer:
+    """
+    A layer in either form.
+
+    @param data: the XML or JSON bytes, or (for JSON) the parsed value.
+    @param contentType: C{application/xml} or C{text/xml} (snom settings
+        XML), C{application/json}.
+    @raise Refused: for a bad scope, a body too large, another type, or a
+        bad layer.
+    """
+    scope = checkScope(scope)
+    kind = _mediaType(contentType)
+    if isinstance(data, (bytes, bytearray)) and len(data) > MAX_LAYER:
+        raise Refused(f"the layer is {len(data)} bytes; the limit is {MAX_LAYER} bytes")
+    if kind in XML_TYPES:
+        if not isinstance(data, (bytes, bytearray)):
+            raise Refused("a settings XML file must be bytes")
+        return layerFromXML(scope, bytes(data))
+    if kind == JSON_TYPE:
+        if isinstance(data, (bytes, bytearray)):
+            try:
+                data = json.loads(bytes(data).decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                raise Refused(f"the layer is not valid JSON: {e}", [InputProblem("not valid JSON", "")]) from None
+        return layerFromJSON(scope, data)
+    raise Refused(f"a layer is {', '.join(XML_TYPES)} or {JSON_TYPE}, not {kind or 'untyped'}")
+
+
+def layerToJSON(layer: SettingsLayer) -> dict:
+    """
+    The JSON form of a layer (what L{layerFromJSON} reads back).
+    """
+    return {
+        "scope": layer.scope,
+        "settings": [{"name": s.name, "idx": s.idx, "value": s.value, "perm": s.perm} for s in layer.settings],
+        "documents": {key: body.decode("utf-8", "replace") for key, body in sorted(layer.documents.items())},
+    }
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """
+    One file a change alters: its name as the phone asks for it, and a
+    unified diff (C{a/<name>} before, C{b/<name>} after).
+    """
+
+    name: str
+    diff: str
+
+
+@dataclass(frozen=True)
+class DevicePlan:
+    mac: str
+    files: tuple[FileChange, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """
+    What a layer change does.
+
+    @ivar devices: the devices whose files change, by MAC; devices whose
+        files stay the same are not listed.
+    @ivar count: how many devices' files change.
+    @ivar considered: how many devices the scope covers.
+    """
+
+    scope: str
+    devices: tuple[DevicePlan, ...]
+    count: int
+    considered: int
+
+    @property
+    def macs(self) -> tuple[str, ...]:
+        return tuple(device.mac for device in self.devices)
+
+
+async def getLayer(store, scope: str) -> SettingsLayer:
+    """
+    @raise NotFound: when the scope has no layer.
+    """
+    scope = checkScope(scope)
+    layer = await store.getLayer(scope)
+    if layer is None:
+        raise NotFound(f"no layer {scope}")
+    return layer
+
+
+async def listLayers(store) -> list[SettingsLayer]:
+    """
+    Every layer, ordered by scope.
+    """
+    layers = []
+    for scope in await store.listScopes():
+        layer = await store.getLayer(scope)
+        if layer is not None:
+            layers.append(layer)
+    return layers
+
+
+async def _devicesIn(store, registry, scope: str) -> list[tuple[str, DeviceInfo | None]]:
+    """
+    The devices a scope covers, by MAC: every stored device for C{site};
+    those of the vendor or model; the one device (stored or not).
+    """
+    kind, _, name = scope.partition(":")
+    if kind == "device":
+        mac = parseMAC(name)
+        return [(mac, await store.getDevice(mac))]
+    devices = await store.listDevices()
+    if kind == "site":
+        return [(d.mac, d) for d in devices]
+    if kind == "vendor":
+        return [(d.mac, d) for d in devices if getattr(_vendorOf(registry, d.mac, d), "name", None) == name]
+    return [(d.mac, d) for d in devices if d.model == name]
+
+
+def _vendorOf(registry, mac: str, device: DeviceInfo | None):
+    """
+    The file vendor of a device (its stored vendor, else its MAC's), or
+    C{None}.
+    """
+    vendor = registry.byName(device.vendor if device else None) or registry.byMAC(mac)
+    return vendor if vendor is not None and IFileVendor.providedBy(vendor) else None
+
+
+def _text(rendered) -> str:
+    if rendered is None:
+        return ""
+    if rendered.path:
+        return f"(the file {rendered.path})\n"
+    return rendered.content.decode("utf-8", "replace")
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return (a.content, a.contentType, a.path) == (b.content, b.contentType, b.path)
+
+
+def unifiedDiff(name: str, before: str, after: str) -> str:
+    """
+    The unified diff of a file's text, C{a/<name>} to C{b/<name>}; a last
+    line without a newline is marked as C{diff} marks it.
+    """
+
+    def lines(text: str) -> list[str]:
+        found = text.splitlines(keepends=True)
+        if found and not found[-1].endswith("\n"):
+            found[-1] += "\n\\ No newline at end of file\n"
+        return found
+
+    return "".join(difflib.unified_diff(lines(before), lines(after), f"a/{name}", f"b/{name}"))
+
+
+class _Layers:
+    """
+    The stored layers a plan reads, each read once.
+    """
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self._read: dict[str, SettingsLayer | None] = {}
+
+    async def get(self, scope: str) -> SettingsLayer | None:
+        if scope not in self._read:
+            self._read[scope] = await self._store.getLayer(scope)
+        return self._read[scope]
+
+
+async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: DeviceInfo | None,
+                      scope: str, newLayer: SettingsLayer | None, reveal: bool) -> DevicePlan | None:
+    """
+    One device's files that the change alters, or C{None} for none: each
+    file the scope applies to is rendered with the stored layers and with
+    the scope's layer replaced.
+    """
+    lines = await store.getLines(mac)
+    shown = tuple(lines) if reveal else maskedLines(lines)
+    deviceScope = f"device:{mac}"
+    deviceBefore = await layers.get(deviceScope)
+    deviceAfter = newLayer if scope == deviceScope else deviceBefore
+    changes = []
+    for name in deviceFileNames(vendor, mac, device.model if device else None):
+        request = vendor.resolveFile(name, None)
+        if request is None:
+            continue
+        scopes = requestScopes(vendor, request, None, device)
+        if scope not in scopes:
+            continue
+        before = [await layers.get(s) for s in scopes]
+        after = [newLayer if s == scope else layer for s, layer in zip(scopes, before)]
+        fileLines = shown if request.mac else ()
+        old = new = None
+        if not (request.mac and refusesUnknown(config, lines, deviceBefore)):
+            old = renderDeviceFile(vendor, request, device, fileLines, before, config)
+        if not (request.mac and refusesUnknown(config, lines, deviceAfter)):
+            new = renderDeviceFile(vendor, request, device, fileLines, after, config)
+        if not _same(old, new):
+            changes.append(FileChange(name, unifiedDiff(name, _text(old), _text(new))))
+    return DevicePlan(mac, tuple(changes)) if changes else None
+
+
+async def planLayer(store, registry, config, scope: str, newLayer: SettingsLayer | None,
+                    reveal: bool = False, pause: Callable[[], Awaitable[Any]] | None = None) -> Plan:
+    """
+    What replacing the layer of C{scope} by C{newLayer} (C{None}: deleting
+    it) would change: every covered device's files rendered with the
+    stored layers and with the change, diffed.  Nothing is written.
+
+    @param reveal: show passwords in the diffs (for an admin); otherwise
+        every line's password is L{MASK} on both sides.
+    @param pause: awaited between chunks of L{CHUNK} devices (the daemon
+        yields to its reactor), or C{None}.
+    @raise Refused: for a bad scope, or a layer of another scope.
+    """
+    scope = checkScope(scope)
+    if newLayer is not None and newLayer.scope != scope:
+        raise Refused(f"the layer is for {newLayer.scope}, not {scope}")
+    layers = _Layers(store)
+    covered = await _devicesIn(store, registry, scope)
+    planned = []
+    for position, (mac, device) in enumerate(covered):
+        if position and pause is not None and position % CHUNK == 0:
+            await pause()
+        vendor = _vendorOf(registry, mac, device)
+        if vendor is None:
+            continue
+        found = await _planDevice(layers, store, config, vendor, mac, device, scope, newLayer, reveal)
+        if found is not None:
+            planned.append(found)
+    return Plan(scope, tuple(planned), len(planned), len(covered))
+
+
+def _summary(layer: SettingsLayer) -> str:
+    documents = f" and {', '.join(sorted(layer.documents))}" if layer.documents else ""
+    return f"{len(layer.settings)} settings{documents}"
+
+
+async def putLayer(store, registry, actor: str, now: float, scope: str, data, contentType: str | None, *,
+                   config, reveal: bool = False, pause=None) -> tuple[SettingsLayer, Plan]:
+    """
+    Replace the layer of C{scope} by the uploaded one (see L{parseLayer}),
+    audited (object C{layer:<scope>}) in the same transaction; the devices
+    whose files the plan says change are the store's C{affected} ones (they
+    become stale).
+
+    @return: the layer stored, and the plan of what it changed (its
+        C{macs} are the devices whose files changed).
+    @raise Refused: for a bad scope or layer; nothing is changed.
+    """
+    layer = parseLayer(scope, data, contentType)
+    plan = await planLayer(store, registry, config, layer.scope, layer, reveal, pause)
+    summary = f"uploaded {_summary(layer)}; files of {plan.count} devices change"
+    await store.putLayer(layer, affected=plan.macs,
+                         events=[auditEvent(now, actor, f"layer:{layer.scope}", summary)])
+    return layer, plan
+
+
+async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, config,
+                      reveal: bool = False, pause=None) -> Plan:
+    """
+    Delete the layer of C{scope}, audited in the same transaction; the
+    plan's devices are the store's C{affected} ones.
+
+    @return: the plan of what it changed.
+    @raise NotFound: when the scope has no layer.
+    """
+    old = await getLayer(store, scope)
+    plan = await planLayer(store, registry, config, old.scope, None, reveal, pause)
+    summary = f"deleted ({_summary(old)}); files of {plan.count} devices change"
+    event = auditEvent(now, actor, f"layer:{old.scope}", summary)
+    if not await store.deleteLayer(old.scope, affected=plan.macs, events=[event]):
+        raise NotFound(f"no layer {old.scope}")
+    return plan

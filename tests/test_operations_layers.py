@@ -1,0 +1,277 @@
+"""
+Tests for L{snomprov.operations.layers}: layers in both forms, plans with
+diffs that change nothing, uploads and deletions audited in the same
+transaction, against each store backend.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+from snomprov.audit import CLI, Audit, parseAudit
+from snomprov.config import parseConfig
+from snomprov.device import DeviceInfo, Line, Setting, SettingsLayer
+from snomprov.operations import layers
+from snomprov.operations.errors import NotFound, Refused
+from snomprov.registry import VendorRegistry
+from snomprov.vendors.linksys import linksysVendor
+from snomprov.vendors.snom import snomVendor
+
+from test_store import snapshot, store  # noqa: F401
+
+REGISTRY = VendorRegistry([snomVendor, linksysVendor])
+CONFIG = parseConfig('[server]\nbase_url = "http://prov.example"\n', "t.toml", baseDir=tempfile.gettempdir())
+
+SITE_XML = (b'<settings>\n<phone-settings>\n<language perm="RW">Deutsch</language>\n'
+            b'<tone_scheme>GER</tone_scheme>\n</phone-settings>\n</settings>\n')
+
+
+def run(coroutine):
+    return defer.ensureDeferred(coroutine)
+
+
+def mac(n: int) -> str:
+    return f"000413{n:06X}"
+
+
+@defer.inlineCallbacks
+def register(store, count: int, model=lambda n: "snomD785"):
+    devices = [DeviceInfo(mac(n), vendor="snom", model=model(n), state="registered") for n in range(count)]
+    lines = {mac(n): (Line(1, f"u{n}", f"secret-{n}", f"User {n}", "pbx.example"),) for n in range(count)}
+    yield store.applyImport(devices, lines)
+
+
+def test_layerFromXMLRefusedWithLine():
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer("site", b'<settings>\n<phone-settings>\n<language perm="Q">x</language>\n'
+                                  b'</phone-settings>\n</settings>\n', "application/xml")
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, None)]
+    assert "line 3" in str(caught.value)
+
+
+def test_layerFromJSONRoundTrip():
+    layer = layers.parseLayer("model:snomD785", {
+        "settings": [{"name": "language", "value": "Deutsch", "perm": "RW"},
+                     {"name": "fkey", "idx": 3, "value": "line"}],
+        "documents": {"dialplan": '<dialplan><template match="1" transform="x"/></dialplan>'},
+    }, "application/json")
+    assert layer.settings == (Setting("language", "Deutsch", None, "RW"), Setting("fkey", "line", 3, None))
+    assert set(layer.documents) == {"dialplan"}
+    again = layers.layerToJSON(layer)
+    assert again["scope"] == "model:snomD785"
+    assert layers.layerFromJSON("model:snomD785", {k: again[k] for k in ("settings", "documents")}) == layer
+
+
+def test_layerFromJSONEveryProblemWithItsField():
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer("site", b'{"settings": [{"name": "", "value": 1}, {"name": "a b", "value": "x",'
+                                  b' "idx": -1, "perm": "Q", "colour": 1}, {"name": "ok", "value": "\\u0001"},'
+                                  b' {"name": "x", "value": "1"}, {"name": "x", "value": "2"}],'
+                                  b' "documents": {"tbook": "<dialplan/>", "nope": "x"}, "more": 1}',
+                          "application/json; charset=utf-8")
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"/settings/0/name", "/settings/0/value", "/settings/1/name", "/settings/1/idx",
+                      "/settings/1/perm", "/settings/1/colour", "/settings/2/value", "/settings/4",
+                      "/documents/tbook", "/documents/nope", "/more"}
+
+
+@pytest.mark.parametrize("scope,kind,message", [
+    ("planet:x", "application/json", "bad scope"),
+    ("model:a b", "application/json", "no spaces"),
+    ("site", "text/plain", "not text/plain"),
+    ("site", "application/json", "not valid JSON"),
+])
+def test_parseLayerRefusals(scope, kind, message):
+    with pytest.raises(Refused, match=message):
+        layers.parseLayer(scope, b"{nope", kind)
+
+
+@pytest_twisted.inlineCallbacks
+def test_planOverAThousandDevicesChangesNothing(store):
+    """
+    A site-layer change over 1,000 devices: the devices of a model whose
+    layer sets the same setting are not listed; the count and a diff are
+    exact; passwords are masked; the store is unchanged.
+    """
+    yield register(store, 1000, model=lambda n: "snomD785" if n % 4 else "snomD717")
+    yield store.putLayer(SettingsLayer("site", (Setting("language", "English"),)))
+    yield store.putLayer(SettingsLayer("model:snomD717", (Setting("language", "Francais"),)))
+    before = yield snapshot(store)
+    pauses = []
+
+    async def pause():
+        pauses.append(True)
+
+    new = layers.parseLayer("site", b'<phone-settings><language perm="RW">Deutsch</language></phone-settings>',
+                            "application/xml")
+    plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new, pause=pause))
+    assert (plan.count, plan.considered) == (750, 1000)
+    assert len(pauses) == 4
+    assert all(int(m[6:], 16) % 4 for m in plan.macs)
+    first = plan.devices[0]
+    assert first.mac == mac(1)
+    names = [f.name for f in first.files]
+    assert names == [f"snom/{mac(1)}-settings.xml", f"snomD785-{mac(1)}.htm"]
+    diff = first.files[0].diff
+    assert diff.startswith(f"--- a/snom/{mac(1)}-settings.xml\n+++ b/snom/{mac(1)}-settings.xml\n")
+    assert "\n-<language>English</language>\n" in diff
+    assert '\n+<language perm="RW">Deutsch</language>\n' in diff
+    assert [l for l in diff.splitlines()[2:] if l[:1] in "+-"] == [
+        "-<language>English</language>", '+<language perm="RW">Deutsch</language>']
+    assert "secret-" not in "".join(f.diff for d in plan.devices for f in d.files)
+    assert (yield snapshot(store)) == before
+
+
+@pytest_twisted.inlineCallbacks
+def test_planRevealsPasswordsToAnAdmin(store):
+    """
+    A device-layer change touching the password's line shows the password
+    only when revealed.
+    """
+    yield register(store, 1)
+    new = SettingsLayer(f"device:{mac(0)}", (Setting("user_pass", "ignored", 1, "R"),))
+    masked = yield run(layers.planLayer(store, REGISTRY, CONFIG, f"device:{mac(0)}", new))
+    shown = yield run(layers.planLayer(store, REGISTRY, CONFIG, f"device:{mac(0)}", new, reveal=True))
+    maskedDiff = masked.devices[0].files[0].diff
+    assert '+<user_pass idx="1" perm="R">***</user_pass>' in maskedDiff and "secret-0" not in maskedDiff
+    assert '+<user_pass idx="1" perm="R">secret-0</user_pass>' in shown.devices[0].files[0].diff
+    assert masked.count == shown.count == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_planScopes(store):
+    """
+    A model layer covers that model's devices, a vendor layer that
+    vendor's, a device layer its device; deleting plans the way back.
+    """
+    yield register(store, 3, model=lambda n: "snomD785" if n else "snomD717")
+    yield store.applyImport([DeviceInfo("000E08AABBCC", vendor="linksys", model="SPA942", state="registered")],
+                            {"000E08AABBCC": (Line(1, "200", "pw", "Spa", "pbx.example"),)})
+    setting = (Setting("language", "Deutsch"),)
+    model = yield run(layers.planLayer(store, REGISTRY, CONFIG, "model:snomD785",
+                                       SettingsLayer("model:snomD785", setting)))
+    assert (model.macs, model.considered) == ((mac(1), mac(2)), 2)
+    vendor = yield run(layers.planLayer(store, REGISTRY, CONFIG, "vendor:linksys",
+                                        SettingsLayer("vendor:linksys", (Setting("Dial_Plan", "x", 1),))))
+    assert vendor.macs == ("000E08AABBCC",)
+    assert [f.name for f in vendor.devices[0].files] == ["spa000e08aabbcc.cfg", "spa942.cfg"][:1]
+    device = yield run(layers.planLayer(store, REGISTRY, CONFIG, f"device:{mac(0)}",
+                                        SettingsLayer(f"device:{mac(0)}", setting)))
+    assert device.macs == (mac(0),)
+    assert (yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", None))).count == 0
+    with pytest.raises(Refused, match="not site"):
+        yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", SettingsLayer("model:x")))
+
+
+@pytest_twisted.inlineCallbacks
+def test_putAndDeleteAudited(store):
+    """
+    An upload stores the layer and answers the devices it changed; an
+    identical upload changes none; a deletion too; each audited.
+    """
+    yield register(store, 2)
+    layer, plan = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", SITE_XML, "application/xml",
+                                            config=CONFIG))
+    assert plan.macs == (mac(0), mac(1))
+    assert (yield store.getLayer("site")) == layer
+    assert (yield run(layers.getLayer(store, "site"))) == layer
+    assert [l.scope for l in (yield run(layers.listLayers(store)))] == ["site"]
+    _, again = yield run(layers.putLayer(store, REGISTRY, CLI, 6.0, "site", SITE_XML, "text/xml", config=CONFIG))
+    assert again.count == 0
+    deleted = yield run(layers.deleteLayer(store, REGISTRY, "operator:otto", 7.0, "site", config=CONFIG))
+    assert deleted.count == 2 and (yield store.getLayer("site")) is None
+    with pytest.raises(NotFound):
+        yield run(layers.deleteLayer(store, REGISTRY, CLI, 8.0, "site", config=CONFIG))
+    with pytest.raises(NotFound):
+        yield run(layers.getLayer(store, "site"))
+    events = yield store.listEvents(limit=10)
+    assert [parseAudit(e) for e in reversed(events)] == [
+        Audit("cli", "layer:site", "uploaded 2 settings; files of 2 devices change"),
+        Audit("cli", "layer:site", "uploaded 2 settings; files of 0 devices change"),
+        Audit("operator:otto", "layer:site", "deleted (2 settings); files of 2 devices change"),
+    ]
+    assert [e.time for e in events] == [7.0, 6.0, 5.0]
+
+
+@pytest_twisted.inlineCallbacks
+def test_refusedUploadChangesNothing(store):
+    yield register(store, 1)
+    before = yield snapshot(store)
+    with pytest.raises(Refused):
+        yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", b"<settings>", "application/xml",
+                                  config=CONFIG))
+    assert (yield snapshot(store)) == before
+
+
+@pytest_twisted.inlineCallbacks
+def test_storeWritesWithTheirEventsOrNothing(store):
+    """
+    The store's putLayer, deleteLayer and applyImport write their events in
+    the same transaction: a bad event refuses the whole write.
+    """
+    from snomprov.device import Event
+    from snomprov.store import StoreError
+
+    bad = [Event(1.0, "not-a-mac", "audit", "x")]
+    layer = SettingsLayer("site", (Setting("language", "Deutsch"),))
+    with pytest.raises(StoreError):
+        yield store.putLayer(layer, events=bad)
+    assert (yield store.getLayer("site")) is None
+    good = [Event(2.0, None, "audit", "cli layer:site: uploaded")]
+    yield store.putLayer(layer, events=good)
+    with pytest.raises(StoreError):
+        yield store.deleteLayer("site", events=bad)
+    assert (yield store.getLayer("site")) == layer
+    with pytest.raises(StoreError):
+        yield store.applyImport([DeviceInfo(mac(1), vendor="snom", state="registered")], {}, events=bad)
+    assert (yield store.listDevices()) == []
+    assert (yield store.deleteLayer("site", events=[Event(3.0, None, "audit", "cli layer:site: deleted")])) is True
+    assert [e.detail for e in (yield store.listEvents())] == ["cli layer:site: deleted", "cli layer:site: uploaded"]
+
+
+@pytest_twisted.inlineCallbacks
+def test_uploadMovesOnlyThePlannedDevices(store):
+    """
+    An upload gives the new settings version to exactly the devices whose
+    files its plan says change: a device whose model layer overrides the
+    setting keeps its current version.
+    """
+    yield register(store, 4, model=lambda n: "snomD717" if n == 0 else "snomD785")
+    yield store.putLayer(SettingsLayer("model:snomD717", (Setting("language", "Francais"),)))
+    before = yield store.deviceVersions([mac(n) for n in range(4)])
+    _, plan = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site",
+                                        b"<phone-settings><language>Deutsch</language></phone-settings>",
+                                        "application/xml", config=CONFIG))
+    assert plan.macs == (mac(1), mac(2), mac(3))
+    after = yield store.deviceVersions([mac(n) for n in range(4)])
+    assert after[mac(0)][0] == before[mac(0)][0]
+    assert all(after[mac(n)][0] > before[mac(n)][0] for n in (1, 2, 3))
+
+
+@pytest_twisted.inlineCallbacks
+def test_applyingAPlanMakesExactlyItsDevicesStale(store):
+    """
+    1,000 phones have fetched their settings; the plan of a site-layer change
+    names 750 of them (the others' model layer overrides the setting);
+    applying it makes exactly those 750 stale, and the rest stay current.
+    """
+    yield register(store, 1000, model=lambda n: "snomD785" if n % 4 else "snomD717")
+    yield store.putLayer(SettingsLayer("model:snomD717", (Setting("language", "Francais"),)))
+    macs = [mac(n) for n in range(1000)]
+    versions = yield store.deviceVersions(macs)
+    yield store.markFetched([(m, current) for m, (current, _) in versions.items()])
+    assert (yield store.countStale()) == 0
+    xml = b"<phone-settings><language>Deutsch</language></phone-settings>"
+    plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site",
+                                      layers.parseLayer("site", xml, "application/xml")))
+    assert plan.count == 750
+    _, applied = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", xml, "application/xml",
+                                           config=CONFIG))
+    assert applied.macs == plan.macs
+    stale = yield store.pageStale(limit=1000)
+    assert [m for m, _, _ in stale] == sorted(plan.macs)
+    assert (yield store.countStale()) == 750
