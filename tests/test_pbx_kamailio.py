@@ -325,3 +325,25 @@ def test_aRestartBetweenAppliesIsNotAFailure(request, dialect):
         assert rows(server, "kamailio")[0][3] == ha1("201", DOMAIN, "pw2")
     finally:
         yield sink.close()
+
+
+@pytest_twisted.inlineCallbacks
+def test_theSinksStatementsAreTimeBounded(postgres):
+    """
+    The sink's PostgreSQL session bounds statements (60 s) and lock waits
+    (30 s), well below the sync's apply timeout: a table locked by an
+    operator's open transaction fails an apply instead of holding the
+    sink's one thread.
+    """
+    name = f"kamailio{next(_names)}"
+    url = postgres.createDatabase(name, kamailioSchema())
+    sink = KamailioSink("kam", url, DOMAIN, "ha1")
+
+    def settings(cursor):
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        return cursor.fetchone()
+
+    try:
+        assert (yield sink._run(sink._inTransaction, settings, "reading")) == ("1min", "30s")
+    finally:
+        yield sink.close()

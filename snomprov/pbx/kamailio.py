@@ -170,7 +170,10 @@ class _PostgreSQL:
 
         return psycopg.connect(host=url.host, port=url.port, user=url.user or None, password=url.password or None,
                                dbname=url.database, connect_timeout=timeout, application_name="snomprov",
-                               keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+                               keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3,
+                               # Bounded well below the sync's apply timeout:
+                               # a stuck apply would hold the sink's thread.
+                               options="-c statement_timeout=60000 -c lock_timeout=30000")
 
     @staticmethod
     def isOpen(connection) -> bool:
