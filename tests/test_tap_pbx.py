@@ -53,6 +53,19 @@ def test_missingSinkModuleStopsTheStart(tmp_path, capsys, monkeypatch):
     assert len(err.strip().splitlines()) == 1 and "[[pbx]] kamailio" in err and "pw" not in err
 
 
+def test_unusableSinkURLStopsTheStart(tmp_path, capsys):
+    """
+    A Kamailio URL the sink cannot use (no database named) stops the start
+    with one line naming the table, without the URL's password.
+    """
+    text = '[[pbx]]\nkind = "kamailio"\nurl = "postgresql://k:hunter2@127.0.0.1"\ndomain = "d"\n'
+    with pytest.raises(SystemExit) as e:
+        makeService(options(tmp_path, text), reactor=MemoryReactorClock())
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "[[pbx]] kamailio" in err and "hunter2" not in err
+
+
 def test_daemonAppliesACommandLineImport(tmp_path):
     """
     A line registered by another process (the command line) reaches the

@@ -97,7 +97,9 @@ def makeSink(table, reactor):
     The L{snomprov.interfaces.IAccountSink} of a C{[[pbx]]} table
     (L{snomprov.config.PBXConfig}); its module is imported only now.
 
-    @raise SinkUnavailable: when the kind's module cannot be imported.
+    @raise SinkUnavailable: when the kind's module cannot be imported, or
+        the sink refuses its table (a URL it cannot use): one line, no
+        password.
     """
     moduleName, className, arguments = _FACTORIES[table.kind]
     try:
@@ -106,7 +108,10 @@ def makeSink(table, reactor):
         raise SinkUnavailable(
             f"[[pbx]] {table.name}: the {table.kind} sink is not available ({moduleName}: {e})"
         ) from None
-    return getattr(module, className)(*arguments(table), reactor)
+    try:
+        return getattr(module, className)(*arguments(table), reactor)
+    except Exception as e:
+        raise SinkUnavailable(f"[[pbx]] {table.name}: {errorMessage(e)}") from None
 
 
 class _Worker:
