@@ -76,46 +76,23 @@ def test_kitIsEnoughForAVendor():
     assert tiny.provisioningURL(request, tiny.defaultURLTemplate, "http://h/") == "http://h/tiny/123456ABCDEF"
 
 
-# The one-file vendor of the plugin author's guide, as printed there.
-from snomprov.plugin import (  # noqa: E402
-    FileRequest, IFileVendor, IUAProfileVendor, InvalidMAC, RenderedFile, expandURLTemplate, implementer,
-    parseMAC,
-)
+def _guideVendor():
+    """
+    The one-file vendor of the plugin author's guide (docs/plugins.md), its
+    first C{python} block, run as printed.
+    """
+    import os
+    import re
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "plugins.md")
+    with open(path, encoding="utf-8") as f:
+        code = re.search(r"^```python\n(.*?)^```$", f.read(), re.S | re.M).group(1)
+    namespace: dict = {}
+    exec(compile(code, path, "exec"), namespace)
+    return namespace["acmeVendor"]
 
 
-@implementer(IUAProfileVendor, IFileVendor)
-class AcmeVendor:
-    name = "acme"
-    ouis = frozenset({"ACDE48"})
-    optionTypes: dict = {}
-    defaultURLTemplate = "{base_url}/acme/{mac}.cfg"
-
-    def matchesProfileEvent(self, vendor, model):
-        return (vendor or "").lower() == "acme"
-
-    def parseUserAgent(self, userAgent):
-        return None
-
-    def provisioningURL(self, request, template, baseURL):
-        return expandURLTemplate(template, {"base_url": baseURL, "mac": request.mac, "vendor": self.name})
-
-    def deviceFileName(self, mac):
-        return f"acme/{mac}.cfg"
-
-    def resolveFile(self, name, userAgent):
-        if not (name.startswith("acme/") and name.endswith(".cfg")):
-            return None
-        try:
-            return FileRequest(self.name, "profile", name, mac=parseMAC(name[5:-4]))
-        except InvalidMAC:
-            return None
-
-    def renderFile(self, request, context):
-        text = "".join(f"line{l.index} = {l.user}:{l.password}@{l.registrar}\n" for l in context.lines)
-        return RenderedFile(text.encode() or b"# no lines\n", "text/plain", sensitive=True)
-
-
-acmeVendor = AcmeVendor()
+acmeVendor = _guideVendor()
 
 
 def test_minimalVendorOfTheGuide():
