@@ -17,6 +17,7 @@ from typing import Callable
 from twisted.logger import Logger
 
 from .device import Event
+from .interfaces import IUAProfileVendor
 from .ratelimit import TokenBuckets
 from .sip.message import SIPParseError, SIPRequest, SIPResponse
 from .sip.quick import isPlainRequestLine, quickFinalResponseBranch, quickSplit, statusCode
@@ -37,6 +38,7 @@ from .sip.uaprofile import (
     taggedTo,
     viaBranch,
 )
+from .urltemplate import expandProfileURL
 
 __all__ = ["PnPController", "SourcePolicy"]
 
@@ -114,7 +116,7 @@ class PnPController:
         self._templates = {
             vendor.name: config.vendor(vendor.name).url or vendor.defaultURLTemplate
             for vendor in registry.vendors
-            if hasattr(vendor, "defaultURLTemplate")
+            if IUAProfileVendor.providedBy(vendor)
         }
         self.counters: dict[str, int] = {}
 
@@ -301,16 +303,19 @@ class PnPController:
             self._reply(answered, source)
             return
         profile = profileOf(uri, from_, to, event, userAgent, source[0])
-        vendor = self._registry.forProfileRequest(profile)
+        answer = self._registry.answerProfileRequest(profile, None)
         now = self._clock.seconds()
-        if vendor is None:
+        if answer is None:
             # Silence: another server on the segment may know this phone.
             self.count("no-vendor")
             self._recorder.event(Event(now, profile.mac, "rejected",
                                        f"SUBSCRIBE from {source[0]}: no vendor for "
                                        f"{profile.vendor!r}/{profile.model!r}"))
             return
-        url = vendor.provisioningURL(profile, self._templates[vendor.name], self._config.server.baseURL)
+        vendor, profile = answer
+        name = vendor.name
+        url = vendor.provisioningURL(
+            profile, expandProfileURL(self._templates[name], profile, name, self._config.server.baseURL))
         toTag = newTag()
         us, ours, okExtra = self._ourAddress(source[0])
         tagged = taggedTo(to, toTag)

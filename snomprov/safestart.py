@@ -17,7 +17,7 @@ import os
 from urllib.parse import urlsplit
 
 from .config import Config, ServerConfig
-from .interfaces import IDHCPVendor
+from .interfaces import IDHCPVendor, IUAProfileVendor
 
 __all__ = [
     "baseURLWarning",
@@ -109,8 +109,9 @@ def phoneURLLines(config: Config, registry) -> list[str]:
     """
     lines = [f"Phones are told base_url {config.server.baseURL}"]
     for vendor in registry.vendors:
-        default = getattr(vendor, "defaultURLTemplate", None)
-        template = config.vendor(vendor.name).url or default
+        if not IUAProfileVendor.providedBy(vendor):
+            continue
+        template = config.vendor(vendor.name).url or vendor.defaultURLTemplate
         if template:
             lines.append(f"PnP URL for {vendor.name} phones: "
                          f"{template.replace('{base_url}', config.server.baseURL)}")

@@ -9,6 +9,7 @@ from snomprov.config import parseConfig
 from snomprov.device import ProfileRequest
 from snomprov.interfaces import IUAProfileVendor
 from snomprov.testing import checkVendorContract
+from snomprov.urltemplate import expandProfileURL
 from snomprov.vendors.generic import GenericUAProfileVendor, genericVendorsFor
 
 
@@ -63,11 +64,13 @@ def test_matchingAndURL():
     assert grandstream.matchesProfileEvent("Grandstream", "GRP2612W")
     assert not grandstream.matchesProfileEvent("Yealink", "T21D") and not grandstream.matchesProfileEvent(None, None)
     request = ProfileRequest(mac=None, vendor="Grandstream", model="GRP2612W", ip="192.0.2.5")
-    assert grandstream.provisioningURL(request, grandstream.defaultURLTemplate, "http://p") == "http://p/gs/GRP2612W/"
+    url = expandProfileURL(grandstream.defaultURLTemplate, request, grandstream.name, "http://p")
+    assert grandstream.provisioningURL(request, url) == "http://p/gs/GRP2612W/"
     fanvil = GenericUAProfileVendor("fanvil", "{base_url}/f/{mac}/$mac", match="Fanvil Technology")
     assert fanvil.matchesProfileEvent("fanvil technology", None)
-    assert fanvil.provisioningURL(ProfileRequest(mac=None), fanvil.defaultURLTemplate, "http://p") == (
-        "http://p/f/{mac}/$mac")
+    request = ProfileRequest(mac=None)
+    url = expandProfileURL(fanvil.defaultURLTemplate, request, fanvil.name, "http://p")
+    assert fanvil.provisioningURL(request, url) == "http://p/f/{mac}/$mac"
 
 
 def test_userAgentPrefix():

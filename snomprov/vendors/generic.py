@@ -12,7 +12,6 @@ from zope.interface import implementer
 
 from ..device import InvalidMAC, ProfileRequest, UserAgentInfo, parseOUI
 from ..interfaces import IUAProfileVendor
-from ..urltemplate import expandURLTemplate
 
 __all__ = ["GenericUAProfileVendor", "genericVendorsFor"]
 
@@ -26,6 +25,7 @@ class GenericUAProfileVendor:
     """
 
     optionTypes = {"ouis": list, "folder": bool, "match": str, "user_agent": str}
+    phoneURLVariables: frozenset[str] = frozenset()
 
     def __init__(self, name: str, template: str, ouis=(), folder: bool = False,
                  match: str | None = None, userAgent: str | None = None) -> None:
@@ -48,11 +48,10 @@ class GenericUAProfileVendor:
             return UserAgentInfo(vendor=self.name)
         return None
 
-    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
-        url = expandURLTemplate(template, {
-            "base_url": baseURL, "mac": request.mac, "model": request.model,
-            "vendor": request.vendor, "version": request.version, "ip": request.ip,
-        })
+    def provisioningURL(self, request: ProfileRequest, url: str) -> str:
+        """
+        The server's expansion, ending in C{/} for a folder vendor.
+        """
         if self.folder and not url.endswith("/"):
             url += "/"
         return url
