@@ -40,7 +40,7 @@ from .sip.uaprofile import (
 )
 from .urltemplate import expandProfileURL
 
-__all__ = ["PnPController", "SourcePolicy"]
+__all__ = ["PnPController", "PnPControllers", "SourcePolicy", "sipPortsFor"]
 
 Address = tuple[str, int]
 
@@ -291,3 +291,54 @@ class PnPController:
     def _reply(self, data: bytes, destination: Address) -> None:
         if self._send is not None:
             self._send(data, destination)
+
+
+def sipPortsFor(config, registry) -> list[int]:
+    """
+    The UDP ports plug-and-play listens on: C{[sip] port} first, then each
+    port an installed vendor asks for (L{snomprov.interfaces.ISIPPortsVendor}:
+    Yealink's 5059) that is not C{[sip] port}, in order.
+    """
+    main = config.sip.port
+    return [main, *sorted(port for port in registry.sipPorts if port != main)]
+
+
+class PnPControllers:
+    """
+    The controllers of several SIP ports (one each: a phone is answered from
+    the port it sent to, with that port in our Via and Contact), seen as one
+    by C{/metrics}: their C{counters} summed, their retransmitters'
+    figures summed.
+    """
+
+    def __init__(self, controllers) -> None:
+        self.controllers = tuple(controllers)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for controller in self.controllers:
+            for outcome, count in controller.counters.items():
+                total[outcome] = total.get(outcome, 0) + count
+        return total
+
+    @property
+    def notifier(self) -> "_Notifiers | None":
+        notifiers = [c.notifier for c in self.controllers if c.notifier is not None]
+        return _Notifiers(notifiers) if notifiers else None
+
+
+class _Notifiers:
+    """
+    What C{/metrics} reads of several L{NotifyRetransmitter}s.
+    """
+
+    def __init__(self, notifiers) -> None:
+        self._notifiers = notifiers
+
+    @property
+    def retransmitted(self) -> int:
+        return sum(n.retransmitted for n in self._notifiers)
+
+    def __len__(self) -> int:
+        return sum(len(n) for n in self._notifiers)

@@ -129,6 +129,8 @@ def listenerKey(serviceName: str) -> str:
         return "[admin] listen"
     if serviceName == "sip":
         return "[sip] port"
+    if serviceName.startswith("sip-"):
+        return "the vendor plugin asking for that port (its sipPorts), or what holds the port"
     if serviceName == "tftp":
         return "[tftp] port"
     return serviceName
@@ -151,7 +153,7 @@ def cannotListenLine(serviceName: str, what: str, error: Exception) -> str:
     hint = ""
     if code == errno.EADDRINUSE:
         hint = " (another process holds it)"
-        if serviceName == "sip":
+        if serviceName == "sip" or serviceName.startswith("sip-"):
             hint = " (another process holds it; set [sip] share_port = true only to share it on purpose)"
     elif code == errno.EACCES:
         hint = " (a port below 1024 needs privileges)"
