@@ -29,16 +29,16 @@ from .sip.uaprofile import (
     ProfileReader,
     buildNotify,
     buildResponse,
-    buildSubscribeOK,
     eventPackage,
     headerLines,
     newBranch,
     newTag,
     subscribeKey,
+    subscribeOKHeaders,
     taggedTo,
     viaBranch,
 )
-from .urltemplate import expandProfileURL
+from .urltemplate import compileProfileURL
 
 __all__ = ["PnPController", "PnPControllers", "SourcePolicy", "sipPortsFor"]
 
@@ -112,10 +112,13 @@ class PnPController:
         self._send: Callable[[bytes, Address], None] | None = None
         self._localHostFor: Callable[[str], str] = lambda ip: "127.0.0.1"
         self._localPort = config.sip.port
-        self._ourAddresses: dict[str, tuple[str, str]] = {}
+        self._ourAddresses: dict[str, tuple[str, str, str]] = {}
         self._reader = ProfileReader()
-        self._templates = {
-            vendor.name: config.vendor(vendor.name).url or vendor.defaultURLTemplate
+        # Each ua-profile vendor's template, expanded by the server the same
+        # way for all (DESIGN.md §1.1 step 5).
+        self._urls = {
+            vendor.name: compileProfileURL(config.vendor(vendor.name).url or vendor.defaultURLTemplate,
+                                           vendor.name, config.server.baseURL)
             for vendor in registry.vendors
             if IUAProfileVendor.providedBy(vendor)
         }
@@ -161,10 +164,10 @@ class PnPController:
         """
         method = message.method
         if method is None:
-            if self._admitted(source[0], request=False):
+            if self._admitted(source[0], False):
                 self._responseReceived(message)
             return
-        if not self._admitted(source[0], request=True):
+        if not self._admitted(source[0], True):
             return
         try:
             if method == "SUBSCRIBE":
@@ -255,12 +258,11 @@ class PnPController:
             return
         vendor, profile = answer
         name = vendor.name
-        url = vendor.provisioningURL(
-            profile, expandProfileURL(self._templates[name], profile, name, self._config.server.baseURL))
+        url = vendor.provisioningURL(profile, self._urls[name](profile))
         toTag = newTag()
-        us, ours = self._ourAddress(source[0])
+        us, ours, okHeaders = self._ourAddress(source[0])
         tagged = taggedTo(subscribe, toTag)
-        ok = buildSubscribeOK(subscribe, source, toTag, ours, tagged)
+        ok = buildResponse(subscribe, 200, "OK", source, toTag, okHeaders, tagged)
         branch = newBranch()
         notify = buildNotify(subscribe, toTag, branch, 1, ours, us, url, tagged)
         self._dedup.remember(key, ok)
@@ -270,17 +272,19 @@ class PnPController:
         self.count("answered")
         self._recorder.subscribed(now, mac, name, profile.model, profile.version, source[0], source[1], url)
 
-    def _ourAddress(self, sourceIP: str) -> tuple[str, str]:
+    def _ourAddress(self, sourceIP: str) -> tuple[str, str, str]:
         """
-        How a phone at C{sourceIP} reaches us: C{host:port} (for Via) and
-        our SIP URI (Contact); the same few strings for every phone of a
+        How a phone at C{sourceIP} reaches us: C{host:port} (for Via), our
+        SIP URI (Contact) and the header lines our 200 adds
+        (L{subscribeOKHeaders}); the same few strings for every phone of a
         network, so kept per host.
         """
         host = self._localHostFor(sourceIP)
         known = self._ourAddresses.get(host)
         if known is None:
             us = f"{host}:{self._localPort}"
-            known = self._ourAddresses[host] = (us, "sip:" + us)
+            ours = "sip:" + us
+            known = self._ourAddresses[host] = (us, ours, subscribeOKHeaders(ours))
         return known
 
     def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:

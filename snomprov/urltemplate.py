@@ -31,6 +31,7 @@ __all__ = [
     "SERVER_VARIABLES",
     "serverVariables",
     "expandProfileURL",
+    "compileProfileURL",
     "compileURLTemplate",
     "expandURLTemplate",
     "checkURLTemplate",
@@ -136,10 +137,24 @@ def expandProfileURL(template: str, request, vendor: str, baseURL: str) -> str:
     @param request: the L{snomprov.device.ProfileRequest}.
     @param vendor: the answering vendor's name.
     """
-    return compileURLTemplate(template)(
-        {"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
-         "version": request.version, "ip": request.ip}
-    )
+    return compileProfileURL(template, vendor, baseURL)(request)
+
+
+def compileProfileURL(template: str, vendor: str, baseURL: str) -> Callable[..., str]:
+    """
+    L{expandProfileURL} with the template, vendor and base URL fixed, for
+    the controller to keep per vendor.
+
+    @return: a callable of a L{snomprov.device.ProfileRequest} returning
+        the URL.
+    """
+    expand = compileURLTemplate(template)
+
+    def expandFor(request) -> str:
+        return expand({"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
+                       "version": request.version, "ip": request.ip})
+
+    return expandFor
 
 
 def checkURLTemplate(template: str, phoneVariables: Iterable[str] = ()) -> list[str]:

@@ -53,6 +53,7 @@ __all__ = [
     "taggedTo",
     "buildResponse",
     "buildSubscribeOK",
+    "subscribeOKHeaders",
     "buildNotify",
     "buildResyncNotify",
 ]
@@ -164,16 +165,16 @@ def _uriOf(value: str | None) -> str | None:
 
 def readProfileRequest(subscribe: DecodedMessage, sourceIP: str) -> ProfileRequest:
     """
-    What a ua-profile SUBSCRIBE says of the phone (see L{ProfileReader}).
+    What a ua-profile SUBSCRIBE says of the phone (see L{ProfileReader.read}).
     """
-    return _read(subscribe, sourceIP, eventParameters)
+    return ProfileReader(0).read(subscribe, sourceIP)
 
 
 class ProfileReader:
     """
     Reads ua-profile SUBSCRIBEs into L{ProfileRequest}s, remembering the
-    parameters of the C{Event} values it meets (bounded, on this instance):
-    a boot storm repeats a few models and firmware versions.
+    parameters of the C{Event} values it meets (at most C{maxEvents}, on
+    this instance): a boot storm repeats a few models and firmware versions.
     """
 
     def __init__(self, maxEvents: int = 4096) -> None:
@@ -187,33 +188,26 @@ class ProfileReader:
         the C{Event} parameters (C{vendor}, C{model}, C{version},
         C{profile-type}; see L{eventParameters}) and the C{User-Agent}.
         """
-        return _read(subscribe, sourceIP, self._eventParameters)
-
-    def _eventParameters(self, event: str) -> tuple[str | None, ...]:
-        known = self._events.get(event)
+        fields = subscribe.fields
+        mac = macFromURI(subscribe.uri or "")
+        if mac is None:
+            for value in (fields.get("from"), fields.get("to")):
+                found = _uriOf(value)
+                if found is not None:
+                    mac = macFromURI(found)
+                    if mac is not None:
+                        break
+        event = fields.get("event") or ""
+        events = self._events
+        known = events.get(event)
         if known is None:
             known = eventParameters(event)
-            if len(self._events) >= self._maxEvents:
-                self._events.clear()
-            self._events[event] = known
-        return known
-
-
-def _read(subscribe: DecodedMessage, sourceIP: str, parameters) -> ProfileRequest:
-    """
-    L{readProfileRequest}, with C{parameters} reading the C{Event} value.
-    """
-    fields = subscribe.fields
-    mac = macFromURI(subscribe.uri or "")
-    if mac is None:
-        for value in (fields.get("from"), fields.get("to")):
-            found = _uriOf(value)
-            if found is not None:
-                mac = macFromURI(found)
-                if mac is not None:
-                    break
-    vendor, model, version, profileType = parameters(fields.get("event") or "")
-    return ProfileRequest(mac, vendor, model, version, profileType, fields.get("user-agent"), sourceIP)
+            if len(events) >= self._maxEvents:
+                events.clear()
+            if self._maxEvents:
+                events[event] = known
+        vendor, model, version, profileType = known
+        return ProfileRequest(mac, vendor, model, version, profileType, fields.get("user-agent"), sourceIP)
 
 
 def eventParameter(event: str | None, name: str) -> str | None:
@@ -362,6 +356,22 @@ def _required(message: SIPRequest | SIPResponse, name: str) -> str:
     return value
 
 
+_HEADER_NAMES = {"from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
+
+
+def _missing(vias, fields, keys) -> SIPParseError:
+    """
+    The error for a message lacking a header a reply copies: no Via (when
+    C{vias} is empty), or the first of C{keys} missing from C{fields}.
+    """
+    if not vias:
+        return SIPParseError("no Via header")
+    for key in keys:
+        if key not in fields:
+            return SIPParseError(f"no {_HEADER_NAMES[key]} header")
+    return SIPParseError("a header is missing")
+
+
 def _contact(contact: str) -> str:
     """
     A Contact value: C{contact} in angle brackets unless it already is a
@@ -462,13 +472,11 @@ def buildResponse(
         CSeq.
     """
     vias = request.vias
-    if not vias:
-        raise SIPParseError("no Via header")
     fields = request.fields
-    from_, to, callID, cseq = fields.get("from"), fields.get("to"), fields.get("call-id"), fields.get("cseq")
-    for name, value in (("From", from_), ("To", to), ("Call-ID", callID), ("CSeq", cseq)):
-        if value is None:
-            raise SIPParseError(f"no {name} header")
+    get = fields.get
+    from_, to, callID, cseq = get("from"), get("to"), get("call-id"), get("cseq")
+    if not vias or from_ is None or to is None or callID is None or cseq is None:
+        raise _missing(vias, fields, ("from", "to", "call-id", "cseq"))
     top = _topVia(vias[0], source[0], source[1])
     if len(vias) > 1:
         top = "\r\nVia: ".join([top, *vias[1:]])
@@ -492,8 +500,16 @@ def buildSubscribeOK(
     @param tagged: see L{buildResponse}.
     @raise SIPParseError: see L{buildResponse}.
     """
-    return buildResponse(subscribe, 200, "OK", source, toTag,
-                         f"Contact: {_contact(contact)}\r\nExpires: 0\r\n", tagged)
+    return buildResponse(subscribe, 200, "OK", source, toTag, subscribeOKHeaders(contact), tagged)
+
+
+def subscribeOKHeaders(contact: str) -> str:
+    """
+    The header lines L{buildSubscribeOK} adds to L{buildResponse}'s (our
+    C{Contact} and C{Expires: 0}): the same for every phone reaching us at
+    C{contact}, so a caller may keep them and call L{buildResponse} itself.
+    """
+    return f"Contact: {_contact(contact)}\r\nExpires: 0\r\n"
 
 
 def _notifyHead(
@@ -562,10 +578,10 @@ def buildNotify(
         usable Contact/From URI.
     """
     fields = subscribe.fields
-    theirFrom, theirTo, callID = fields.get("from"), fields.get("to"), fields.get("call-id")
-    for name, value in (("From", theirFrom), ("To", theirTo), ("Call-ID", callID)):
-        if value is None:
-            raise SIPParseError(f"no {name} header")
+    get = fields.get
+    theirFrom, theirTo, callID = get("from"), get("to"), get("call-id")
+    if theirFrom is None or theirTo is None or callID is None:
+        raise _missing(True, fields, ("from", "to", "call-id"))
     target = notifyTarget(fields.get("contact"), theirFrom)
     encoded = body.encode("utf-8")
     head = _notifyHead(
