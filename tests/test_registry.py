@@ -195,3 +195,25 @@ def test_duplicateStopsTwistd(tmp_path):
     [line] = [l for l in result.stderr.splitlines() if "two vendors" in l]
     assert line == ("vendors: two vendors are called 'acme': snomprov.plugins.acme_one.acme and "
                     "snomprov.plugins.acme_two.acme2; remove one of them")
+
+
+@pytest.mark.parametrize("interface", ["ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor",
+                                       "IFileListingVendor"])
+def test_everyCapabilityVerified(interface):
+    """
+    A vendor claiming a capability it does not implement fails
+    L{verifyVendor}, whichever capability it is; the fake vendor claiming
+    only what it has passes.
+    """
+    from zope.interface import directlyProvides
+    from zope.interface.exceptions import Invalid
+
+    from snomprov import interfaces
+    from snomprov.registry import CAPABILITIES, verifyVendor
+
+    assert getattr(interfaces, interface) in CAPABILITIES
+    vendor = FakeVendor()
+    verifyVendor(vendor)
+    directlyProvides(vendor, getattr(interfaces, interface))
+    with pytest.raises(Invalid):
+        verifyVendor(vendor)
