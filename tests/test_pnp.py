@@ -582,3 +582,22 @@ def test_daemonListensOnVendorPorts(tmp_path):
         for service in services:
             service.stopService()
         reactor.advance(0)
+
+
+def test_venderAnsweredByItsVendor(tmp_path):
+    """
+    A Panasonic SUBSCRIBE naming its vendor with C{vender=} is answered by
+    the vendor whose table matches it (the vendor reads it, not the server);
+    without that table it is not claimed (silence).
+    """
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(
+        b'vendor="OEM";model="OEM"', b'vender="Panasonic";model="KX-HDV130"').replace(b"00135E", b"0080F0")
+    assert b"vender=" in data
+    protocol, controller, transport, _, _ = makeResponder(
+        tmp_path, extra='[vendors.panasonic]\nurl = "{base_url}/pana/{model}/{MAC}.cfg"\n')
+    protocol.datagramReceived(data, PHONE)
+    (_, _), (notify, _) = sent(transport)
+    assert notify.body == b"http://192.0.2.10:8080/pana/KX-HDV130/{MAC}.cfg"
+    protocol, controller, transport, _, _ = makeResponder(tmp_path / "without")
+    protocol.datagramReceived(data, PHONE)
+    assert transport.written == [] and controller.counters["no-vendor"] == 1
