@@ -36,6 +36,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from .interfaces import IOptionsVendor, IUAProfileVendor
+from .urltemplate import checkURLTemplate
+
 __all__ = [
     "ConfigError",
     "Config",
@@ -815,11 +818,16 @@ def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:
                     f"{config.source}: vendors.{name}.{key}: expected {_typeName(kind)}, "
                     f"got {_typeName(type(value))} {value!r}"
                 )
-        # A vendor may check its own values further (firmware tables, ...).
-        check = getattr(vendor, "checkOptions", None)
-        if check is not None and not any(p.startswith(f"{config.source}: vendors.{name}.") for p in problems):
+        # The server checks every ua-profile vendor's URL template; a vendor
+        # may check its own values further (firmware tables, ...).
+        if vendorConfig.url is not None and IUAProfileVendor.providedBy(vendor):
+            problems.extend(f"{config.source}: vendors.{name}.url: {problem}"
+                            for problem in checkURLTemplate(vendorConfig.url, vendor.phoneURLVariables))
+        if IOptionsVendor.providedBy(vendor) and not any(
+                p.startswith(f"{config.source}: vendors.{name}.") for p in problems):
             options = dict(vendorConfig.options)
             if vendorConfig.url is not None:
                 options["url"] = vendorConfig.url
-            problems.extend(f"{config.source}: vendors.{name}.{problem}" for problem in check(options))
+            problems.extend(f"{config.source}: vendors.{name}.{problem}"
+                            for problem in vendor.checkOptions(options))
     return problems

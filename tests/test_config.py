@@ -10,7 +10,11 @@ from dataclasses import replace
 
 import pytest
 
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
 from snomprov.config import ConfigError, checkVendorOptions, formatConfig, loadConfig, parseConfig
+from snomprov.interfaces import IOptionsVendor
 from snomprov.testing import FakeVendor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -351,3 +355,38 @@ def test_withDataDirMovesDefaultStore(tmp_path):
     assert default.storeURL == "sqlite:/srv/x/snomprov.sqlite"
     named = parseConfig('[store]\nurl = "sqlite:db.sqlite"\n', "c.toml", baseDir=str(tmp_path))
     assert named.withDataDir("/srv/x").storeURL == "sqlite:" + str(tmp_path / "db.sqlite")
+
+
+def test_vendorChecksFoundByInterface(tmp_path):
+    """
+    A vendor's own checks run when it provides L{IOptionsVendor}, not
+    because it has a C{checkOptions} attribute; every ua-profile vendor's
+    C{url} is checked by the server, with its C{phoneURLVariables} allowed.
+    """
+    calls = []
+
+    class Undeclared(FakeVendor):
+        def checkOptions(self, options):
+            calls.append(options)
+            return ["never"]
+
+    @implementer(IOptionsVendor)
+    class Declared(FakeVendor):
+        defaultOptions = {}
+        phoneURLVariables = frozenset({"serial"})
+
+        def checkOptions(self, options):
+            calls.append(dict(options))
+            return ["greeting: too loud"] if options.get("greeting") == "HI" else []
+
+    text = ('[vendors.a]\nurl = "{base_url}/{serial}"\n'
+            '[vendors.b]\nurl = "{base_url}/{serial}"\ngreeting = "HI"\n')
+    config = parseConfig(text, "f.toml", baseDir=str(tmp_path))
+    verifyObject(IOptionsVendor, Declared("b"))
+    problems = checkVendorOptions(config, {"a": Undeclared("a"), "b": Declared("b")})
+    assert problems == [
+        "f.toml: vendors.a.url: unknown variable {serial}; known: {base_url}, {ip}, {mac}, {model}, "
+        "{vendor}, {version}",
+        "f.toml: vendors.b.greeting: too loud",
+    ]
+    assert calls == [{"url": "{base_url}/{serial}", "greeting": "HI"}]

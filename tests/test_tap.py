@@ -96,3 +96,22 @@ def test_dataDirMovesDefaultStore(tmp_path):
     """
     o = options(tmp_path)
     assert o.config.storeURL == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
+
+
+def test_vendorSIPPorts(tmp_path):
+    """
+    Each SIP port a vendor asks for, besides C{[sip] port}, gets its own
+    C{sip-<port>} service; a vendor port equal to C{[sip] port} is the
+    same service.
+    """
+    from snomprov.registry import VendorRegistry
+    from snomprov.vendors.snom import snomVendor
+    from tests.test_pnp import PortsVendor
+
+    o = options(tmp_path, "--sip-port", "5070")
+    o.registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059, 5070})])
+    service = makeService(o, reactor=MemoryReactorClock())
+    names = [child.name for child in service]
+    assert names == ["store", "recorder", "http-0", "sip", "sip-5059", "tftp", "gc"]
+    assert [service.getServiceNamed(n).args[0] for n in ("sip", "sip-5059")] == [5070, 5059]
+    assert "sip-5059" in service.describe
