@@ -14,7 +14,7 @@ Keys (DESIGN.md §4.2)::
     [store]   url
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
-              share_port
+              share_port, vendor_ports
     [http]    listen, client_ca
     [tftp]    enabled, port, interface, advertise, max_transfers,
               rate_per_client
@@ -94,6 +94,9 @@ class SIPConfig:
         other sockets (C{SO_REUSEADDR} and C{SO_REUSEPORT}); C{False}: a port
         another process holds (a PBX on 5060) is refused at start, so that
         neither loses packets to the other.
+    @ivar vendorPorts: whether plug-and-play also listens on the UDP ports
+        the installed vendors ask for (L{snomprov.interfaces.ISIPPortsVendor}:
+        Yealink's 5059); C{False}: only on C{port}.
     """
 
     enabled: bool = True
@@ -106,6 +109,7 @@ class SIPConfig:
     maxTransactions: int = 65536
     pollInterval: float = 0.002
     sharePort: bool = False
+    vendorPorts: bool = True
 
 
 @dataclass(frozen=True)
@@ -429,6 +433,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "max_transactions": _Key("maxTransactions", int, _positive),
         "poll_interval": _Key("pollInterval", (int, float), _pollInterval),
         "share_port": _Key("sharePort", bool),
+        "vendor_ports": _Key("vendorPorts", bool),
     }),
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),

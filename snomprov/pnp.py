@@ -301,9 +301,12 @@ def sipPortsFor(config, registry) -> list[int]:
     """
     The UDP ports plug-and-play listens on: C{[sip] port} first, then each
     port an installed vendor asks for (L{snomprov.interfaces.ISIPPortsVendor}:
-    Yealink's 5059) that is not C{[sip] port}, in order.
+    Yealink's 5059) that is not C{[sip] port}, in order; only C{[sip] port}
+    when C{[sip] vendor_ports} is false.
     """
     main = config.sip.port
+    if not config.sip.vendorPorts:
+        return [main]
     return [main, *sorted(port for port in registry.sipPorts if port != main)]
 
 

@@ -509,6 +509,17 @@ def test_vendorPorts(tmp_path):
     assert sipPortsFor(config, VendorRegistry([snomVendor])) == [5060]
 
 
+def test_vendorPortsOff(tmp_path):
+    """
+    With C{[sip] vendor_ports = false} plug-and-play listens on C{[sip]
+    port} alone, whatever the vendors ask for.
+    """
+    config = parseConfig(CONFIG + "[sip]\nport = 5070\nvendor_ports = false\n", "t.toml", baseDir=str(tmp_path))
+    registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059, 5062})])
+    assert sipPortsFor(config, registry) == [5070]
+    assert sipPortsFor(config.replaceIn("sip", vendorPorts=True), registry) == [5070, 5059, 5062]
+
+
 def test_answeredFromTheVendorPort(tmp_path):
     """
     A SUBSCRIBE that came to a vendor's port is answered by that port's
