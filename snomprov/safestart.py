@@ -130,7 +130,7 @@ def listenerKey(serviceName: str) -> str:
     if serviceName == "sip":
         return "[sip] port"
     if serviceName.startswith("sip-"):
-        return "the vendor plugin asking for that port (its sipPorts), or what holds the port"
+        return "[sip] vendor_ports to false (listen on [sip] port alone), or what holds the port"
     if serviceName == "tftp":
         return "[tftp] port"
     return serviceName
