@@ -14,7 +14,7 @@ Keys (DESIGN.md §4.2)::
     [store]   url
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
-              share_port
+              share_port, vendor_ports
     [http]    listen, client_ca
     [tftp]    enabled, port, interface, advertise, max_transfers,
               rate_per_client
@@ -35,6 +35,9 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
+
+from .interfaces import IOptionsVendor, IUAProfileVendor
+from .urltemplate import checkURLTemplate
 
 __all__ = [
     "ConfigError",
@@ -91,6 +94,9 @@ class SIPConfig:
         other sockets (C{SO_REUSEADDR} and C{SO_REUSEPORT}); C{False}: a port
         another process holds (a PBX on 5060) is refused at start, so that
         neither loses packets to the other.
+    @ivar vendorPorts: whether plug-and-play also listens on the UDP ports
+        the installed vendors ask for (L{snomprov.interfaces.ISIPPortsVendor}:
+        Yealink's 5059); C{False}: only on C{port}.
     """
 
     enabled: bool = True
@@ -103,6 +109,7 @@ class SIPConfig:
     maxTransactions: int = 65536
     pollInterval: float = 0.002
     sharePort: bool = False
+    vendorPorts: bool = True
 
 
 @dataclass(frozen=True)
@@ -426,6 +433,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "max_transactions": _Key("maxTransactions", int, _positive),
         "poll_interval": _Key("pollInterval", (int, float), _pollInterval),
         "share_port": _Key("sharePort", bool),
+        "vendor_ports": _Key("vendorPorts", bool),
     }),
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),
@@ -815,11 +823,16 @@ def checkVendorOptions(config: Config, vendors: Mapping[str, Any]) -> list[str]:
                     f"{config.source}: vendors.{name}.{key}: expected {_typeName(kind)}, "
                     f"got {_typeName(type(value))} {value!r}"
                 )
-        # A vendor may check its own values further (firmware tables, ...).
-        check = getattr(vendor, "checkOptions", None)
-        if check is not None and not any(p.startswith(f"{config.source}: vendors.{name}.") for p in problems):
+        # The server checks every ua-profile vendor's URL template; a vendor
+        # may check its own values further (firmware tables, ...).
+        if vendorConfig.url is not None and IUAProfileVendor.providedBy(vendor):
+            problems.extend(f"{config.source}: vendors.{name}.url: {problem}"
+                            for problem in checkURLTemplate(vendorConfig.url, vendor.phoneURLVariables))
+        if IOptionsVendor.providedBy(vendor) and not any(
+                p.startswith(f"{config.source}: vendors.{name}.") for p in problems):
             options = dict(vendorConfig.options)
             if vendorConfig.url is not None:
                 options["url"] = vendorConfig.url
-            problems.extend(f"{config.source}: vendors.{name}.{problem}" for problem in check(options))
+            problems.extend(f"{config.source}: vendors.{name}.{problem}"
+                            for problem in vendor.checkOptions(options))
     return problems

@@ -6,9 +6,14 @@ Methods are declared without C{self}, as zope.interface wants; every
 implementation is checked with C{verifyObject} in the tests.
 
 A vendor provides L{IVendor} and whichever capability interfaces it has:
-L{IUAProfileVendor} (SIP plug-and-play), L{IFileVendor} (files over HTTP and
-TFTP), L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets).  Each path asks
-C{ICapability.providedBy(vendor)}; there is no C{if vendor == "snom"}.
+L{IUAProfileVendor} (SIP plug-and-play; L{ISubscribeReadingVendor} when
+its phones write their SUBSCRIBEs their own way, L{ISIPPortsVendor} when
+they also send to other ports), L{IFileVendor} (files over HTTP and TFTP),
+L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
+(checks and defaults of its C{[vendors.<name>]} table).  Each path asks
+C{ICapability.providedBy(vendor)}, never C{hasattr}; there is no C{if
+vendor == "snom"}.  These interfaces list everything the server calls on
+a vendor.
 """
 
 from zope.interface import Attribute, Interface
@@ -18,6 +23,9 @@ from twisted.plugin import IPlugin
 __all__ = [
     "IVendor",
     "IUAProfileVendor",
+    "ISubscribeReadingVendor",
+    "ISIPPortsVendor",
+    "IOptionsVendor",
     "IFileVendor",
     "IFileListingVendor",
     "IResyncVendor",
@@ -71,22 +79,92 @@ class IUAProfileVendor(IVendor):
     """
     A vendor whose phones find their provisioning URL through SIP
     ua-profile plug-and-play.
+
+    The server expands the server-side variables of the URL template
+    (L{snomprov.urltemplate.SERVER_VARIABLES}: C{{base_url}}, C{{mac}},
+    C{{model}}, C{{vendor}}, C{{version}}, C{{ip}}) the same way for every
+    vendor; the vendor sees the result in L{provisioningURL}.
     """
 
     defaultURLTemplate = Attribute(
-        "URL template used when the config has no C{[vendors.<name>] url}; "
-        "server-side variables: C{{base_url}}, C{{mac}}, C{{model}}, "
-        "C{{vendor}}, C{{version}}, C{{ip}}."
+        "URL template used when the config has no C{[vendors.<name>] url}."
+    )
+    phoneURLVariables = Attribute(
+        "C{frozenset} of the lower-case C{{name}} variables allowed in this "
+        "vendor's URL templates besides the server's: those its phones expand "
+        "themselves (snom: C{phone_type}) and those L{provisioningURL} expands "
+        "itself.  The server leaves them as written; the configuration check "
+        "refuses any other C{{name}}."
     )
 
-    def provisioningURL(request, template, baseURL):
+    def provisioningURL(request, url):
         """
         The URL to NOTIFY a phone with.
 
         @param request: L{snomprov.device.ProfileRequest}
-        @param template: the configured (or default) URL template.
-        @param baseURL: the server's C{base_url}.
+        @param url: the configured (or default) template with the
+            server-side variables expanded (C{{mac}} left for the phone
+            when the SUBSCRIBE carried none); most vendors return it as it
+            is; one may expand its own variables (see L{phoneURLVariables})
+            or adjust it (a folder URL ends in C{/}).
         @return: C{str}; never carries a secret.
+        """
+
+
+class ISubscribeReadingVendor(IUAProfileVendor):
+    """
+    A ua-profile vendor whose phones write their SUBSCRIBE in a way of their
+    own (Yealink's C{MAC<hex>} user part, Panasonic's C{vender=}): the
+    server's reading (the MAC of a C{MAC%3a<hex>}/C{MAC:}/C{MAC=} user part;
+    the C{Event}'s C{vendor}, C{model}, C{version}, C{profile-type}) is
+    shown to the vendor, which may claim the SUBSCRIBE.
+
+    For a SUBSCRIBE whose MAC has none of the vendors' OUIs, every such
+    vendor is asked, in registry order, before the C{Event} and the
+    User-Agent are matched: the first to claim answers.
+    """
+
+    def claimSubscribe(request, subscribe):
+        """
+        @param request: the server's L{snomprov.device.ProfileRequest}.
+        @param subscribe: the L{snomprov.sip.decoded.DecodedMessage} of the
+            SUBSCRIBE (its C{uri}, C{header(name)} of the headers it keeps).
+        @return: the L{snomprov.device.ProfileRequest} this vendor answers
+            (C{request} itself, or a copy with what the vendor read, such as
+            the MAC, filled in), or C{None} when the SUBSCRIBE is not one of
+            this vendor's.  Must not raise.
+        """
+
+
+class ISIPPortsVendor(IUAProfileVendor):
+    """
+    A ua-profile vendor whose phones also send their SUBSCRIBEs to other
+    UDP ports than C{[sip] port} (Yealink: 5059).  The daemon listens on
+    every port the installed vendors name, besides C{[sip] port}.
+    """
+
+    sipPorts = Attribute("C{frozenset} of C{int} UDP ports (1-65535).")
+
+
+class IOptionsVendor(IVendor):
+    """
+    A vendor that checks the values of its C{[vendors.<name>]} table beyond
+    their types, and names the defaults of its options.
+    """
+
+    defaultOptions = Attribute(
+        "Mapping of option name to the value used when the table leaves it "
+        "out (what C{snomprov check --effective} shows)."
+    )
+
+    def checkOptions(options):
+        """
+        Check the values of C{[vendors.<name>]} (run at start, after the
+        types of L{IVendor.optionTypes} were checked).
+
+        @param options: the table's values, C{url} included when set.
+        @return: one sentence per problem (C{"firmware.D785: ..."}, without
+            the C{vendors.<name>.} prefix); empty when all is well.
         """
 
 

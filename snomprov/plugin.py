@@ -8,9 +8,12 @@ tests) and from nowhere else in snomprov.  What is re-exported:
 
     - the vendor interfaces: L{IVendor} and the capabilities
       L{IUAProfileVendor} (SIP plug-and-play), L{IFileVendor} and
+      L{ISubscribeReadingVendor} (reading SUBSCRIBEs its phones write their
+      own way) and L{ISIPPortsVendor} (more SIP ports), L{IFileVendor} and
       L{IFileListingVendor} (files over HTTP and TFTP), L{IResyncVendor}
-      (push), L{IDHCPVendor} (DHCP snippets), and C{implementer} to declare
-      them;
+      (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor} (checks and
+      defaults of its C{[vendors.<name>]} table), and C{implementer} to
+      declare them;
     - the values a vendor is given and returns: L{ProfileRequest},
       L{UserAgentInfo}, L{FileRequest}, L{RenderContext},
       L{RenderedFile}, L{DHCPRule}, and what a render context holds:
@@ -19,6 +22,10 @@ tests) and from nowhere else in snomprov.  What is re-exported:
       L{ouiOf}, L{InvalidMAC};
     - URL templates: L{expandURLTemplate}, L{checkURLTemplate},
       L{SERVER_VARIABLES};
+    - SUBSCRIBEs, for L{ISubscribeReadingVendor.claimSubscribe}: the
+      L{DecodedMessage} it is shown (C{uri}, C{header(name)}), and
+      L{userPart} (of a SIP URI) and L{eventParameter} (of an C{Event}
+      value);
     - L{ENTRY_POINT_GROUP}, the entry-point group a distribution names its
       vendor in.
 
@@ -54,10 +61,15 @@ from .interfaces import (
     IDHCPVendor,
     IFileListingVendor,
     IFileVendor,
+    IOptionsVendor,
     IResyncVendor,
+    ISIPPortsVendor,
+    ISubscribeReadingVendor,
     IUAProfileVendor,
     IVendor,
 )
+from .sip.decoded import DecodedMessage
+from .sip.uaprofile import eventParameter, userPart
 from .urltemplate import SERVER_VARIABLES, checkURLTemplate, expandURLTemplate
 
 __all__ = [
@@ -68,6 +80,9 @@ __all__ = [
     "IFileListingVendor",
     "IResyncVendor",
     "IDHCPVendor",
+    "ISubscribeReadingVendor",
+    "ISIPPortsVendor",
+    "IOptionsVendor",
     "implementer",
     # values
     "ProfileRequest",
@@ -90,6 +105,10 @@ __all__ = [
     "SERVER_VARIABLES",
     "expandURLTemplate",
     "checkURLTemplate",
+    # SUBSCRIBEs
+    "DecodedMessage",
+    "userPart",
+    "eventParameter",
     # packaging
     "ENTRY_POINT_GROUP",
 ]

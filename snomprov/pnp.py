@@ -1,7 +1,8 @@
 # -*- test-case-name: tests.test_pnp -*-
 """
-The plug-and-play controller: a decoded SIP message and its source in,
-datagrams out.
+The plug-and-play controller: a decoded SIP message
+(L{snomprov.sip.decoded.DecodedMessage}) and its source in, datagrams out.
+It never sees the bytes that came in.
 
 Policy lives here (allow-list, per-source rate, vendor choice, duplicate
 SUBSCRIBEs, NOTIFY retransmission, what is recorded); the protocol only
@@ -17,28 +18,29 @@ from typing import Callable
 from twisted.logger import Logger
 
 from .device import Event
+from .interfaces import IUAProfileVendor
 from .ratelimit import TokenBuckets
-from .sip.message import SIPParseError, SIPRequest, SIPResponse
-from .sip.quick import isPlainRequestLine, quickFinalResponseBranch, quickSplit, statusCode
+from .sip.decoded import DecodedMessage
+from .sip.message import SIPParseError
 from .sip.transaction import NotifyRetransmitter, SubscribeDeduplicator
 from .sip.uaprofile import (
     ALLOWED_METHODS,
     UA_PROFILE_EVENT,
+    ProfileReader,
+    buildNotify,
     buildResponse,
     eventPackage,
-    eventType,
+    headerLines,
     newBranch,
     newTag,
-    notifyOf,
-    profileOf,
-    responseOf,
-    subscribeKeyOf,
-    subscribeOKExtra,
+    subscribeKey,
+    subscribeOKHeaders,
     taggedTo,
     viaBranch,
 )
+from .urltemplate import compileProfileURL
 
-__all__ = ["PnPController", "SourcePolicy"]
+__all__ = ["PnPController", "PnPControllers", "SourcePolicy", "sipPortsFor"]
 
 Address = tuple[str, int]
 
@@ -111,10 +113,14 @@ class PnPController:
         self._localHostFor: Callable[[str], str] = lambda ip: "127.0.0.1"
         self._localPort = config.sip.port
         self._ourAddresses: dict[str, tuple[str, str, str]] = {}
-        self._templates = {
-            vendor.name: config.vendor(vendor.name).url or vendor.defaultURLTemplate
+        self._reader = ProfileReader()
+        # Each ua-profile vendor's template, expanded by the server the same
+        # way for all (DESIGN.md §1.1 step 5).
+        self._urls = {
+            vendor.name: compileProfileURL(config.vendor(vendor.name).url or vendor.defaultURLTemplate,
+                                           vendor.name, config.server.baseURL)
             for vendor in registry.vendors
-            if hasattr(vendor, "defaultURLTemplate")
+            if IUAProfileVendor.providedBy(vendor)
         }
         self.counters: dict[str, int] = {}
 
@@ -151,80 +157,23 @@ class PnPController:
     def count(self, outcome: str) -> None:
         self.counters[outcome] = self.counters.get(outcome, 0) + 1
 
-    def quickReceived(self, data: bytes, source: Address) -> bool:
-        """
-        Handle a plain ua-profile SUBSCRIBE or a plain response straight
-        from its bytes (see L{snomprov.sip.quick}), exactly as
-        L{messageReceived} would handle its parse; and a final response
-        carrying the branch of a NOTIFY being retransmitted (the phone's
-        200) from that branch alone.
-
-        @return: C{False} when the datagram is not one of those: the caller
-            parses it and calls L{messageReceived}.
-        """
-        first = data[:10]
-        if first == b"SUBSCRIBE ":
-            split = quickSplit(data)
-            if split is None:
-                return False
-            start, vias, fields = split
-            uri = isPlainRequestLine(start, "SUBSCRIBE")
-            event = fields.get("event")
-            if uri is None or event is None or eventPackage(event) != UA_PROFILE_EVENT:
-                return False
-            if self._admitted(source[0], request=True):
-                get = fields.get
-                try:
-                    self._subscribe(uri, vias, get("from"), get("to"), get("call-id"), get("cseq"),
-                                    get("contact"), event, get("user-agent"), source)
-                except SIPParseError as e:
-                    self.count("malformed")
-                    self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
-            return True
-        if first[:8] == b"SIP/2.0 ":
-            if self._quickAcknowledged(data, source[0]):
-                return True
-            split = quickSplit(data)
-            if split is None:
-                return False
-            code = statusCode(split[0])
-            if code is None:
-                return False
-            if self._admitted(source[0], request=False):
-                start, vias, fields = split
-                self._responseReceived(code, vias[0] if vias else None, fields.get("cseq"))
-            return True
-        return False
-
-    def _quickAcknowledged(self, data: bytes, host: str) -> bool:
-        """
-        Whether C{data} is a final response carrying the branch of a NOTIFY
-        we are retransmitting, which it then acknowledges (the phone's
-        C{200 OK}), read without parsing the rest: the branch is ours and
-        unguessable, so only a phone that got the NOTIFY can send it back.
-        Anything else is left to the full reading (retransmitted 200s,
-        provisional responses, strangers).
-        """
-        notifier = self._notifier
-        if notifier is None or not self._policy.isAllowed(host):
-            return False
-        branch = quickFinalResponseBranch(data)
-        return branch is not None and notifier.acknowledge(branch)
-
-    def messageReceived(self, message: SIPRequest | SIPResponse, source: Address) -> None:
+    def messageReceived(self, message: DecodedMessage, source: Address) -> None:
         """
         Handle one decoded message.  Never raises for a bad message: it is
         counted and dropped.
         """
-        isResponse = isinstance(message, SIPResponse)
-        if not self._admitted(source[0], request=not isResponse):
+        method = message.method
+        if method is None:
+            if self._admitted(source[0], False):
+                self._responseReceived(message)
             return
-        if isResponse:
-            headers = message.headers
-            self._responseReceived(message.code, headers.get("Via"), headers.get("CSeq"))
+        if not self._admitted(source[0], True):
             return
         try:
-            self._requestReceived(message, source)
+            if method == "SUBSCRIBE":
+                self._subscribeReceived(message, source)
+            else:
+                self._otherRequest(method, message, source)
         except SIPParseError as e:
             self.count("malformed")
             self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
@@ -243,99 +192,99 @@ class PnPController:
             return False
         return True
 
-    def _responseReceived(self, code: int, topVia: str | None, cseq: str | None) -> None:
+    def _responseReceived(self, message: DecodedMessage) -> None:
         """
-        A response: a final one to a NOTIFY we are retransmitting (matched
-        by its top Via's branch, RFC 3261 §17.1.3) acknowledges it.
+        A response: a final one carrying the branch of a NOTIFY we are
+        retransmitting (its top Via's, RFC 3261 §17.1.3) acknowledges it:
+        our branches are unguessable, so nothing else of it needs checking.
         """
-        if cseq is None or not cseq.rstrip().upper().endswith("NOTIFY"):
-            self.count("unmatched-response")
-            return
-        branch = viaBranch(topVia)
+        branch = message.branch
         if branch is None:
-            self.count("malformed")
+            vias = message.vias
+            branch = viaBranch(vias[0]) if vias else None
+            if branch is None:
+                self.count("malformed")
+                return
+        if message.code >= 200:
+            notifier = self._notifier
+            if notifier is None or not notifier.acknowledge(branch):
+                self.count("unmatched-response")
             return
-        if code < 200 or self._notifier is None or not self._notifier.acknowledge(branch):
-            self.count("unmatched-response" if code >= 200 else "provisional")
+        cseq = message.fields.get("cseq")
+        isNotify = cseq is not None and cseq.rstrip().upper().endswith("NOTIFY")
+        self.count("provisional" if isNotify else "unmatched-response")
 
-    def _requestReceived(self, request: SIPRequest, source: Address) -> None:
-        method = request.method
-        if method == "SUBSCRIBE":
-            self._subscribeReceived(request, source)
-        elif method == "ACK":
+    def _otherRequest(self, method: str, request: DecodedMessage, source: Address) -> None:
+        if method == "ACK":
             self.count("ack")
         elif method == "OPTIONS":
             self.count("options")
-            self._reply(buildResponse(request, 200, "OK", source, newTag(), (("Allow", ALLOWED_METHODS),
-                                                                              ("Accept", "application/url"))), source)
+            self._reply(buildResponse(request, 200, "OK", source, newTag(),
+                                      headerLines(("Allow", ALLOWED_METHODS), ("Accept", "application/url"))),
+                        source)
         else:
             self.count("not-allowed-method")
             self._reply(buildResponse(request, 405, "Method Not Allowed", source, newTag(),
-                                      (("Allow", ALLOWED_METHODS),)), source)
+                                      headerLines(("Allow", ALLOWED_METHODS))), source)
 
-    def _subscribeReceived(self, request: SIPRequest, source: Address) -> None:
-        if eventType(request) != UA_PROFILE_EVENT:
-            self.count("bad-event")
-            self._reply(buildResponse(request, 489, "Bad Event", source, newTag(),
-                                      (("Allow-Events", UA_PROFILE_EVENT),)), source)
-            return
-        get = request.headers.get
-        self._subscribe(request.uri, request.headers.getAll("Via"), get("From"), get("To"),
-                        get("Call-ID"), get("CSeq"), get("Contact"), get("Event"),
-                        get("User-Agent"), source)
-
-    def _subscribe(self, uri: str, vias: list[str], from_: str | None, to: str | None,
-                   callID: str | None, cseq: str | None, contact: str | None, event: str,
-                   userAgent: str | None, source: Address) -> None:
+    def _subscribeReceived(self, subscribe: DecodedMessage, source: Address) -> None:
         """
-        Answer a ua-profile SUBSCRIBE, given its Request-URI, every Via
-        element and the first value of its other headers (C{None} when
-        missing).
+        Answer a SUBSCRIBE: a ua-profile one with a 200 and the NOTIFY of
+        its vendor's URL, another with 489.
 
         @raise SIPParseError: when a header the answer copies is missing.
         """
-        key = subscribeKeyOf(callID, from_, cseq)
+        event = subscribe.fields.get("event")
+        if event is None or eventPackage(event) != UA_PROFILE_EVENT:
+            self.count("bad-event")
+            self._reply(buildResponse(subscribe, 489, "Bad Event", source, newTag(),
+                                      headerLines(("Allow-Events", UA_PROFILE_EVENT))), source)
+            return
+        key = subscribeKey(subscribe)
         answered = self._dedup.lookup(*key)
         if answered is not None:
             self.count("duplicate")
             self._reply(answered, source)
             return
-        profile = profileOf(uri, from_, to, event, userAgent, source[0])
-        vendor = self._registry.forProfileRequest(profile)
+        profile = self._reader.read(subscribe, source[0])
+        answer = self._registry.answerProfileRequest(profile, subscribe)
         now = self._clock.seconds()
-        if vendor is None:
+        if answer is None:
             # Silence: another server on the segment may know this phone.
             self.count("no-vendor")
             self._recorder.event(Event(now, profile.mac, "rejected",
                                        f"SUBSCRIBE from {source[0]}: no vendor for "
                                        f"{profile.vendor!r}/{profile.model!r}"))
             return
-        url = vendor.provisioningURL(profile, self._templates[vendor.name], self._config.server.baseURL)
+        vendor, profile = answer
+        name = vendor.name
+        url = vendor.provisioningURL(profile, self._urls[name](profile))
         toTag = newTag()
-        us, ours, okExtra = self._ourAddress(source[0])
-        tagged = taggedTo(to, toTag)
-        ok = responseOf(200, "OK", vias, from_, to, callID, cseq, source, toTag, okExtra, tagged)
+        us, ours, okHeaders = self._ourAddress(source[0])
+        tagged = taggedTo(subscribe, toTag)
+        ok = buildResponse(subscribe, 200, "OK", source, toTag, okHeaders, tagged)
         branch = newBranch()
-        notify = notifyOf(contact, from_, to, callID, event, toTag, branch, 1, ours, us, url, tagged)
+        notify = buildNotify(subscribe, toTag, branch, 1, ours, us, url, tagged)
         self._dedup.remember(key, ok)
         self._reply(ok, source)
         mac = profile.mac
         self._notifier.start(branch, notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
         self.count("answered")
-        self._recorder.subscribed(now, mac, vendor.name, profile.model, profile.version, source[0], source[1], url)
+        self._recorder.subscribed(now, mac, name, profile.model, profile.version, source[0], source[1], url)
 
     def _ourAddress(self, sourceIP: str) -> tuple[str, str, str]:
         """
         How a phone at C{sourceIP} reaches us: C{host:port} (for Via), our
-        SIP URI (Contact) and the extra header lines of our 200; the same
-        few strings for every phone of a network, so kept per host.
+        SIP URI (Contact) and the header lines our 200 adds
+        (L{subscribeOKHeaders}); the same few strings for every phone of a
+        network, so kept per host.
         """
         host = self._localHostFor(sourceIP)
         known = self._ourAddresses.get(host)
         if known is None:
             us = f"{host}:{self._localPort}"
             ours = "sip:" + us
-            known = self._ourAddresses[host] = (us, ours, subscribeOKExtra(ours))
+            known = self._ourAddresses[host] = (us, ours, subscribeOKHeaders(ours))
         return known
 
     def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:
@@ -346,3 +295,57 @@ class PnPController:
     def _reply(self, data: bytes, destination: Address) -> None:
         if self._send is not None:
             self._send(data, destination)
+
+
+def sipPortsFor(config, registry) -> list[int]:
+    """
+    The UDP ports plug-and-play listens on: C{[sip] port} first, then each
+    port an installed vendor asks for (L{snomprov.interfaces.ISIPPortsVendor}:
+    Yealink's 5059) that is not C{[sip] port}, in order; only C{[sip] port}
+    when C{[sip] vendor_ports} is false.
+    """
+    main = config.sip.port
+    if not config.sip.vendorPorts:
+        return [main]
+    return [main, *sorted(port for port in registry.sipPorts if port != main)]
+
+
+class PnPControllers:
+    """
+    The controllers of several SIP ports (one each: a phone is answered from
+    the port it sent to, with that port in our Via and Contact), seen as one
+    by C{/metrics}: their C{counters} summed, their retransmitters'
+    figures summed.
+    """
+
+    def __init__(self, controllers) -> None:
+        self.controllers = tuple(controllers)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for controller in self.controllers:
+            for outcome, count in controller.counters.items():
+                total[outcome] = total.get(outcome, 0) + count
+        return total
+
+    @property
+    def notifier(self) -> "_Notifiers | None":
+        notifiers = [c.notifier for c in self.controllers if c.notifier is not None]
+        return _Notifiers(notifiers) if notifiers else None
+
+
+class _Notifiers:
+    """
+    What C{/metrics} reads of several L{NotifyRetransmitter}s.
+    """
+
+    def __init__(self, notifiers) -> None:
+        self._notifiers = notifiers
+
+    @property
+    def retransmitted(self) -> int:
+        return sum(n.retransmitted for n in self._notifiers)
+
+    def __len__(self) -> int:
+        return sum(len(n) for n in self._notifiers)

@@ -30,8 +30,12 @@ from twisted.python.modules import getModule
 from .device import FileRequest, ProfileRequest, UserAgentInfo, ouiOf
 from .interfaces import (
     IDHCPVendor,
+    IFileListingVendor,
     IFileVendor,
+    IOptionsVendor,
     IResyncVendor,
+    ISIPPortsVendor,
+    ISubscribeReadingVendor,
     IUAProfileVendor,
     IVendor,
 )
@@ -45,7 +49,13 @@ __all__ = [
     "ENTRY_POINT_GROUP",
 ]
 
-CAPABILITIES = (IVendor, IUAProfileVendor, IFileVendor, IResyncVendor, IDHCPVendor)
+CAPABILITIES = (
+    IVendor, IUAProfileVendor, ISubscribeReadingVendor, ISIPPortsVendor, IFileVendor,
+    IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor,
+)
+"""
+Every vendor interface: a vendor is checked against each one it claims.
+"""
 
 ENTRY_POINT_GROUP = "snomprov.vendors"
 """
@@ -83,6 +93,17 @@ class VendorRegistry:
         self._profileByOUI = {
             oui: vendor for oui, vendor in self._byOUI.items() if IUAProfileVendor.providedBy(vendor)
         }
+        self._claimers = [v for v in self.vendors if ISubscribeReadingVendor.providedBy(v)]
+
+    @property
+    def sipPorts(self) -> frozenset[int]:
+        """
+        The UDP ports the vendors' phones send SUBSCRIBEs to besides
+        C{[sip] port} (L{ISIPPortsVendor}), for the daemon to listen on.
+        """
+        return frozenset(
+            port for vendor in self.vendors if ISIPPortsVendor.providedBy(vendor) for port in vendor.sipPorts
+        )
 
     @property
     def names(self) -> list[str]:
@@ -100,28 +121,45 @@ class VendorRegistry:
         """
         return self._byOUI.get(ouiOf(mac)) if mac else None
 
-    def forProfileRequest(self, request: ProfileRequest):
+    def forProfileRequest(self, request: ProfileRequest, subscribe=None):
+        """
+        The vendor of L{answerProfileRequest}, or C{None}.
+        """
+        answer = self.answerProfileRequest(request, subscribe)
+        return None if answer is None else answer[0]
+
+    def answerProfileRequest(self, request: ProfileRequest, subscribe=None):
         """
         The vendor to answer a ua-profile SUBSCRIBE: by the MAC's OUI first,
+        then the first L{ISubscribeReadingVendor} to claim the SUBSCRIBE,
         then the C{Event}'s C{vendor}/C{model}, then the User-Agent.  Only
         vendors providing L{IUAProfileVendor} answer.
 
-        @return: the vendor, or C{None}.
+        @param request: the server's reading of the SUBSCRIBE.
+        @param subscribe: the L{snomprov.sip.decoded.DecodedMessage} itself,
+            shown to the claiming vendors (none are asked without it).
+        @return: C{(vendor, request)}, C{request} as the vendor revised it
+            (a claiming vendor may fill in the MAC); or C{None}.
         """
         mac = request.mac
         if mac:
             vendor = self._profileByOUI.get(ouiOf(mac))
             if vendor is not None:
-                return vendor
+                return vendor, request
+        if subscribe is not None:
+            for vendor in self._claimers:
+                claimed = vendor.claimSubscribe(request, subscribe)
+                if claimed is not None:
+                    return vendor, claimed
         candidates = self._profileVendors
         if request.vendor or request.model:
             for vendor in candidates:
                 if vendor.matchesProfileEvent(request.vendor, request.model):
-                    return vendor
+                    return vendor, request
         if request.userAgent:
             for vendor in candidates:
                 if vendor.parseUserAgent(request.userAgent) is not None:
-                    return vendor
+                    return vendor, request
         return None
 
     def parseUserAgent(self, userAgent: str | None) -> UserAgentInfo | None:

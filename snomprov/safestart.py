@@ -17,7 +17,7 @@ import os
 from urllib.parse import urlsplit
 
 from .config import Config, ServerConfig
-from .interfaces import IDHCPVendor
+from .interfaces import IDHCPVendor, IUAProfileVendor
 
 __all__ = [
     "baseURLWarning",
@@ -109,8 +109,9 @@ def phoneURLLines(config: Config, registry) -> list[str]:
     """
     lines = [f"Phones are told base_url {config.server.baseURL}"]
     for vendor in registry.vendors:
-        default = getattr(vendor, "defaultURLTemplate", None)
-        template = config.vendor(vendor.name).url or default
+        if not IUAProfileVendor.providedBy(vendor):
+            continue
+        template = config.vendor(vendor.name).url or vendor.defaultURLTemplate
         if template:
             lines.append(f"PnP URL for {vendor.name} phones: "
                          f"{template.replace('{base_url}', config.server.baseURL)}")
@@ -128,6 +129,8 @@ def listenerKey(serviceName: str) -> str:
         return "[admin] listen"
     if serviceName == "sip":
         return "[sip] port"
+    if serviceName.startswith("sip-"):
+        return "[sip] vendor_ports to false (listen on [sip] port alone), or what holds the port"
     if serviceName == "tftp":
         return "[tftp] port"
     return serviceName
@@ -150,7 +153,7 @@ def cannotListenLine(serviceName: str, what: str, error: Exception) -> str:
     hint = ""
     if code == errno.EADDRINUSE:
         hint = " (another process holds it)"
-        if serviceName == "sip":
+        if serviceName == "sip" or serviceName.startswith("sip-"):
             hint = " (another process holds it; set [sip] share_port = true only to share it on purpose)"
     elif code == errno.EACCES:
         hint = " (a port below 1024 needs privileges)"

@@ -114,7 +114,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         _log.warn("{warning}", warning=warning)
     # Under twistd, options.parent is twistd's own options.
     parent = getattr(options, "parent", None)
-    top = Listeners(_listenerDescriptions(config),
+    top = Listeners(_listenerDescriptions(config, registry),
                     [*phoneURLLines(config, registry), *dhcpValueLines(config, registry)],
                     daemonized=parent is not None and not parent.get("nodaemon", True))
     stores = StoreService(config.storeURL, config.server.dataDir, reactor=reactor)
@@ -146,7 +146,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
             admin.setServiceParent(top)
 
     if config.sip.enabled:
-        _buildSIP(config, registry, recorder, reactor, metrics).setServiceParent(top)
+        for service in _buildSIP(config, registry, recorder, reactor, metrics):
+            service.setServiceParent(top)
     if config.tftp.enabled:
         _buildTFTP(config, provisioner, recorder, reactor, metrics).setServiceParent(top)
     collector = GarbageCollectorTuning(reactor)
@@ -173,16 +174,22 @@ def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=No
     return {b"metrics": metricsResource(metrics), b"api": api}
 
 
-def _listenerDescriptions(config: Config) -> dict[str, str]:
+def _listenerDescriptions(config: Config, registry=None) -> dict[str, str]:
     """
     Each listening child's name and what it listens for, as configured.
     """
+    from .pnp import sipPortsFor
+
     described = {f"http-{index}": f"HTTP {description}" for index, description in enumerate(config.http.listen)}
     described.update({f"admin-{index}": f"operators' HTTP {description}"
                       for index, description in enumerate(config.admin.listen)})
     if config.sip.enabled:
         shared = "shared" if config.sip.sharePort else "not shared"
         described["sip"] = f"SIP UDP {config.sip.port} (group {config.sip.group}, port {shared})"
+        if registry is not None:
+            for port in sipPortsFor(config, registry)[1:]:
+                described[f"sip-{port}"] = (f"SIP UDP {port} for the vendors that ask for it "
+                                            f"(group {config.sip.group}, port {shared})")
     if config.tftp.enabled:
         described["tftp"] = f"TFTP UDP {config.tftp.port}"
     return described
@@ -224,17 +231,25 @@ def _buildAccountSync(config, whenStore, reactor):
 
 
 def _buildSIP(config, registry, recorder, reactor, metrics):
-    from .pnp import PnPController
+    """
+    One SIP service per port of L{snomprov.pnp.sipPortsFor}: C{sip} on
+    C{[sip] port}, C{sip-<port>} on each port a vendor asks for.
+    """
+    from .pnp import PnPController, PnPControllers, sipPortsFor
     from .sip.port import SIPServer
     from .sip.protocol import SIPProtocol
 
-    controller = PnPController(registry, config, recorder, reactor)
-    metrics.watchPnP(controller)
-    protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
-    service = SIPServer(config.sip.port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor,
-                        sharePort=config.sip.sharePort)
-    service.setName("sip")
-    return service
+    services, controllers = [], []
+    for index, port in enumerate(sipPortsFor(config, registry)):
+        controller = PnPController(registry, config.replaceIn("sip", port=port), recorder, reactor)
+        controllers.append(controller)
+        protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
+        service = SIPServer(port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor,
+                            sharePort=config.sip.sharePort)
+        service.setName("sip" if index == 0 else f"sip-{port}")
+        services.append(service)
+    metrics.watchPnP(controllers[0] if len(controllers) == 1 else PnPControllers(controllers))
+    return services
 
 
 def _buildTFTP(config, provisioner, recorder, reactor, metrics):

@@ -242,6 +242,7 @@ class FakeVendor:
 
     optionTypes = {"greeting": str}
     resyncEvent = "check-sync"
+    phoneURLVariables: frozenset[str] = frozenset()
 
     def __init__(self, name: str = "fake", ouis=("AABBCC",)) -> None:
         self.name = name
@@ -258,8 +259,8 @@ class FakeVendor:
         model, _, firmware = userAgent[len(prefix):].partition("-")
         return UserAgentInfo(vendor=self.name, model=model or None, firmware=firmware or None)
 
-    def provisioningURL(self, request, template, baseURL):
-        return template.replace("{base_url}", baseURL).replace("{mac}", request.mac or "{mac}")
+    def provisioningURL(self, request, url):
+        return url
 
     def resolveFile(self, name, userAgent):
         from .device import InvalidMAC, parseMAC

@@ -29,6 +29,9 @@ from urllib.parse import quote
 
 __all__ = [
     "SERVER_VARIABLES",
+    "serverVariables",
+    "expandProfileURL",
+    "compileProfileURL",
     "compileURLTemplate",
     "expandURLTemplate",
     "checkURLTemplate",
@@ -102,6 +105,56 @@ def expandURLTemplate(template: str, variables: Mapping[str, str | None]) -> str
     @return: the URL.
     """
     return compileURLTemplate(template)(variables)
+
+
+def serverVariables(
+    baseURL: str,
+    vendor: str,
+    mac: str | None = None,
+    model: str | None = None,
+    version: str | None = None,
+    ip: str | None = None,
+) -> dict[str, str | None]:
+    """
+    The values of L{SERVER_VARIABLES}, as the server gives them to every
+    vendor (DESIGN.md §1.1 step 5).
+
+    @param vendor: the answering vendor's name (its URL subtree and config
+        table): C{{vendor}} is C{snom} for a snom phone whose C{Event} says
+        C{vendor="OEM"}.
+    @param mac: C{None} leaves C{{mac}} for the phone to expand.
+    """
+    return {"base_url": baseURL, "mac": mac, "model": model, "vendor": vendor,
+            "version": version, "ip": ip}
+
+
+def expandProfileURL(template: str, request, vendor: str, baseURL: str) -> str:
+    """
+    The server-side expansion of a ua-profile URL template for one
+    SUBSCRIBE: what L{snomprov.interfaces.IUAProfileVendor.provisioningURL}
+    is handed.
+
+    @param request: the L{snomprov.device.ProfileRequest}.
+    @param vendor: the answering vendor's name.
+    """
+    return compileProfileURL(template, vendor, baseURL)(request)
+
+
+def compileProfileURL(template: str, vendor: str, baseURL: str) -> Callable[..., str]:
+    """
+    L{expandProfileURL} with the template, vendor and base URL fixed, for
+    the controller to keep per vendor.
+
+    @return: a callable of a L{snomprov.device.ProfileRequest} returning
+        the URL.
+    """
+    expand = compileURLTemplate(template)
+
+    def expandFor(request) -> str:
+        return expand({"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
+                       "version": request.version, "ip": request.ip})
+
+    return expandFor
 
 
 def checkURLTemplate(template: str, phoneVariables: Iterable[str] = ()) -> list[str]:

@@ -33,16 +33,20 @@ from .interfaces import (
     IDHCPVendor,
     IFileListingVendor,
     IFileVendor,
+    IOptionsVendor,
     IResyncVendor,
+    ISIPPortsVendor,
+    ISubscribeReadingVendor,
     IUAProfileVendor,
     IVendor,
 )
-from .registry import VendorRegistry
-from .urltemplate import SERVER_VARIABLES
+from .registry import CAPABILITIES, VendorRegistry
+from .sip.decoded import DecodedMessage
+from .urltemplate import SERVER_VARIABLES, expandProfileURL
 
 __all__ = ["VendorContractError", "VendorSamples", "checkVendorContract"]
 
-_INTERFACES = (IVendor, IUAProfileVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor)
+_INTERFACES = CAPABILITIES
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 _OUI = re.compile(r"[0-9A-F]{6}")
 _MAC = re.compile(r"[0-9A-F]{12}")
@@ -114,11 +118,19 @@ def checkVendorContract(vendor, samples: VendorSamples | None = None) -> None:
         - it reads its phones' User-Agents as its own and leaves others'
           (C{curl}, a browser) alone; C{matchesProfileEvent} answers a
           C{bool} and refuses a vendor that does not exist;
-        - plug-and-play: its default URL template is usable, and the URL
-          it answers (for each sample MAC, no MAC, and each sample request,
-          for which it must be the vendor picked) is an absolute URL with
-          no white space, no user name or password, no secret-looking
-          query parameter and none of the lines' passwords;
+        - plug-and-play: its C{phoneURLVariables} are a set of lower-case
+          names, not the server's; its default URL template (and the
+          sample C{url} option) is usable, and the URL it answers when
+          handed the server's expansion of it (for each sample MAC, no
+          MAC, and each sample request, for which it must be the vendor
+          picked) is an absolute URL with no white space, no user name or
+          password, no secret-looking query parameter and none of the
+          lines' passwords;
+        - a SUBSCRIBE reader leaves a SUBSCRIBE of another vendor alone and
+          answers a C{ProfileRequest} or C{None}; its SIP ports are a
+          C{frozenset} of port numbers;
+        - options: C{defaultOptions} is a mapping, and C{checkOptions}
+          answers a list of sentences, empty for the defaults;
         - files: every name it gives for a device (main file first)
           resolves back, through a registry, to this vendor and that MAC
           (or to no MAC, for a model-wide file); hostile names resolve to
@@ -140,6 +152,12 @@ def checkVendorContract(vendor, samples: VendorSamples | None = None) -> None:
             raise _fail(vendor, f"sample MAC {mac!r} is not normalised (12 upper-case hex digits)")
     if IUAProfileVendor.providedBy(vendor):
         _checkProfileURLs(vendor, samples, macs)
+    if ISubscribeReadingVendor.providedBy(vendor):
+        _checkSubscribeReading(vendor)
+    if ISIPPortsVendor.providedBy(vendor):
+        _checkSIPPorts(vendor)
+    if IOptionsVendor.providedBy(vendor):
+        _checkOptions(vendor, samples)
     if IFileVendor.providedBy(vendor):
         _checkFiles(vendor, samples, macs)
     if IResyncVendor.providedBy(vendor):
@@ -202,13 +220,34 @@ def _secrets(samples: VendorSamples) -> list[str]:
     return found
 
 
-def _checkProfileURLs(vendor, samples: VendorSamples, macs: Iterable[str]) -> None:
-    template = vendor.defaultURLTemplate
+def _checkPhoneURLVariables(vendor) -> frozenset[str]:
+    variables = vendor.phoneURLVariables
+    if not isinstance(variables, (frozenset, set)):
+        raise _fail(vendor, f"phoneURLVariables is a {type(variables).__name__}, not a frozenset")
+    for variable in variables:
+        if not isinstance(variable, str) or not _NAME.fullmatch(variable):
+            raise _fail(vendor, f"phoneURLVariables names {variable!r}, not a lower-case variable name")
+        if variable in SERVER_VARIABLES:
+            raise _fail(vendor, f"phoneURLVariables names {{{variable}}}, which the server expands")
+    return frozenset(variables)
+
+
+def _checkTemplate(vendor, what: str, template, phoneVariables: frozenset[str]) -> None:
     if not isinstance(template, str) or not (template.startswith("{base_url}") or _SCHEME.match(template)):
-        raise _fail(vendor, f"defaultURLTemplate {template!r} starts with neither {{base_url}} nor a scheme")
+        raise _fail(vendor, f"{what} {template!r} starts with neither {{base_url}} nor a scheme")
     for variable in re.findall(r"\{([a-z][a-z0-9_]*)\}", template):
-        if variable not in SERVER_VARIABLES and variable not in getattr(vendor, "phoneURLVariables", ()):
-            raise _fail(vendor, f"defaultURLTemplate {template!r} uses unknown variable {{{variable}}}")
+        if variable not in SERVER_VARIABLES and variable not in phoneVariables:
+            raise _fail(vendor, f"{what} {template!r} uses unknown variable {{{variable}}}")
+
+
+def _checkProfileURLs(vendor, samples: VendorSamples, macs: Iterable[str]) -> None:
+    phoneVariables = _checkPhoneURLVariables(vendor)
+    templates = [vendor.defaultURLTemplate]
+    _checkTemplate(vendor, "defaultURLTemplate", templates[0], phoneVariables)
+    configured = samples.options.get("url")
+    if configured is not None:
+        _checkTemplate(vendor, "the sample url option", configured, phoneVariables)
+        templates.append(configured)
     requests = [ProfileRequest(mac=mac, vendor=vendor.name, version="1.0", ip="192.0.2.67") for mac in macs]
     requests.append(ProfileRequest(mac=None, ip="192.0.2.67"))
     registry = VendorRegistry([vendor])
@@ -217,9 +256,57 @@ def _checkProfileURLs(vendor, samples: VendorSamples, macs: Iterable[str]) -> No
             raise _fail(vendor, f"is not the vendor picked for its sample request {request!r}")
         requests.append(request)
     secrets = _secrets(samples)
-    for request in requests:
-        url = vendor.provisioningURL(request, template, samples.baseURL)
-        _checkURL(vendor, request, url, secrets)
+    for template in templates:
+        for request in requests:
+            url = vendor.provisioningURL(request, expandProfileURL(template, request, vendor.name, samples.baseURL))
+            _checkURL(vendor, request, url, secrets)
+
+
+_FOREIGN_SUBSCRIBE = DecodedMessage(
+    "SUBSCRIBE", "sip:MAC%3a0A0B0C0D0E0F@224.0.1.75", None,
+    ["SIP/2.0/UDP 192.0.2.67:5060;branch=z9hG4bKcontract"],
+    {"from": "<sip:MAC%3a0A0B0C0D0E0F@224.0.1.75>;tag=contract", "to": "<sip:MAC%3a0A0B0C0D0E0F@224.0.1.75>",
+     "call-id": "contract@192.0.2.67", "cseq": "1 SUBSCRIBE", "contact": "<sip:192.0.2.67:5060>",
+     "event": 'ua-profile;profile-type="device";vendor="no-such-vendor-anywhere";model="X1";version="1.0"',
+     "user-agent": "no-such-vendor-anywhere/1.0"},
+)
+_FOREIGN_PROFILE_REQUEST = ProfileRequest(
+    mac="0A0B0C0D0E0F", vendor="no-such-vendor-anywhere", model="X1", version="1.0", profileType="device",
+    userAgent="no-such-vendor-anywhere/1.0", ip="192.0.2.67",
+)
+
+
+def _checkSubscribeReading(vendor) -> None:
+    try:
+        claimed = vendor.claimSubscribe(_FOREIGN_PROFILE_REQUEST, _FOREIGN_SUBSCRIBE)
+    except Exception as e:
+        raise _fail(vendor, f"claimSubscribe raised {type(e).__name__}: {e}") from None
+    if claimed is not None:
+        raise _fail(vendor, f"claimSubscribe claims a SUBSCRIBE of vendor 'no-such-vendor-anywhere': {claimed!r}")
+
+
+def _checkSIPPorts(vendor) -> None:
+    ports = vendor.sipPorts
+    if not isinstance(ports, (frozenset, set)):
+        raise _fail(vendor, f"sipPorts is a {type(ports).__name__}, not a frozenset")
+    for port in ports:
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise _fail(vendor, f"sipPorts holds {port!r}, not a UDP port number (1-65535)")
+
+
+def _checkOptions(vendor, samples: VendorSamples) -> None:
+    defaults = vendor.defaultOptions
+    if not isinstance(defaults, Mapping):
+        raise _fail(vendor, f"defaultOptions is a {type(defaults).__name__}, not a mapping")
+    cases = [("its defaultOptions", dict(defaults))]
+    if samples.options:
+        cases.append(("the sample options", {**defaults, **samples.options}))
+    for what, given in cases:
+        problems = vendor.checkOptions(given)
+        if not isinstance(problems, list) or not all(isinstance(p, str) for p in problems):
+            raise _fail(vendor, f"checkOptions of {what} gave {problems!r}, not a list of sentences")
+        if problems:
+            raise _fail(vendor, f"checkOptions refuses {what}: {problems[0]}")
 
 
 def _checkURL(vendor, request: ProfileRequest, url, secrets: list[str]) -> None:

@@ -10,7 +10,11 @@ from dataclasses import replace
 
 import pytest
 
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
 from snomprov.config import ConfigError, checkVendorOptions, formatConfig, loadConfig, parseConfig
+from snomprov.interfaces import IOptionsVendor
 from snomprov.testing import FakeVendor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -93,6 +97,18 @@ def test_sharePort(tmp_path):
     assert parseConfig("[sip]\nshare_port = true\n", baseDir=str(tmp_path)).sip.sharePort is True
 
 
+def test_vendorPorts(tmp_path):
+    """
+    C{[sip] vendor_ports} is true unless set: plug-and-play listens on the
+    vendors' SIP ports too; it is a boolean.
+    """
+    assert parseConfig("", baseDir=str(tmp_path)).sip.vendorPorts is True
+    assert parseConfig("[sip]\nvendor_ports = false\n", baseDir=str(tmp_path)).sip.vendorPorts is False
+    with pytest.raises(ConfigError) as e:
+        parseConfig("[sip]\nvendor_ports = 0\n", "v.toml", baseDir=str(tmp_path))
+    assert e.value.problems == ["v.toml: sip.vendor_ports: expected a boolean, got an integer 0"]
+
+
 def test_adminListen(tmp_path):
     """
     C{[admin] listen} is empty unless set (the operators' paths on C{[http]
@@ -128,7 +144,7 @@ def test_threeProblemsThreeLines(tmp_path):
         parseConfig(text, "site.toml", baseDir=str(tmp_path))
     assert e.value.problems == [
         "site.toml: sip.bogus: unknown key (known: enabled, port, group, interfaces, allowed_networks, "
-        "rate_per_source, rate_burst, max_transactions, poll_interval, share_port)",
+        "rate_per_source, rate_burst, max_transactions, poll_interval, share_port, vendor_ports)",
         "site.toml: sip.port: expected an integer, got a string '5060'",
         "site.toml: sip.allowed_networks: '10.0.0.0/33' is not a CIDR network (like 192.0.2.0/24)",
     ]
@@ -270,6 +286,7 @@ interfaces = ["192.0.2.10"]
 poll_interval = 0.005
 rate_per_source = 5
 share_port = true
+vendor_ports = false
 [http]
 listen = ["tcp:8080:interface=127.0.0.1", "tcp:8081"]
 [tftp]
@@ -306,6 +323,7 @@ def test_formatRoundTrip(tmp_path, text):
     printed = formatConfig(config)
     assert "poll_interval = " in printed and "pollInterval" not in printed
     assert f"share_port = {str(config.sip.sharePort).lower()}" in printed
+    assert f"vendor_ports = {str(config.sip.vendorPorts).lower()}" in printed
     assert "[admin]\nlisten = " in printed
     assert 'url = ""' not in printed
     again = tmp_path / "elsewhere" / "printed.toml"
@@ -351,3 +369,38 @@ def test_withDataDirMovesDefaultStore(tmp_path):
     assert default.storeURL == "sqlite:/srv/x/snomprov.sqlite"
     named = parseConfig('[store]\nurl = "sqlite:db.sqlite"\n', "c.toml", baseDir=str(tmp_path))
     assert named.withDataDir("/srv/x").storeURL == "sqlite:" + str(tmp_path / "db.sqlite")
+
+
+def test_vendorChecksFoundByInterface(tmp_path):
+    """
+    A vendor's own checks run when it provides L{IOptionsVendor}, not
+    because it has a C{checkOptions} attribute; every ua-profile vendor's
+    C{url} is checked by the server, with its C{phoneURLVariables} allowed.
+    """
+    calls = []
+
+    class Undeclared(FakeVendor):
+        def checkOptions(self, options):
+            calls.append(options)
+            return ["never"]
+
+    @implementer(IOptionsVendor)
+    class Declared(FakeVendor):
+        defaultOptions = {}
+        phoneURLVariables = frozenset({"serial"})
+
+        def checkOptions(self, options):
+            calls.append(dict(options))
+            return ["greeting: too loud"] if options.get("greeting") == "HI" else []
+
+    text = ('[vendors.a]\nurl = "{base_url}/{serial}"\n'
+            '[vendors.b]\nurl = "{base_url}/{serial}"\ngreeting = "HI"\n')
+    config = parseConfig(text, "f.toml", baseDir=str(tmp_path))
+    verifyObject(IOptionsVendor, Declared("b"))
+    problems = checkVendorOptions(config, {"a": Undeclared("a"), "b": Declared("b")})
+    assert problems == [
+        "f.toml: vendors.a.url: unknown variable {serial}; known: {base_url}, {ip}, {mac}, {model}, "
+        "{vendor}, {version}",
+        "f.toml: vendors.b.greeting: too loud",
+    ]
+    assert calls == [{"url": "{base_url}/{serial}", "greeting": "HI"}]

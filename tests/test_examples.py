@@ -203,6 +203,52 @@ def test_yealinkAnsweredAndFileFetched(installed):
     assert "2001" not in common
 
 
+YEALINK_PORT = 5059
+
+
+@pytest.fixture(scope="module")
+def vendorPorts(tmp_path_factory):
+    """
+    The daemon with the example wheels and C{[sip] vendor_ports = true}: it
+    listens on Yealink's fixed port 5059 too.  When something else holds
+    5059 the start fails, and so do the tests using this (they never skip).
+    """
+    requireInstalled()
+    running = Daemon(tmp_path_factory.mktemp("vendorports"), tftp=False, sipConfig=SIP_KEYS, vendorPorts=True)
+    running.importCSV(CSV)
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_yealinkAnsweredOnItsOwnPort(vendorPorts):
+    """
+    With C{[sip] vendor_ports = true} the Yealink SUBSCRIBE sent to 5059 is
+    answered from 5059 (the port it asks for, L{ISIPPortsVendor}) with the
+    Yealink folder, and so is the one sent to C{[sip] port}; a snom phone
+    is answered on both too.
+    """
+    assert f"Listening for SIP UDP {YEALINK_PORT} for the vendors that ask for it" in vendorPorts.log()
+    for port in (YEALINK_PORT, vendorPorts.sipPort):
+        response, notify = exchange(port, yealinkSubscribe)
+        assert response.code == 200, port
+        assert notify.body.decode() == f"{vendorPorts.baseURL}/yealink/", port
+        assert f"sip:127.0.0.1:{port}" in notify.headers.get("Contact"), port
+        response, notify = exchange(port, snomSubscribe)
+        assert notify.body.decode() == f"{vendorPorts.baseURL}/snom/00135E874B49.xml", port
+
+
+def test_vendorPortsOffByDefaultInTests(installed):
+    """
+    A test daemon built without C{vendorPorts=True} listens on its own
+    C{[sip] port} alone, though Yealink asks for 5059.
+    """
+    assert "vendor_ports = false" in open(installed.configPath).read()
+    log = installed.log()
+    assert f"Listening for SIP UDP {installed.sipPort} " in log
+    assert f"SIP UDP {YEALINK_PORT} " not in log
+
+
 def test_grandstreamAnsweredAndFileFetched(installed):
     """
     The GRP2612W SUBSCRIBE is answered with a folder URL ending in C{/};

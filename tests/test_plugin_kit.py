@@ -10,11 +10,12 @@ from snomprov import device, interfaces, urltemplate
 
 EXPORTS = [
     "IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
-    "IDHCPVendor", "implementer",
+    "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor", "implementer",
     "ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile", "DHCPRule",
     "DeviceInfo", "Line", "Setting", "SettingsLayer",
     "InvalidMAC", "parseMAC", "formatMAC", "parseOUI", "ouiOf",
     "SERVER_VARIABLES", "expandURLTemplate", "checkURLTemplate",
+    "DecodedMessage", "userPart", "eventParameter",
     "ENTRY_POINT_GROUP",
 ]
 
@@ -35,13 +36,18 @@ def test_exportsAreTheRealObjects():
     for name in kit.__all__:
         assert hasattr(kit, name), name
     for name in ["IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
-                 "IDHCPVendor"]:
+                 "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor"]:
         assert getattr(kit, name) is getattr(interfaces, name)
     for name in ["ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile",
                  "DHCPRule", "DeviceInfo", "Line", "Setting", "SettingsLayer", "InvalidMAC",
                  "parseMAC", "formatMAC", "parseOUI", "ouiOf"]:
         assert getattr(kit, name) is getattr(device, name)
     assert kit.expandURLTemplate is urltemplate.expandURLTemplate
+    from snomprov.sip import decoded, uaprofile
+
+    assert kit.DecodedMessage is decoded.DecodedMessage
+    assert kit.userPart is uaprofile.userPart
+    assert kit.eventParameter is uaprofile.eventParameter
     from snomprov.registry import ENTRY_POINT_GROUP
 
     assert kit.ENTRY_POINT_GROUP == ENTRY_POINT_GROUP == "snomprov.vendors"
@@ -59,6 +65,7 @@ def test_kitIsEnoughForAVendor():
         ouis = frozenset({kit.parseOUI("12:34:56")})
         optionTypes: dict = {}
         defaultURLTemplate = "{base_url}/tiny/{mac}"
+        phoneURLVariables: frozenset = frozenset()
 
         def matchesProfileEvent(self, vendor, model):
             return vendor == "Tiny"
@@ -66,14 +73,18 @@ def test_kitIsEnoughForAVendor():
         def parseUserAgent(self, userAgent):
             return None
 
-        def provisioningURL(self, request, template, baseURL):
-            return kit.expandURLTemplate(template, {"base_url": baseURL, "mac": request.mac})
+        def provisioningURL(self, request, url):
+            return url
 
     tiny = Tiny()
     registry = VendorRegistry([tiny])
     request = kit.ProfileRequest(mac=kit.parseMAC("12:34:56:ab:cd:ef"))
     assert registry.forProfileRequest(request) is tiny
-    assert tiny.provisioningURL(request, tiny.defaultURLTemplate, "http://h/") == "http://h/tiny/123456ABCDEF"
+    from zope.interface.verify import verifyObject
+
+    assert verifyObject(kit.IUAProfileVendor, tiny)
+    url = kit.expandURLTemplate(tiny.defaultURLTemplate, {"base_url": "http://h/", "mac": request.mac})
+    assert tiny.provisioningURL(request, url) == "http://h/tiny/123456ABCDEF"
 
 
 def _guideVendor():

@@ -5,6 +5,8 @@ L{Clock}.  The SUBSCRIBEs are the real phones' from C{tests/fixtures/sip}.
 """
 
 import os
+import select
+import socket
 
 import pytest
 
@@ -12,13 +14,17 @@ from twisted.internet.task import Clock
 from twisted.logger import LogLevel, capturedLogs
 
 from snomprov.config import parseConfig
-from snomprov.pnp import PnPController
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
+
+from snomprov.interfaces import ISIPPortsVendor
+from snomprov.pnp import PnPController, PnPControllers, sipPortsFor
 from snomprov.recorder import PnPRecording, Recorder
 from snomprov.registry import VendorRegistry
 from snomprov.sip.message import SIPRequest, SIPResponse, parseMessage
 from snomprov.sip.protocol import SIPProtocol
 from snomprov.store.memory import MemoryDeviceStore
-from snomprov.testing import FakeMulticastTransport
+from snomprov.testing import FakeMulticastTransport, FakeVendor
 from snomprov.vendors.generic import genericVendorsFor
 from snomprov.vendors.snom import snomVendor
 
@@ -476,3 +482,133 @@ def test_stopCancelsTimers(tmp_path):
     protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
     protocol.doStop()
     assert not clock.getDelayedCalls()
+
+
+@implementer(ISIPPortsVendor)
+class PortsVendor(FakeVendor):
+    """
+    A fake vendor whose phones also send to other ports.
+    """
+
+    def __init__(self, name, ports, ouis=("AABBCC",)):
+        super().__init__(name, ouis)
+        self.sipPorts = frozenset(ports)
+
+
+def test_vendorPorts(tmp_path):
+    """
+    The ports plug-and-play listens on are C{[sip] port} and those the
+    vendors ask for, each once; the registry gathers them.
+    """
+    config = parseConfig(CONFIG, "t.toml", baseDir=str(tmp_path))
+    vendor = PortsVendor("alpha", {5059, 5060, 5062})
+    registry = VendorRegistry([snomVendor, vendor, PortsVendor("beta", {5059}, ouis=("BBBBBB",))])
+    verifyObject(ISIPPortsVendor, vendor)
+    assert registry.sipPorts == {5059, 5060, 5062}
+    assert sipPortsFor(config, registry) == [5060, 5059, 5062]
+    assert sipPortsFor(config, VendorRegistry([snomVendor])) == [5060]
+
+
+def test_vendorPortsOff(tmp_path):
+    """
+    With C{[sip] vendor_ports = false} plug-and-play listens on C{[sip]
+    port} alone, whatever the vendors ask for.
+    """
+    config = parseConfig(CONFIG + "[sip]\nport = 5070\nvendor_ports = false\n", "t.toml", baseDir=str(tmp_path))
+    registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059, 5062})])
+    assert sipPortsFor(config, registry) == [5070]
+    assert sipPortsFor(config.replaceIn("sip", vendorPorts=True), registry) == [5070, 5059, 5062]
+
+
+def test_answeredFromTheVendorPort(tmp_path):
+    """
+    A SUBSCRIBE that came to a vendor's port is answered by that port's
+    controller, with that port in our Via and Contact; C{/metrics}' view
+    of the controllers sums them.
+    """
+    config = parseConfig(CONFIG, "t.toml", baseDir=str(tmp_path))
+    registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059})])
+    clock = Clock()
+    controllers, transports = [], []
+    for port in sipPortsFor(config, registry):
+        controller = PnPController(registry, config.replaceIn("sip", port=port), RecordingRecorder(), clock)
+        protocol = SIPProtocol(controller, "224.0.1.75", (), clock, localHostFor=lambda ip: US)
+        transport = FakeMulticastTransport("0.0.0.0", port)
+        protocol.makeConnection(transport)
+        controllers.append(controller)
+        transports.append((protocol, transport))
+    (main, mainTransport), (extra, extraTransport) = transports
+    extra.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    assert mainTransport.written == []
+    (ok, _), (notify, _) = sent(extraTransport)
+    assert ok.headers.get("Contact") == f"<sip:{US}:5059>"
+    assert notify.headers.get("Via").startswith(f"SIP/2.0/UDP {US}:5059;")
+    main.datagramReceived(fixture("snom-snom720-7.1.19-1.sip"), PHONE)
+    assert parseMessage(mainTransport.written[0][0]).headers.get("Contact") == f"<sip:{US}:5060>"
+    both = PnPControllers(controllers)
+    assert both.counters["answered"] == 2
+    assert len(both.notifier) == 2 and both.notifier.retransmitted == 0
+    clock.advance(0.5)
+    assert both.notifier.retransmitted == 2
+
+
+def test_daemonListensOnVendorPorts(tmp_path):
+    """
+    The daemon's SIP services (L{snomprov.tap._buildSIP}) bind C{[sip]
+    port} and the vendor's port (free ports here); a SUBSCRIBE sent to the
+    vendor's port is answered from it.
+    """
+    from daemon import freePort
+
+    from snomprov.metrics import Metrics
+    from snomprov.tap import _buildSIP
+    from snomprov.testing import FakeFDReactor
+
+    main, extra = freePort(socket.SOCK_DGRAM), freePort(socket.SOCK_DGRAM)
+    config = parseConfig(CONFIG + f"[sip]\nport = {main}\ninterfaces = [\"127.0.0.1\"]\n", "t.toml",
+                         baseDir=str(tmp_path))
+    registry = VendorRegistry([snomVendor, PortsVendor("alpha", {extra})])
+    reactor = FakeFDReactor()
+    recorder = Recorder(lambda: None, reactor)
+    metrics = Metrics(lambda: defer.succeed(MemoryDeviceStore()), reactor, recorder, None)
+    services = _buildSIP(config, registry, recorder, reactor, metrics)
+    assert [s.name for s in services] == ["sip", f"sip-{extra}"]
+    for service in services:
+        service.privilegedStartService()
+    try:
+        ports = {service.name: service._port for service in services}
+        assert {p.getHost().port for p in ports.values()} == {main, extra}
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+            phone.bind(("127.0.0.1", 0))
+            phone.settimeout(2)
+            phone.sendto(fixture("snom-OEM-7.1.19-1.sip"), ("127.0.0.1", extra))
+            port = ports[f"sip-{extra}"]
+            assert select.select([port.socket], [], [], 2)[0]
+            port.doRead()
+            ok, source = phone.recvfrom(65535)
+            assert source[1] == extra
+            assert parseMessage(ok).headers.get("Contact") == f"<sip:127.0.0.1:{extra}>"
+        assert b"snomprov_pnp_subscribes_answered_total 1.0" in metrics.text()
+    finally:
+        for service in services:
+            service.stopService()
+        reactor.advance(0)
+
+
+def test_venderAnsweredByItsVendor(tmp_path):
+    """
+    A Panasonic SUBSCRIBE naming its vendor with C{vender=} is answered by
+    the vendor whose table matches it (the vendor reads it, not the server);
+    without that table it is not claimed (silence).
+    """
+    data = fixture("snom-OEM-7.1.19-1.sip").replace(
+        b'vendor="OEM";model="OEM"', b'vender="Panasonic";model="KX-HDV130"').replace(b"00135E", b"0080F0")
+    assert b"vender=" in data
+    protocol, controller, transport, _, _ = makeResponder(
+        tmp_path, extra='[vendors.panasonic]\nurl = "{base_url}/pana/{model}/{MAC}.cfg"\n')
+    protocol.datagramReceived(data, PHONE)
+    (_, _), (notify, _) = sent(transport)
+    assert notify.body == b"http://192.0.2.10:8080/pana/KX-HDV130/{MAC}.cfg"
+    protocol, controller, transport, _, _ = makeResponder(tmp_path / "without")
+    protocol.datagramReceived(data, PHONE)
+    assert transport.written == [] and controller.counters["no-vendor"] == 1

@@ -464,3 +464,23 @@ def test_entryPointDuplicateStopsTwistd(tmp_path):
     [line] = [l for l in result.stderr.splitlines() if "two vendors" in l]
     assert line == ("vendors: two vendors are called 'acme': entry point acme = acme_one_ep:acme of acme-one 0.1 "
                     "and entry point acme = acme_two_ep:acme of acme-two 0.1; remove one of them")
+@pytest.mark.parametrize("interface", ["ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor",
+                                       "IFileListingVendor"])
+def test_everyCapabilityVerified(interface):
+    """
+    A vendor claiming a capability it does not implement fails
+    L{verifyVendor}, whichever capability it is; the fake vendor claiming
+    only what it has passes.
+    """
+    from zope.interface import directlyProvides
+    from zope.interface.exceptions import Invalid
+
+    from snomprov import interfaces
+    from snomprov.registry import CAPABILITIES, verifyVendor
+
+    assert getattr(interfaces, interface) in CAPABILITIES
+    vendor = FakeVendor()
+    verifyVendor(vendor)
+    directlyProvides(vendor, getattr(interfaces, interface))
+    with pytest.raises(Invalid):
+        verifyVendor(vendor)

@@ -95,6 +95,10 @@ def test_cannotListenLine():
         "snomprov: cannot listen for HTTP tcp:80: permission denied "
         "(a port below 1024 needs privileges); change [http] listen")
     assert [listenerKey(n) for n in ("http-0", "sip", "tftp")] == ["[http] listen", "[sip] port", "[tftp] port"]
+    vendorPort = cannotListenLine("sip-5059", "SIP UDP 5059 for the vendors that ask for it", inUse)
+    assert vendorPort.startswith("snomprov: cannot listen for SIP UDP 5059 for the vendors that ask for it: ")
+    assert vendorPort.endswith("; change [sip] vendor_ports to false (listen on [sip] port alone), "
+                               "or what holds the port")
 
 
 def test_httpPortInUse(tmp_path):

@@ -11,7 +11,7 @@ import socket
 
 from twisted.logger import LogLevel, capturedLogs
 
-from snomprov.sip.message import SIPRequest
+from snomprov.sip.decoded import DecodedMessage
 from snomprov.sip.port import SIPPort
 from snomprov.sip.protocol import SIPProtocol
 from snomprov.testing import FakeFDReactor, FakeMulticastTransport
@@ -22,8 +22,8 @@ OPTIONS = b"OPTIONS sip:x@192.0.2.10 SIP/2.0\r\nCall-ID: 1@x\r\nCSeq: 1 OPTIONS\
 
 class FakeController:
     """
-    Records what the protocol hands it.  Its quick path takes datagrams
-    starting with C{b"QUICK"} and answers each with C{b"ok"}.
+    Records what the protocol hands it, and answers an C{OPTIONS} with
+    C{b"ok"}.
     """
 
     def __init__(self) -> None:
@@ -43,16 +43,12 @@ class FakeController:
     def count(self, outcome: str) -> None:
         self.counts.append(outcome)
 
-    def quickReceived(self, data: bytes, address) -> bool:
-        if not data.startswith(b"QUICK"):
-            return False
-        self.send(b"ok", address)
-        return True
-
     def messageReceived(self, message, address) -> None:
         if message.method == "BOOM":
             raise RuntimeError("bug")
         self.messages.append((message, address))
+        if message.method == "OPTIONS":
+            self.send(b"ok", address)
 
 
 def connected(transport=None):
@@ -76,17 +72,20 @@ def test_controllerWritesWithTransport():
     assert controller.detached
 
 
-def test_quickPathThenParse():
+def test_decodedHandedOver():
     """
-    A datagram the quick path takes is not parsed; another is parsed and
-    handed to C{messageReceived}.
+    Every datagram is handed to C{messageReceived} decoded, the quick way
+    or the full way (folded lines), as the same L{DecodedMessage}: the
+    controller never sees bytes.
     """
     protocol, controller, transport = connected()
-    protocol.datagramReceived(b"QUICK", PHONE)
     protocol.datagramReceived(OPTIONS, PHONE)
-    assert transport.written == [(b"ok", PHONE, "")]
-    [(message, source)] = controller.messages
-    assert isinstance(message, SIPRequest) and message.method == "OPTIONS" and source == PHONE
+    protocol.datagramReceived(OPTIONS.replace(b"\r\nCSeq: 1 OPTIONS", b"\r\nCSeq:\r\n 1 OPTIONS"), PHONE)
+    assert transport.written == [(b"ok", PHONE, "")] * 2
+    [(quick, source), (full, _)] = controller.messages
+    assert isinstance(quick, DecodedMessage) and quick == full
+    assert (quick.method, quick.uri, quick.header("CSeq"), source) == ("OPTIONS", "sip:x@192.0.2.10",
+                                                                        "1 OPTIONS", PHONE)
 
 
 def test_malformedCountedNothingRaises():
@@ -118,7 +117,7 @@ def test_onSIPPort():
         phone.settimeout(2)
         assert controller.attached[1] == port.getHost().port
         assert controller.attached[0]("127.0.0.1") == "127.0.0.1"
-        for data in (b"QUICK 1", b"QUICK 2"):
+        for data in (OPTIONS, OPTIONS):
             phone.sendto(data, ("127.0.0.1", port.getHost().port))
         assert select.select([port.socket], [], [], 2)[0]
         port.doRead()

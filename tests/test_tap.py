@@ -23,10 +23,13 @@ def options(tmp_path, *argv):
 def test_namedChildren(tmp_path):
     """
     The service is one MultiService of named children: store, recorder,
-    one http-N per listen description, sip, tftp and gc.
+    one http-N per listen description, sip, tftp and gc (no vendor SIP
+    port with C{[sip] vendor_ports = false}, whatever vendors are
+    installed).
     """
-    service = makeService(options(tmp_path, "--http", "tcp:0", "--http", "tcp:0:interface=127.0.0.1"),
-                          reactor=MemoryReactorClock())
+    o = options(tmp_path, "--http", "tcp:0", "--http", "tcp:0:interface=127.0.0.1")
+    o.config = o.config.replaceIn("sip", vendorPorts=False)
+    service = makeService(o, reactor=MemoryReactorClock())
     names = [child.name for child in service]
     assert names == ["store", "recorder", "http-0", "http-1", "sip", "tftp", "gc"]
     assert isinstance(service.getServiceNamed("sip"), MulticastServer)
@@ -96,3 +99,26 @@ def test_dataDirMovesDefaultStore(tmp_path):
     """
     o = options(tmp_path)
     assert o.config.storeURL == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
+
+
+def test_vendorSIPPorts(tmp_path):
+    """
+    Each SIP port a vendor asks for, besides C{[sip] port}, gets its own
+    C{sip-<port>} service; a vendor port equal to C{[sip] port} is the
+    same service.
+    """
+    from snomprov.registry import VendorRegistry
+    from snomprov.vendors.snom import snomVendor
+    from tests.test_pnp import PortsVendor
+
+    o = options(tmp_path, "--sip-port", "5070")
+    o.registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059, 5070})])
+    service = makeService(o, reactor=MemoryReactorClock())
+    names = [child.name for child in service]
+    assert names == ["store", "recorder", "http-0", "sip", "sip-5059", "tftp", "gc"]
+    assert [service.getServiceNamed(n).args[0] for n in ("sip", "sip-5059")] == [5070, 5059]
+    assert "sip-5059" in service.describe
+    o.config = o.config.replaceIn("sip", vendorPorts=False)
+    service = makeService(o, reactor=MemoryReactorClock())
+    assert [child.name for child in service] == ["store", "recorder", "http-0", "sip", "tftp", "gc"]
+    assert "sip-5059" not in service.describe

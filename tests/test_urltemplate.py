@@ -8,11 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from snomprov.device import ProfileRequest
 from snomprov.urltemplate import (
     SERVER_VARIABLES,
     checkURLTemplate,
+    compileProfileURL,
     compileURLTemplate,
+    expandProfileURL,
     expandURLTemplate,
+    serverVariables,
 )
 
 VALUES = {
@@ -156,3 +160,22 @@ def test_checkNoScheme(template: str) -> None:
     """
     [problem] = checkURLTemplate(template)
     assert "no scheme" in problem
+
+
+def test_profileURLForEveryVendor():
+    """
+    The server's expansion of a ua-profile template: the same variables for
+    every vendor, C{{vendor}} the answering vendor's name (not the Event's),
+    C{{mac}} left for the phone without one, values quoted, the vendor's own
+    variables left as written; the compiled form gives the same URL.
+    """
+    request = ProfileRequest(mac=None, vendor="OEM", model="T 21", version="1.2", ip="192.0.2.9")
+    template = "{base_url}/{vendor}/{model}/{version}/{mac}/{ip}/{own}"
+    url = expandProfileURL(template, request, "acme", "http://p/")
+    assert url == "http://p/acme/T%2021/1.2/{mac}/192.0.2.9/{own}"
+    assert compileProfileURL(template, "acme", "http://p/")(request) == url
+    assert serverVariables("http://p", "acme", mac="AABBCC000001") == {
+        "base_url": "http://p", "mac": "AABBCC000001", "model": None, "vendor": "acme",
+        "version": None, "ip": None,
+    }
+    assert set(serverVariables("http://p", "acme")) == SERVER_VARIABLES

@@ -12,7 +12,10 @@ from dataclasses import replace
 
 import pytest
 
+from zope.interface import implementer
+
 from snomprov.device import FileRequest, ProfileRequest, RenderedFile, UserAgentInfo
+from snomprov.interfaces import IOptionsVendor, ISIPPortsVendor, ISubscribeReadingVendor
 from snomprov.testing import FakeVendor, VendorContractError, VendorSamples, checkVendorContract
 from snomprov.vendors.generic import GenericUAProfileVendor
 from snomprov.vendors.linksys import linksysVendor
@@ -147,8 +150,139 @@ def test_badProfileURL(url, message):
     A PnP URL must be absolute, one word, and carry no secret.
     """
     vendor = Garbage()
-    vendor.provisioningURL = lambda request, template, baseURL: url
+    vendor.provisioningURL = lambda request, given: url
     assert message in refused(vendor)
+
+
+def test_provisioningURLGetsTheServersExpansion():
+    """
+    C{provisioningURL} is handed the template with the server's variables
+    expanded (C{{mac}} left for the phone when there is none), as the
+    controller hands it; the sample C{url} option is checked too.
+    """
+    vendor = Garbage()
+    seen = []
+    vendor.provisioningURL = lambda request, url: seen.append((request.mac, url)) or url
+    checkVendorContract(vendor, VendorSamples(macs=("ACACAC000001",),
+                                              options={"url": "{base_url}/{vendor}/{model}/{mac}"}))
+    assert seen == [
+        ("ACACAC000001", "http://192.0.2.10:8080/garbage/ACACAC000001.cfg"),
+        (None, "http://192.0.2.10:8080/garbage/{mac}.cfg"),
+        ("ACACAC000001", "http://192.0.2.10:8080/garbage/{model}/ACACAC000001"),
+        (None, "http://192.0.2.10:8080/garbage/{model}/{mac}"),
+    ]
+    assert "the sample url option 'garbage/{mac}'" in refused(Garbage(), VendorSamples(options={"url": "garbage/{mac}"}))
+
+
+def test_oldProvisioningURLRefused():
+    """
+    The three-argument C{provisioningURL(request, template, baseURL)} of
+    before fails C{verifyObject}, and so does a vendor without
+    C{phoneURLVariables}.
+    """
+    vendor = Garbage()
+    vendor.provisioningURL = lambda request, template, baseURL: "http://192.0.2.10/x"
+    message = refused(vendor)
+    assert "verifyObject(IUAProfileVendor)" in message and "provisioningURL" in message
+
+    class Without(Garbage):
+        @property
+        def phoneURLVariables(self):
+            raise AttributeError("phoneURLVariables")
+
+    message = refused(Without())
+    assert "verifyObject(IUAProfileVendor)" in message and "phoneURLVariables" in message
+
+
+@pytest.mark.parametrize("value,message", [
+    (["phone_type"], "not a frozenset"),
+    (frozenset({"Phone_Type"}), "not a lower-case variable name"),
+    (frozenset({"mac"}), "which the server expands"),
+])
+def test_badPhoneURLVariables(value, message):
+    """
+    C{phoneURLVariables} is a set of lower-case names the server does not
+    expand; a template may use them.
+    """
+    vendor = Garbage()
+    vendor.phoneURLVariables = value
+    assert message in refused(vendor)
+    vendor = Garbage()
+    vendor.phoneURLVariables = frozenset({"phone_type"})
+    vendor.defaultURLTemplate = "{base_url}/garbage/{phone_type}/{mac}.cfg"
+    checkVendorContract(vendor)
+
+
+@implementer(ISubscribeReadingVendor, ISIPPortsVendor, IOptionsVendor)
+class Reader(Garbage):
+    """
+    A garbage vendor with every new capability, behaving well until a
+    test spoils it.
+    """
+
+    sipPorts = frozenset({5059})
+    defaultOptions = {"greeting": "hello"}
+
+    def claimSubscribe(self, request, subscribe):
+        return request if (request.vendor or "").lower() == self.name else None
+
+    def checkOptions(self, options):
+        return [] if options.get("greeting") else ["greeting: must not be empty"]
+
+
+def test_newCapabilitiesPass():
+    """
+    A vendor reading SUBSCRIBEs, asking for SIP ports and checking options
+    passes when it behaves, with sample options it accepts.
+    """
+    checkVendorContract(Reader())
+    checkVendorContract(Reader(), VendorSamples(options={"greeting": "hi"}))
+
+
+def test_claimSubscribeChecked():
+    """
+    A reader claiming another vendor's SUBSCRIBE, or raising, fails; one
+    missing C{claimSubscribe} fails C{verifyObject}.
+    """
+    vendor = Reader()
+    vendor.claimSubscribe = lambda request, subscribe: request
+    assert "claims a SUBSCRIBE of vendor 'no-such-vendor-anywhere'" in refused(vendor)
+    vendor.claimSubscribe = lambda request, subscribe: subscribe.header("nope").lower()
+    assert "claimSubscribe raised AttributeError" in refused(vendor)
+    vendor.claimSubscribe = None
+    assert "verifyObject(ISubscribeReadingVendor)" in refused(vendor)
+
+
+@pytest.mark.parametrize("ports,message", [
+    ([5059], "not a frozenset"),
+    (frozenset({0}), "not a UDP port number"),
+    (frozenset({70000}), "not a UDP port number"),
+    (frozenset({"5059"}), "not a UDP port number"),
+])
+def test_badSIPPorts(ports, message):
+    """
+    C{sipPorts} is a C{frozenset} of port numbers.
+    """
+    vendor = Reader()
+    vendor.sipPorts = ports
+    assert message in refused(vendor)
+
+
+def test_badOptions():
+    """
+    C{defaultOptions} is a mapping C{checkOptions} accepts, as it does the
+    sample options; C{checkOptions} answers a list of sentences.
+    """
+    vendor = Reader()
+    vendor.defaultOptions = [("greeting", "hello")]
+    assert "defaultOptions is a list" in refused(vendor)
+    vendor = Reader()
+    vendor.defaultOptions = {"greeting": ""}
+    assert "checkOptions refuses its defaultOptions: greeting: must not be empty" in refused(vendor)
+    assert "checkOptions refuses the sample options" in refused(Reader(), VendorSamples(options={"greeting": ""}))
+    vendor = Reader()
+    vendor.checkOptions = lambda options: "fine"
+    assert "not a list of sentences" in refused(vendor)
 
 
 def test_notPickedForItsRequest():
@@ -233,7 +367,7 @@ def test_keptUnderOptimisation():
     code = (
         "from snomprov.testing import FakeVendor, checkVendorContract, VendorContractError\n"
         "v = FakeVendor('garbage')\n"
-        "v.provisioningURL = lambda r, t, b: 'http://a:b@h/'\n"
+        "v.provisioningURL = lambda r, u: 'http://a:b@h/'\n"
         "assert False, 'asserts are on'\n"
         "try:\n    checkVendorContract(v)\nexcept VendorContractError as e:\n    print('refused', e)\n"
     )

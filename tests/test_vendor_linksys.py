@@ -24,7 +24,7 @@ from snomprov.device import (
     Setting,
     UserAgentInfo,
 )
-from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IFileVendor, IResyncVendor, IVendor
+from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IFileVendor, IOptionsVendor, IResyncVendor, IVendor
 from snomprov.vendors.flatprofile import FlatParameter, writeFlatProfile
 from snomprov.vendors.linksys import LinksysVendor, linksysVendor
 
@@ -78,7 +78,8 @@ def parameters(content):
 # -- interfaces and attributes
 
 
-@pytest.mark.parametrize("interface", [IVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor])
+@pytest.mark.parametrize("interface", [IVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor,
+                                       IOptionsVendor])
 def test_providesInterfaces(interface):
     """
     The vendor class implements, and the module instance provides, every

@@ -26,11 +26,14 @@ from snomprov.device import (
 from snomprov.interfaces import (
     IDHCPVendor,
     IFileListingVendor,
+    IOptionsVendor,
     IFileVendor,
     IResyncVendor,
     IUAProfileVendor,
     IVendor,
 )
+from snomprov.config import checkVendorOptions, parseConfig
+from snomprov.urltemplate import expandProfileURL
 from snomprov.vendors.snom import SnomVendor, snomVendor
 from snomprov.vendors.snomxml import parseSettingsXML, xmlSafe
 
@@ -96,7 +99,8 @@ def phoneSettings(root: etree._Element) -> dict[tuple[str, int | None], etree._E
 
 
 @pytest.mark.parametrize(
-    "interface", [IVendor, IUAProfileVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor]
+    "interface", [IVendor, IUAProfileVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor,
+                  IOptionsVendor]
 )
 def test_interfaces(interface: type) -> None:
     """
@@ -224,11 +228,12 @@ def test_parseUserAgentOthers(userAgent: str) -> None:
 
 def test_provisioningURLWithMAC() -> None:
     """
-    A SUBSCRIBE with a MAC gets the default template with the MAC expanded.
+    A SUBSCRIBE with a MAC gets the default template with the MAC expanded
+    by the server; the vendor keeps the server's URL.
     """
     request = ProfileRequest(mac=MAC, vendor="snom", model="snomD785", version="10.1.33.33")
-    url = snomVendor.provisioningURL(request, snomVendor.defaultURLTemplate, BASE)
-    assert url == f"{BASE}/snom/{MAC}.xml"
+    url = expandProfileURL(snomVendor.defaultURLTemplate, request, "snom", BASE)
+    assert snomVendor.provisioningURL(request, url) == url == f"{BASE}/snom/{MAC}.xml"
 
 
 def test_provisioningURLWithoutMAC() -> None:
@@ -236,18 +241,21 @@ def test_provisioningURLWithoutMAC() -> None:
     Without a MAC in the SUBSCRIBE, C{{mac}} stays for the phone to expand.
     """
     request = ProfileRequest(mac=None, vendor="OEM", model="OEM")
-    url = snomVendor.provisioningURL(request, snomVendor.defaultURLTemplate, BASE + "/")
-    assert url == f"{BASE}/snom/{{mac}}.xml"
+    url = expandProfileURL(snomVendor.defaultURLTemplate, request, "snom", BASE + "/")
+    assert snomVendor.provisioningURL(request, url) == f"{BASE}/snom/{{mac}}.xml"
 
 
 def test_provisioningURLVariables() -> None:
     """
-    C{{vendor}} is this vendor's name even when the Event says C{OEM};
-    C{{model}}, C{{version}} and C{{ip}} come from the request, quoted.
+    C{{vendor}} is the answering vendor's name even when the Event says
+    C{OEM}; C{{model}}, C{{version}} and C{{ip}} come from the request,
+    quoted; snom's own C{{phone_type}} is left for the phone.
     """
     request = ProfileRequest(mac=MAC, vendor="OEM", model="snom D785", version="7.1.19", ip="192.0.2.50")
-    url = snomVendor.provisioningURL(request, "{base_url}/{vendor}/{model}/{version}?ip={ip}&m={mac}", BASE)
-    assert url == f"{BASE}/snom/snom%20D785/7.1.19?ip=192.0.2.50&m={MAC}"
+    url = expandProfileURL("{base_url}/{vendor}/{model}/{version}/{phone_type}?ip={ip}&m={mac}",
+                           request, snomVendor.name, BASE)
+    assert snomVendor.provisioningURL(request, url) == (
+        f"{BASE}/snom/snom%20D785/7.1.19/{{phone_type}}?ip=192.0.2.50&m={MAC}")
 
 
 def test_dhcpRule() -> None:
@@ -537,9 +545,6 @@ def test_firmwareMalformedOptionIgnored() -> None:
     [
         ({}, 0),
         ({"url": "{base_url}/snom/{mac}.xml", "firmware": FIRMWARE}, 0),
-        ({"url": "{base_url}/{phone_type}/{mac}.xml"}, 0),
-        ({"url": "{base_url}/{serial}.xml"}, 1),
-        ({"url": "/snom/{mac}.xml"}, 1),
         ({"firmware": {"snomD785": {"version": "1"}}}, 1),
         ({"firmware": {"a": {"version": "1", "url": "u", "x": 1}, "b": 3}}, 2),
         ({"firmware": "10.1"}, 1),
@@ -547,10 +552,29 @@ def test_firmwareMalformedOptionIgnored() -> None:
 )
 def test_checkOptions(options: Mapping[str, object], problems: int) -> None:
     """
-    The vendor reports each bad C{url} or C{firmware} entry of its table, and
-    allows snom's own C{{phone_type}}.
+    The vendor reports each bad C{firmware} entry of its table.
     """
     assert len(snomVendor.checkOptions(options)) == problems
+
+
+@pytest.mark.parametrize(
+    "url, problems",
+    [
+        ("{base_url}/snom/{mac}.xml", 0),
+        ("{base_url}/{phone_type}/{mac}.xml", 0),
+        ("{base_url}/{serial}.xml", 1),
+        ("{base_url}/{serial}/{phone}.xml", 2),
+    ],
+)
+def test_urlCheckedByServer(tmp_path, url: str, problems: int) -> None:
+    """
+    The server checks C{[vendors.snom] url} (L{checkVendorOptions}), with
+    snom's own C{{phone_type}} allowed through its C{phoneURLVariables}.
+    """
+    config = parseConfig(f'[vendors.snom]\nurl = "{url}"\n', "s.toml", baseDir=str(tmp_path))
+    found = checkVendorOptions(config, {"snom": snomVendor})
+    assert len(found) == problems
+    assert all(p.startswith("s.toml: vendors.snom.url: ") for p in found)
 
 
 @given(

@@ -8,6 +8,7 @@ import sys
 
 from .base import command
 from ..config import Config, formatConfig
+from ..interfaces import IOptionsVendor, IUAProfileVendor
 from ..safestart import baseURLWarning
 
 
@@ -39,7 +40,8 @@ def renderEffectiveConfig(config: Config, registry) -> str:
 
 def _defaults(vendor) -> dict:
     defaults = {}
-    if getattr(vendor, "defaultURLTemplate", None):
+    if IUAProfileVendor.providedBy(vendor) and vendor.defaultURLTemplate:
         defaults["url"] = vendor.defaultURLTemplate
-    defaults.update(getattr(vendor, "defaultOptions", {}))
+    if IOptionsVendor.providedBy(vendor):
+        defaults.update(vendor.defaultOptions)
     return defaults

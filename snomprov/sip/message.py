@@ -34,6 +34,7 @@ __all__ = [
     "splitList",
     "splitQuoted",
     "canonicalHeaderName",
+    "HeaderNames",
 ]
 
 MAX_MESSAGE_SIZE = 65535
@@ -91,11 +92,10 @@ _TOKEN_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.!%*_+`'~"
 )
 
-# Header name as written -> (lookup key, name as stored).  Seeded with the
-# usual spellings; grows (bounded) with the names actually seen, so that the
-# hot path validates and canonicalises a header name with one dict lookup.
+# Header name as written -> (lookup key, name as stored): the usual
+# spellings, filled in once below and never changed after (what traffic
+# shows more is learnt by a HeaderNames, one per decoder, bounded).
 _NAMES: dict[str, tuple[str, str]] = {}
-_NAMES_LIMIT = 2048
 
 
 def _canonical(name: str) -> tuple[str, str]:
@@ -107,6 +107,13 @@ def _canonical(name: str) -> tuple[str, str]:
     known = _NAMES.get(name)
     if known is not None:
         return known
+    return _canonicalOf(name)
+
+
+def _canonicalOf(name: str) -> tuple[str, str]:
+    """
+    L{_canonical} worked out, without looking at the known names.
+    """
     stripped = name.strip(" \t")
     if not stripped or not _TOKEN_CHARS.issuperset(stripped):
         raise SIPParseError(f"bad header name {name!r}")
@@ -114,10 +121,33 @@ def _canonical(name: str) -> tuple[str, str]:
         full = _COMPACT.get(stripped.lower())
         if full is not None:
             stripped = full
-    result = (stripped.lower(), stripped)
-    if len(_NAMES) < _NAMES_LIMIT:
-        _NAMES[name] = result
-    return result
+    return (stripped.lower(), stripped)
+
+
+class HeaderNames:
+    """
+    The lookup keys and stored spellings of header names as written: the
+    usual ones, and those seen since (at most C{limit} more), so that a
+    decoder validates and canonicalises a header name with one dict lookup.
+    One per decoder: nothing that traffic brings grows a module's table.
+
+    @ivar table: name as written to C{(lookup key, name as stored)}.
+    """
+
+    def __init__(self, limit: int = 2048) -> None:
+        self.table: dict[str, tuple[str, str]] = dict(_NAMES)
+        self._limit = len(self.table) + limit
+
+    def learn(self, name: str) -> tuple[str, str]:
+        """
+        The key and spelling of C{name}, remembered while there is room.
+
+        @raise SIPParseError: if C{name} is not a token.
+        """
+        result = _canonicalOf(name)
+        if len(self.table) < self._limit:
+            self.table[name] = result
+        return result
 
 
 def canonicalHeaderName(name: str) -> str:
@@ -137,10 +167,10 @@ for _full in (
     "User-Agent", "Server", "Content-Type", "Content-Length",
     "Subscription-State", "Record-Route", "Route", "Require",
 ):
-    _canonical(_full)
+    _NAMES[_full] = _canonicalOf(_full)
 for _short in _COMPACT:
-    _canonical(_short)
-    _canonical(_short.upper())
+    _NAMES[_short] = _canonicalOf(_short)
+    _NAMES[_short.upper()] = _canonicalOf(_short.upper())
 del _full, _short
 
 
@@ -368,7 +398,7 @@ _FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
 
 
 def parseMessage(
-    data: bytes, maxSize: int = MAX_MESSAGE_SIZE
+    data: bytes, maxSize: int = MAX_MESSAGE_SIZE, names: HeaderNames | None = None
 ) -> SIPRequest | SIPResponse:
     """
     Parse one SIP message (one datagram).
@@ -381,6 +411,8 @@ def parseMessage(
     is an error); without one, the body is the rest of the datagram.
 
     @param maxSize: longer input is refused.
+    @param names: the decoder's L{HeaderNames}, which learns the names it
+        reads; without one, only the usual names are looked up.
     @raise SIPParseError: if C{data} is not a SIP message.
     """
     if not isinstance(data, bytes):
@@ -413,14 +445,15 @@ def parseMessage(
 
     items: list[tuple[str, str]] = []
     index: dict[str, list[str]] = {}
-    names = _NAMES
+    known = _NAMES if names is None else names.table
+    learn = _canonicalOf if names is None else names.learn
     for line in lines[1:]:
         name, colon, value = line.partition(":")
         if not colon:
             raise SIPParseError(f"header line without colon: {line[:80]!r}")
-        canon = names.get(name)
+        canon = known.get(name)
         if canon is None:
-            canon = _canonical(name)
+            canon = learn(name)
         key, name = canon
         value = value.strip()
         items.append((name, value))

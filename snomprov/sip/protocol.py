@@ -1,8 +1,10 @@
 # -*- test-case-name: tests.test_sip_protocol -*-
 """
-The SIP datagram protocol: joins the plug-and-play group, decodes, hands
-messages to the controller, which writes with the transport's C{write}.  It
-decides nothing and nothing that arrives raises out of it.  How datagrams
+The SIP datagram protocol: joins the plug-and-play group, decodes each
+datagram into a L{snomprov.sip.decoded.DecodedMessage} (L{Decoder}: the
+quick reader, else the full parser) and hands that to the controller, which
+writes with the transport's C{write}.  It decides nothing and nothing that
+arrives raises out of it.  How datagrams
 are read and written (in batches, polling under load) is the transport's
 business: L{snomprov.sip.port}.
 """
@@ -14,7 +16,8 @@ import socket
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
-from .message import SIPParseError, parseMessage
+from .decoded import Decoder
+from .message import SIPParseError
 
 __all__ = ["SIPProtocol", "LocalAddressBook"]
 
@@ -58,14 +61,17 @@ class SIPProtocol(DatagramProtocol):
     C{write} does not raise (L{snomprov.sip.port.SIPPort}'s).
 
     @ivar malformed: datagrams that did not decode.
+    @param decoder: the L{Decoder} (a new one by default).
     @ivar joined: the interfaces the group was joined on.
     """
 
     _log = Logger()
     _debugEvery = 1000
 
-    def __init__(self, controller, group: str, interfaces=(), reactor=None, localHostFor=None) -> None:
+    def __init__(self, controller, group: str, interfaces=(), reactor=None, localHostFor=None,
+                 decoder: Decoder | None = None) -> None:
         self._controller = controller
+        self._decoder = decoder or Decoder()
         self._group = group
         self._interfaces = tuple(interfaces) or ("",)
         self._reactor = reactor
@@ -101,15 +107,13 @@ class SIPProtocol(DatagramProtocol):
 
     def datagramReceived(self, data: bytes, address) -> None:
         """
-        Hand a datagram to the controller: its quick path first, else parsed
-        in full.  Nothing raises out of here: an undecodable datagram is
-        counted and dropped, and a bug is logged so the responder goes on.
+        Decode a datagram and hand it to the controller.  Nothing raises
+        out of here: an undecodable datagram is counted and dropped, and a
+        bug is logged so the responder goes on.
         """
         try:
-            if self._controller.quickReceived(data, address):
-                return
             try:
-                message = parseMessage(data)
+                message = self._decoder.decode(data)
             except SIPParseError as e:
                 self._dropped(address, e)
                 return

@@ -17,10 +17,29 @@ Pure: no I/O, no Twisted.
 
 from __future__ import annotations
 
-from .message import _NAMES, _TOKEN_CHARS, MAX_MESSAGE_SIZE, splitList
-from .uaprofile import BRANCH_COOKIE, BRANCH_DIGITS
+from .message import _NAMES, _TOKEN_CHARS, MAX_MESSAGE_SIZE, HeaderNames, SIPParseError, splitList
 
-__all__ = ["quickSplit", "QUICK_HEADERS", "quickFinalResponseBranch"]
+__all__ = [
+    "quickSplit",
+    "QUICK_HEADERS",
+    "quickFinalResponseBranch",
+    "requestLine",
+    "isPlainRequestLine",
+    "statusCode",
+    "BRANCH_COOKIE",
+    "BRANCH_DIGITS",
+]
+
+BRANCH_COOKIE = "z9hG4bK"
+"""
+The RFC 3261 magic cookie every branch we make starts with.
+"""
+
+BRANCH_DIGITS = 20
+"""
+The random hex digits after L{BRANCH_COOKIE} in a branch we make
+(L{snomprov.sip.uaprofile.newBranch}).
+"""
 
 QUICK_HEADERS = (
     "from", "to", "call-id", "cseq", "contact", "event", "user-agent",
@@ -32,9 +51,13 @@ The lookup keys whose first value L{quickSplit} returns (besides Via).
 _WANTED = frozenset(QUICK_HEADERS)
 
 
-def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
+def quickSplit(data: bytes, names: HeaderNames | None = None) -> tuple[str, list[str], dict[str, str]] | None:
     """
     Read a datagram's start line and headers, the plain way.
+
+    @param names: the decoder's L{HeaderNames}: names not known yet are
+        learnt; without it, a datagram with a name outside the usual ones
+        is left to L{parseMessage}.
 
     @return: C{(start line, Via elements, {lookup key: first value})} for
         the keys of L{QUICK_HEADERS} that are present (the C{contact} value
@@ -53,16 +76,23 @@ def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
     lines = text.split("\r\n")
     if text.count("\n") != len(lines) - 1:
         return None  # a line ends in a bare LF
-    names = _NAMES
+    known = _NAMES if names is None else names.table
     wanted = _WANTED
     vias: list[str] = []
     fields: dict[str, str] = {}
     length = None
     for line in lines[1:]:
         name, colon, value = line.partition(":")
-        canon = names.get(name)
-        if canon is None or not colon:
+        if not colon:
             return None
+        canon = known.get(name)
+        if canon is None:
+            if names is None:
+                return None
+            try:
+                canon = names.learn(name)
+            except SIPParseError:
+                return None
         key = canon[0]
         if key in wanted:
             if key not in fields:
@@ -91,6 +121,18 @@ def quickSplit(data: bytes) -> tuple[str, list[str], dict[str, str]] | None:
         else:
             del fields["contact"]
     return lines[0], vias, fields
+
+
+def requestLine(start: str) -> tuple[str, str] | None:
+    """
+    The method and Request-URI of a request line C{<method> <uri> SIP/2.0}
+    that L{parseMessage} accepts, or C{None}.
+    """
+    parts = start.split(" ")
+    if len(parts) != 3 or not parts[0] or not parts[1] or parts[2].upper() != "SIP/2.0":
+        return None
+    method = parts[0]
+    return (method, parts[1]) if _TOKEN_CHARS.issuperset(method) else None
 
 
 def isPlainRequestLine(start: str, method: str) -> str | None:

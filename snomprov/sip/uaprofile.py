@@ -1,10 +1,15 @@
 # -*- test-case-name: tests.test_sip_uaprofile -*-
 """
 Pure ua-profile plug-and-play (RFC 6080 as phones use it): read a
-SUBSCRIBE into a L{ProfileRequest}, and build the bytes of our replies:
-the C{200 OK}, the C{NOTIFY} carrying the provisioning URL
-(DESIGN.md §1.1 steps 2-3), other responses (§1.1 step 6) and the re-sync
-C{NOTIFY} of a push (§1.4).
+decoded SUBSCRIBE (L{snomprov.sip.decoded.DecodedMessage}) into a
+L{ProfileRequest}, and build the bytes of our replies: the C{200 OK}, the
+C{NOTIFY} carrying the provisioning URL (DESIGN.md §1.1 steps 2-3), other
+responses (§1.1 step 6) and the re-sync C{NOTIFY} of a push (§1.4).
+
+Vendor-neutral: the MAC is read from the forms RFC 6080 and most phones
+use (C{MAC%3a<hex>}, C{MAC:}, C{MAC=}), the C{Event}'s parameters by their
+RFC names; a vendor whose phones write otherwise reads its SUBSCRIBEs
+itself (L{snomprov.interfaces.ISubscribeReadingVendor}).
 
 The builders fill string templates; nothing they build is parsed again.
 They raise L{SIPParseError} when the request lacks a header they must copy.
@@ -13,9 +18,9 @@ They raise L{SIPParseError} when the request lacks a header they must copy.
 from __future__ import annotations
 
 import secrets
-from typing import Iterable
 
 from snomprov.device import InvalidMAC, ProfileRequest, parseMAC
+from snomprov.sip.decoded import DecodedMessage
 from snomprov.sip.message import (
     SIPParseError,
     SIPRequest,
@@ -24,15 +29,19 @@ from snomprov.sip.message import (
     parseParams,
     splitQuoted,
 )
+from snomprov.sip.quick import BRANCH_COOKIE, BRANCH_DIGITS
 
 __all__ = [
     "UA_PROFILE_EVENT",
     "ALLOWED_METHODS",
     "eventPackage",
-    "readProfileRequest",
+    "eventParameters",
+    "eventParameter",
     "isUAProfileSubscribe",
-    "eventType",
+    "readProfileRequest",
+    "ProfileReader",
     "macFromURI",
+    "userPart",
     "subscribeKey",
     "transactionKey",
     "viaBranch",
@@ -40,8 +49,11 @@ __all__ = [
     "BRANCH_DIGITS",
     "newTag",
     "newBranch",
+    "headerLines",
+    "taggedTo",
     "buildResponse",
     "buildSubscribeOK",
+    "subscribeOKHeaders",
     "buildNotify",
     "buildResyncNotify",
 ]
@@ -76,30 +88,21 @@ def eventPackage(event: str) -> str:
     return event.partition(";")[0].strip().lower()
 
 
-def eventType(request: SIPRequest | SIPResponse) -> str | None:
-    """
-    The event package of the C{Event} header (see L{eventPackage}), or
-    C{None} without one.
-    """
-    event = request.headers.get("Event")
-    return None if event is None else eventPackage(event)
-
-
-def isUAProfileSubscribe(message: SIPRequest | SIPResponse) -> bool:
+def isUAProfileSubscribe(message: DecodedMessage) -> bool:
     """
     Whether C{message} is a C{SUBSCRIBE} for the C{ua-profile} event.
     """
-    return (
-        isinstance(message, SIPRequest)
-        and message.method == "SUBSCRIBE"
-        and eventType(message) == UA_PROFILE_EVENT
-    )
+    if message.method != "SUBSCRIBE":
+        return False
+    event = message.fields.get("event")
+    return event is not None and eventPackage(event) == UA_PROFILE_EVENT
 
 
-def _userPart(uri: str) -> str:
+def userPart(uri: str) -> str:
     """
     The user part of a SIP URI (C{""} without one), percent-escapes of C{:}
-    and C{=} resolved.
+    and C{=} resolved: what a vendor reading its phones' own MAC forms
+    looks at.
     """
     scheme, colon, rest = uri.partition(":")
     if not colon:
@@ -118,20 +121,22 @@ def _userPart(uri: str) -> str:
 def macFromURI(uri: str) -> str | None:
     """
     The MAC a phone wrote into a URI's user part: C{MAC%3a000413922D24},
-    C{MAC:…}, C{MAC=…} or Yealink's C{MAC000413922D24}, normalised; C{None}
-    for anything else (a bare number is never taken for a MAC).
+    C{MAC:…} or C{MAC=…} (the C{MAC} label, a separator, then the MAC as
+    L{parseMAC} reads it), normalised; C{None} for anything else (a bare
+    number is never taken for a MAC, nor is a label without separator,
+    which only some vendors write: they read it themselves).
     """
     if uri[:10] in _PLAIN_MAC_PREFIXES and uri[22:23] == "@":
         # What snom and most phones send: sip:MAC%3a<12 hex digits>@...
         bare = uri[10:22].upper()
         if _HEX.issuperset(bare):
             return bare
-    user = _userPart(uri)
-    if user[:3].upper() != "MAC":
+    user = userPart(uri)
+    if user[:3].upper() != "MAC" or user[3:4] not in (":", "="):
         return None
-    # The common forms (MAC:<hex>, MAC=<hex>, MAC<hex>) without parseMAC's
-    # general machinery: this runs for every SUBSCRIBE.
-    bare = user[4:] if user[3:4] in (":", "=") else user[3:]
+    # The common forms (MAC:<hex>, MAC=<hex>) without parseMAC's general
+    # machinery: this runs for every SUBSCRIBE.
+    bare = user[4:]
     if len(bare) == 12:
         bare = bare.upper()
         if _HEX.issuperset(bare):
@@ -158,79 +163,76 @@ def _uriOf(value: str | None) -> str | None:
         return None
 
 
-def readProfileRequest(request: SIPRequest, sourceIP: str) -> ProfileRequest:
+def readProfileRequest(subscribe: DecodedMessage, sourceIP: str) -> ProfileRequest:
     """
-    What a ua-profile SUBSCRIBE says of the phone.
-
-    The MAC comes from the Request-URI, else the From, else the To URI (see
-    L{macFromURI}); the rest from the C{Event} parameters (C{vendor}, or
-    Panasonic's C{vender}; C{model}, C{version}, C{profile-type}) and the
-    C{User-Agent} header.
+    What a ua-profile SUBSCRIBE says of the phone (see L{ProfileReader.read}).
     """
-    headers = request.headers
-    return profileOf(
-        request.uri, headers.get("From"), headers.get("To"), headers.get("Event"),
-        headers.get("User-Agent"), sourceIP,
-    )
+    return ProfileReader(0).read(subscribe, sourceIP)
 
 
-def profileOf(
-    uri: str, from_: str | None, to: str | None, event: str | None, userAgent: str | None,
-    sourceIP: str,
-) -> ProfileRequest:
+class ProfileReader:
     """
-    L{readProfileRequest} on the header values themselves (C{None} for a
-    missing header): the Request-URI, the first From, To, Event and
-    User-Agent values.
+    Reads ua-profile SUBSCRIBEs into L{ProfileRequest}s, remembering the
+    parameters of the C{Event} values it meets (at most C{maxEvents}, on
+    this instance): a boot storm repeats a few models and firmware versions.
     """
-    mac = macFromURI(uri)
-    if mac is None:
-        for value in (from_, to):
-            found = _uriOf(value)
-            if found is not None:
-                mac = macFromURI(found)
-                if mac is not None:
-                    break
-    vendor, model, version, profileType = _eventParams(event or "")
-    return ProfileRequest(mac, vendor, model, version, profileType, userAgent, sourceIP)
+
+    def __init__(self, maxEvents: int = 4096) -> None:
+        self._events: dict[str, tuple[str | None, ...]] = {}
+        self._maxEvents = maxEvents
+
+    def read(self, subscribe: DecodedMessage, sourceIP: str) -> ProfileRequest:
+        """
+        What C{subscribe} says of the phone: the MAC from the Request-URI,
+        else the From, else the To URI (see L{macFromURI}); the rest from
+        the C{Event} parameters (C{vendor}, C{model}, C{version},
+        C{profile-type}; see L{eventParameters}) and the C{User-Agent}.
+        """
+        fields = subscribe.fields
+        mac = macFromURI(subscribe.uri or "")
+        if mac is None:
+            for value in (fields.get("from"), fields.get("to")):
+                found = _uriOf(value)
+                if found is not None:
+                    mac = macFromURI(found)
+                    if mac is not None:
+                        break
+        event = fields.get("event") or ""
+        events = self._events
+        known = events.get(event)
+        if known is None:
+            known = eventParameters(event)
+            if len(events) >= self._maxEvents:
+                events.clear()
+            if self._maxEvents:
+                events[event] = known
+        vendor, model, version, profileType = known
+        return ProfileRequest(mac, vendor, model, version, profileType, fields.get("user-agent"), sourceIP)
 
 
-_EVENT_PARAMS: dict[str, tuple[str | None, ...]] = {}
-_EVENT_PARAMS_LIMIT = 4096
+def eventParameter(event: str | None, name: str) -> str | None:
+    """
+    One parameter of an C{Event} value (C{None} for no value), cleaned of
+    stray quotes: for a vendor whose phones send one of their own
+    (Panasonic's C{vender}).
+    """
+    if not event:
+        return None
+    return _cleanParam(parseParams(event)[1].get(name))
 
 
-def _eventParams(event: str) -> tuple[str | None, ...]:
+def eventParameters(event: str) -> tuple[str | None, ...]:
     """
     C{(vendor, model, version, profile-type)} of an C{Event} value, cleaned
-    (see L{_cleanParam}).  Remembered per value (bounded): a boot storm
-    repeats a few models and firmware versions.
+    of stray quotes (C{None} for an absent or empty one).
     """
-    known = _EVENT_PARAMS.get(event)
-    if known is not None:
-        return known
     params = parseParams(event)[1]
-    vendor = params.get("vendor")
-    if vendor is None:
-        vendor = params.get("vender")
-    result = (
-        _cleanParam(vendor),
+    return (
+        _cleanParam(params.get("vendor")),
         _cleanParam(params.get("model")),
         _cleanParam(params.get("version")),
         _cleanParam(params.get("profile-type")),
     )
-    if len(_EVENT_PARAMS) >= _EVENT_PARAMS_LIMIT:
-        _EVENT_PARAMS.clear()
-    _EVENT_PARAMS[event] = result
-    return result
-
-
-def _cseqNumber(message: SIPRequest | SIPResponse) -> int:
-    """
-    The sequence number of the C{CSeq} header.
-
-    @raise SIPParseError: if there is none or it is not a number.
-    """
-    return cseqNumber(_required(message, "CSeq"))
 
 
 def cseqNumber(cseq: str | None) -> int:
@@ -247,31 +249,21 @@ def cseqNumber(cseq: str | None) -> int:
     return int(number)
 
 
-def subscribeKey(request: SIPRequest) -> tuple[str, str, int]:
+def subscribeKey(subscribe: DecodedMessage) -> tuple[str, str, int]:
     """
     What identifies a SUBSCRIBE among its retransmissions: C{(Call-ID,
     From tag or "", CSeq number)}.
 
     @raise SIPParseError: without Call-ID, From or a numeric CSeq.
     """
-    return (
-        _required(request, "Call-ID"),
-        _tagOf(_required(request, "From")),
-        _cseqNumber(request),
-    )
-
-
-def subscribeKeyOf(callID: str | None, from_: str | None, cseq: str | None) -> tuple[str, str, int]:
-    """
-    L{subscribeKey} on the header values (C{None} for a missing header).
-
-    @raise SIPParseError: without Call-ID, From or a numeric CSeq.
-    """
+    fields = subscribe.fields
+    callID = fields.get("call-id")
     if callID is None:
         raise SIPParseError("no Call-ID header")
+    from_ = fields.get("from")
     if from_ is None:
         raise SIPParseError("no From header")
-    return callID, _tagOf(from_), cseqNumber(cseq)
+    return callID, _tagOf(from_), cseqNumber(fields.get("cseq"))
 
 
 def _tagOf(nameAddr: str) -> str:
@@ -293,12 +285,13 @@ def _tagOf(nameAddr: str) -> str:
 
 def transactionKey(message: SIPRequest | SIPResponse) -> tuple[str, int]:
     """
-    C{(Call-ID, CSeq number)}: the key of a NOTIFY we sent, read from it or
-    from the phone's response to it.
+    C{(Call-ID, CSeq number)}: the key of a re-sync NOTIFY we sent, read
+    from it or from the phone's response to it (parsed in full: the push
+    path, not plug-and-play).
 
     @raise SIPParseError: without Call-ID or a numeric CSeq.
     """
-    return (_required(message, "Call-ID"), _cseqNumber(message))
+    return (_required(message, "Call-ID"), cseqNumber(message.headers.get("CSeq")))
 
 
 def viaBranch(via: str | None) -> str | None:
@@ -344,17 +337,6 @@ def newTag() -> str:
     return _randomHex(16)
 
 
-BRANCH_COOKIE = "z9hG4bK"
-"""
-The RFC 3261 magic cookie every branch we make starts with.
-"""
-
-BRANCH_DIGITS = 20
-"""
-The random hex digits after L{BRANCH_COOKIE} in a branch we make.
-"""
-
-
 def newBranch() -> str:
     """
     A fresh random Via branch (80 bits), with the RFC 3261 magic cookie.
@@ -372,6 +354,22 @@ def _required(message: SIPRequest | SIPResponse, name: str) -> str:
     if value is None:
         raise SIPParseError(f"no {name} header")
     return value
+
+
+_HEADER_NAMES = {"from": "From", "to": "To", "call-id": "Call-ID", "cseq": "CSeq"}
+
+
+def _missing(vias, fields, keys) -> SIPParseError:
+    """
+    The error for a message lacking a header a reply copies: no Via (when
+    C{vias} is empty), or the first of C{keys} missing from C{fields}.
+    """
+    if not vias:
+        return SIPParseError("no Via header")
+    for key in keys:
+        if key not in fields:
+            return SIPParseError(f"no {_HEADER_NAMES[key]} header")
+    return SIPParseError("a header is missing")
 
 
 def _contact(contact: str) -> str:
@@ -395,13 +393,22 @@ def _withTag(nameAddr: str, tag: str) -> str:
     return f"{nameAddr};tag={tag}"
 
 
-def taggedTo(to: str | None, toTag: str) -> str | None:
+def taggedTo(subscribe: DecodedMessage, toTag: str) -> str | None:
     """
-    The To value of our answers to a request whose To is C{to} (C{None}
-    when missing), given our tag: for L{responseOf} and L{notifyOf}, which
-    then need not work it out twice.
+    The To value of our answers to C{subscribe} given our tag (C{None} when
+    it has no To): for L{buildSubscribeOK} and L{buildNotify}, which then
+    need not work it out twice.
     """
+    to = subscribe.fields.get("to")
     return None if to is None else _withTag(to, toTag)
+
+
+def headerLines(*pairs: tuple[str, str]) -> str:
+    """
+    Whole header lines (each ending in CRLF) of C{(name, value)} pairs: the
+    C{extra} of L{buildResponse}.
+    """
+    return "".join(f"{name}: {value}\r\n" for name, value in pairs)
 
 
 def _topVia(via: str, host: str, port: int) -> str:
@@ -441,71 +448,48 @@ def _topVia(via: str, host: str, port: int) -> str:
 
 
 def buildResponse(
-    request: SIPRequest,
+    request: DecodedMessage,
     code: int,
     reason: str,
     source: tuple[str, int],
     toTag: str,
-    extraHeaders: Iterable[tuple[str, str]] = (),
+    extra: str = "",
+    tagged: str | None = None,
 ) -> bytes:
     """
     A response to C{request} without body: every Via copied (the top one
     with C{received} and a filled C{rport}, see RFC 3581), From, Call-ID and
     CSeq copied, To copied with C{;tag=<toTag>} unless it has a tag, then
-    C{extraHeaders} in order, then C{Content-Length: 0}.
+    C{extra}, then C{Content-Length: 0}.
 
     @param source: the C{(ip, port)} the request came from.
-    @param extraHeaders: C{(name, value)} pairs, e.g.
-        C{[("Allow", ALLOWED_METHODS)]} for a 405.
+    @param extra: whole header lines, each ending in CRLF (see
+        L{headerLines}), e.g. C{headerLines(("Allow", ALLOWED_METHODS))}
+        for a 405.
+    @param tagged: the To with our tag, when the caller already worked it
+        out (L{taggedTo}).
     @raise SIPParseError: if C{request} has no Via, From, To, Call-ID or
         CSeq.
     """
-    headers = request.headers
-    return responseOf(
-        code, reason, headers.getAll("Via"), headers.get("From"), headers.get("To"),
-        headers.get("Call-ID"), headers.get("CSeq"), source, toTag,
-        "".join(f"{name}: {value}\r\n" for name, value in extraHeaders),
-    )
-
-
-def responseOf(
-    code: int,
-    reason: str,
-    vias: list[str],
-    from_: str | None,
-    to: str | None,
-    callID: str | None,
-    cseq: str | None,
-    source: tuple[str, int],
-    toTag: str,
-    extra: str = "",
-    taggedTo: str | None = None,
-) -> bytes:
-    """
-    L{buildResponse} on the request's header values: every Via element,
-    the first From, To, Call-ID and CSeq (C{None} when missing); C{extra}
-    holds whole header lines (each ending in CRLF); C{taggedTo}, when given,
-    is C{to} with C{toTag} already added (see L{taggedTo}).
-
-    @raise SIPParseError: if a Via, From, To, Call-ID or CSeq is missing.
-    """
-    if not vias:
-        raise SIPParseError("no Via header")
-    for name, value in (("From", from_), ("To", to), ("Call-ID", callID), ("CSeq", cseq)):
-        if value is None:
-            raise SIPParseError(f"no {name} header")
+    vias = request.vias
+    fields = request.fields
+    get = fields.get
+    from_, to, callID, cseq = get("from"), get("to"), get("call-id"), get("cseq")
+    if not vias or from_ is None or to is None or callID is None or cseq is None:
+        raise _missing(vias, fields, ("from", "to", "call-id", "cseq"))
     top = _topVia(vias[0], source[0], source[1])
     if len(vias) > 1:
         top = "\r\nVia: ".join([top, *vias[1:]])
     return (
         f"SIP/2.0 {code} {reason}\r\nVia: {top}\r\nFrom: {from_}\r\n"
-        f"To: {taggedTo or _withTag(to, toTag)}\r\nCall-ID: {callID}\r\nCSeq: {cseq}\r\n"
+        f"To: {tagged or _withTag(to, toTag)}\r\nCall-ID: {callID}\r\nCSeq: {cseq}\r\n"
         f"{extra}Content-Length: 0\r\n\r\n"
     ).encode("utf-8", "surrogateescape")
 
 
 def buildSubscribeOK(
-    subscribe: SIPRequest, source: tuple[str, int], toTag: str, contact: str
+    subscribe: DecodedMessage, source: tuple[str, int], toTag: str, contact: str,
+    tagged: str | None = None,
 ) -> bytes:
     """
     The C{200 OK} to a ua-profile SUBSCRIBE (DESIGN.md §1.1 step 2): see
@@ -513,21 +497,17 @@ def buildSubscribeOK(
 
     @param contact: our SIP URI (C{sip:192.0.2.10:5060}); angle brackets
         are added unless present.
+    @param tagged: see L{buildResponse}.
     @raise SIPParseError: see L{buildResponse}.
     """
-    return buildResponse(
-        subscribe,
-        200,
-        "OK",
-        source,
-        toTag,
-        (("Contact", _contact(contact)), ("Expires", "0")),
-    )
+    return buildResponse(subscribe, 200, "OK", source, toTag, subscribeOKHeaders(contact), tagged)
 
 
-def subscribeOKExtra(contact: str) -> str:
+def subscribeOKHeaders(contact: str) -> str:
     """
-    The header lines L{buildSubscribeOK} adds, for L{responseOf}.
+    The header lines L{buildSubscribeOK} adds to L{buildResponse}'s (our
+    C{Contact} and C{Expires: 0}): the same for every phone reaching us at
+    C{contact}, so a caller may keep them and call L{buildResponse} itself.
     """
     return f"Contact: {_contact(contact)}\r\nExpires: 0\r\n"
 
@@ -549,8 +529,8 @@ def _notifyHead(
     The start line and headers of a NOTIFY we send, up to the blank line;
     C{extra} holds whole header lines put before C{Content-Length}.
     """
-    if not branch.startswith("z9hG4bK"):
-        branch = "z9hG4bK" + branch
+    if not branch.startswith(BRANCH_COOKIE):
+        branch = BRANCH_COOKIE + branch
     return (
         f"NOTIFY {target} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP {via};branch={branch};rport\r\n"
@@ -568,13 +548,14 @@ def _notifyHead(
 
 
 def buildNotify(
-    subscribe: SIPRequest,
+    subscribe: DecodedMessage,
     toTag: str,
     branch: str,
     cseq: int,
     contact: str,
     via: str,
     body: str,
+    tagged: str | None = None,
 ) -> bytes:
     """
     The C{NOTIFY} carrying the provisioning URL (DESIGN.md §1.1 step 3).
@@ -592,14 +573,32 @@ def buildNotify(
     @param via: C{host:port} we send from, as the phone should reach us.
     @param contact: our SIP URI (angle brackets added unless present).
     @param body: the provisioning URL.
+    @param tagged: see L{buildResponse}.
     @raise SIPParseError: if C{subscribe} lacks From, To, Call-ID or a
         usable Contact/From URI.
     """
-    headers = subscribe.headers
-    return notifyOf(
-        headers.get("Contact"), headers.get("From"), headers.get("To"), headers.get("Call-ID"),
-        headers.get("Event"), toTag, branch, cseq, contact, via, body,
+    fields = subscribe.fields
+    get = fields.get
+    theirFrom, theirTo, callID = get("from"), get("to"), get("call-id")
+    if theirFrom is None or theirTo is None or callID is None:
+        raise _missing(True, fields, ("from", "to", "call-id"))
+    target = notifyTarget(fields.get("contact"), theirFrom)
+    encoded = body.encode("utf-8")
+    head = _notifyHead(
+        target,
+        via,
+        branch,
+        tagged or _withTag(theirTo, toTag),
+        theirFrom,
+        callID,
+        cseq,
+        contact,
+        fields.get("event") or UA_PROFILE_EVENT,
+        "Subscription-State: terminated;reason=timeout\r\n"
+        "Content-Type: application/url\r\n",
+        len(encoded),
     )
+    return head.encode("utf-8", "surrogateescape") + encoded
 
 
 def notifyTarget(theirContact: str | None, theirFrom: str) -> str:
@@ -617,39 +616,6 @@ def notifyTarget(theirContact: str | None, theirFrom: str) -> str:
     if not target or target == "*":
         target = parseNameAddr(theirFrom)[1]
     return target
-
-
-def notifyOf(
-    theirContact: str | None, theirFrom: str | None, theirTo: str | None, callID: str | None,
-    event: str | None, toTag: str, branch: str, cseq: int, contact: str, via: str, body: str,
-    taggedTo: str | None = None,
-) -> bytes:
-    """
-    L{buildNotify} on the SUBSCRIBE's first Contact, From, To, Call-ID and
-    Event values (C{None} when missing); C{taggedTo} as for L{responseOf}.
-
-    @raise SIPParseError: see L{buildNotify}.
-    """
-    for name, value in (("From", theirFrom), ("To", theirTo), ("Call-ID", callID)):
-        if value is None:
-            raise SIPParseError(f"no {name} header")
-    target = notifyTarget(theirContact, theirFrom)
-    encoded = body.encode("utf-8")
-    head = _notifyHead(
-        target,
-        via,
-        branch,
-        taggedTo or _withTag(theirTo, toTag),
-        theirFrom,
-        callID,
-        cseq,
-        contact,
-        event or UA_PROFILE_EVENT,
-        "Subscription-State: terminated;reason=timeout\r\n"
-        "Content-Type: application/url\r\n",
-        len(encoded),
-    )
-    return head.encode("utf-8", "surrogateescape") + encoded
 
 
 def buildResyncNotify(

@@ -4,20 +4,27 @@ A ua-profile vendor made from configuration alone: C{[vendors.<name>]} with
 a C{url} template and no plugin of that name.  It answers SUBSCRIBEs whose
 C{Event} names the vendor (or whose MAC has one of its OUIs) with the
 expanded template; the phone fetches its files elsewhere.
+
+Not knowing the phones, it reads their SUBSCRIBEs leniently
+(L{GenericUAProfileVendor.claimSubscribe}): the C{Event}'s C{vender} when
+there is no C{vendor} (Panasonic), and a MAC written after the C{MAC}
+label without separator (Yealink's C{sip:MAC001565AABBCC@...}).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from zope.interface import implementer
 
-from ..device import InvalidMAC, ProfileRequest, UserAgentInfo, parseOUI
-from ..interfaces import IUAProfileVendor
-from ..urltemplate import expandURLTemplate
+from ..device import InvalidMAC, ProfileRequest, UserAgentInfo, parseMAC, parseOUI
+from ..interfaces import ISubscribeReadingVendor
+from ..sip.uaprofile import eventParameter, userPart
 
 __all__ = ["GenericUAProfileVendor", "genericVendorsFor"]
 
 
-@implementer(IUAProfileVendor)
+@implementer(ISubscribeReadingVendor)
 class GenericUAProfileVendor:
     """
     @ivar match: the C{Event} C{vendor} parameter (case-insensitive) that
@@ -26,6 +33,7 @@ class GenericUAProfileVendor:
     """
 
     optionTypes = {"ouis": list, "folder": bool, "match": str, "user_agent": str}
+    phoneURLVariables: frozenset[str] = frozenset()
 
     def __init__(self, name: str, template: str, ouis=(), folder: bool = False,
                  match: str | None = None, userAgent: str | None = None) -> None:
@@ -39,6 +47,24 @@ class GenericUAProfileVendor:
     def matchesProfileEvent(self, vendor, model) -> bool:
         return vendor is not None and vendor.strip().lower() == self.match
 
+    def claimSubscribe(self, request: ProfileRequest, subscribe) -> ProfileRequest | None:
+        """
+        A SUBSCRIBE whose C{Event} C{vendor} (or, without one, C{vender})
+        is the C{match} value; its MAC, when the server read none, from a
+        Request-URI, From or To user part C{MAC<hex>}.
+        """
+        vendor = request.vendor
+        if vendor is None:
+            vendor = eventParameter(subscribe.header("event"), "vender")
+        if vendor is None or vendor.strip().lower() != self.match:
+            return None
+        mac = request.mac
+        if mac is None:
+            mac = _labelledMAC(subscribe)
+        if vendor == request.vendor and mac == request.mac:
+            return request
+        return replace(request, vendor=vendor, mac=mac)
+
     def parseUserAgent(self, userAgent):
         """
         Phones whose User-Agent starts with the C{user_agent} option (for
@@ -48,14 +74,41 @@ class GenericUAProfileVendor:
             return UserAgentInfo(vendor=self.name)
         return None
 
-    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
-        url = expandURLTemplate(template, {
-            "base_url": baseURL, "mac": request.mac, "model": request.model,
-            "vendor": request.vendor, "version": request.version, "ip": request.ip,
-        })
+    def provisioningURL(self, request: ProfileRequest, url: str) -> str:
+        """
+        The server's expansion, ending in C{/} for a folder vendor.
+        """
         if self.folder and not url.endswith("/"):
             url += "/"
         return url
+
+
+def _labelledMAC(subscribe) -> str | None:
+    """
+    The MAC of the first Request-URI, From or To user part that is C{MAC}
+    and a MAC, with or without separator.
+    """
+    for uri in (subscribe.uri, _uriIn(subscribe.header("from")), _uriIn(subscribe.header("to"))):
+        user = userPart(uri) if uri else ""
+        if user[:3].upper() == "MAC":
+            try:
+                return parseMAC(user)
+            except InvalidMAC:
+                continue
+    return None
+
+
+def _uriIn(nameAddr: str | None) -> str | None:
+    """
+    The URI in a From/To value, roughly: what is between C{<} and C{>}, or
+    the value itself.
+    """
+    if not nameAddr:
+        return None
+    start = nameAddr.find("<")
+    if start < 0:
+        return nameAddr.partition(";")[0].strip()
+    return nameAddr[start + 1 : nameAddr.find(">", start)]
 
 
 def genericVendorsFor(config, knownNames) -> tuple[list[GenericUAProfileVendor], list[str]]:

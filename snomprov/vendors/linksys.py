@@ -53,7 +53,7 @@ from snomprov.device import (
     UserAgentInfo,
     parseMAC,
 )
-from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IResyncVendor
+from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IOptionsVendor, IResyncVendor
 from snomprov.vendors.flatprofile import (
     UA_VALUES,
     FlatParameter,
@@ -136,7 +136,7 @@ def _yesNo(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-@implementer(IFileListingVendor, IResyncVendor, IDHCPVendor)
+@implementer(IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
 class LinksysVendor:
     """
     The SPA vendor: recognises C{spa<model>.cfg} and C{spa<mac>.cfg},

@@ -53,10 +53,11 @@ from snomprov.device import (
 from snomprov.interfaces import (
     IDHCPVendor,
     IFileListingVendor,
+    IOptionsVendor,
     IResyncVendor,
     IUAProfileVendor,
 )
-from snomprov.urltemplate import checkURLTemplate, compileURLTemplate
+from snomprov.urltemplate import compileURLTemplate, serverVariables
 from snomprov.vendors import snomxml
 
 __all__ = ["SnomVendor", "snomVendor"]
@@ -113,7 +114,7 @@ def _modelKey(model: str) -> str:
     return model[4:] if model.startswith("snom") else model
 
 
-@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor)
+@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
 class SnomVendor:
     """
     snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP.
@@ -125,6 +126,7 @@ class SnomVendor:
     name = "snom"
     ouis = frozenset({"000413"})
     optionTypes: Mapping[str, type] = {"firmware": dict}
+    defaultOptions: Mapping[str, object] = {}
     defaultURLTemplate = "{base_url}/snom/{mac}.xml"
     resyncEvent = "check-sync;reboot=false"
     phoneURLVariables = frozenset({"phone_type"})
@@ -170,22 +172,12 @@ class SnomVendor:
 
     # -- PnP, resync, DHCP -------------------------------------------------
 
-    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
+    def provisioningURL(self, request: ProfileRequest, url: str) -> str:
         """
-        Expand C{template}; C{{mac}} stays for the phone when the SUBSCRIBE
-        carried none, and C{{vendor}} is C{snom} (this vendor's subtree), not
-        the Event's C{vendor} (which may be C{OEM}).
+        The server's expansion as it is (C{{mac}} stays for the phone when
+        the SUBSCRIBE carried none; C{{phone_type}} is the phone's).
         """
-        return compileURLTemplate(template)(
-            {
-                "base_url": baseURL,
-                "mac": request.mac,
-                "model": request.model,
-                "vendor": self.name,
-                "version": request.version,
-                "ip": request.ip,
-            }
-        )
+        return url
 
     def dhcpRule(self, tftpServer: str, baseURL: str) -> DHCPRule:
         """
@@ -205,16 +197,13 @@ class SnomVendor:
 
     def checkOptions(self, options: Mapping[str, object]) -> list[str]:
         """
-        Check the values of C{[vendors.snom]} beyond their types: C{url} is a
-        good template, and C{firmware} maps model names to tables with text
-        C{version} and C{url}.
+        Check the values of C{[vendors.snom]} beyond their types:
+        C{firmware} maps model names to tables with text C{version} and
+        C{url} (the server checks the C{url} template itself).
 
         @return: one sentence per problem.
         """
-        problems = []
-        url = options.get("url")
-        if isinstance(url, str):
-            problems += [f"url: {p}" for p in checkURLTemplate(url, self.phoneURLVariables)]
+        problems: list[str] = []
         firmware = options.get("firmware", {})
         if not isinstance(firmware, Mapping):
             return problems + ["firmware: must be a table of model = {version, url}"]
@@ -385,15 +374,13 @@ class SnomVendor:
         template = context.options.get("url")
         if not isinstance(template, str):
             template = self.defaultURLTemplate
-        server = compileURLTemplate(template)(
-            {
-                "base_url": context.baseURL,
-                "vendor": self.name,
-                "model": request.model or _fromContext(context, "model"),
-                "version": _fromContext(context, "firmware"),
-                "ip": context.device.ip if context.device else None,
-            }
-        )
+        server = compileURLTemplate(template)(serverVariables(
+            context.baseURL,
+            self.name,
+            model=request.model or _fromContext(context, "model"),
+            version=_fromContext(context, "firmware"),
+            ip=context.device.ip if context.device else None,
+        ))
         defaults = [Setting("setting_server", server)]
         if withFirmware and request.mac and self.wantedFirmware(request, context):
             defaults += [

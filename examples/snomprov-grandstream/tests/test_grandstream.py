@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from snomprov.plugin import DeviceInfo, Line, ProfileRequest, Setting, SettingsLayer
+from snomprov.plugin import (DeviceInfo, IOptionsVendor, ISIPPortsVendor, ISubscribeReadingVendor, Line,
+                             ProfileRequest, Setting, SettingsLayer)
 from snomprov.testing import VendorSamples, checkVendorContract, pnpExchange, renderOne
 
 from snomprov_grandstream import grandstreamVendor
@@ -50,6 +51,17 @@ def test_pnpWithTheFixture():
     assert (device.mac, device.vendor, device.model) == (MAC, "grandstream", "GRP2612W")
     again = pnpExchange(grandstreamVendor, subscribe(), url="{base_url}/gs")
     assert again.url == "http://192.0.2.10:8080/gs/"
+
+
+def test_capabilities():
+    """
+    The vendor checks its options; its phones expand no variable of their
+    own; it reads no SUBSCRIBE its own way and asks for no other SIP port.
+    """
+    assert IOptionsVendor.providedBy(grandstreamVendor)
+    assert grandstreamVendor.phoneURLVariables == frozenset()
+    assert not ISubscribeReadingVendor.providedBy(grandstreamVendor)
+    assert not ISIPPortsVendor.providedBy(grandstreamVendor)
 
 
 def test_userAgent():

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 
-from snomprov.plugin import DeviceInfo, Line, ProfileRequest, Setting, SettingsLayer
+from snomprov.plugin import (DecodedMessage, DeviceInfo, IOptionsVendor, ISIPPortsVendor,
+                             ISubscribeReadingVendor, Line, ProfileRequest, Setting, SettingsLayer)
 from snomprov.testing import VendorSamples, checkVendorContract, pnpExchange, renderOne
 
 from snomprov_yealink import yealinkVendor
@@ -51,6 +52,51 @@ def test_pnpWithTheFixture():
     assert exchange.url == "http://192.0.2.10:8080/yealink/"
     [device] = exchange.sightings
     assert (device.mac, device.vendor, device.firmware) == (MAC, "yealink", "34.72.14.6")
+
+
+def test_pnpMACFromFromOrTo():
+    """
+    A SUBSCRIBE whose Request-URI carries no MAC has it read from the From,
+    else the To user part; one with none anywhere is still answered (its
+    Event names Yealink), with no MAC.
+    """
+    fromOnly = subscribe().replace(f"SUBSCRIBE sip:MAC{MAC}@".encode(), b"SUBSCRIBE sip:224.0.1.75@", 1)
+    exchange = pnpExchange(yealinkVendor, fromOnly)
+    assert exchange.url == "http://192.0.2.10:8080/yealink/"
+    assert [d.mac for d in exchange.sightings] == [MAC]
+    toOnly = fromOnly.replace(f"From: <sip:MAC{MAC}@".encode(), b"From: <sip:2001@", 1)
+    assert [d.mac for d in pnpExchange(yealinkVendor, toOnly).sightings] == [MAC]
+    none = toOnly.replace(f"To: <sip:MAC{MAC}@".encode(), b"To: <sip:2001@", 1)
+    exchange = pnpExchange(yealinkVendor, none)
+    assert exchange.response.code == 200 and exchange.url == "http://192.0.2.10:8080/yealink/"
+
+
+def test_claimSubscribe():
+    """
+    C{claimSubscribe} claims a SUBSCRIBE whose Event names Yealink (the MAC
+    filled in from the Request-URI when the server read none, a MAC read
+    already kept), and leaves another vendor's alone.
+    """
+    decoded = DecodedMessage("SUBSCRIBE", f"sip:MAC{MAC}@224.0.1.75", None, [],
+                             {"from": f'"T21P" <sip:MAC{MAC}@224.0.1.75>;tag=1', "event": "ua-profile"})
+    request = ProfileRequest(mac=None, vendor="Yealink", model="T21D", ip="192.0.2.67")
+    claimed = yealinkVendor.claimSubscribe(request, decoded)
+    assert (claimed.mac, claimed.vendor, claimed.model, claimed.ip) == (MAC, "Yealink", "T21D", "192.0.2.67")
+    known = ProfileRequest(mac="805EC0000001", vendor="yealink")
+    assert yealinkVendor.claimSubscribe(known, decoded) is known
+    assert yealinkVendor.claimSubscribe(ProfileRequest(mac=None, vendor="snom"), decoded) is None
+    assert yealinkVendor.claimSubscribe(ProfileRequest(mac=None), decoded) is None
+
+
+def test_capabilities():
+    """
+    The vendor reads its SUBSCRIBEs, asks for Yealink's second PnP port and
+    checks its options.
+    """
+    assert ISubscribeReadingVendor.providedBy(yealinkVendor)
+    assert ISIPPortsVendor.providedBy(yealinkVendor) and yealinkVendor.sipPorts == frozenset({5059})
+    assert IOptionsVendor.providedBy(yealinkVendor)
+    assert yealinkVendor.phoneURLVariables == frozenset()
 
 
 def test_pnpOtherVendorsSilent():

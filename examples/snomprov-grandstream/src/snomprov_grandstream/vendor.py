@@ -52,6 +52,7 @@ from snomprov.plugin import (
     FileRequest,
     IDHCPVendor,
     IFileListingVendor,
+    IOptionsVendor,
     IResyncVendor,
     IUAProfileVendor,
     Line,
@@ -59,7 +60,6 @@ from snomprov.plugin import (
     RenderContext,
     RenderedFile,
     UserAgentInfo,
-    expandURLTemplate,
     implementer,
     parseMAC,
 )
@@ -145,7 +145,7 @@ def _linePValues(line: Line) -> list[tuple[str, str]]:
     return [(numbers[field], value) for field, value in values if value]
 
 
-@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor)
+@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
 class GrandstreamVendor:
     """
     Grandstream phones: PnP folder URL, User-Agent, C{cfg<mac>.xml} and
@@ -162,6 +162,7 @@ class GrandstreamVendor:
     optionTypes: Mapping[str, type] = {"firmware": dict, "folder": bool}
     defaultOptions: Mapping[str, object] = {"firmware": {}}
     defaultURLTemplate = "{base_url}/grandstream/"
+    phoneURLVariables: frozenset[str] = frozenset()
     resyncEvent = "check-sync"
 
     # -- identification
@@ -180,15 +181,11 @@ class GrandstreamVendor:
 
     # -- PnP, DHCP
 
-    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
+    def provisioningURL(self, request: ProfileRequest, url: str) -> str:
         """
-        The folder the phone fetches C{cfg<mac>.xml} from: always ending
-        in C{/}, whatever the template.
+        The folder the phone fetches C{cfg<mac>.xml} from: the server's
+        expansion of the template, always ending in C{/}.
         """
-        url = expandURLTemplate(template, {
-            "base_url": baseURL, "mac": request.mac, "model": request.model,
-            "vendor": self.name, "version": request.version, "ip": request.ip,
-        })
         return url if url.endswith("/") else url + "/"
 
     def dhcpRule(self, tftpServer: str, baseURL: str) -> DHCPRule:

@@ -5,9 +5,11 @@ Yealink SIP desk phones (T2x, T4x, T5x), built only on L{snomprov.plugin}.
 How a Yealink phone is provisioned:
 
     1. Plug-and-play: at boot it multicasts a ua-profile SUBSCRIBE whose
-       Request-URI is C{sip:MAC<12 hex>@224.0.1.75} (no C{%3a}, unlike snom)
-       and whose C{Event} says C{vendor="Yealink"}.  We answer with a
-       provisioning server URL, a folder: C{{base_url}/yealink/}.
+       Request-URI is C{sip:MAC<12 hex>@224.0.1.75} (no C{%3a}, unlike snom:
+       the server does not read that MAC, L{YealinkVendor.claimSubscribe}
+       does) and whose C{Event} says C{vendor="Yealink"}, to port 5060 and
+       to 5059 (L{YealinkVendor.sipPorts}).  We answer with a provisioning
+       server URL, a folder: C{{base_url}/yealink/}.
     2. From that folder it fetches the common file C{y000000000000.cfg}
        (older firmware: a per-family C{y0000000000<nn>.cfg}, answered the
        same), then its own C{<mac>.cfg} (lower-case MAC).
@@ -30,32 +32,34 @@ Firmware (C{[vendors.yealink.firmware]}): model to C{{ version, url }};
 the MAC file names C{static.firmware.url} only while the phone runs
 another version (its User-Agent's, else the stored device's), so an
 upgraded phone is not sent the image again.
-
-Yealink phones may also send their SUBSCRIBE to port 5059; answering
-there needs the server's second SIP port (not in the kit yet).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Iterable, Mapping
 
 from snomprov.plugin import (
     DHCPRule,
     FileRequest,
+    DecodedMessage,
     IDHCPVendor,
     IFileListingVendor,
+    InvalidMAC,
+    IOptionsVendor,
     IResyncVendor,
-    IUAProfileVendor,
+    ISIPPortsVendor,
+    ISubscribeReadingVendor,
     Line,
     ProfileRequest,
     RenderContext,
     RenderedFile,
     Setting,
     UserAgentInfo,
-    expandURLTemplate,
     implementer,
     parseMAC,
+    userPart,
 )
 
 __all__ = ["YealinkVendor", "yealinkVendor", "YEALINK_OUIS", "writeConfigFile"]
@@ -126,11 +130,12 @@ def _accountPairs(line: Line) -> list[tuple[str, str]]:
     return [(prefix + key, value) for key, value in pairs if value and "\n" not in value]
 
 
-@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor)
+@implementer(ISubscribeReadingVendor, ISIPPortsVendor, IFileListingVendor, IResyncVendor, IDHCPVendor,
+             IOptionsVendor)
 class YealinkVendor:
     """
-    Yealink phones: PnP URL, User-Agent, the common and per-MAC C{.cfg}
-    files, check-sync, DHCP.
+    Yealink phones: PnP URL (their SUBSCRIBE read, on 5060 and 5059),
+    User-Agent, the common and per-MAC C{.cfg} files, check-sync, DHCP.
 
     @ivar optionTypes: C{firmware}: model (as the User-Agent names it,
         C{T21P}, C{T46S}; any case) to C{{ version, url }}.
@@ -141,6 +146,8 @@ class YealinkVendor:
     optionTypes: Mapping[str, type] = {"firmware": dict}
     defaultOptions: Mapping[str, object] = {"firmware": {}}
     defaultURLTemplate = "{base_url}/yealink/"
+    phoneURLVariables: frozenset[str] = frozenset()
+    sipPorts: frozenset[int] = frozenset({5059})
     resyncEvent = "check-sync;reboot=false"
 
     # -- identification
@@ -157,15 +164,25 @@ class YealinkVendor:
 
     # -- PnP, DHCP
 
-    def provisioningURL(self, request: ProfileRequest, template: str, baseURL: str) -> str:
+    def claimSubscribe(self, request: ProfileRequest, subscribe: DecodedMessage) -> ProfileRequest | None:
+        """
+        A SUBSCRIBE whose C{Event} names Yealink, its MAC (when the server
+        read none) from the first Request-URI, From or To user part
+        C{MAC<12 hex>}.
+        """
+        if not self.matchesProfileEvent(request.vendor, request.model):
+            return None
+        if request.mac is not None:
+            return request
+        mac = _labelledMAC(subscribe)
+        return request if mac is None else replace(request, mac=mac)
+
+    def provisioningURL(self, request: ProfileRequest, url: str) -> str:
         """
         The folder (or the configured template) phones fetch their files
-        from; C{{vendor}} is C{yealink}.
+        from, as the server expanded it (C{{vendor}} is C{yealink}).
         """
-        return expandURLTemplate(template, {
-            "base_url": baseURL, "mac": request.mac, "model": request.model,
-            "vendor": self.name, "version": request.version, "ip": request.ip,
-        })
+        return url
 
     def dhcpRule(self, tftpServer: str, baseURL: str) -> DHCPRule:
         """
@@ -248,6 +265,35 @@ class YealinkVendor:
                 problems.append(f"firmware.{model}: must be {{ version = \"66.86.0.15\", "
                                 f"url = \"http://…/T46S-66.86.0.15.rom\" }}")
         return problems
+
+
+def _labelledMAC(subscribe: DecodedMessage) -> str | None:
+    """
+    The MAC of the first of the Request-URI, From and To whose user part is
+    C{MAC} and a MAC (Yealink writes no separator: C{MAC001565AABBCC}).
+    """
+    for uri in (subscribe.uri, _uriIn(subscribe.header("from")), _uriIn(subscribe.header("to"))):
+        user = userPart(uri) if uri else ""
+        if user[:3].upper() == "MAC":
+            try:
+                return parseMAC(user[3:].lstrip(":="))
+            except InvalidMAC:
+                continue
+    return None
+
+
+def _uriIn(nameAddr: str | None) -> str | None:
+    """
+    The URI of a From or To value: between C{<} and C{>}, else the value
+    up to its parameters.
+    """
+    if not nameAddr:
+        return None
+    start = nameAddr.find("<")
+    if start < 0:
+        return nameAddr.partition(";")[0].strip()
+    end = nameAddr.find(">", start)
+    return nameAddr[start + 1 : end] if end > 0 else None
 
 
 yealinkVendor = YealinkVendor()
