@@ -1,8 +1,9 @@
 # -*- test-case-name: tests.test_safestart -*-
 """
 L{Listeners}: the daemon's top service, which binds its children's ports
-and either logs each listener as bound or, when one cannot be bound, ends
-the daemon with one line naming the key to change: on standard error with
+and either logs each listener as bound or, when one cannot be bound (or
+the store cannot be opened), ends the daemon with one line naming the key
+to change: on standard error with
 exit status 2 under C{twistd -n}, through twistd's starting process (which
 exits 1) when daemonized.
 """
@@ -17,6 +18,7 @@ from twisted.internet.error import CannotListenError
 from twisted.logger import Logger
 
 from .safestart import cannotListenLine
+from .store.service import CannotOpenStore
 
 __all__ = ["CannotStart", "Listeners"]
 
@@ -70,18 +72,26 @@ class Listeners(MultiService):
             try:
                 child.privilegedStartService()
             except CannotListenError as e:
-                line = cannotListenLine(child.name, self.describe.get(child.name, child.name), e)
-                self._log.error("{line}", line=line)
-                if self.daemonized:
-                    raise CannotStart(line) from None
-                print(line, file=self.stderr or sys.__stderr__, flush=True)
-                raise SystemExit(2) from None
+                self._cannotStart(cannotListenLine(child.name, self.describe.get(child.name, child.name), e))
+            except CannotOpenStore as e:
+                self._cannotStart(str(e))
         for line in self.startLines:
             self._log.info("{line}", line=line)
         for child in self:
             if child.name in self.describe:
                 self._log.info("Listening for {what} on {address}",
                                what=self.describe[child.name], address=boundAddress(child))
+
+    def _cannotStart(self, line: str) -> None:
+        """
+        End the start with C{line}: on standard error and exit status 2, or
+        through twistd's starting process when daemonized.
+        """
+        self._log.error("{line}", line=line)
+        if self.daemonized:
+            raise CannotStart(line) from None
+        print(line, file=self.stderr or sys.__stderr__, flush=True)
+        raise SystemExit(2) from None
 
 
 def boundAddress(service) -> str:

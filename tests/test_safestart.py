@@ -290,3 +290,26 @@ def test_commandsWarn(tmp_path, command):
                             cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
 
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("postgresql://u:hunter2@127.0.0.1/x", "PostgreSQL backend not yet available"),
+    ("sqlite:/proc/no-such-dir/x.sqlite", "cannot create the directory of /proc/no-such-dir/x.sqlite"),
+    ("sqlite:not-a-database.sqlite", "file is not a database"),
+])
+def test_storeThatCannotBeOpenedStopsTheStart(tmp_path, url, reason):
+    """
+    A store that cannot be opened at start stops it: one line on standard
+    error naming the store (without its password) and the reason, exit 2,
+    no traceback; nothing is left answering.
+    """
+    daemon = Daemon(tmp_path, sip=False, tftp=False)
+    with open(daemon.configPath, "a") as f:
+        f.write(f'[store]\nurl = "{url}"\n')
+    (tmp_path / "not-a-database.sqlite").write_bytes(b"this is not SQLite\n" * 100)
+    result = runDaemon(daemon)
+    assert result.returncode == 2, result.stderr + daemon.log()
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("snomprov: cannot open the store ") and line.endswith("; change [store] url")
+    assert reason in line and "hunter2" not in line
+    assert "Traceback" not in daemon.log()

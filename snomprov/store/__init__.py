@@ -55,6 +55,7 @@ __all__ = [
     "NoAdmin",
     "LastAdmin",
     "openStore",
+    "checkStoreOpens",
     "Records",
     "StoreWrites",
     "whenValid",
@@ -104,6 +105,45 @@ def openStore(url: str, dataDir: FilePath | str, reactor=None, create: bool = Tr
     from snomprov.store.sql import SQLDeviceStore
 
     return SQLDeviceStore.openSQLite(location, reactor=reactor)
+
+
+def checkStoreOpens(url: str, dataDir: FilePath | str) -> None:
+    """
+    Whether the store named by C{url} can be opened, found out at once and
+    without a reactor (the daemon asks before it starts): the URL is one
+    we read; an SQLite file's directory exists or can be made, and the
+    file is an SQLite database whose schema this snomprov knows.  The open
+    itself (L{openStore}) follows, and migrates.
+
+    @raise StoreError: saying why not.
+    """
+    kind, location = _parseStoreURL(url, dataDir)
+    if kind != "sqlite" or location == ":memory:":
+        return
+    import sqlite3
+
+    from snomprov.store.migrations import MIGRATIONS
+
+    try:
+        FilePath(location).parent().makedirs(ignoreExistingDirectory=True)
+    except OSError as e:
+        raise StoreError(f"cannot create the directory of {location}: {e.strerror}") from None
+    try:
+        connection = sqlite3.connect(location, timeout=5)
+    except sqlite3.Error as e:
+        raise StoreError(f"cannot open {location}: {e}") from None
+    try:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_version" in tables:
+            (version,) = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            newest = MIGRATIONS[-1][0]
+            if version is not None and version > newest:
+                raise StoreError(f"{location} is at schema version {version}, newer than this snomprov "
+                                 f"knows ({newest}): upgrade snomprov")
+    except sqlite3.Error as e:
+        raise StoreError(f"cannot read {location}: {e}") from None
+    finally:
+        connection.close()
 
 
 def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:

@@ -9,7 +9,15 @@ from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.logger import Logger
 
-__all__ = ["StoreService"]
+__all__ = ["StoreService", "CannotOpenStore"]
+
+
+class CannotOpenStore(Exception):
+    """
+    The store cannot be opened at start: the one line saying why (the URL
+    without its password), for L{snomprov.listeners.Listeners} to end the
+    start with.
+    """
 
 
 class StoreService(Service):
@@ -39,6 +47,23 @@ class StoreService(Service):
         while the store is still open (sibling services stop concurrently).
         """
         self._beforeClose.append(beforeClose)
+
+    def privilegedStartService(self) -> None:
+        """
+        Before anything listens: a store that cannot be opened stops the
+        start (L{CannotOpenStore}), rather than a daemon answering with no
+        store behind it.  Only with the default opener (tests pass theirs).
+        """
+        super().privilegedStartService()
+        if self._opener is not None:
+            return
+        from . import StoreError, checkStoreOpens
+
+        try:
+            checkStoreOpens(self.url, self.dataDir)
+        except StoreError as e:
+            raise CannotOpenStore(f"snomprov: cannot open the store {_masked(self.url)}: {e}; "
+                                  "change [store] url") from None
 
     def startService(self) -> None:
         super().startService()
