@@ -47,14 +47,14 @@ def register(store, count: int, model=lambda n: "snomD785"):
 
 def test_layerFromXMLRefusedWithLine():
     with pytest.raises(Refused) as caught:
-        layers.parseLayer("site", b'<settings>\n<phone-settings>\n<language perm="Q">x</language>\n'
+        layers.parseLayer(REGISTRY, "site", b'<settings>\n<phone-settings>\n<language perm="Q">x</language>\n'
                                   b'</phone-settings>\n</settings>\n', "application/xml")
     assert [(p.line, p.field) for p in caught.value.problems] == [(3, None)]
     assert "line 3" in str(caught.value)
 
 
 def test_layerFromJSONRoundTrip():
-    layer = layers.parseLayer("model:snomD785", {
+    layer = layers.parseLayer(REGISTRY, "model:snomD785", {
         "settings": [{"name": "language", "value": "Deutsch", "perm": "RW"},
                      {"name": "fkey", "idx": 3, "value": "line"}],
         "documents": {"dialplan": '<dialplan><template match="1" transform="x"/></dialplan>'},
@@ -63,12 +63,12 @@ def test_layerFromJSONRoundTrip():
     assert set(layer.documents) == {"dialplan"}
     again = layers.layerToJSON(layer)
     assert again["scope"] == "model:snomD785"
-    assert layers.layerFromJSON("model:snomD785", {k: again[k] for k in ("settings", "documents")}) == layer
+    assert layers.layerFromJSON(REGISTRY, "model:snomD785", {k: again[k] for k in ("settings", "documents")}) == layer
 
 
 def test_layerFromJSONEveryProblemWithItsField():
     with pytest.raises(Refused) as caught:
-        layers.parseLayer("site", b'{"settings": [{"name": "", "value": 1}, {"name": "a b", "value": "x",'
+        layers.parseLayer(REGISTRY, "site", b'{"settings": [{"name": "", "value": 1}, {"name": "a b", "value": "x",'
                                   b' "idx": -1, "perm": "Q", "colour": 1}, {"name": "ok", "value": "\\u0001"},'
                                   b' {"name": "x", "value": "1"}, {"name": "x", "value": "2"}],'
                                   b' "documents": {"tbook": "<dialplan/>", "nope": "x"}, "more": 1}',
@@ -87,7 +87,7 @@ def test_layerFromJSONEveryProblemWithItsField():
 ])
 def test_parseLayerRefusals(scope, kind, message):
     with pytest.raises(Refused, match=message):
-        layers.parseLayer(scope, b"{nope", kind)
+        layers.parseLayer(REGISTRY, scope, b"{nope", kind)
 
 
 @pytest_twisted.inlineCallbacks
@@ -106,7 +106,7 @@ def test_planOverAThousandDevicesChangesNothing(store):
     async def pause():
         pauses.append(True)
 
-    new = layers.parseLayer("site", b'<phone-settings><language perm="RW">Deutsch</language></phone-settings>',
+    new = layers.parseLayer(REGISTRY, "site", b'<phone-settings><language perm="RW">Deutsch</language></phone-settings>',
                             "application/xml")
     plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new, pause=pause))
     assert (plan.count, plan.considered) == (750, 1000)
@@ -267,7 +267,7 @@ def test_applyingAPlanMakesExactlyItsDevicesStale(store):
     assert (yield store.countStale()) == 0
     xml = b"<phone-settings><language>Deutsch</language></phone-settings>"
     plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site",
-                                      layers.parseLayer("site", xml, "application/xml")))
+                                      layers.parseLayer(REGISTRY, "site", xml, "application/xml")))
     assert plan.count == 750
     _, applied = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", xml, "application/xml",
                                            config=CONFIG))
