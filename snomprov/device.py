@@ -26,7 +26,6 @@ __all__ = [
     "InvalidScope",
     "parseScope",
     "mergeLayers",
-    "PERMS",
 ]
 
 
@@ -172,7 +171,7 @@ class Line:
     """
     One SIP identity of a device.
 
-    @ivar index: 1..n, the phone's line (snom C{idx}, SPA C{_n_}).
+    @ivar index: 1..n, the phone's line (each vendor writes it its own way).
     """
 
     index: int
@@ -192,17 +191,15 @@ class Line:
         )
 
 
-PERMS = ("", " ", "R", "RW", "!")
-"""
-snom's permission flags, kept exactly: C{""} and C{" "} differ.
-"""
-
-
 @dataclass(frozen=True)
 class Setting:
     """
     One setting: a name, an index (or C{None}), a value and a permission
-    flag (C{None}: none given).
+    flag.
+
+    @ivar perm: vendor-defined (the values a vendor's files understand are
+        its L{snomprov.interfaces.ISettingsVendor.settingPerms}), kept and
+        written back exactly; C{None}: none given.
     """
 
     name: str
@@ -257,13 +254,14 @@ def scopeRank(scope: str) -> int:
 @dataclass(frozen=True)
 class SettingsLayer:
     """
-    The settings of one scope, plus the extra documents a snom settings file
-    may carry (function keys, phone book, dial plan) as raw XML fragments.
+    The settings of one scope, plus the extra named documents its settings
+    file may carry, kept whole.
 
     @ivar scope: see L{parseScope}.
     @ivar settings: the settings, in file order.
-    @ivar documents: name (C{"functionKeys"}, C{"tbook"}, C{"dialplan"}) to
-        serialized XML element.
+    @ivar documents: name to the document's bytes; the names and their
+        meaning are vendor-defined (a vendor's
+        L{snomprov.interfaces.ISettingsVendor.documentNames}).
     """
 
     scope: str
@@ -442,7 +440,8 @@ class DHCPRule:
     What a vendor wants a DHCP server to send its phones.
 
     @ivar name: a short identifier usable as a DHCP class/tag name.
-    @ivar vendorClasses: prefixes of option 60 (C{"snom"}, C{"LINKSYS SPA"}).
+    @ivar vendorClasses: prefixes of the vendor class identifier (option 60)
+        the vendor's phones send.
     @ivar ouis: OUIs of the vendor's MACs.
     @ivar options: DHCP option code to value (text), e.g. C{{66: "192.0.2.10"}}.
     """

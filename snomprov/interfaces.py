@@ -10,7 +10,9 @@ L{IUAProfileVendor} (SIP plug-and-play; L{ISubscribeReadingVendor} when
 its phones write their SUBSCRIBEs their own way, L{ISIPPortsVendor} when
 they also send to other ports), L{IFileVendor} (files over HTTP and TFTP),
 L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
-(checks and defaults of its C{[vendors.<name>]} table).  Each path asks
+(checks and defaults of its C{[vendors.<name>]} table), L{ISettingsVendor}
+(the settings files operators upload as layers, and what a setting's
+C{perm} and a layer's documents may be).  Each path asks
 C{ICapability.providedBy(vendor)}, never C{hasattr}; there is no C{if
 vendor == "snom"}.  These interfaces list everything the server calls on
 a vendor.
@@ -30,6 +32,7 @@ __all__ = [
     "IFileListingVendor",
     "IResyncVendor",
     "IDHCPVendor",
+    "ISettingsVendor",
     "IDeviceStore",
     "IAccountStore",
     "IAccountSink",
@@ -241,6 +244,46 @@ class IDHCPVendor(IVendor):
         @param tftpServer: C{host} of our TFTP service (DHCP option 66 has no port).
         @param baseURL: the server's C{base_url}.
         @return: L{snomprov.device.DHCPRule}
+        """
+
+
+class ISettingsVendor(IVendor):
+    """
+    A vendor whose settings files operators upload as settings layers, and
+    which gives meaning to a setting's C{perm} and to a layer's extra
+    documents (L{snomprov.device.Setting.perm},
+    L{snomprov.device.SettingsLayer.documents}).
+
+    A layer sent in the JSON form may use the C{perm} values and document
+    names of any installed vendor providing this interface (the union);
+    a settings file is read by these vendors' L{parseSettings}, in registry
+    order, the first to accept it winning.  With none installed, a JSON
+    layer carries neither C{perm} nor documents and no file is read.
+    """
+
+    settingPerms = Attribute(
+        "C{frozenset} of the C{perm} strings this vendor's files understand "
+        "(kept and written back exactly: C{''} and C{' '} may differ)."
+    )
+    documentNames = Attribute(
+        "C{frozenset} of the names of the extra documents a layer may carry "
+        "for this vendor; each is one section of its settings file, as "
+        "L{parseSettings} reads it alone."
+    )
+
+    def parseSettings(data, scope):
+        """
+        Read an uploaded settings file, whole or refused whole.
+
+        @param data: the file's bytes (the server refuses more than
+            L{snomprov.operations.layers.MAX_LAYER} before calling).
+        @param scope: the layer's scope (already checked).
+        @return: a L{snomprov.device.SettingsLayer} of C{scope}, its
+            settings' C{perm} in L{settingPerms} (or C{None}) and its
+            documents' names in L{documentNames}.
+        @raise ValueError: a subclass with the attributes C{line} (the
+            file's line of the problem, or C{None}) and C{reason} (what is
+            wrong, never a secret), for any problem.
         """
 
 

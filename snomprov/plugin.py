@@ -12,8 +12,9 @@ tests) and from nowhere else in snomprov.  What is re-exported:
       own way) and L{ISIPPortsVendor} (more SIP ports), L{IFileVendor} and
       L{IFileListingVendor} (files over HTTP and TFTP), L{IResyncVendor}
       (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor} (checks and
-      defaults of its C{[vendors.<name>]} table), and C{implementer} to
-      declare them;
+      defaults of its C{[vendors.<name>]} table), L{ISettingsVendor}
+      (settings files uploaded as layers, its C{perm} values and
+      documents), and C{implementer} to declare them;
     - the values a vendor is given and returns: L{ProfileRequest},
       L{UserAgentInfo}, L{FileRequest}, L{RenderContext},
       L{RenderedFile}, L{DHCPRule}, and what a render context holds:
@@ -63,6 +64,7 @@ from .interfaces import (
     IFileVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISettingsVendor,
     ISIPPortsVendor,
     ISubscribeReadingVendor,
     IUAProfileVendor,
@@ -83,6 +85,7 @@ __all__ = [
     "ISubscribeReadingVendor",
     "ISIPPortsVendor",
     "IOptionsVendor",
+    "ISettingsVendor",
     "implementer",
     # values
     "ProfileRequest",

@@ -34,6 +34,7 @@ from .interfaces import (
     IFileVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISettingsVendor,
     ISIPPortsVendor,
     ISubscribeReadingVendor,
     IUAProfileVendor,
@@ -51,7 +52,7 @@ __all__ = [
 
 CAPABILITIES = (
     IVendor, IUAProfileVendor, ISubscribeReadingVendor, ISIPPortsVendor, IFileVendor,
-    IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor,
+    IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor, ISettingsVendor,
 )
 """
 Every vendor interface: a vendor is checked against each one it claims.

@@ -27,6 +27,7 @@ from .device import (
     ProfileRequest,
     RenderContext,
     RenderedFile,
+    SettingsLayer,
     UserAgentInfo,
 )
 from .interfaces import (
@@ -35,6 +36,7 @@ from .interfaces import (
     IFileVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISettingsVendor,
     ISIPPortsVendor,
     ISubscribeReadingVendor,
     IUAProfileVendor,
@@ -54,6 +56,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _SECRET_KEY = re.compile(r"pass|pwd|secret|token|credential", re.I)
 _FOREIGN_USER_AGENTS = ("curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
                         "")
+_GARBAGE_SETTINGS = (b"", b"\x00\xff not a settings file \xfe\n", b"<settings><phone-settings>")
+_MAX_PERM = 8
 _HOSTILE_NAMES = ("", "/", "../../etc/passwd", "contract/../../etc/passwd", "%00", "\x00")
 
 
@@ -138,7 +142,13 @@ def checkVendorContract(vendor, samples: VendorSamples | None = None) -> None:
           file must exist); the device's files carry every line's user; a
           file holding a password is sensitive and for that device;
         - push: a one-line C{resyncEvent}; DHCP: a L{DHCPRule} of option
-          numbers to text.
+          numbers to text;
+        - settings files: C{settingPerms} a C{frozenset} of strings of at
+          most 8 characters, C{documentNames} one of non-empty names; on
+          garbage, C{parseSettings} raises a C{ValueError} with a C{line}
+          (C{int} or C{None}) and a C{reason} (text), or answers a
+          L{SettingsLayer} of the scope it was given using only its own
+          perms and document names.
 
     @param samples: L{VendorSamples}; default the defaults.
     @raise VendorContractError: on the first thing wrong.
@@ -166,6 +176,8 @@ def checkVendorContract(vendor, samples: VendorSamples | None = None) -> None:
             raise _fail(vendor, f"resyncEvent {event!r} is not a one-line Event header value")
     if IDHCPVendor.providedBy(vendor):
         _checkDHCP(vendor, samples)
+    if ISettingsVendor.providedBy(vendor):
+        _checkSettings(vendor)
 
 
 def _checkDeclarations(vendor) -> None:
@@ -423,3 +435,42 @@ def _checkDHCP(vendor, samples: VendorSamples) -> None:
         values = value if isinstance(value, (tuple, list)) else (value,)
         if not all(isinstance(v, str) for v in values):
             raise _fail(vendor, f"dhcpRule option {code}: {value!r} is not text")
+
+
+def _checkSettings(vendor) -> None:
+    for attribute in ("settingPerms", "documentNames"):
+        values = getattr(vendor, attribute)
+        if not isinstance(values, frozenset):
+            raise _fail(vendor, f"{attribute} is a {type(values).__name__}, not a frozenset")
+        for value in values:
+            if not isinstance(value, str):
+                raise _fail(vendor, f"{attribute} holds {value!r}, not a string")
+    for perm in vendor.settingPerms:
+        if len(perm) > _MAX_PERM:
+            raise _fail(vendor, f"settingPerms holds {perm!r}, longer than {_MAX_PERM} characters")
+    for name in vendor.documentNames:
+        if not name.strip() or any(c in name for c in "/~") or name != name.strip():
+            raise _fail(vendor, f"documentNames holds {name!r}, not a name (no spaces around, no / or ~)")
+    for data in _GARBAGE_SETTINGS:
+        try:
+            layer = vendor.parseSettings(data, "site")
+        except ValueError as e:
+            if not hasattr(e, "line") or not hasattr(e, "reason"):
+                raise _fail(vendor, f"parseSettings refused {data!r} with a {type(e).__name__} that has no "
+                                    "line and reason") from None
+            line, reason = e.line, e.reason
+            if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+                raise _fail(vendor, f"parseSettings refused {data!r} with line {line!r}, not an int or None")
+            if not isinstance(reason, str) or not reason.strip():
+                raise _fail(vendor, f"parseSettings refused {data!r} with reason {reason!r}, not text")
+            continue
+        except Exception as e:
+            raise _fail(vendor, f"parseSettings raised {type(e).__name__} on {data!r}, not a ValueError") from None
+        if not isinstance(layer, SettingsLayer) or layer.scope != "site":
+            raise _fail(vendor, f"parseSettings gave {layer!r} for {data!r}, not a SettingsLayer of site")
+        for setting in layer.settings:
+            if setting.perm is not None and setting.perm not in vendor.settingPerms:
+                raise _fail(vendor, f"parseSettings read perm {setting.perm!r}, not one of its settingPerms")
+        unknown = set(layer.documents) - vendor.documentNames
+        if unknown:
+            raise _fail(vendor, f"parseSettings read documents {sorted(unknown)}, not in its documentNames")

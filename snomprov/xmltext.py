@@ -1,10 +1,16 @@
+# -*- test-case-name: tests.test_snomxml -*-
 """
-Text that XML 1.0 can carry: shared by every vendor's document writer.
+Text that XML 1.0 can carry, and element names: shared by every vendor's
+document writer and by the checks of uploaded layers.
 """
+
+from __future__ import annotations
 
 import re
 
-__all__ = ["xmlSafe"]
+from lxml import etree
+
+__all__ = ["xmlSafe", "isXMLName"]
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -17,3 +23,16 @@ def xmlSafe(text: str) -> str:
     escape them.
     """
     return _NOT_XML.sub("", text)
+
+
+def isXMLName(name: str) -> bool:
+    """
+    Whether C{name} can be an element name (no namespace prefix).
+    """
+    if ":" in name or not name or name != xmlSafe(name):
+        return False
+    try:
+        etree.Element(name)
+    except ValueError:
+        return False
+    return True

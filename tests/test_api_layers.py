@@ -50,7 +50,7 @@ class LayersAPI(API):
     L{API} with the registry, the configuration and a counted pause.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, registry=REGISTRY) -> None:
         super().__init__()
         self.pauses = 0
 
@@ -59,7 +59,7 @@ class LayersAPI(API):
 
         resource = APIResource(allEndpoints(), lambda: defer.succeed(self.store),
                                Authenticator(self.clock, verifyPassword), self.clock,
-                               registry=REGISTRY, config=CONFIG, pause=pause)
+                               registry=registry, config=CONFIG, pause=pause)
         root = SiteRoot(Resource())
         root.putChild(b"api", resource)
         self.client = StubTreq(root)
@@ -249,3 +249,41 @@ def test_documented(api):
     assert set(document["paths"]["/api/imports"]["post"]["requestBody"]["content"]) == {"text/csv"}
     got = document["paths"]["/api/devices/{mac}/files/{name}"]["get"]["responses"]["200"]["content"]
     assert "application/xml" in got
+
+
+def test_layerSchemaNamesNoVendorsValues(api):
+    """
+    The documented layer keeps C{perm} a short string and the documents a
+    map of strings: which values are valid is the installed vendors' to
+    say, checked by the operations layer.
+    """
+    code, document, _ = api.json("GET", "/api/openapi.json")
+    body = document["paths"]["/api/layers/{scope}"]["put"]["requestBody"]["content"]["application/json"]["schema"]
+    perm = body["properties"]["settings"]["items"]["properties"]["perm"]
+    assert "enum" not in perm and perm["maxLength"] == 8
+    assert body["properties"]["documents"]["additionalProperties"] == {
+        "type": "string", "description": "one section of the vendor's settings file"}
+
+
+def test_withoutSnomAnXMLLayerIsRefused():
+    """
+    An API whose registry has no vendor reading settings files refuses an
+    XML layer (400, saying why) and snom's perm flags in a JSON one, and
+    stores a JSON layer without them.
+    """
+    api = LayersAPI(VendorRegistry([linksysVendor]))
+    before = _result(snapshot(api.store))
+    code, body, response = api.json("PUT", "/api/layers/site", {**basic("otto"), **XML}, body=SITE_XML)
+    assertProblem(code, body, response, 400)
+    assert "no installed vendor reads settings files" in body["detail"]
+    code, body, response = api.json("POST", "/api/layers/site/plan", {**basic("otto"), **XML}, body=SITE_XML)
+    assertProblem(code, body, response, 400)
+    code, body, response = api.json("PUT", "/api/layers/site", basic("otto"),
+                                    json_={"settings": [{"name": "Proxy_1_", "value": "pbx", "perm": "RW"}]})
+    assertProblem(code, body, response, 400)
+    assert [e["field"] for e in body["errors"]] == ["/settings/0/perm"]
+    assert _result(snapshot(api.store)) == before
+    code, body, _ = api.checked("PUT", "/api/layers/site", "/api/layers/{scope}", basic("otto"),
+                                json_={"settings": [{"name": "Proxy_1_", "value": "pbx"}]})
+    assert code == 200, body
+    assert _result(api.store.getLayer("site")) == SettingsLayer("site", (Setting("Proxy_1_", "pbx"),))

@@ -11,10 +11,13 @@ import tempfile
 import pytest
 import pytest_twisted
 from twisted.internet import defer
+from zope.interface import implementer
+from zope.interface.verify import verifyObject
 
 from snomprov.audit import CLI, Audit, parseAudit
 from snomprov.config import parseConfig
 from snomprov.device import DeviceInfo, Line, Setting, SettingsLayer
+from snomprov.interfaces import ISettingsVendor
 from snomprov.operations import layers
 from snomprov.operations.errors import NotFound, Refused
 from snomprov.registry import VendorRegistry
@@ -47,14 +50,14 @@ def register(store, count: int, model=lambda n: "snomD785"):
 
 def test_layerFromXMLRefusedWithLine():
     with pytest.raises(Refused) as caught:
-        layers.parseLayer("site", b'<settings>\n<phone-settings>\n<language perm="Q">x</language>\n'
+        layers.parseLayer(REGISTRY, "site", b'<settings>\n<phone-settings>\n<language perm="Q">x</language>\n'
                                   b'</phone-settings>\n</settings>\n', "application/xml")
     assert [(p.line, p.field) for p in caught.value.problems] == [(3, None)]
     assert "line 3" in str(caught.value)
 
 
 def test_layerFromJSONRoundTrip():
-    layer = layers.parseLayer("model:snomD785", {
+    layer = layers.parseLayer(REGISTRY, "model:snomD785", {
         "settings": [{"name": "language", "value": "Deutsch", "perm": "RW"},
                      {"name": "fkey", "idx": 3, "value": "line"}],
         "documents": {"dialplan": '<dialplan><template match="1" transform="x"/></dialplan>'},
@@ -63,12 +66,12 @@ def test_layerFromJSONRoundTrip():
     assert set(layer.documents) == {"dialplan"}
     again = layers.layerToJSON(layer)
     assert again["scope"] == "model:snomD785"
-    assert layers.layerFromJSON("model:snomD785", {k: again[k] for k in ("settings", "documents")}) == layer
+    assert layers.layerFromJSON(REGISTRY, "model:snomD785", {k: again[k] for k in ("settings", "documents")}) == layer
 
 
 def test_layerFromJSONEveryProblemWithItsField():
     with pytest.raises(Refused) as caught:
-        layers.parseLayer("site", b'{"settings": [{"name": "", "value": 1}, {"name": "a b", "value": "x",'
+        layers.parseLayer(REGISTRY, "site", b'{"settings": [{"name": "", "value": 1}, {"name": "a b", "value": "x",'
                                   b' "idx": -1, "perm": "Q", "colour": 1}, {"name": "ok", "value": "\\u0001"},'
                                   b' {"name": "x", "value": "1"}, {"name": "x", "value": "2"}],'
                                   b' "documents": {"tbook": "<dialplan/>", "nope": "x"}, "more": 1}',
@@ -87,7 +90,7 @@ def test_layerFromJSONEveryProblemWithItsField():
 ])
 def test_parseLayerRefusals(scope, kind, message):
     with pytest.raises(Refused, match=message):
-        layers.parseLayer(scope, b"{nope", kind)
+        layers.parseLayer(REGISTRY, scope, b"{nope", kind)
 
 
 @pytest_twisted.inlineCallbacks
@@ -106,7 +109,7 @@ def test_planOverAThousandDevicesChangesNothing(store):
     async def pause():
         pauses.append(True)
 
-    new = layers.parseLayer("site", b'<phone-settings><language perm="RW">Deutsch</language></phone-settings>',
+    new = layers.parseLayer(REGISTRY, "site", b'<phone-settings><language perm="RW">Deutsch</language></phone-settings>',
                             "application/xml")
     plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new, pause=pause))
     assert (plan.count, plan.considered) == (750, 1000)
@@ -267,7 +270,7 @@ def test_applyingAPlanMakesExactlyItsDevicesStale(store):
     assert (yield store.countStale()) == 0
     xml = b"<phone-settings><language>Deutsch</language></phone-settings>"
     plan = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site",
-                                      layers.parseLayer("site", xml, "application/xml")))
+                                      layers.parseLayer(REGISTRY, "site", xml, "application/xml")))
     assert plan.count == 750
     _, applied = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site", xml, "application/xml",
                                            config=CONFIG))
@@ -275,3 +278,211 @@ def test_applyingAPlanMakesExactlyItsDevicesStale(store):
     stale = yield store.pageStale(limit=1000)
     assert [m for m, _, _ in stale] == sorted(plan.macs)
     assert (yield store.countStale()) == 750
+
+
+# -- the vendors' knowledge: perm values, documents, settings files ----------
+
+
+class AcmeFileError(ValueError):
+    """
+    The fake vendor's refusal, with C{line} and C{reason} as
+    L{ISettingsVendor.parseSettings} promises.
+    """
+
+    def __init__(self, line, reason):
+        super().__init__(line, reason)
+        self.line = line
+        self.reason = reason
+
+    def __str__(self):
+        return f"line {self.line}: {self.reason}" if self.line is not None else self.reason
+
+
+@implementer(ISettingsVendor)
+class AcmeVendor:
+    """
+    A vendor with a settings file of its own: C{#acme} then
+    C{name[/perm]=value} lines, and a C{@keys=...} line as its one document.
+    """
+
+    name = "acme"
+    ouis = frozenset({"ACAC00"})
+    optionTypes: dict = {}
+    settingPerms = frozenset({"ro", "rw"})
+    documentNames = frozenset({"keys"})
+
+    def matchesProfileEvent(self, vendor, model):
+        return False
+
+    def parseUserAgent(self, userAgent):
+        return None
+
+    def parseSettings(self, data, scope):
+        lines = data.decode("utf-8").split("\n")
+        if lines[0] != "#acme":
+            raise AcmeFileError(1, "not an acme file")
+        settings, documents = [], {}
+        for number, text in enumerate(lines[1:], 2):
+            if not text:
+                continue
+            key, sep, value = text.partition("=")
+            if not sep:
+                raise AcmeFileError(number, "no =")
+            if key == "@keys":
+                documents["keys"] = value.encode("utf-8")
+                continue
+            name, _, perm = key.partition("/")
+            if perm and perm not in self.settingPerms:
+                raise AcmeFileError(number, f"perm {perm!r}")
+            settings.append(Setting(name, value, None, perm or None))
+        return SettingsLayer(scope, tuple(settings), documents)
+
+
+WITHOUT_SNOM = VendorRegistry([linksysVendor])
+WITH_ACME = VendorRegistry([snomVendor, linksysVendor, AcmeVendor()])
+
+
+def test_layerModulesImportNoVendor():
+    """
+    The generic layer code imports nothing from L{snomprov.vendors}, not
+    even through the modules it imports: what a perm or a document means is
+    the vendors' knowledge, reached through the registry.
+    """
+    from test_imports import importGraph
+
+    graph = importGraph()
+    assert not {m for m in graph["snomprov.commands.settings"] if m.startswith("snomprov.vendors")}
+    for start in ("snomprov.operations.layers", "snomprov.web.api.layers"):
+        assert not {m for m in graph[start] if m.startswith("snomprov.vendors")}, start
+        reached, todo = set(), [start]
+        while todo:
+            for module in graph[todo.pop()]:
+                if module not in reached:
+                    reached.add(module)
+                    todo.append(module)
+        assert "snomprov.device" in reached
+        assert not {m for m in reached if m == "snomprov.vendors" or m.startswith("snomprov.vendors.")}, start
+
+
+def test_snomProvidesISettingsVendor():
+    """
+    The snom vendor provides L{ISettingsVendor} with snom's perm flags and
+    documents; the registry's unions are its own when it is the only one.
+    """
+    assert verifyObject(ISettingsVendor, snomVendor)
+    assert snomVendor.settingPerms == frozenset({"", " ", "R", "RW", "!", "&", "$", "V"})
+    assert snomVendor.documentNames == frozenset({"functionKeys", "tbook", "dialplan"})
+    assert not ISettingsVendor.providedBy(linksysVendor)
+    assert layers.settingsVendors(REGISTRY) == [snomVendor]
+    assert layers.settingPerms(REGISTRY) == snomVendor.settingPerms
+    assert layers.documentNames(REGISTRY) == snomVendor.documentNames
+    assert layers.settingsVendors(WITHOUT_SNOM) == []
+    assert layers.settingPerms(WITHOUT_SNOM) == frozenset()
+    assert layers.settingPerms(WITH_ACME) == snomVendor.settingPerms | {"ro", "rw"}
+    assert layers.documentNames(WITH_ACME) == {"functionKeys", "tbook", "dialplan", "keys"}
+
+
+@pytest.mark.parametrize("kind", ["application/xml", "text/xml"])
+def test_registryWithoutSnomRefusesAnXMLLayer(kind):
+    """
+    Without a vendor reading settings files, an XML upload is refused with a
+    sentence saying so and pointing at the JSON form.
+    """
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(WITHOUT_SNOM, "site", SITE_XML, kind)
+    assert str(caught.value) == ("no installed vendor reads settings files; send the layer as "
+                                 "application/json")
+    assert [p.message for p in caught.value.problems] == ["no vendor reads settings files"]
+
+
+def test_registryWithoutSnomRefusesSnomPermsAndDocuments():
+    """
+    Without snom, snom's perm flags and documents are not allowed in the
+    JSON form (each named with its field); a layer without them is.
+    """
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(WITHOUT_SNOM, "site", {
+            "settings": [{"name": "language", "value": "Deutsch", "perm": "RW"},
+                         {"name": "Proxy_1_", "value": "pbx"}],
+            "documents": {"dialplan": "<dialplan/>"}}, "application/json")
+    problems = {p.field: p.message for p in caught.value.problems}
+    assert problems == {"/settings/0/perm": "must be null: no installed vendor defines perm values",
+                        "/documents/dialplan": "is not allowed: no installed vendor defines documents"}
+    layer = layers.parseLayer(WITHOUT_SNOM, "site", {"settings": [{"name": "Proxy_1_", "value": "pbx"}]},
+                              "application/json")
+    assert layer == SettingsLayer("site", (Setting("Proxy_1_", "pbx"),))
+
+
+def test_permAndDocumentsCheckedAgainstEveryVendor():
+    """
+    With two settings vendors, the perm values and documents of either are
+    allowed; one neither defines is refused, the message listing the union.
+    """
+    layer = layers.parseLayer(WITH_ACME, "site", {
+        "settings": [{"name": "a", "value": "1", "perm": "ro"}, {"name": "b", "value": "2", "perm": "RW"}],
+        "documents": {"keys": "#acme\n@keys=1,2", "tbook": "<tbook/>"}}, "application/json")
+    assert layer.settings == (Setting("a", "1", None, "ro"), Setting("b", "2", None, "RW"))
+    assert dict(layer.documents) == {"keys": b"1,2", "tbook": b"<tbook/>"}
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(WITH_ACME, "site", {"settings": [{"name": "a", "value": "1", "perm": "na"}],
+                                              "documents": {"keys": "<tbook/>", "nope": "x"}},
+                          "application/json")
+    problems = {p.field: p.message for p in caught.value.problems}
+    assert problems["/settings/0/perm"] == ("must be one of '', ' ', '!', '$', '&', 'R', 'RW', 'V', 'ro', "
+                                            "'rw', or null")
+    assert problems["/documents/keys"] == "not a <keys> section: line 1: not an acme file"
+    assert problems["/documents/nope"] == "is not one of dialplan, functionKeys, keys, tbook"
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(REGISTRY, "site", {"settings": [{"name": "a", "value": "1", "perm": "ro"}]},
+                          "application/json")
+    assert [p.field for p in caught.value.problems] == ["/settings/0/perm"]
+
+
+def test_xmlLayerReadByTheFirstVendorAcceptingIt():
+    """
+    A settings file goes to the settings vendors in registry order: snom's
+    XML to snom, the other's file to it; a file every one refuses is
+    refused with each one's line and reason.
+    """
+    assert layers.parseLayer(WITH_ACME, "site", SITE_XML, "application/xml").settings == (
+        Setting("language", "Deutsch", None, "RW"), Setting("tone_scheme", "GER"))
+    acme = layers.parseLayer(WITH_ACME, "site", b"#acme\nlanguage/rw=de\n@keys=x", "application/xml")
+    assert acme == SettingsLayer("site", (Setting("language", "de", None, "rw"),), {"keys": b"x"})
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(WITH_ACME, "site", b"<settings>\n<nope/>\n</settings>", "application/xml")
+    assert str(caught.value).startswith("the settings file is refused by every vendor: snom: line 2: section "
+                                        "<nope> is not supported")
+    assert str(caught.value).endswith("; acme: line 1: not an acme file")
+    assert [(p.message.partition(":")[0], p.line) for p in caught.value.problems] == [("snom", 2), ("acme", 1)]
+
+
+def test_aVendorReadingWhatItDoesNotDefineIsRefused():
+    """
+    A vendor whose parser returns a perm it does not define does not get
+    its layer stored: the reading is refused.
+    """
+    class Sloppy(AcmeVendor):
+        def parseSettings(self, data, scope):
+            return SettingsLayer(scope, (Setting("a", "1", None, "zz"),))
+
+    with pytest.raises(Refused, match="does not define"):
+        layers.parseLayer(VendorRegistry([Sloppy()]), "site", b"#acme\na=1", "text/xml")
+
+
+@pytest_twisted.inlineCallbacks
+def test_putLayerWithoutSnomChangesNothing(store):
+    """
+    Against each store: an XML upload with no settings vendor is refused
+    and the store is unchanged; the JSON form without snom's notions is
+    stored.
+    """
+    yield register(store, 2)
+    before = yield snapshot(store)
+    with pytest.raises(Refused, match="no installed vendor reads settings files"):
+        yield run(layers.putLayer(store, WITHOUT_SNOM, CLI, 5.0, "site", SITE_XML, "application/xml",
+                                  config=CONFIG))
+    assert (yield snapshot(store)) == before
+    stored, _ = yield run(layers.putLayer(store, WITHOUT_SNOM, CLI, 6.0, "site",
+                                          b'{"settings": [{"name": "Proxy_1_", "value": "pbx"}]}',
+                                          "application/json", config=CONFIG))
+    assert (yield store.getLayer("site")) == stored == SettingsLayer("site", (Setting("Proxy_1_", "pbx"),))

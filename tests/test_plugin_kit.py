@@ -10,7 +10,8 @@ from snomprov import device, interfaces, urltemplate
 
 EXPORTS = [
     "IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
-    "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor", "implementer",
+    "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor", "ISettingsVendor",
+    "implementer",
     "ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile", "DHCPRule",
     "DeviceInfo", "Line", "Setting", "SettingsLayer",
     "InvalidMAC", "parseMAC", "formatMAC", "parseOUI", "ouiOf",
@@ -36,7 +37,8 @@ def test_exportsAreTheRealObjects():
     for name in kit.__all__:
         assert hasattr(kit, name), name
     for name in ["IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
-                 "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor"]:
+                 "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor",
+                 "ISettingsVendor"]:
         assert getattr(kit, name) is getattr(interfaces, name)
     for name in ["ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile",
                  "DHCPRule", "DeviceInfo", "Line", "Setting", "SettingsLayer", "InvalidMAC",

@@ -465,7 +465,7 @@ def test_entryPointDuplicateStopsTwistd(tmp_path):
     assert line == ("vendors: two vendors are called 'acme': entry point acme = acme_one_ep:acme of acme-one 0.1 "
                     "and entry point acme = acme_two_ep:acme of acme-two 0.1; remove one of them")
 @pytest.mark.parametrize("interface", ["ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor",
-                                       "IFileListingVendor"])
+                                       "IFileListingVendor", "ISettingsVendor"])
 def test_everyCapabilityVerified(interface):
     """
     A vendor claiming a capability it does not implement fails

@@ -14,8 +14,8 @@ import pytest
 
 from zope.interface import implementer
 
-from snomprov.device import FileRequest, ProfileRequest, RenderedFile, UserAgentInfo
-from snomprov.interfaces import IOptionsVendor, ISIPPortsVendor, ISubscribeReadingVendor
+from snomprov.device import FileRequest, ProfileRequest, RenderedFile, Setting, SettingsLayer, UserAgentInfo
+from snomprov.interfaces import IOptionsVendor, ISettingsVendor, ISIPPortsVendor, ISubscribeReadingVendor
 from snomprov.testing import FakeVendor, VendorContractError, VendorSamples, checkVendorContract
 from snomprov.vendors.generic import GenericUAProfileVendor
 from snomprov.vendors.linksys import linksysVendor
@@ -375,3 +375,71 @@ def test_keptUnderOptimisation():
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("refused vendor 'garbage'")
+
+
+class FileError(ValueError):
+    def __init__(self, line, reason):
+        super().__init__(line, reason)
+        self.line = line
+        self.reason = reason
+
+
+@implementer(ISettingsVendor)
+class Settings(Garbage):
+    """
+    A garbage vendor reading settings files, behaving well until a test
+    spoils it: it refuses everything but C{ok}.
+    """
+
+    settingPerms = frozenset({"ro", "rw"})
+    documentNames = frozenset({"keys"})
+
+    def parseSettings(self, data, scope):
+        if data != b"ok":
+            raise FileError(1 if data else None, "not a garbage settings file")
+        return SettingsLayer(scope, (Setting("a", "1", None, "ro"),), {"keys": b"x"})
+
+
+def test_settingsVendorPasses():
+    """
+    A vendor reading settings files passes when its perms and documents are
+    frozensets of names and it refuses garbage with a line and a reason.
+    """
+    checkVendorContract(Settings())
+
+
+@pytest.mark.parametrize("attribute,value,message", [
+    ("settingPerms", {"ro"}, "settingPerms is a set, not a frozenset"),
+    ("settingPerms", frozenset({1}), "settingPerms holds 1, not a string"),
+    ("settingPerms", frozenset({"readwrite"}), "longer than 8 characters"),
+    ("documentNames", frozenset({"a/b"}), "not a name"),
+    ("documentNames", frozenset({""}), "not a name"),
+    ("parseSettings", lambda data, scope: {}[data], "parseSettings raised KeyError"),
+    ("parseSettings", lambda data, scope: int("x"), "with a ValueError that has no line and reason"),
+    ("parseSettings", lambda data, scope: (_ for _ in ()).throw(FileError(1, " ")), "with reason ' ', not text"),
+    ("parseSettings", lambda data, scope: SettingsLayer("device:000413000001"), "not a SettingsLayer of site"),
+    ("parseSettings", lambda data, scope: SettingsLayer(scope, (Setting("a", "1", None, "na"),)),
+     "read perm 'na'"),
+    ("parseSettings", lambda data, scope: SettingsLayer(scope, (), {"tbook": b""}), "read documents ['tbook']"),
+])
+def test_badSettingsVendor(attribute, value, message):
+    """
+    Each way a settings vendor can break L{ISettingsVendor}'s promises
+    fails, saying which.
+    """
+    vendor = Settings()
+    setattr(vendor, attribute, value)
+    assert message in refused(vendor)
+
+
+def test_badRefusalLine():
+    """
+    A refusal whose C{line} is not an C{int} or C{None} fails.
+    """
+    vendor = Settings()
+
+    def parse(data, scope):
+        raise FileError("one", "bad")
+
+    vendor.parseSettings = parse
+    assert "with line 'one', not an int or None" in refused(vendor)

@@ -29,6 +29,7 @@ from snomprov.interfaces import (
     IOptionsVendor,
     IFileVendor,
     IResyncVendor,
+    ISettingsVendor,
     IUAProfileVendor,
     IVendor,
 )
@@ -100,7 +101,7 @@ def phoneSettings(root: etree._Element) -> dict[tuple[str, int | None], etree._E
 
 @pytest.mark.parametrize(
     "interface", [IVendor, IUAProfileVendor, IFileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor,
-                  IOptionsVendor]
+                  IOptionsVendor, ISettingsVendor]
 )
 def test_interfaces(interface: type) -> None:
     """
@@ -598,3 +599,25 @@ def test_settingsAlwaysWellFormed(user: str, password: str, name: str, values: d
         assert back[("user_pass", 1)].value == xmlSafe(password)
     for key, value in values.items():
         assert back[(key, None)] == Setting(key, xmlSafe(value), None, " ")
+
+
+def test_parseSettingsIsTheSnomXMLReader() -> None:
+    """
+    L{SnomVendor.parseSettings} reads snom settings XML as
+    L{parseSettingsXML} does, and refuses a bad file with its line; its
+    perm flags and documents are snomxml's.
+    """
+    from snomprov.vendors.snomxml import DOCUMENT_SECTIONS, SNOM_PERMS, SettingsXMLError
+
+    data = (b'<settings>\n<phone-settings>\n<language perm="&amp;">Deutsch</language>\n</phone-settings>\n'
+            b'<dial-plan><template match="1"/></dial-plan>\n</settings>\n')
+    layer = snomVendor.parseSettings(data, "site")
+    assert layer == parseSettingsXML(data, "site")
+    assert layer.settings == (Setting("language", "Deutsch", None, "&"),)
+    assert set(layer.documents) == {"dialplan"}
+    assert snomVendor.settingPerms == frozenset(SNOM_PERMS)
+    assert snomVendor.documentNames == frozenset(DOCUMENT_SECTIONS.values())
+    with pytest.raises(SettingsXMLError) as caught:
+        snomVendor.parseSettings(b'<settings>\n<phone-settings>\n<a perm="Q">x</a>\n</phone-settings>\n'
+                                 b'</settings>\n', "site")
+    assert isinstance(caught.value, ValueError) and caught.value.line == 3 and "perm" in caught.value.reason

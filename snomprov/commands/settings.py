@@ -1,8 +1,8 @@
 """
 C{snomprov settings upload|plan|delete --scope SCOPE [FILE]}: settings
 layers through L{snomprov.operations.layers} (the operators' "Browse /
-Load").  A FILE is snom settings XML, or the JSON form of a layer when its
-name ends in C{.json}.  C{plan} prints how many devices' files would change
+Load").  A FILE is a vendor's settings file (snom settings XML), or the
+JSON form of a layer when its name ends in C{.json}.  C{plan} prints how many devices' files would change
 and their diffs, changing nothing; passwords are shown (the command line
 runs as the store's owner).
 """
@@ -62,7 +62,7 @@ def settings(args, config, registry, out) -> int:
     data, kind = _read(path) if path else (None, None)
     if data is not None:
         try:
-            layer = layers.parseLayer(scope, data, kind)
+            layer = layers.parseLayer(registry, scope, data, kind)
         except Refused as e:
             raise _refused(path, e) from None
 

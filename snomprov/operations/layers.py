@@ -4,17 +4,20 @@ Settings layers (DESIGN §2, §7): read, upload, delete, and plan a change:
 which devices' files it changes, with a unified diff per file, without
 changing anything.
 
-A layer comes as a snom settings XML file (parsed by
-L{snomprov.vendors.snomxml.parseSettingsXML}: a bad file is refused whole
-with its line) or as JSON (L{layerFromJSON})::
+A layer comes as a vendor's settings file (today snom settings XML), read
+by the installed vendors providing L{ISettingsVendor} (L{layerFromXML}: a
+bad file is refused whole with its line), or as JSON (L{layerFromJSON})::
 
     {"settings": [{"name": "language", "idx": null, "value": "Deutsch",
                    "perm": "RW"}, ...],
      "documents": {"functionKeys": "<functionKeys>...</functionKeys>"}}
 
-C{idx} and C{perm} may be left out (C{null}); C{documents} is optional, its
-keys C{functionKeys}, C{tbook} and C{dialplan}, each value one XML section
-as a settings file would carry it.
+C{idx} and C{perm} may be left out (C{null}); C{documents} is optional.
+What a C{perm} and a document name may be is the vendors' knowledge: a
+C{perm} is one of the C{settingPerms} of a vendor providing
+L{ISettingsVendor}, a document one of their C{documentNames}, its value
+one section as that vendor's settings file would carry it (read by its
+C{parseSettings}).  This module imports no vendor.
 
 Secrets: the diffs a plan shows hold the devices' files, SIP passwords
 included.  Unless the caller is an admin (C{reveal}), every line's password
@@ -35,7 +38,7 @@ from typing import Any, Awaitable, Callable
 
 from snomprov.audit import auditEvent
 from snomprov.device import DeviceInfo, InvalidScope, Setting, SettingsLayer, parseMAC, parseScope
-from snomprov.interfaces import IFileVendor
+from snomprov.interfaces import IFileVendor, ISettingsVendor
 from snomprov.rendering import (
     MASK,
     deviceFileNames,
@@ -44,14 +47,7 @@ from snomprov.rendering import (
     renderDeviceFile,
     requestScopes,
 )
-from snomprov.vendors.snomxml import (
-    DOCUMENT_SECTIONS,
-    SNOM_PERMS,
-    SettingsXMLError,
-    parseSettingsXML,
-    unwritableSettings,
-    xmlSafe,
-)
+from snomprov.xmltext import isXMLName, xmlSafe
 
 from .errors import InputProblem, NotFound, Refused
 
@@ -63,6 +59,9 @@ __all__ = [
     "XML_TYPES",
     "JSON_TYPE",
     "checkScope",
+    "settingsVendors",
+    "settingPerms",
+    "documentNames",
     "layerFromXML",
     "layerFromJSON",
     "parseLayer",
@@ -97,8 +96,6 @@ How many devices a plan renders between two pauses.
 XML_TYPES = ("application/xml", "text/xml")
 JSON_TYPE = "application/json"
 
-_DOCUMENT_KEYS = tuple(sorted(set(DOCUMENT_SECTIONS.values())))
-
 
 def checkScope(text: str) -> str:
     """
@@ -116,16 +113,91 @@ def checkScope(text: str) -> str:
     return scope
 
 
-def layerFromXML(scope: str, data: bytes) -> SettingsLayer:
+def settingsVendors(registry) -> list:
     """
-    A snom settings XML file as the layer of C{scope}.
+    The vendors of C{registry} providing L{ISettingsVendor}, in registry
+    order.
+    """
+    return [vendor for vendor in registry.vendors if ISettingsVendor.providedBy(vendor)]
 
-    @raise Refused: with the line and reason of the first problem.
+
+def settingPerms(registry) -> frozenset[str]:
     """
-    try:
-        return parseSettingsXML(data, scope, maxSize=MAX_LAYER)
-    except SettingsXMLError as e:
-        raise Refused(f"the settings file is refused: {e}", [InputProblem(e.reason, line=e.line)]) from None
+    The C{perm} values a layer may carry: those of every
+    L{settingsVendors}.
+    """
+    return frozenset(perm for vendor in settingsVendors(registry) for perm in vendor.settingPerms)
+
+
+def documentNames(registry) -> frozenset[str]:
+    """
+    The document names a layer may carry: those of every
+    L{settingsVendors}.
+    """
+    return frozenset(name for vendor in settingsVendors(registry) for name in vendor.documentNames)
+
+
+def _lineOf(error: ValueError) -> int | None:
+    line = getattr(error, "line", None)
+    return line if isinstance(line, int) and not isinstance(line, bool) else None
+
+
+def _reasonOf(error: ValueError) -> str:
+    reason = getattr(error, "reason", None)
+    return reason if isinstance(reason, str) else str(error)
+
+
+def _parseWith(vendor, data: bytes, scope: str) -> SettingsLayer:
+    """
+    A vendor's reading of a settings file, checked: a layer of C{scope}
+    whose perms and document names are the vendor's own.
+
+    @raise ValueError: the vendor's refusal, or a reading that breaks
+        L{ISettingsVendor}'s promises.
+    """
+    layer = vendor.parseSettings(data, scope)
+    if not isinstance(layer, SettingsLayer) or layer.scope != scope:
+        raise ValueError(f"the {vendor.name} vendor read no layer of {scope}")
+    for setting in layer.settings:
+        if setting.perm is not None and setting.perm not in vendor.settingPerms:
+            raise ValueError(f"the {vendor.name} vendor read a perm {setting.perm!r} it does not define")
+    unknown = set(layer.documents) - set(vendor.documentNames)
+    if unknown:
+        raise ValueError(f"the {vendor.name} vendor read documents it does not name: "
+                         + ", ".join(sorted(unknown)))
+    return layer
+
+
+def layerFromXML(registry, scope: str, data: bytes) -> SettingsLayer:
+    """
+    A settings file (snom settings XML, or any other format a vendor of
+    C{registry} providing L{ISettingsVendor} reads) as the layer of
+    C{scope}: each such vendor is asked in registry order, the first to
+    accept it wins.
+
+    @raise Refused: with the line and reason of the problem (with several
+        vendors refusing, each one's); when no installed vendor reads
+        settings files; for a file over L{MAX_LAYER}.
+    """
+    if len(data) > MAX_LAYER:
+        reason = f"file is {len(data)} bytes; the limit is {MAX_LAYER} bytes"
+        raise Refused(f"the settings file is refused: {reason}", [InputProblem(reason)])
+    vendors = settingsVendors(registry)
+    if not vendors:
+        raise Refused("no installed vendor reads settings files; send the layer as "
+                      f"{JSON_TYPE}", [InputProblem("no vendor reads settings files")])
+    refusals: list[tuple[object, ValueError]] = []
+    for vendor in vendors:
+        try:
+            return _parseWith(vendor, data, scope)
+        except ValueError as e:
+            refusals.append((vendor, e))
+    if len(refusals) == 1:
+        [(vendor, e)] = refusals
+        raise Refused(f"the settings file is refused: {e}", [InputProblem(_reasonOf(e), line=_lineOf(e))])
+    raise Refused("the settings file is refused by every vendor: "
+                  + "; ".join(f"{vendor.name}: {e}" for vendor, e in refusals),
+                  [InputProblem(f"{vendor.name}: {_reasonOf(e)}", line=_lineOf(e)) for vendor, e in refusals])
 
 
 def _textProblem(value: object, where: str, problems: list[InputProblem], empty: bool = True) -> bool:
@@ -141,7 +213,7 @@ def _textProblem(value: object, where: str, problems: list[InputProblem], empty:
     return True
 
 
-def _readSetting(item: object, where: str, problems: list[InputProblem]) -> Setting | None:
+def _readSetting(item: object, where: str, problems: list[InputProblem], perms: frozenset[str]) -> Setting | None:
     if not isinstance(item, dict):
         problems.append(InputProblem("must be an object", where))
         return None
@@ -154,25 +226,32 @@ def _readSetting(item: object, where: str, problems: list[InputProblem]) -> Sett
         if key not in item:
             problems.append(InputProblem("is required", f"{where}/{key}"))
     if "name" in item and _textProblem(name, f"{where}/name", problems, empty=False):
-        if unwritableSettings([Setting(name, "")]):
+        if not isXMLName(name):
             problems.append(InputProblem("is not an XML element name", f"{where}/name"))
     if "value" in item:
         _textProblem(value, f"{where}/value", problems)
     if idx is not None and (isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx <= 999_999):
         problems.append(InputProblem("must be an integer from 0 to 999999, or null", f"{where}/idx"))
-    if perm is not None and perm not in SNOM_PERMS:
-        problems.append(InputProblem("must be one of " + ", ".join(map(repr, SNOM_PERMS)) + ", or null",
-                                     f"{where}/perm"))
+    if perm is not None and perm not in perms:
+        if perms:
+            problems.append(InputProblem("must be one of " + ", ".join(map(repr, sorted(perms))) + ", or null",
+                                         f"{where}/perm"))
+        else:
+            problems.append(InputProblem("must be null: no installed vendor defines perm values",
+                                         f"{where}/perm"))
     if len(problems) > found:
         return None
     return Setting(name, value, idx, perm)
 
 
-def layerFromJSON(scope: str, value: Any) -> SettingsLayer:
+def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
     """
     The JSON form of a layer (see the module's docstring) as the layer of
     C{scope}.
 
+    @param registry: the vendors, whose L{ISettingsVendor}s say which
+        C{perm} values and documents are allowed (L{settingPerms},
+        L{documentNames}) and read each document.
     @param value: the parsed JSON value.
     @raise Refused: listing every problem, each with its field (a JSON
         pointer).
@@ -191,9 +270,10 @@ def layerFromJSON(scope: str, value: Any) -> SettingsLayer:
     elif len(items) > MAX_SETTINGS:
         problems.append(InputProblem(f"must have at most {MAX_SETTINGS} items", "/settings"))
         items = []
+    perms = settingPerms(registry)
     seen: dict[tuple[str, int | None], int] = {}
     for index, item in enumerate(items):
-        setting = _readSetting(item, f"/settings/{index}", problems)
+        setting = _readSetting(item, f"/settings/{index}", problems, perms)
         if setting is None:
             continue
         if setting.key in seen:
@@ -207,39 +287,64 @@ def layerFromJSON(scope: str, value: Any) -> SettingsLayer:
     if not isinstance(given, dict):
         problems.append(InputProblem("must be an object", "/documents"))
         given = {}
+    names = sorted(documentNames(registry))
     for key, text in given.items():
         where = f"/documents/{key}"
-        if key not in _DOCUMENT_KEYS:
-            problems.append(InputProblem("is not one of " + ", ".join(_DOCUMENT_KEYS), where))
+        if key not in names:
+            problems.append(InputProblem("is not one of " + ", ".join(names) if names
+                                         else "is not allowed: no installed vendor defines documents", where))
             continue
         if not _textProblem(text, where, problems, empty=False):
             continue
-        try:
-            parsed = parseSettingsXML(text.encode("utf-8"), scope, maxSize=MAX_LAYER)
-        except SettingsXMLError as e:
-            problems.append(InputProblem(f"not a <{key}> section: {e}", where))
+        found = _readDocument(registry, scope, key, text.encode("utf-8"))
+        if isinstance(found, InputProblem):
+            problems.append(InputProblem(found.message, where))
             continue
-        if set(parsed.documents) != {key} or parsed.settings:
-            problems.append(InputProblem(f"must be one <{key}> section", where))
-            continue
-        documents[key] = parsed.documents[key]
+        documents[key] = found
     if problems:
         raise Refused(f"the layer is refused: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
                       problems)
     return SettingsLayer(scope, tuple(settings), documents)
 
 
+def _readDocument(registry, scope: str, key: str, data: bytes) -> bytes | InputProblem:
+    """
+    One document of the JSON form, read by the first vendor naming C{key}
+    that accepts it as that section alone.
+
+    @return: the document as stored, or the (first vendor's) problem.
+    """
+    problem = None
+    for vendor in settingsVendors(registry):
+        if key not in vendor.documentNames:
+            continue
+        if len(data) > MAX_LAYER:
+            reason = f"file is {len(data)} bytes; the limit is {MAX_LAYER} bytes"
+            return InputProblem(f"not a <{key}> section: {reason}")
+        try:
+            parsed = _parseWith(vendor, data, scope)
+        except ValueError as e:
+            problem = problem or InputProblem(f"not a <{key}> section: {e}")
+            continue
+        if set(parsed.documents) != {key} or parsed.settings:
+            problem = problem or InputProblem(f"must be one <{key}> section")
+            continue
+        return parsed.documents[key]
+    return problem or InputProblem(f"must be one <{key}> section")
+
+
 def _mediaType(contentType: str | None) -> str:
     return (contentType or "").split(";", 1)[0].strip().lower()
 
 
-def parseLayer(scope: str, data: bytes | Any, contentType: str | None) -> SettingsLayer:
+def parseLayer(registry, scope: str, data: bytes | Any, contentType: str | None) -> SettingsLayer:
     """
     A layer in either form.
 
+    @param registry: the vendors (see L{layerFromXML}, L{layerFromJSON}).
     @param data: the XML or JSON bytes, or (for JSON) the parsed value.
-    @param contentType: C{application/xml} or C{text/xml} (snom settings
-        XML), C{application/json}.
+    @param contentType: C{application/xml} or C{text/xml} (a vendor's
+        settings file: snom settings XML), C{application/json}.
     @raise Refused: for a bad scope, a body too large, another type, or a
         bad layer.
     """
@@ -250,14 +355,14 @@ def parseLayer(scope: str, data: bytes | Any, contentType: str | None) -> Settin
     if kind in XML_TYPES:
         if not isinstance(data, (bytes, bytearray)):
             raise Refused("a settings XML file must be bytes")
-        return layerFromXML(scope, bytes(data))
+        return layerFromXML(registry, scope, bytes(data))
     if kind == JSON_TYPE:
         if isinstance(data, (bytes, bytearray)):
             try:
                 data = json.loads(bytes(data).decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as e:
                 raise Refused(f"the layer is not valid JSON: {e}", [InputProblem("not valid JSON", "")]) from None
-        return layerFromJSON(scope, data)
+        return layerFromJSON(registry, scope, data)
     raise Refused(f"a layer is {', '.join(XML_TYPES)} or {JSON_TYPE}, not {kind or 'untyped'}")
 
 
@@ -484,7 +589,7 @@ async def putLayer(store, registry, actor: str, now: float, scope: str, data, co
         C{macs} are the devices whose files changed).
     @raise Refused: for a bad scope or layer; nothing is changed.
     """
-    layer = parseLayer(scope, data, contentType)
+    layer = parseLayer(registry, scope, data, contentType)
     plan = await planLayer(store, registry, config, layer.scope, layer, reveal, pause)
     summary = f"uploaded {_summary(layer)}; files of {plan.count} devices change"
     await store.putLayer(layer, affected=plan.macs,

@@ -55,6 +55,7 @@ from snomprov.interfaces import (
     IFileListingVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISettingsVendor,
     IUAProfileVendor,
 )
 from snomprov.urltemplate import compileURLTemplate, serverVariables
@@ -114,13 +115,17 @@ def _modelKey(model: str) -> str:
     return model[4:] if model.startswith("snom") else model
 
 
-@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
+@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor, ISettingsVendor)
 class SnomVendor:
     """
-    snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP.
+    snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP, and
+    the snom settings XML operators upload as layers.
 
     @ivar phoneURLVariables: lower-case C{{name}} variables snom phones
         expand themselves, allowed in URL templates (formats §1.2).
+    @ivar settingPerms: snom's C{perm} flags (L{snomxml.SNOM_PERMS}).
+    @ivar documentNames: the sections kept whole (C{functionKeys},
+        C{tbook}, C{dialplan}; L{snomxml.DOCUMENT_SECTIONS}).
     """
 
     name = "snom"
@@ -130,6 +135,19 @@ class SnomVendor:
     defaultURLTemplate = "{base_url}/snom/{mac}.xml"
     resyncEvent = "check-sync;reboot=false"
     phoneURLVariables = frozenset({"phone_type"})
+    settingPerms = frozenset(snomxml.SNOM_PERMS)
+    documentNames = frozenset(snomxml.DOCUMENT_SECTIONS.values())
+
+    # -- settings files --------------------------------------------------
+
+    def parseSettings(self, data: bytes, scope: str):
+        """
+        An uploaded snom settings XML file as the layer of C{scope}
+        (L{snomxml.parseSettingsXML}).
+
+        @raise snomxml.SettingsXMLError: with the line and reason.
+        """
+        return snomxml.parseSettingsXML(data, scope)
 
     # -- identification --------------------------------------------------
 

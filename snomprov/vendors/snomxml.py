@@ -28,7 +28,7 @@ from typing import Iterable, Mapping
 from lxml import etree
 
 from snomprov.device import Setting, SettingsLayer
-from snomprov.xmltext import xmlSafe
+from snomprov.xmltext import isXMLName, xmlSafe
 
 __all__ = [
     "SNOM_PERMS",
@@ -44,10 +44,12 @@ __all__ = [
 
 SNOM_PERMS = ("", " ", "R", "RW", "!", "&", "$", "V")
 """
-The C{perm} values accepted on upload (formats §1.5): the five of
-L{snomprov.device.PERMS}, the legacy spellings C{&} (read-only) and C{$}
-(read-write), and C{V} (volatile, 10.1.79+).  They are stored and written back
-exactly; the combined forms of C{V} are not documented and are refused.
+The C{perm} values accepted on upload (formats §1.5): none given, C{""} and
+C{" "} (which differ), C{R} (read-only), C{RW} (read-write), C{!} (not
+shown), the legacy spellings C{&} (read-only) and C{$} (read-write), and
+C{V} (volatile, 10.1.79+).  They are stored and written back exactly; the
+combined forms of C{V} are not documented and are refused.  (The snom
+vendor's L{snomprov.interfaces.ISettingsVendor.settingPerms}.)
 """
 
 DOCUMENT_SECTIONS = {
@@ -273,19 +275,6 @@ def _serialize(element: etree._Element) -> bytes:
     return etree.tostring(element, encoding="utf-8", with_tail=False)
 
 
-def _isXMLName(name: str) -> bool:
-    """
-    Whether C{name} can be an element name (no namespace prefix).
-    """
-    if ":" in name or not name or name != xmlSafe(name):
-        return False
-    try:
-        etree.Element(name)
-    except ValueError:
-        return False
-    return True
-
-
 def _document(root: etree._Element) -> bytes:
     """
     A whole document, with the XML declaration snom's examples carry (double
@@ -327,7 +316,7 @@ def renderSettings(
     section = _newline(etree.SubElement(root, "phone-settings", e="2"))
     section.text = "\n"
     for setting in settings:
-        if not _isXMLName(setting.name):
+        if not isXMLName(setting.name):
             continue
         element = _newline(etree.SubElement(section, setting.name))
         if setting.idx is not None:
@@ -351,7 +340,7 @@ def unwritableSettings(settings: Iterable[Setting]) -> list[Setting]:
     The settings L{renderSettings} leaves out because their name is not an
     XML element name.
     """
-    return [s for s in settings if not _isXMLName(s.name)]
+    return [s for s in settings if not isXMLName(s.name)]
 
 
 def renderContainer(urls: Iterable[str]) -> bytes:

@@ -3,8 +3,8 @@
 The API's settings layers: C{/api/layers}, C{/api/layers/{scope}} and
 C{/api/layers/{scope}/plan}.  Each calls L{snomprov.operations.layers}.
 
-A layer is sent as snom settings XML (C{application/xml}, C{text/xml}) or
-as JSON (C{application/json}, L{snomprov.operations.layers.layerFromJSON}).
+A layer is sent as a vendor's settings file (C{application/xml},
+C{text/xml}: snom settings XML, read by the installed vendors) or as JSON (C{application/json}, L{snomprov.operations.layers.layerFromJSON}).
 C{POST …/plan} plans replacing the layer by the one sent, C{GET …/plan}
 plans deleting it; neither changes anything.  Diffs show every SIP password
 as C{***} unless an admin asks C{?reveal=true} (audited).
@@ -15,7 +15,6 @@ from __future__ import annotations
 from snomprov.accounts import permits
 from snomprov.audit import auditEvent
 from snomprov.operations import layers as operations
-from snomprov.vendors.snomxml import SNOM_PERMS
 
 from .declare import Call, Endpoint
 from .paging import PAGING_PARAMETERS, pageOf, pageSchema
@@ -33,16 +32,16 @@ _SETTING = {
         "name": {"type": "string", "minLength": 1, "maxLength": 256},
         "idx": {"type": ["integer", "null"], "minimum": 0, "maximum": 999999},
         "value": {"type": "string"},
-        "perm": {"type": ["string", "null"], "enum": [*SNOM_PERMS, None]},
+        "perm": {"type": ["string", "null"], "maxLength": 8,
+                 "description": "one of the perm values of an installed vendor (snom: '', ' ', R, RW, !, &, $, V)"},
     },
     "additionalProperties": False,
 }
 
 _DOCUMENTS = {
     "type": "object",
-    "properties": {key: {"type": "string", "description": f"one <{key}> section"}
-                   for key in ("functionKeys", "tbook", "dialplan")},
-    "additionalProperties": False,
+    "description": "documents named by an installed vendor (snom: functionKeys, tbook, dialplan)",
+    "additionalProperties": {"type": "string", "description": "one section of the vendor's settings file"},
 }
 
 LAYER_BODY = {
@@ -106,8 +105,8 @@ PUT_SCHEMA = {
     "additionalProperties": False,
 }
 
-_RAW_LAYER = {"application/xml": {"type": "string", "description": "a snom settings XML file"},
-              "text/xml": {"type": "string", "description": "a snom settings XML file"},
+_RAW_LAYER = {"application/xml": {"type": "string", "description": "a vendor's settings file (snom settings XML)"},
+              "text/xml": {"type": "string", "description": "a vendor's settings file (snom settings XML)"},
               "application/json": LAYER_BODY}
 
 _REVEAL = {"reveal": {"type": "boolean", "default": False,
@@ -185,7 +184,7 @@ async def _plan(call: Call, newLayer):
 
 
 async def planChange(call: Call):
-    layer = operations.parseLayer(call.path["scope"], call.raw, call.mediaType)
+    layer = operations.parseLayer(call.registry, call.path["scope"], call.raw, call.mediaType)
     return await _plan(call, layer)
 
 
