@@ -129,7 +129,7 @@ class Provisioner:
                 self.hits += 1
                 rendered = entry[0]
                 self._record(vendor, request, userAgent, fetch, rendered, entry[1])
-                return defer.succeed(None if rendered is _REFUSED else rendered)
+                return defer.succeed(None if isinstance(rendered, _Refused) else rendered)
         return self._fetchFromStore(fetch, vendor, request, userAgent, key)
 
     @defer.inlineCallbacks
@@ -147,7 +147,7 @@ class Provisioner:
             if generation == self._generation:
                 self._keep(key, entry, scopes)
         self._record(vendor, request, userAgent, fetch, entry[0], entry[1])
-        return None if entry[0] is _REFUSED else entry[0]
+        return None if isinstance(entry[0], _Refused) else entry[0]
 
     def _keep(self, key: tuple, entry: tuple, scopes) -> None:
         """
@@ -258,10 +258,14 @@ class Provisioner:
             if mac in versions:
                 version = versions[mac][0]
             device = yield store.getDevice(mac)
+            if device is not None and device.vendor is not None and device.vendor != vendor.name:
+                # A vendor serves only its own devices: no MAC of another
+                # vendor's phone through this vendor's path.
+                return _Refused(f"the device is a {device.vendor} phone", "other-vendor"), None, (f"device:{mac}",)
             lines = yield store.getLines(mac)
             deviceLayer = yield store.getLayer(f"device:{mac}")
             if refusesUnknown(self._config, lines, deviceLayer):
-                return _REFUSED, None, (f"device:{mac}",)
+                return _UNKNOWN, None, (f"device:{mac}",)
         scopes = requestScopes(vendor, request, userAgent, device)
         layers = yield defer.gatherResults([store.getLayer(scope) for scope in scopes])
         rendered = renderDeviceFile(vendor, request, device, lines or (), layers, self._config, userAgent, transport)
@@ -270,8 +274,8 @@ class Provisioner:
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version) -> None:
         self.fetches[vendor.name, fetch.protocol] += 1
         mac = request.mac or (userAgent.mac if userAgent else None)
-        if rendered is _REFUSED:
-            self._refuse(mac, fetch, "unknown device", "unknown-device")
+        if isinstance(rendered, _Refused):
+            self._refuse(mac, fetch, rendered.reason, rendered.kind)
             return
         if version is not None and rendered is not None and self._fetched is not None:
             self._fetched(request.mac, version)
@@ -296,12 +300,20 @@ class Provisioner:
 
 class _Refused:
     """
-    A file refused to an unknown device; the caller sees C{None}.
+    A file refused (cached like a rendering); the caller sees C{None}.
+
+    @ivar reason: what the C{rejected} event says.
+    @ivar kind: what L{Provisioner.rejections} counts it under
+        (C{unknown-device}, C{other-vendor}).
     """
+
+    def __init__(self, reason: str, kind: str) -> None:
+        self.reason = reason
+        self.kind = kind
 
     def __bool__(self) -> bool:
         return False
 
 
-_REFUSED = _Refused()
+_UNKNOWN = _Refused("unknown device", "unknown-device")
 _MISSING = object()

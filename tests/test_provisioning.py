@@ -221,3 +221,31 @@ def test_cachedFetchRecordsTheVersion():
     yield served.recorder.flush()
     current, fetched = (yield store.deviceVersions([MAC_A]))[MAC_A]
     assert fetched == current > 0
+
+
+@pytest_twisted.inlineCallbacks
+def test_aVendorServesOnlyItsOwnDevices():
+    """
+    A device registered as another vendor's phone is not served through
+    this vendor's path (no secret of a Linksys phone in a snom file): None,
+    a C{rejected} event naming why, counted as C{other-vendor}; the stored
+    device keeps its vendor; the phone's own vendor still serves it.
+    """
+    from snomprov.vendors.linksys import linksysVendor
+
+    mac = "000E08AABBCC"
+    store = MemoryDeviceStore()
+    yield store.applyImport([DeviceInfo(mac=mac, vendor="linksys", model="SPA942", state="registered")],
+                            {mac: (Line(1, "202", "spa-secret", "Store room", "pbx.example"),)})
+    served = Served(store)
+    served.provisioner = Provisioner(VendorRegistry([snomVendor, linksysVendor]), lambda: defer.succeed(store),
+                                     CONFIG, served.recorder, served.clock)
+    refused = yield served.provisioner.fetch(Fetch(f"snom/{mac}-settings.xml", "192.0.2.5", "http", UA))
+    assert refused is None
+    assert served.provisioner.rejections == {("other-vendor", "http"): 1}
+    yield served.recorder.flush()
+    (event,) = [e for e in (yield store.listEvents(mac)) if e.kind == "rejected"]
+    assert "linksys phone" in event.detail and "spa-secret" not in event.detail
+    assert (yield store.getDevice(mac)).vendor == "linksys"
+    own = yield served.provisioner.fetch(Fetch(f"spa{mac.lower()}.cfg", "192.0.2.5", "tftp"))
+    assert own is not None and b"spa-secret" in own.content
