@@ -8,18 +8,33 @@ sys.path.insert(0, os.path.dirname(__file__))
 import pytest  # noqa: E402
 
 
-def needPostgres() -> None:
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
     """
-    Skip the calling test when no test PostgreSQL can run here, with the
-    reason; under C{CI=true} that is a failure.
+    Under C{CI=true} a test whose real peer or privilege is missing fails:
+    every skip becomes a failure there, with its reason.  Elsewhere a skip
+    stays a skip, naming its reason.
     """
-    import pgserver
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, where a missing peer is a failure: {reason}"
 
-    reason = pgserver.missingReason()
+
+def _testServer(module: str, className: str):
+    """
+    Start a test server of C{module} (L{pgserver}, L{mysqlserver}), or
+    skip the calling test with the reason none can run here.
+    """
+    import importlib
+
+    servers = importlib.import_module(module)
+    reason = servers.missingReason()
     if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
         pytest.skip(reason)
+    return getattr(servers, className)().start()
 
 
 @pytest.fixture(scope="session")
@@ -30,10 +45,7 @@ def postgres():
     Do not stop it: a test that needs a database going down takes its own
     with the C{postgresServer} fixture.
     """
-    import pgserver
-
-    needPostgres()
-    server = pgserver.PostgresServer().start()
+    server = _testServer("pgserver", "PostgresServer")
     yield server
     server.destroy()
 
@@ -43,26 +55,9 @@ def postgresServer():
     """
     A test PostgreSQL of this test's own, which it may stop and start.
     """
-    import pgserver
-
-    needPostgres()
-    server = pgserver.PostgresServer().start()
+    server = _testServer("pgserver", "PostgresServer")
     yield server
     server.destroy()
-
-
-def needMySQL() -> None:
-    """
-    Skip the calling test when no test MariaDB can run here, with the
-    reason; under C{CI=true} that is a failure.
-    """
-    import mysqlserver
-
-    reason = mysqlserver.missingReason()
-    if reason is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -72,10 +67,7 @@ def mysql():
     C{port}, C{createDatabase(name, schema)} (answers a C{mysql://} URL
     with a user and password).  Do not stop it: see C{mysqlServer}.
     """
-    import mysqlserver
-
-    needMySQL()
-    server = mysqlserver.MySQLServer().start()
+    server = _testServer("mysqlserver", "MySQLServer")
     yield server
     server.destroy()
 
@@ -85,9 +77,6 @@ def mysqlServer():
     """
     A test MariaDB of this test's own, which it may stop and start.
     """
-    import mysqlserver
-
-    needMySQL()
-    server = mysqlserver.MySQLServer().start()
+    server = _testServer("mysqlserver", "MySQLServer")
     yield server
     server.destroy()

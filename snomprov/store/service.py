@@ -9,6 +9,8 @@ from twisted.application.service import Service
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from snomprov.config import maskURL
+
 __all__ = ["StoreService", "CannotOpenStore"]
 
 
@@ -62,7 +64,7 @@ class StoreService(Service):
         try:
             checkStoreOpens(self.url, self.dataDir)
         except StoreError as e:
-            raise CannotOpenStore(f"snomprov: cannot open the store {_masked(self.url)}: {e}; "
+            raise CannotOpenStore(f"snomprov: cannot open the store {maskURL(self.url)}: {e}; "
                                   "change [store] url") from None
 
     def startService(self) -> None:
@@ -75,14 +77,14 @@ class StoreService(Service):
 
     def _opened(self, store) -> None:
         self.store = store
-        self._log.info("Store open: {url}", url=_masked(self.url))
+        self._log.info("Store open: {url}", url=maskURL(self.url))
         waiting, self._waiting = self._waiting, []
         for d in waiting:
             d.callback(store)
 
     def _failed(self, failure) -> None:
         self._failure = failure
-        self._log.failure("Cannot open the store {url}", failure, url=_masked(self.url))
+        self._log.failure("Cannot open the store {url}", failure, url=maskURL(self.url))
         waiting, self._waiting = self._waiting, []
         for d in waiting:
             d.errback(failure)
@@ -115,15 +117,3 @@ class StoreService(Service):
         if self.store is not None:
             store, self.store = self.store, None
             yield store.close()
-
-
-def _masked(url: str) -> str:
-    """
-    A store URL fit for a log: no password.
-    """
-    scheme, sep, rest = url.partition("://")
-    if sep and "@" in rest:
-        credentials, _, host = rest.rpartition("@")
-        user = credentials.partition(":")[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
