@@ -24,7 +24,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event, FileRequest
-from .rendering import refusesUnknown, renderDeviceFile, requestScopes
+from .storedrender import renderStored
 
 __all__ = ["Provisioner", "Fetch"]
 
@@ -252,7 +252,7 @@ class Provisioner:
             it was made from.
         """
         mac = request.mac
-        device = lines = version = None
+        device = version = None
         if mac is not None:
             versions = yield store.deviceVersions([mac])
             if mac in versions:
@@ -262,14 +262,11 @@ class Provisioner:
                 # A vendor serves only its own devices: no MAC of another
                 # vendor's phone through this vendor's path.
                 return _Refused(f"the device is a {device.vendor} phone", "other-vendor"), None, (f"device:{mac}",)
-            lines = yield store.getLines(mac)
-            deviceLayer = yield store.getLayer(f"device:{mac}")
-            if refusesUnknown(self._config, lines, deviceLayer):
-                return _UNKNOWN, None, (f"device:{mac}",)
-        scopes = requestScopes(vendor, request, userAgent, device)
-        layers = yield defer.gatherResults([store.getLayer(scope) for scope in scopes])
-        rendered = renderDeviceFile(vendor, request, device, lines or (), layers, self._config, userAgent, transport)
-        return rendered, version, scopes
+        stored = yield defer.ensureDeferred(
+            renderStored(store, self._config, vendor, request, userAgent, device, transport))
+        if stored.refused:
+            return _UNKNOWN, None, stored.scopes
+        return stored.rendered, version, stored.scopes
 
     def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version) -> None:
         self.fetches[vendor.name, fetch.protocol] += 1

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from snomprov.device import InvalidMAC, RenderedFile, parseMAC
 from snomprov.interfaces import IFileVendor
-from snomprov.rendering import deviceFileNames, maskedLines, refusesUnknown, renderDeviceFile, requestScopes
+from snomprov.rendering import deviceFileNames
+from snomprov.storedrender import renderStored
 
 from .errors import NotFound, Refused
 
@@ -80,18 +81,12 @@ async def renderFile(store, registry, config, mac: str, name: str | None = None,
     if resolved is None or resolved[1].mac not in (None, mac):
         raise NotFound(f"{name}: no such file for {mac}; {_namesOf(vendor, mac, device)}")
     fileVendor, request = resolved
-    lines = ()
-    if request.mac is not None:
-        lines = await store.getLines(mac)
-        if refusesUnknown(config, lines, await store.getLayer(f"device:{mac}")):
-            raise NotFound(f"{name}: refused to {mac}, which has no lines and no device layer "
-                           "([provisioning] unknown_devices = \"reject\")")
     # A file of no device (a model's) is rendered as for any phone.
-    owner = device if request.mac is not None else None
-    scopes = requestScopes(fileVendor, request, agent, owner)
-    layers = [await store.getLayer(scope) for scope in scopes]
-    shown = tuple(lines) if reveal else maskedLines(lines)
-    rendered = renderDeviceFile(fileVendor, request, owner, shown, layers, config, agent, "http")
+    stored = await renderStored(store, config, fileVendor, request, agent, device, "http", reveal)
+    if stored.refused:
+        raise NotFound(f"{name}: refused to {mac}, which has no lines and no device layer "
+                       "([provisioning] unknown_devices = \"reject\")")
+    rendered = stored.rendered
     if rendered is None:
         raise NotFound(f"{name}: no such file for {mac}; {_namesOf(vendor, mac, device)}")
     return name, rendered
