@@ -8,7 +8,7 @@ Nothing here does I/O or knows about Twisted.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 __all__ = [
@@ -115,7 +115,8 @@ class DeviceInfo:
     What we know of one phone.
 
     Every field but C{mac} may be C{None}: unknown.  When devices are merged
-    into a store, a C{None} keeps what was stored.
+    into a store, a C{None} keeps what was stored (the merge rules of each
+    field are those of its column: L{snomprov.store.columns}).
 
     @ivar state: one of L{DEVICE_STATES}.
     @ivar firstSeen: POSIX time of the first sighting.
@@ -133,37 +134,6 @@ class DeviceInfo:
     lastSeen: float | None = None
     notes: str | None = None
     sipAddress: tuple[str, int] | None = None
-
-    def mergedWith(self, newer: "DeviceInfo") -> "DeviceInfo":
-        """
-        This device updated by C{newer}: C{newer}'s known fields win, except
-        C{firstSeen}, which keeps the earliest, and C{state}, which only moves
-        forward.
-        """
-        changes = {
-            name: value
-            for name, value in vars(newer).items()
-            if value is not None and name not in ("mac", "firstSeen", "state")
-        }
-        if newer.firstSeen is not None:
-            changes["firstSeen"] = (
-                newer.firstSeen
-                if self.firstSeen is None
-                else min(self.firstSeen, newer.firstSeen)
-            )
-        changes["state"] = laterState(self.state, newer.state)
-        return replace(self, **changes)
-
-
-def laterState(a: str | None, b: str | None) -> str | None:
-    """
-    The further along of two device states.
-    """
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a if DEVICE_STATES.index(a) >= DEVICE_STATES.index(b) else b
 
 
 @dataclass(frozen=True)

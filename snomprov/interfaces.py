@@ -314,8 +314,8 @@ class IDeviceStore(Interface):
 
     def mergeDevices(devices):
         """
-        Insert or update devices in one transaction, with
-        L{snomprov.device.DeviceInfo.mergedWith} semantics.
+        Insert or update devices in one transaction, merged into the
+        stored ones by the rules of L{snomprov.store.columns}.
 
         @return: Deferred firing with C{None}.
         """

@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from .device import DeviceInfo, Event
 from .store.checks import checkDevices, checkEvents
 from .store.errors import StoreError
-from .store.rows import deviceToRow, mergeDeviceRows
+from .store.columns import deviceToRow, mergeDeviceRows
 
 __all__ = ["Recorder", "PnPRecording"]
 

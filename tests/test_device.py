@@ -82,19 +82,6 @@ def test_parseMACOnlyRaisesInvalidMAC(text):
     assert len(result) == 12 and int(result, 16) >= 0
 
 
-def test_mergedWith():
-    """
-    Merging keeps stored values where the newer is unknown, keeps the
-    earliest first sighting, and only moves the state forward.
-    """
-    old = DeviceInfo(MAC, vendor="snom", model="snomD785", state="fetched", firstSeen=10.0, lastSeen=10.0)
-    new = DeviceInfo(MAC, ip="192.0.2.5", state="seen", firstSeen=20.0, lastSeen=20.0)
-    merged = old.mergedWith(new)
-    assert merged == DeviceInfo(
-        MAC, vendor="snom", model="snomD785", ip="192.0.2.5", state="fetched", firstSeen=10.0, lastSeen=20.0
-    )
-
-
 def test_lineReprHidesPassword():
     """
     A line's repr never shows its password, so it cannot reach a log.

@@ -319,20 +319,6 @@ def test_recordRowsLargeBatch(store):
     assert [(e.time, e.mac, e.kind, e.detail) for e in reversed(listed)] == events
 
 
-def test_mergeDeviceRowsAsMergedWith():
-    """
-    L{mergeDeviceRows} is L{DeviceInfo.mergedWith} on rows.
-    """
-    import random
-
-    from snomprov.store import deviceFromRow, deviceToRow, mergeDeviceRows
-
-    rng = random.Random(3)
-    for _ in range(2000):
-        old, new = _randomDevices(rng, [MAC1], 2)
-        assert deviceFromRow(mergeDeviceRows(deviceToRow(old), deviceToRow(new))) == old.mergedWith(new)
-
-
 @pytest_twisted.inlineCallbacks
 def test_listDevicesOrderedByMAC(store):
     """

@@ -15,7 +15,7 @@ import pytest_twisted
 from snomprov.device import DeviceInfo, Event, Line
 from snomprov.store import PreconditionFailed, StoreError
 from snomprov.store.filters import foldText, likePattern
-from snomprov.store.rows import deviceToRow
+from snomprov.store.columns import deviceToRow
 from snomprov.store.sql import devicePageQuery
 
 from test_store import _openSQLite, snapshot, store  # noqa: F401

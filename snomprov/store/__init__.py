@@ -11,9 +11,9 @@ L{openStore} turns a C{[store] url} into an open store:
   - C{postgresql://...}: refused for now with a L{StoreError}.
 
 What every implementation shares lives beside it, one job a module:
-L{snomprov.store.checks} (validation), L{snomprov.store.rows} (devices as
-rows), L{snomprov.store.writes} (the write logic and the settings-version
-rules), L{snomprov.store.changes} (the change feed's bound and listeners);
+L{snomprov.store.checks} (validation), L{snomprov.store.columns} (the
+devices table's columns and merge rules, devices as rows),
+L{snomprov.store.writes} (the write logic and the settings-version rules), L{snomprov.store.changes} (the change feed's bound and listeners);
 their public names are re-exported here.
 """
 
@@ -43,7 +43,7 @@ from snomprov.store.errors import (
     StoreError,
     UnknownDevice,
 )
-from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
+from snomprov.store.columns import deviceFromRow, deviceToRow, mergeDeviceRows
 from snomprov.store.writes import Records, StoreWrites, whenValid
 
 __all__ = [

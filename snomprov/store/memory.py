@@ -21,7 +21,7 @@ from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
 from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC
 from snomprov.store.filters import textMatches
-from snomprov.store.rows import deviceFromRow
+from snomprov.store.columns import deviceFromRow
 from snomprov.store.pbxstate import (
     LineSyncState,
     PendingAccount,

@@ -32,14 +32,24 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
-from snomprov.device import DEVICE_STATES, DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
+from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
 from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit, checkMAC
 from snomprov.store.errors import StoreError
 from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
-from snomprov.store.rows import deviceFromRow, deviceToRow, mergeDeviceRows
+from snomprov.store.columns import (
+    COLUMN_NAMES,
+    OPERATOR_COLUMNS,
+    OPERATOR_POSITIONS,
+    REGISTRATION_POSITIONS,
+    deviceFromRow,
+    deviceToRow,
+    mergeDeviceRows,
+    mergeSQL,
+    sameColumnsSQL,
+)
 from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
@@ -126,7 +136,7 @@ class Dialect:
         The statement writing C{rows} rows at once (computed once per
         dialect, kind and number).  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
-        ones as by L{snomprov.store.rows.mergeDeviceRows}),
+        ones as by L{snomprov.store.columns.mergeDeviceRows}),
         C{"mergeSameOperatorFields"} (the same, leaving alone the stored
         devices whose vendor, model or notes the row would change),
         C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
@@ -213,57 +223,20 @@ honest.
 """
 
 # Every statement, in one place.
-_DEVICE_COLUMNS = (
-    "mac", "vendor", "model", "firmware", "ip", "state",
-    "first_seen", "last_seen", "notes", "sip_host", "sip_port",
-)  # fmt: skip
+_DEVICE_COLUMNS = COLUMN_NAMES
 
-
-def _rank(state: str) -> str:
-    """
-    The SQL expression giving a state's place in L{DEVICE_STATES}.
-    """
-    ranks = " ".join(f"WHEN '{name}' THEN {rank}" for rank, name in enumerate(DEVICE_STATES))
-    return f"CASE {state} {ranks} END"
-
-
-def _known(column: str) -> str:
-    """
-    The new value of C{column} when known, else the stored one.
-    """
-    return f"COALESCE(excluded.{column}, devices.{column})"
-
-
-_DEVICE_MERGE = {
-    **{column: _known(column) for column in _DEVICE_COLUMNS[1:]},
-    "state": (
-        "CASE WHEN excluded.state IS NULL OR (devices.state IS NOT NULL AND "
-        f"{_rank('devices.state')} >= {_rank('excluded.state')}) "
-        "THEN devices.state ELSE excluded.state END"
-    ),
-    "first_seen": (
-        "CASE WHEN excluded.first_seen IS NULL OR devices.first_seen <= excluded.first_seen "
-        "THEN devices.first_seen ELSE excluded.first_seen END"
-    ),
-    "sip_port": (
-        "CASE WHEN excluded.sip_host IS NULL THEN devices.sip_port ELSE excluded.sip_port END"
-    ),
-}
+_DEVICE_MERGE = mergeSQL()
 """
-L{snomprov.store.rows.mergeDeviceRows} in SQL: the stored row's columns
-updated by the new row's (C{excluded}) known ones, C{first_seen} the
-earliest, C{state} only forward, the SIP host and port together.
+L{snomprov.store.columns.mergeDeviceRows} in SQL: the stored row's columns
+merged with the new row's (C{excluded}) by the rules of
+L{snomprov.store.columns.DEVICE_COLUMNS}.
 """
 
-_SAME_OPERATOR_FIELDS = (
-    "(excluded.vendor IS NULL OR excluded.vendor = devices.vendor) "
-    "AND (excluded.model IS NULL OR excluded.model = devices.model) "
-    "AND (excluded.notes IS NULL OR excluded.notes = devices.notes)"
-)
+_SAME_OPERATOR_FIELDS = sameColumnsSQL(OPERATOR_COLUMNS)
 """
-True when merging the new row leaves the stored device's vendor and model
-(what its rendered files depend on) and notes (with them, what its
-revision depends on) as they are.
+True when merging the new row leaves the stored device's operator columns
+(vendor and model, what its rendered files depend on, and notes: with
+them, what its revision depends on) as they are.
 """
 
 _DEVICE_UPSERTS: dict[str, dict[str, Any]] = {
@@ -498,7 +471,7 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
     def mergeDeviceRows(self, rows: list[tuple[Any, ...]]) -> list[str]:
         """
         Merge device rows (see L{deviceToRow}) into the stored devices, in
-        order, as L{snomprov.store.rows.mergeDeviceRows} does, without
+        order, as L{snomprov.store.columns.mergeDeviceRows} does, without
         reading them back.
 
         @return: the MACs of the devices added or whose vendor or model
@@ -555,9 +528,9 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
             if old is None:
                 continue  # added: given a revision by the caller
             new = mergeDeviceRows(old, row)
-            if new[1:3] != old[1:3]:
+            if any(new[p] != old[p] for p in REGISTRATION_POSITIONS):
                 registration.append(row[0])
-            if (new[1], new[2], new[8]) != (old[1], old[2], old[8]):
+            if any(new[p] != old[p] for p in OPERATOR_POSITIONS):
                 moved.append(row[0])
         return registration, moved
 

@@ -53,7 +53,12 @@ from snomprov.store.checks import (
     checkScope,
 )
 from snomprov.store.errors import PreconditionFailed, StoreError, UnknownDevice
-from snomprov.store.rows import deviceFromRow
+from snomprov.store.columns import (
+    OPERATOR_FIELDS as _OPERATOR_FIELDS,
+    REGISTRATION_FIELDS,
+    deviceFromRow,
+    mergeDevice,
+)
 
 
 class Records(Protocol):
@@ -156,12 +161,13 @@ def _registrationChanged(old: DeviceInfo | None, new: DeviceInfo) -> bool:
     Whether a device's change matters to its rendered files: it is new, or
     its vendor or model changed (which settings layers apply).
     """
-    return old is None or (old.vendor, old.model) != (new.vendor, new.model)
+    return old is None or any(getattr(old, name) != getattr(new, name) for name in REGISTRATION_FIELDS)
 
 
-OPERATOR_FIELDS = ("vendor", "model", "notes")
+OPERATOR_FIELDS = _OPERATOR_FIELDS
 """
-The fields of a device an operator sets: a change of one moves its
+The fields of a device an operator sets (the operator columns of
+L{snomprov.store.columns.DEVICE_COLUMNS}): a change of one moves its
 revision.
 """
 
@@ -184,7 +190,7 @@ def _mergeDevices(records: Records, devices: tuple[DeviceInfo, ...]) -> list[str
     moved: dict[str, None] = {}
     for device in devices:
         old = known.get(device.mac)
-        new = device if old is None else old.mergedWith(device)
+        new = device if old is None else mergeDevice(old, device)
         if new != old:
             merged[device.mac] = new
             known[device.mac] = new
