@@ -11,7 +11,7 @@ back as TOML.
 Keys (DESIGN.md §4.2)::
 
     [server]  base_url, data_dir
-    [store]   url
+    [store]   url, keep_events_days
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
               share_port, vendor_ports
@@ -79,9 +79,12 @@ class StoreConfig:
     @ivar url: C{sqlite:PATH} (relative to the config file's directory),
         C{memory:} or C{postgresql://…}; empty: C{snomprov.sqlite} in the
         data directory.
+    @ivar keepEventsDays: events older than this many days are deleted in
+        the background (L{snomprov.store.retention}); C{0}: kept forever.
     """
 
     url: str = ""
+    keepEventsDays: int = 90
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -289,6 +292,12 @@ def _positive(value: int | float) -> int | float:
     return value
 
 
+def _days(value: int) -> int:
+    if not 0 <= value <= 36500:
+        raise ValueError(f"{value} is not a number of days from 0 to 36500 (0: keep forever)")
+    return value
+
+
 def _pollInterval(value: int | float) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"{value} is not a number of seconds from 0 to 1 (like 0.002; 0: no polling)")
@@ -421,6 +430,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     }),
     "store": (StoreConfig, {
         "url": _Key("url", str, _storeURL),
+        "keep_events_days": _Key("keepEventsDays", int, _days),
     }),
     "sip": (SIPConfig, {
         "enabled": _Key("enabled", bool),

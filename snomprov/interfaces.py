@@ -494,6 +494,16 @@ class IDeviceStore(Interface):
             of C{mac} and of C{kind} (or all), at most C{limit}.
         """
 
+    def pruneEvents(before, limit):
+        """
+        Delete the oldest events, in the order they were added, as long as
+        their time is below C{before}: at most C{limit} in one transaction
+        (the retention of C{[store] keep_events_days}, in bounded batches).
+        An event's position (L{eventsAfter}, L{pageEvents}) does not change.
+
+        @return: Deferred firing with how many were deleted.
+        """
+
     def settingsVersion():
         """
         A counter that grows on every change of devices' lines or settings

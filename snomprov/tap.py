@@ -23,6 +23,7 @@ from .provisioning import Provisioner
 from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
+from .store.retention import EventRetention
 from .store.service import StoreService
 from .web.api import apiResource
 from .web.provisioning import ProvisioningResource
@@ -96,7 +97,8 @@ def _applyOverrides(config: Config, options: Options) -> Config:
 
 def makeService(options: Options, reactor=None) -> MultiService:
     """
-    One L{Listeners} of named children: C{store}, C{recorder}, C{pbx} (with
+    One L{Listeners} of named children: C{store}, C{recorder}, C{retention},
+    C{pbx} (with
     C{[[pbx]]} tables), C{http-N},
     C{admin-N} (C{[admin] listen}), C{sip} and C{tftp} when enabled, and
     C{gc} (L{GarbageCollectorTuning}).
@@ -125,6 +127,10 @@ def makeService(options: Options, reactor=None) -> MultiService:
     recorder.setName("recorder")
     recorder.setServiceParent(top)
     stores.closeAfter(recorder.flush)
+    retention = EventRetention(stores.whenOpen, reactor, config.store.keepEventsDays)
+    retention.setName("retention")
+    retention.setServiceParent(top)
+    stores.closeAfter(retention.whenIdle)
 
     if config.pbx:
         _buildAccountSync(config, stores.whenOpen, reactor).setServiceParent(top)

@@ -171,6 +171,9 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[server]\nbase_url = "ftp://x"\n', "server.base_url: 'ftp://x' is not an http"),
         ('[provisioning]\nunknown_devices = "maybe"\n', "provisioning.unknown_devices: 'maybe' is not one of"),
         ('[store]\nurl = "mysql://x"\n', "store.url: 'mysql://x'"),
+        ("[store]\nkeep_events_days = -1\n", "store.keep_events_days: -1 is not a number of days from 0"),
+        ("[store]\nkeep_events_days = 1.5\n", "store.keep_events_days: expected an integer, got a number"),
+        ('[store]\nkeep_events_days = "90"\n', "store.keep_events_days: expected an integer, got a string"),
         ("[sip\n", "not valid TOML"),
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
         ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
@@ -305,6 +308,16 @@ url = "http://x/\"q\"\\\t{mac}.cfg"
 ouis = ["00:15:65"]
 "weird key" = [1, 2.5, true, "\u007f"]
 """
+
+
+def test_keepEventsDays(tmp_path):
+    """
+    C{[store] keep_events_days}: 90 unless set, 0 (keep forever) allowed.
+    """
+    assert parseConfig("", "f.toml", baseDir=str(tmp_path)).store.keepEventsDays == 90
+    for days in (0, 7):
+        text = f"[store]\nkeep_events_days = {days}\n"
+        assert parseConfig(text, "f.toml", baseDir=str(tmp_path)).store.keepEventsDays == days
 
 
 @pytest.mark.parametrize("text", ["", "[store]\nurl = \"sqlite:db/x.sqlite\"\n", "[store]\nurl = \"memory:\"\n",

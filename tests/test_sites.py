@@ -98,7 +98,7 @@ def test_adminServicesNamed(tmp_path):
     config.write_text('[admin]\nlisten = ["tcp:0:interface=127.0.0.1", "tcp:0"]\n')
     o = options(tmp_path, "--config", str(config), "--no-sip", "--no-tftp")
     service = makeService(o)
-    assert [child.name for child in service] == ["store", "recorder", "http-0", "admin-0", "admin-1", "gc"]
+    assert [child.name for child in service] == ["store", "recorder", "retention", "http-0", "admin-0", "admin-1", "gc"]
     assert service.describe["admin-0"] == "operators' HTTP tcp:0:interface=127.0.0.1"
     assert listenerKey("admin-1") == "[admin] listen"
     line = cannotListenLine("admin-0", "operators' HTTP tcp:9090", OSError(98, "Address already in use"))

@@ -31,7 +31,7 @@ def test_namedChildren(tmp_path):
     o.config = o.config.replaceIn("sip", vendorPorts=False)
     service = makeService(o, reactor=MemoryReactorClock())
     names = [child.name for child in service]
-    assert names == ["store", "recorder", "http-0", "http-1", "sip", "tftp", "gc"]
+    assert names == ["store", "recorder", "retention", "http-0", "http-1", "sip", "tftp", "gc"]
     assert isinstance(service.getServiceNamed("sip"), MulticastServer)
     assert isinstance(service.getServiceNamed("tftp"), UDPServer)
 
@@ -51,7 +51,7 @@ def test_disable(tmp_path):
     C{--no-sip} and C{--no-tftp} leave those services out.
     """
     service = makeService(options(tmp_path, "--no-sip", "--no-tftp"), reactor=MemoryReactorClock())
-    assert [child.name for child in service] == ["store", "recorder", "http-0", "gc"]
+    assert [child.name for child in service] == ["store", "recorder", "retention", "http-0", "gc"]
 
 
 def test_badConfigExits2(tmp_path, capsys):
@@ -115,10 +115,10 @@ def test_vendorSIPPorts(tmp_path):
     o.registry = VendorRegistry([snomVendor, PortsVendor("alpha", {5059, 5070})])
     service = makeService(o, reactor=MemoryReactorClock())
     names = [child.name for child in service]
-    assert names == ["store", "recorder", "http-0", "sip", "sip-5059", "tftp", "gc"]
+    assert names == ["store", "recorder", "retention", "http-0", "sip", "sip-5059", "tftp", "gc"]
     assert [service.getServiceNamed(n).args[0] for n in ("sip", "sip-5059")] == [5070, 5059]
     assert "sip-5059" in service.describe
     o.config = o.config.replaceIn("sip", vendorPorts=False)
     service = makeService(o, reactor=MemoryReactorClock())
-    assert [child.name for child in service] == ["store", "recorder", "http-0", "sip", "tftp", "gc"]
+    assert [child.name for child in service] == ["store", "recorder", "retention", "http-0", "sip", "tftp", "gc"]
     assert "sip-5059" not in service.describe

@@ -33,7 +33,7 @@ def test_pbxChild(tmp_path):
     text = '[[pbx]]\nkind = "asterisk-pjsip"\npath = "a.conf"\n[[pbx]]\nkind = "asterisk-pjsip"\npath = "b.conf"\n'
     service = makeService(options(tmp_path, text), reactor=MemoryReactorClock())
     names = [child.name for child in service]
-    assert names[:3] == ["store", "recorder", "pbx"]
+    assert names[:4] == ["store", "recorder", "retention", "pbx"]
     sync = service.getServiceNamed("pbx")
     assert isinstance(sync, AccountSync)
     assert [(type(s), s.name, s.path) for s in sync.sinks] == [

@@ -203,6 +203,14 @@ def checkCursor(cursor: object) -> int | None:
     return cursor  # type: ignore[return-value]
 
 
+def checkTime(value: object) -> float:
+    """
+    A POSIX time: a number.
+    """
+    _checkNumber(value, "time", optional=False)
+    return float(value)  # type: ignore[arg-type]
+
+
 def checkLimit(limit: object) -> int:
     """
     An event listing limit: an integer, 0 or more.

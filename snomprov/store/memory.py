@@ -19,7 +19,7 @@ from snomprov.device import DeviceInfo, Event, EventPage, Line, SettingsLayer
 from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
-from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC
+from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC, checkTime
 from snomprov.store.filters import textMatches
 from snomprov.store.columns import deviceFromRow
 from snomprov.store.pbxstate import (
@@ -218,6 +218,9 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def __init__(self) -> None:
         self._records = _MemoryRecords({}, {}, {}, 0)
         self._events: list[Event] = []
+        # How many events were pruned from the head of _events: an event's
+        # position (its id) is its place in the list, from 1, plus these.
+        self._pruned = 0
         self._listeners = ChangeListeners()
         self._accountSync: dict[tuple[str, str, int], _SyncRow] = {}
 
@@ -390,7 +393,8 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
 
     def eventsAfter(self, cursor=None, mac=None, limit=100):
         """
-        An event's position is its place in the list, from 1.
+        An event's position is its place in the list, from 1, counting the
+        pruned ones.
         """
         return whenValid(
             lambda: (checkCursor(cursor), checkLimit(limit)),
@@ -398,13 +402,14 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         )
 
     def _after(self, mac: str | None, cursor: int | None, limit: int) -> EventPage:
-        end = len(self._events)
+        events, first = self._events, self._pruned
+        end = first + len(events)
         if cursor is None:
             return EventPage(tuple(reversed(self._newest(mac, limit))), end)
         found: list[Event] = []
-        position = min(cursor, end)
+        position = min(max(cursor, first), end)
         while position < end and len(found) < limit:
-            event = self._events[position]
+            event = events[position - first]
             position += 1
             if mac is None or event.mac == mac:
                 found.append(event)
@@ -415,16 +420,30 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
                          lambda n: defer.succeed(self._eventPage(mac, kind, before, n)))
 
     def _eventPage(self, mac, kind, before, limit) -> list[tuple[int, Event]]:
-        # An event's id is its place in the list, from 1.
+        # An event's id is its position (see eventsAfter).
         found: list[tuple[int, Event]] = []
-        end = len(self._events) if before is None else max(0, min(before - 1, len(self._events)))
+        first, count = self._pruned, len(self._events)
+        end = count if before is None else max(0, min(before - 1 - first, count))
         for index in range(end - 1, -1, -1):
             if len(found) >= limit:
                 break
             event = self._events[index]
             if (mac is None or event.mac == mac) and (kind is None or event.kind == kind):
-                found.append((index + 1, event))
+                found.append((first + index + 1, event))
         return found
+
+    def pruneEvents(self, before, limit):
+        def prune(checked: tuple[float, int]):
+            before, limit = checked
+            events = self._events
+            count, most = 0, min(limit, len(events))
+            while count < most and events[count].time < before:
+                count += 1
+            del events[:count]
+            self._pruned += count
+            return defer.succeed(count)
+
+        return whenValid(lambda: (checkTime(before), checkLimit(limit)), prune)
 
     def settingsVersion(self):
         return defer.succeed(self._records.version)

@@ -200,6 +200,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    (
+        6,
+        (
+            # A device's history (the operators' pages; eventsAfter,
+            # listEvents and pageEvents with a MAC) is an index look-up
+            # again: read backwards from the newest, a device rarely seen
+            # meant reading every event.  It costs each recorded event an
+            # index insert (bench/recorder.py measures it), and retention
+            # ([store] keep_events_days) keeps the table bounded.
+            "CREATE INDEX events_mac_id ON events (mac, id)",
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

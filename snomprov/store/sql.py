@@ -36,7 +36,15 @@ from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, Setting
 from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
-from snomprov.store.checks import checkCursor, checkDevicePage, checkDevices, checkEvents, checkLimit, checkMAC
+from snomprov.store.checks import (
+    checkCursor,
+    checkDevicePage,
+    checkDevices,
+    checkEvents,
+    checkLimit,
+    checkMAC,
+    checkTime,
+)
 from snomprov.store.errors import StoreError
 from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
 from snomprov.store.columns import (
@@ -55,7 +63,7 @@ from snomprov.store.migrations import MIGRATIONS, Migration, migrate
 from snomprov.store.sqlaccounts import SQLAccountRecords
 from snomprov.store.sqlpbx import SQLPBXRecords, SQLPBXStore
 
-__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery"]
+__all__ = ["Dialect", "SQLITE", "POSTGRESQL", "SQLDeviceStore", "devicePageQuery", "eventPageQuery"]
 
 
 @dataclass(frozen=True)
@@ -273,12 +281,8 @@ _DELETE_DOCUMENTS = "DELETE FROM documents WHERE scope = ?"
 _DELETE_LAYER = "DELETE FROM layers WHERE scope = ?"
 _LIST_SCOPES = "SELECT scope FROM layers ORDER BY scope"
 _INSERT_EVENT_HEAD = "INSERT INTO events (time, mac, kind, detail)"
-_LIST_EVENTS = "SELECT time, mac, kind, detail FROM events ORDER BY id DESC LIMIT ?"
-_LIST_DEVICE_EVENTS = (
-    "SELECT time, mac, kind, detail FROM events WHERE mac = ? ORDER BY id DESC LIMIT ?"
-)
-_LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
 _EVENT_COLUMNS = "SELECT id, time, mac, kind, detail FROM events"
+_LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
 _NEWEST_EVENTS = {
     False: f"{_EVENT_COLUMNS} ORDER BY id DESC LIMIT ?",
     True: f"{_EVENT_COLUMNS} WHERE mac = ? ORDER BY id DESC LIMIT ?",
@@ -287,6 +291,8 @@ _EVENTS_AFTER = {
     False: f"{_EVENT_COLUMNS} WHERE id > ? ORDER BY id LIMIT ?",
     True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
 }
+_OLDEST_EVENTS = "SELECT id, time FROM events ORDER BY id LIMIT ?"
+_DELETE_EVENTS_UPTO = "DELETE FROM events WHERE id <= ?"
 _GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
 _DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
 _NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
@@ -355,6 +361,23 @@ def devicePageQuery(state: str | None, vendor: str | None, model: str | None, te
         params.append(after)
     statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
                  + " ORDER BY devices.mac LIMIT ?")
+    return statement, [*params, limit]
+
+
+def eventPageQuery(mac: str | None, kind: str | None, before: int | None,
+                   limit: int) -> tuple[str, list[Any]]:
+    """
+    The statement and parameters of a page of events
+    (L{snomprov.interfaces.IDeviceStore.pageEvents}): newest first, through
+    the C{(mac, id)} index when C{mac} is given.
+    """
+    where, params = [], []
+    for condition, value in (("mac = ?", mac), ("kind = ?", kind), ("id < ?", before)):
+        if value is not None:
+            where.append(condition)
+            params.append(value)
+    statement = (_EVENT_COLUMNS + (" WHERE " + " AND ".join(where) if where else "")
+                 + " ORDER BY id DESC LIMIT ?")
     return statement, [*params, limit]
 
 
@@ -639,24 +662,19 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
 
     def listEvents(self, mac: str | None, limit: int) -> list[Event]:
         """
-        The newest C{limit} events, of C{mac} or all.  Events have no index
-        but their C{id} (every index makes each recorded event dearer): one
-        device's are found by reading the events backwards from the newest,
-        as far as needed.
+        The newest C{limit} events, of C{mac} or all: read backwards through
+        the C{id} (all) or the C{(mac, id)} index (one device's).
         """
-        rows = (
-            self._fetch(_LIST_EVENTS, limit)
-            if mac is None
-            else self._fetch(_LIST_DEVICE_EVENTS, mac, limit)
-        )
-        return [Event(time=t, mac=m, kind=k, detail=d) for t, m, k, d in rows]
+        macs = () if mac is None else (mac,)
+        rows = self._fetch(_NEWEST_EVENTS[mac is not None], *macs, limit)
+        return [Event(time=t, mac=m, kind=k, detail=d) for _, t, m, k, d in rows]
 
     def eventsAfter(self, cursor: int | None, mac: str | None, limit: int) -> EventPage:
         """
         The events' C{id} is the position.  With C{mac}, the events after the
-        cursor are read through the C{id} index, those of other devices
-        being skipped; the cursor moves past them (to the last C{id} when
-        fewer than C{limit} were found), so that they are not read again.
+        cursor are read through the C{(mac, id)} index; the cursor moves to
+        the last C{id} when fewer than C{limit} were found, so that other
+        devices' events are not read again.
 
         The largest C{id} is read in the same transaction as the events, so
         an event added meanwhile is after the cursor.  This relies on
@@ -683,16 +701,28 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         The newest C{limit} events with an id below C{before}, of C{mac}
         and C{kind} or all, with their ids.
         """
-        where, params = [], []
-        for condition, value in (("mac = ?", mac), ("kind = ?", kind), ("id < ?", before)):
-            if value is not None:
-                where.append(condition)
-                params.append(value)
-        statement = ("SELECT id, time, mac, kind, detail FROM events"
-                     + (" WHERE " + " AND ".join(where) if where else "")
-                     + " ORDER BY id DESC LIMIT ?")
-        rows = self._fetch(statement, *params, limit)
+        statement, params = eventPageQuery(mac, kind, before, limit)
+        rows = self._fetch(statement, *params)
         return [(i, Event(time=t, mac=m, kind=k, detail=d)) for i, t, m, k, d in rows]
+
+    def pruneEvents(self, before: float, limit: int) -> int:
+        """
+        Delete the oldest events, in C{id} order, while their time is below
+        C{before}, at most C{limit}: C{limit} rows are read through the
+        primary key and a range of it deleted, whatever the table holds.
+        """
+        rows = self._fetch(_OLDEST_EVENTS, limit)
+        last = None
+        for count, (eventId, eventTime) in enumerate(rows):
+            if eventTime >= before:
+                break
+            last = eventId
+        else:
+            count = len(rows)
+        if last is None:
+            return 0
+        self._execute(_DELETE_EVENTS_UPTO, last)
+        return count
 
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
@@ -931,6 +961,12 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         return whenValid(
             lambda: checkLimit(limit),
             lambda n: self._run(lambda r: r.pageEvents(mac, kind, before, n)),
+        )
+
+    def pruneEvents(self, before, limit):
+        return whenValid(
+            lambda: (checkTime(before), checkLimit(limit)),
+            lambda checked: self._run(lambda r: r.pruneEvents(*checked), write=True),
         )
 
     def settingsVersion(self):
