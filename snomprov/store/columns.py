@@ -82,16 +82,28 @@ NEWEST_KNOWN = Rule(
 The new value when known (not C{NULL}), else the stored one.
 """
 
-EARLIEST = Rule(
-    "earliest",
-    lambda c, old, new: (
-        f"({old(c)} if {new(c)} is None or ({old(c)} is not None and {old(c)} <= {new(c)}) "
-        f"else {new(c)})"
-    ),
-    lambda c, old, new: (
-        f"CASE WHEN {new(c)} IS NULL OR {old(c)} <= {new(c)} THEN {old(c)} ELSE {new(c)} END"
-    ),
-)
+def _ordered(name: str, pythonKeeps: Callable[[str, str], str],
+             sqlKeeps: Callable[[str, str], str]) -> Rule:
+    """
+    A rule keeping the stored value unless the new one is known and the
+    stored one is not, or the stored one does not keep its place against
+    it (C{pythonKeeps(old, new)}, C{sqlKeeps(old, new)}: expressions true
+    when the stored value stays).
+    """
+    return Rule(
+        name,
+        lambda c, old, new: (
+            f"({old(c)} if {new(c)} is None or ({old(c)} is not None and "
+            f"{pythonKeeps(old(c), new(c))}) else {new(c)})"
+        ),
+        lambda c, old, new: (
+            f"CASE WHEN {new(c)} IS NULL OR ({old(c)} IS NOT NULL AND "
+            f"{sqlKeeps(old(c), new(c))}) THEN {old(c)} ELSE {new(c)} END"
+        ),
+    )
+
+
+EARLIEST = _ordered("earliest", lambda o, n: f"{o} <= {n}", lambda o, n: f"{o} <= {n}")
 """
 The smaller of the known values (a first sighting's time).
 """
@@ -102,16 +114,10 @@ def _rankSQL(value: str) -> str:
     return f"CASE {value} {ranks} END"
 
 
-STATE_BY_RANK = Rule(
+STATE_BY_RANK = _ordered(
     "state by rank",
-    lambda c, old, new: (
-        f"({old(c)} if {new(c)} is None or ({old(c)} is not None and "
-        f"_RANK[{old(c)}] >= _RANK[{new(c)}]) else {new(c)})"
-    ),
-    lambda c, old, new: (
-        f"CASE WHEN {new(c)} IS NULL OR ({old(c)} IS NOT NULL AND "
-        f"{_rankSQL(old(c))} >= {_rankSQL(new(c))}) THEN {old(c)} ELSE {new(c)} END"
-    ),
+    lambda o, n: f"_RANK[{o}] >= _RANK[{n}]",
+    lambda o, n: f"{_rankSQL(o)} >= {_rankSQL(n)}",
 )
 """
 The further along of the known states in L{DEVICE_STATES}: a state only
