@@ -292,7 +292,7 @@ _EVENTS_AFTER = {
     True: f"{_EVENT_COLUMNS} WHERE id > ? AND mac = ? ORDER BY id LIMIT ?",
 }
 _OLDEST_EVENTS = "SELECT id, time FROM events ORDER BY id LIMIT ?"
-_DELETE_EVENTS_UPTO = "DELETE FROM events WHERE id <= ?"
+_DELETE_EVENTS_UPTO = "DELETE FROM events WHERE id <= ? AND time < ?"
 _GET_REVISION = "SELECT revision FROM device_revisions WHERE mac = ?"
 _DELETE_REVISION = "DELETE FROM device_revisions WHERE mac = ?"
 _NEXT_REVISION = "UPDATE meta SET value = value + 1 WHERE name = 'device_revision'"
@@ -709,20 +709,19 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         """
         Delete the oldest events, in C{id} order, while their time is below
         C{before}, at most C{limit}: C{limit} rows are read through the
-        primary key and a range of it deleted, whatever the table holds.
+        primary key and a range of it deleted, whatever the table holds
+        (the time checked again: a writer's event committed meanwhile with
+        a smaller C{id} is not old).
         """
-        rows = self._fetch(_OLDEST_EVENTS, limit)
         last = None
-        for count, (eventId, eventTime) in enumerate(rows):
+        for eventId, eventTime in self._fetch(_OLDEST_EVENTS, limit):
             if eventTime >= before:
                 break
             last = eventId
-        else:
-            count = len(rows)
         if last is None:
             return 0
-        self._execute(_DELETE_EVENTS_UPTO, last)
-        return count
+        self._execute(_DELETE_EVENTS_UPTO, last, before)
+        return self._txn.rowcount
 
     def version(self) -> int:
         return self._fetch(_GET_VERSION)[0][0]
