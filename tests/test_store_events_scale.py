@@ -15,8 +15,8 @@ import pytest_twisted
 
 from snomprov.device import Event
 from snomprov.store import StoreError
-from snomprov.store.migrations import MIGRATIONS
-from snomprov.store.sql import _EVENTS_AFTER, _NEWEST_EVENTS, SQLITE, eventPageQuery
+from snomprov.store.migrations import MIGRATIONS, migrate
+from snomprov.store.sql import _EVENTS_AFTER, _NEWEST_EVENTS, POSTGRESQL, SQLITE, eventPageQuery
 
 from test_store import _openSQLite, _tableRows, store  # noqa: F401
 
@@ -157,3 +157,24 @@ def test_migration6IndexesEvents(tmp_path):
         yield store.close()
     assert _tableRows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'") == [
         ("events_mac_id", "CREATE INDEX events_mac_id ON events (mac, id)")]
+
+
+def test_postgresqlHistoryQueriesUseTheIndex(postgres):
+    """
+    The same on a real PostgreSQL migrated to the newest schema: every
+    query of one device's history scans the C{(mac, id)} index, none the
+    events table.
+    """
+    postgres.createDatabase("events_scale")
+    with postgres.connect("events_scale") as connection:
+        with connection.cursor() as cursor:
+            migrate(cursor, POSTGRESQL, 0.0)
+            cursor.execute(
+                "INSERT INTO events (time, mac, kind, detail) SELECT n, "
+                "'000413' || lpad(upper(to_hex(n % 500)), 6, '0'), 'subscribe', '' "
+                "FROM generate_series(1, 20000) AS n")
+            cursor.execute("ANALYZE events")
+            for name, statement, params in _historyQueries():
+                cursor.execute(f"EXPLAIN {POSTGRESQL.sql(statement)}", params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert "events_mac_id" in plan and "Seq Scan" not in plan, (name, plan)
