@@ -931,28 +931,29 @@ def test_sqliteMigrationsAppliedInOrder(tmp_path):
 
 
 @pytest_twisted.inlineCallbacks
-def test_sqliteEventsIndexDropped(tmp_path):
+def test_sqliteEventsIndexDroppedAndBack(tmp_path):
     """
     Migration 2 dropped the events' per-MAC index (nothing in the daemon
     listed one device's events then, and it made every event write
-    dearer; migration 6 brings it back); the events of a version 1
-    database are all kept and still listed per MAC.
+    dearer); migration 6 brings it back, on C{(mac, id)}, for the
+    per-device history.  The events of a version 1 database are all kept
+    through both and listed per MAC at each version.
     """
     path = tmp_path / "store.sqlite"
     store = yield _openSQLite(path, MIGRATIONS[:1])
     events = [Event(float(n), (MAC1, MAC2, None)[n % 3], "subscribe", f"e{n}") for n in range(9)]
     yield store.addEvents(events)
     yield store.close()
-    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'events'") == [
-        ("events",), ("events_mac_id",)]
-    store = yield _openSQLite(path, MIGRATIONS[:2])
-    try:
-        assert (yield store.listEvents(MAC1, limit=2)) == [events[6], events[3]]
-        assert (yield store.listEvents(limit=100)) == events[::-1]
-    finally:
-        yield store.close()
-    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'events'") == [
-        ("events",)]
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'"
+    assert [name for name, _ in _tableRows(path, indexes)] == ["events_mac_id"]
+    for version, expected in ((2, []), (6, [("events_mac_id", "CREATE INDEX events_mac_id ON events (mac, id)")])):
+        store = yield _openSQLite(path, MIGRATIONS[:version])
+        try:
+            assert (yield store.listEvents(MAC1, limit=2)) == [events[6], events[3]]
+            assert (yield store.listEvents(limit=100)) == events[::-1]
+        finally:
+            yield store.close()
+        assert _tableRows(path, indexes) == expected, version
 
 
 @pytest_twisted.inlineCallbacks

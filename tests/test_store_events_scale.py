@@ -1,6 +1,6 @@
 """
-Events at scale: a device's history is an index look-up (migration 6, the
-query plans of every per-device query), and old events are deleted in
+Events at scale: a device's history is an index look-up (the query plans
+of every per-device query, after migration 6), and old events are deleted in
 bounded batches (C{pruneEvents}, of every store backend) without moving
 the positions of those kept.
 """
@@ -15,10 +15,10 @@ import pytest_twisted
 
 from snomprov.device import Event
 from snomprov.store import StoreError
-from snomprov.store.migrations import MIGRATIONS, migrate
+from snomprov.store.migrations import migrate
 from snomprov.store.sql import _EVENTS_AFTER, _NEWEST_EVENTS, POSTGRESQL, SQLITE, eventPageQuery
 
-from test_store import _openSQLite, _tableRows, store  # noqa: F401
+from test_store import _openSQLite, store  # noqa: F401
 
 MAC1 = "000413922D24"
 MAC2 = "000413922D25"
@@ -135,28 +135,6 @@ def test_historyQueriesUseTheIndex(tmp_path):
         assert any("SCAN events" in plan for plan in plans), plans
     finally:
         connection.close()
-
-
-@pytest_twisted.inlineCallbacks
-def test_migration6IndexesEvents(tmp_path):
-    """
-    A version 5 database (no events index since migration 2) keeps all its
-    events through migration 6, which adds the C{(mac, id)} index.
-    """
-    path = tmp_path / "store.sqlite"
-    store = yield _openSQLite(path, MIGRATIONS[:5])
-    events = [Event(float(n), (MAC1, MAC2, None)[n % 3], "subscribe", f"e{n}") for n in range(9)]
-    yield store.addEvents(events)
-    yield store.close()
-    assert _tableRows(path, "SELECT name FROM sqlite_master WHERE tbl_name = 'events'") == [("events",)]
-    store = yield _openSQLite(path)
-    try:
-        assert (yield store.listEvents(MAC1, limit=2)) == [events[6], events[3]]
-        assert (yield store.listEvents(limit=100)) == events[::-1]
-    finally:
-        yield store.close()
-    assert _tableRows(path, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'") == [
-        ("events_mac_id", "CREATE INDEX events_mac_id ON events (mac, id)")]
 
 
 def test_postgresqlHistoryQueriesUseTheIndex(postgres):
