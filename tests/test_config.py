@@ -175,7 +175,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
         ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
         ('[admin]\nlisten = "tcp:9090"\n', "admin.listen: expected a list of a string"),
-        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen)"),
+        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen, max_body)"),
     ],
 )
 def test_problemsNamed(tmp_path, text, fragment):
