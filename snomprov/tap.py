@@ -25,6 +25,7 @@ from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
 from .web.api import apiResource
+from .web.bounds import HTTPLimits
 from .web.provisioning import ProvisioningResource
 from .web.sites import makeSite, siteRoots
 
@@ -135,11 +136,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
     phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
-    for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
+    phoneSite = makeSite(phones, HTTPLimits.fromConfig(config),
+                         adminNames=() if operators is not None else operatorPaths, reactor=reactor)
+    for index, http in enumerate(_httpServices(config, phoneSite, reactor)):
         http.setName(f"http-{index}")
         http.setServiceParent(top)
     if operators is not None:
-        site = makeSite(operators)
+        site = makeSite(operators, HTTPLimits.fromConfig(config, phones=False), adminNames=None,
+                        reactor=reactor)
         for index, description in enumerate(config.admin.listen):
             admin = strports.service(description, site, reactor=reactor)
             admin.setName(f"admin-{index}")
