@@ -122,7 +122,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     stores.setName("store")
     stores.setServiceParent(top)
 
-    recorder = Recorder(stores.whenOpen, reactor, milestones=MilestoneLog(reactor))
+    recorder = Recorder(stores.whenOpen, reactor, milestones=MilestoneLog(reactor, fieldLength=config.server.logFieldLength),
+                        newDevicesPerMinute=config.provisioning.newDevicesPerMinute)
     recorder.setName("recorder")
     recorder.setServiceParent(top)
     stores.closeAfter(recorder.flush)

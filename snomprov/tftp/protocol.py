@@ -275,12 +275,12 @@ class TransferProtocol(DatagramProtocol):
         try:
             packet = parsePacket(datagram)
         except TFTPPacketError as e:
-            self._log.debug("malformed packet from {address}: {error}", address=address, error=e)
+            self._log.debug("malformed packet from {address}: {error}", address=address, error=safeText(str(e)))
             return
         if isinstance(packet, ERROR):
             self._finish(f"error:client sent ERROR {packet.code}: {packet.message}")
         else:
-            self._log.debug("ignored {packet!r} from {address}", packet=packet, address=address)
+            self._log.debug("ignored {packet} from {address}", packet=safeText(repr(packet)), address=address)
 
     def _ackReceived(self, wireBlock: int) -> None:
         """
@@ -463,7 +463,7 @@ class TFTPServerProtocol(DatagramProtocol):
             host=address[0],
             port=address[1],
             address=address,
-            outcome=outcome,
+            outcome=safeText(outcome, self._logFieldLength),
             bytesSent=bytesSent,
         )
         if self._onTransferDone is not None:
