@@ -20,6 +20,7 @@ from .listeners import Listeners
 from .milestones import MilestoneLog
 from .metrics import Metrics
 from .provisioning import Provisioner
+from .privatefiles import makePrivateDirectory
 from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
@@ -108,7 +109,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         from twisted.internet import reactor
     config: Config = options.config
     registry = options.registry
-    os.makedirs(config.server.dataDir, exist_ok=True)
+    makePrivateDirectory(config.server.dataDir)
 
     warning = baseURLWarning(config)
     if warning:
