@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
@@ -481,7 +482,9 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "vendor_ports": _Key("vendorPorts", bool),
     }),
     "http": (HTTPConfig, {
-        "listen": _Key("listen", str, _endpoint, listOf=True),
+        # Endpoints are checked once their file paths are resolved
+        # (L{_listenProblems}).
+        "listen": _Key("listen", str, listOf=True),
         "client_ca": _Key("clientCA", str),
         "max_body": _Key("maxBody", int, _atLeast(0)),
         "header_timeout": _Key("headerTimeout", (int, float), _positive),
@@ -503,7 +506,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "new_devices_per_minute": _Key("newDevicesPerMinute", int, _positive),
     }),
     "admin": (AdminConfig, {
-        "listen": _Key("listen", str, _endpoint, listOf=True),
+        "listen": _Key("listen", str, listOf=True),
         "max_body": _Key("maxBody", int, _atLeast(0)),
     }),
 }
@@ -570,10 +573,62 @@ def parseConfig(
         clientCA = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.http.clientCA))
         config = config.replaceIn("http", clientCA=clientCA)
         problems.extend(f"{source}: http.client_ca: {p}" for p in _clientCAProblems(clientCA))
+    for section in ("http", "admin"):
+        listen = tuple(_resolveTLSPaths(d, baseDir or os.getcwd()) for d in getattr(config, section).listen)
+        config = config.replaceIn(section, listen=listen)
+        problems.extend(f"{source}: {section}.listen: {p}" for p in _listenProblems(config, section))
     problems.extend(f"{source}: admin.listen: {p}" for p in _adminListenProblems(config))
     if problems:
         raise ConfigError(problems, config)
     return config
+
+
+_TLS_FILE_ARGUMENTS = ("privateKey", "certKey", "extraCertChain", "dhParameters", "caCertsDir")
+
+
+def _resolveTLSPaths(description: str, baseDir: str) -> str:
+    """
+    An C{ssl:} description with its relative file arguments
+    (C{privateKey=}, C{certKey=}, C{extraCertChain=}, C{dhParameters=},
+    C{caCertsDir=}) made absolute against C{baseDir} (the config file's
+    directory); any other description unchanged.
+    """
+    from .web.tls import isTLSDescription
+
+    if not isTLSDescription(description):
+        return description
+    parts = re.split(r"(?<!\\):", description)
+    for index, part in enumerate(parts[1:], 1):
+        name, equals, value = part.partition("=")
+        if equals and name in _TLS_FILE_ARGUMENTS and value:
+            path = value.replace("\\:", ":")
+            if not os.path.isabs(path):
+                path = os.path.normpath(os.path.join(baseDir, path))
+                parts[index] = f"{name}=" + path.replace(":", "\\:")
+    return ":".join(parts)
+
+
+def _listenProblems(config: Config, section: str) -> list[str]:
+    """
+    Each description of C{[section] listen} must be a server endpoint
+    (its TLS files readable); with C{[http] client_ca}, an C{ssl:} one of
+    C{[http] listen} must not set C{sslmethod} (the client CA's TLS
+    options cannot take one).
+    """
+    from .web.tls import isTLSDescription, mutualTLSProblem
+
+    problems = []
+    for description in getattr(config, section).listen:
+        try:
+            _endpoint(description)
+        except ValueError as e:
+            problems.append(str(e))
+            continue
+        if section == "http" and config.http.clientCA and isTLSDescription(description):
+            problem = mutualTLSProblem(description)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _adminListenProblems(config: Config) -> list[str]:
