@@ -88,6 +88,24 @@ def test_headersInTimeServed():
     assert transport.disconnecting and site.slowHeaders == 1
 
 
+def test_slowPhoneBodyClosed():
+    """
+    On a phone-facing path the body too must arrive within the deadline;
+    an operators' upload may take longer.
+    """
+    clock = Clock()
+    root, site = _site(clock, headerTimeout=10)
+    channel, transport = _connect(site)
+    channel.dataReceived(b"POST /snom/x HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345")
+    clock.advance(10)
+    assert transport.value().startswith(b"HTTP/1.1 408 ") and transport.disconnecting
+    admin, adminTransport = _connect(site, port=2)
+    admin.dataReceived(b"POST /api/imports HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345")
+    clock.advance(30)
+    admin.dataReceived(b"67890")
+    assert not adminTransport.disconnecting and root.seen == [(b"/api/imports", 10)]
+
+
 def test_oversizedBodyRefusedByLength():
     """
     A phone-facing request announcing a body larger than C{maxBody} gets

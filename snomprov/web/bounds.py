@@ -43,8 +43,9 @@ class HTTPLimits:
     """
     @ivar maxBody: the largest body (bytes) on a phone-facing path.
     @ivar adminMaxBody: the largest body on an operators' path.
-    @ivar headerTimeout: seconds to complete the request headers, from the
-        connection's opening or its previous response; C{None}: no limit.
+    @ivar headerTimeout: seconds to complete the request headers (and, on
+        a phone-facing path, its body), from the connection's opening or
+        its previous response; C{None}: no limit.
     @ivar connectionsPerAddress: connections one client address may hold
         open; C{None}: no limit.
     @ivar logFieldLength: the most characters of one access-log field.
@@ -118,16 +119,22 @@ class BoundedChannel(HTTPChannel):
     def _headersLate(self) -> None:
         self._headerCall = None
         self.site.slowHeaders += 1
-        self._log.debug("Closed a connection from {peer}: request headers not complete in time",
+        self._log.debug("Closed a connection from {peer}: request not complete in time",
                         peer=safeText(str(self.transport.getPeer())))
         self._refuse(_TOO_SLOW)
 
     def allHeadersReceived(self) -> None:
-        self._disarmHeaderDeadline()
-        self._bodyLimit = self.site.bodyLimitFor(self._path)
-        if self.length is not None and self.length > self._bodyLimit:
+        operators = self.site.isOperatorsPath(self._path)
+        limits = self.site.limits
+        limit = self._bodyLimit = limits.adminMaxBody if operators else limits.maxBody
+        if self.length is not None and self.length > limit:
             self._tooLarge()
             return
+        if self.length == 0 or operators:
+            # A phone-facing body must arrive within the same deadline
+            # (phones send none; a slow one holds a connection); an
+            # operator's upload may take its time.
+            self._disarmHeaderDeadline()
         super().allHeadersReceived()
 
     def _tooLarge(self) -> None:
@@ -148,6 +155,7 @@ class BoundedChannel(HTTPChannel):
     def allContentReceived(self) -> None:
         if self._refused:
             return
+        self._disarmHeaderDeadline()
         super().allContentReceived()
 
     def requestDone(self, request) -> None:
@@ -197,14 +205,20 @@ class BoundedSite(Site):
         self.refusedConnections = 0
         self._open: dict[str, int] = {}
 
-    def bodyLimitFor(self, target: bytes) -> int:
+    def isOperatorsPath(self, target: bytes) -> bool:
         """
-        The body limit of a request target (C{/api/imports?x=1}).
+        Whether a request target (C{/api/imports?x=1}) is an operators'
+        path.
         """
         if self.adminNames is None:
-            return self.limits.adminMaxBody
-        first = target.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0]
-        return self.limits.adminMaxBody if first in self.adminNames else self.limits.maxBody
+            return True
+        return target.split(b"?", 1)[0].lstrip(b"/").split(b"/", 1)[0] in self.adminNames
+
+    def bodyLimitFor(self, target: bytes) -> int:
+        """
+        The body limit of a request target.
+        """
+        return self.limits.adminMaxBody if self.isOperatorsPath(target) else self.limits.maxBody
 
     def buildProtocol(self, addr):
         host = getattr(addr, "host", None)
