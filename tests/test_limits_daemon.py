@@ -117,3 +117,33 @@ def test_dataPrivate(daemon):
     assert "snomprov.sqlite" in files
     for name in files:
         assert stat.S_IMODE(os.stat(os.path.join(var, name)).st_mode) == 0o600, name
+
+
+def test_tftpTransfersPerClient(tmp_path):
+    """
+    With two transfers from 127.0.0.1 that are never acknowledged, curl's
+    TFTP fetch from 127.0.0.1 is answered with an ERROR (curl fails at
+    once, no timeout), while curl from 127.0.0.2 gets the file.
+    """
+    curl = _curl()
+    with Daemon(tmp_path, sip=False, extraConfig="transfers_per_client = 2\n") as daemon:
+        url = f"tftp://127.0.0.1:{daemon.tftpPort}/spa942.cfg"
+        stuck = []
+        try:
+            for _ in range(2):
+                client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                client.bind(("127.0.0.1", 0))
+                client.settimeout(10)
+                client.sendto(b"\x00\x01spa942.cfg\x00octet\x00", ("127.0.0.1", daemon.tftpPort))
+                assert client.recvfrom(4096)[0][:2] == b"\x00\x03"  # DATA 1, never ACKed
+                stuck.append(client)
+            refused = subprocess.run([curl, "-sS", "-o", str(tmp_path / "refused"), url],
+                                     capture_output=True, text=True, timeout=30)
+            assert refused.returncode != 0 and "timeout" not in refused.stderr.lower(), refused.stderr
+            served = subprocess.run([curl, "-sS", "--interface", "127.0.0.2", "-o", str(tmp_path / "ok"), url],
+                                    capture_output=True, text=True, timeout=30)
+            assert served.returncode == 0, served.stderr
+            assert b"<flat-profile" in (tmp_path / "ok").read_bytes()
+        finally:
+            for client in stuck:
+                client.close()
