@@ -10,16 +10,18 @@ back as TOML.
 
 Keys (DESIGN.md §4.2)::
 
-    [server]  base_url, data_dir
+    [server]  base_url, data_dir, log_field_length
     [store]   url, keep_events_days
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
               share_port, vendor_ports
-    [http]    listen, client_ca
+    [http]    listen, client_ca, max_body, header_timeout,
+              connections_per_address
     [tftp]    enabled, port, interface, advertise, max_transfers,
-              rate_per_client
-    [provisioning] unknown_devices
-    [admin]   listen
+              rate_per_client, transfers_per_client
+    [provisioning] unknown_devices, cache_entries, cache_bytes,
+              new_devices_per_minute
+    [admin]   listen, max_body
     [vendors.<name>] url, plus the vendor's own keys (see
               L{snomprov.interfaces.IVendor.optionTypes})
     [[pbx]]   kind, name, and by kind: url, domain, passwords (kamailio);
@@ -31,6 +33,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
@@ -69,8 +72,15 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class ServerConfig:
+    """
+    @ivar logFieldLength: the most characters of one traffic-derived field
+        (a path, a User-Agent, a file name, an event's detail) that reach a
+        log line; longer ones are cut and marked.
+    """
+
     baseURL: str = "http://127.0.0.1:8080"
     dataDir: str = "var"
+    logFieldLength: int = 256
 
 
 @dataclass(frozen=True)
@@ -122,10 +132,20 @@ class HTTPConfig:
         C{""}.  When set, every C{ssl:} listener requires a client
         certificate signed by one of them, and per-device files are served
         only to a client certificate naming that device's MAC.
+    @ivar maxBody: the largest request body (bytes) accepted on a
+        phone-facing path; a larger one is answered 413 before it is stored.
+    @ivar headerTimeout: seconds a connection has to complete its request
+        headers (from its opening, or from the end of its previous
+        request); then it is closed.
+    @ivar connectionsPerAddress: connections one client address may hold
+        open at once on C{[http] listen}; more are closed at once.
     """
 
     listen: tuple[str, ...] = ("tcp:8080",)
     clientCA: str = ""
+    maxBody: int = 16 * 1024
+    headerTimeout: float = 10.0
+    connectionsPerAddress: int = 256
 
 
 @dataclass(frozen=True)
@@ -136,11 +156,23 @@ class TFTPConfig:
     advertise: str = ""
     maxTransfers: int = 256
     ratePerClient: float = 10.0
+    transfersPerClient: int = 4
 
 
 @dataclass(frozen=True)
 class ProvisioningConfig:
+    """
+    @ivar cacheEntries: the most renderings the provisioner keeps cached.
+    @ivar cacheBytes: the most bytes of rendered content it keeps cached.
+    @ivar newDevicesPerMinute: the most devices that requests of MACs not
+        seen before may add (as C{seen}) in one minute; beyond, no row is
+        added and one C{flood} event tells so for the minute.
+    """
+
     unknownDevices: str = "defaults"
+    cacheEntries: int = 65536
+    cacheBytes: int = 256 * 1024 * 1024
+    newDevicesPerMinute: int = 20000
 
 
 @dataclass(frozen=True)
@@ -149,9 +181,13 @@ class AdminConfig:
     @ivar listen: Twisted endpoint descriptions the operators' paths
         (C{/api}, C{/metrics}, the pages) are served on, and only there;
         empty: on C{[http] listen}, beside the phone-facing paths.
+    @ivar maxBody: the largest request body (bytes) accepted on an
+        operators' path (C{/api}); the API's own per-endpoint limits apply
+        below it.
     """
 
     listen: tuple[str, ...] = ()
+    maxBody: int = 17 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -298,6 +334,15 @@ def _days(value: int) -> int:
     return value
 
 
+def _atLeast(least: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value < least:
+            raise ValueError(f"{value} must be at least {least}")
+        return value
+
+    return check
+
+
 def _pollInterval(value: int | float) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"{value} is not a number of seconds from 0 to 1 (like 0.002; 0: no polling)")
@@ -427,6 +472,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     "server": (ServerConfig, {
         "base_url": _Key("baseURL", str, _baseURL),
         "data_dir": _Key("dataDir", str),
+        "log_field_length": _Key("logFieldLength", int, _atLeast(16)),
     }),
     "store": (StoreConfig, {
         "url": _Key("url", str, _storeURL),
@@ -446,8 +492,13 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "vendor_ports": _Key("vendorPorts", bool),
     }),
     "http": (HTTPConfig, {
-        "listen": _Key("listen", str, _endpoint, listOf=True),
+        # Endpoints are checked once their file paths are resolved
+        # (L{_listenProblems}).
+        "listen": _Key("listen", str, listOf=True),
         "client_ca": _Key("clientCA", str),
+        "max_body": _Key("maxBody", int, _atLeast(0)),
+        "header_timeout": _Key("headerTimeout", (int, float), _positive),
+        "connections_per_address": _Key("connectionsPerAddress", int, _positive),
     }),
     "tftp": (TFTPConfig, {
         "enabled": _Key("enabled", bool),
@@ -456,12 +507,17 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "advertise": _Key("advertise", str),
         "max_transfers": _Key("maxTransfers", int, _positive),
         "rate_per_client": _Key("ratePerClient", (int, float), _positive),
+        "transfers_per_client": _Key("transfersPerClient", int, _positive),
     }),
     "provisioning": (ProvisioningConfig, {
         "unknown_devices": _Key("unknownDevices", str, _oneOf("defaults", "reject")),
+        "cache_entries": _Key("cacheEntries", int, _positive),
+        "cache_bytes": _Key("cacheBytes", int, _atLeast(4096)),
+        "new_devices_per_minute": _Key("newDevicesPerMinute", int, _positive),
     }),
     "admin": (AdminConfig, {
-        "listen": _Key("listen", str, _endpoint, listOf=True),
+        "listen": _Key("listen", str, listOf=True),
+        "max_body": _Key("maxBody", int, _atLeast(0)),
     }),
 }
 
@@ -527,10 +583,62 @@ def parseConfig(
         clientCA = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.http.clientCA))
         config = config.replaceIn("http", clientCA=clientCA)
         problems.extend(f"{source}: http.client_ca: {p}" for p in _clientCAProblems(clientCA))
+    for section in ("http", "admin"):
+        listen = tuple(_resolveTLSPaths(d, baseDir or os.getcwd()) for d in getattr(config, section).listen)
+        config = config.replaceIn(section, listen=listen)
+        problems.extend(f"{source}: {section}.listen: {p}" for p in _listenProblems(config, section))
     problems.extend(f"{source}: admin.listen: {p}" for p in _adminListenProblems(config))
     if problems:
         raise ConfigError(problems, config)
     return config
+
+
+_TLS_FILE_ARGUMENTS = ("privateKey", "certKey", "extraCertChain", "dhParameters", "caCertsDir")
+
+
+def _resolveTLSPaths(description: str, baseDir: str) -> str:
+    """
+    An C{ssl:} description with its relative file arguments
+    (C{privateKey=}, C{certKey=}, C{extraCertChain=}, C{dhParameters=},
+    C{caCertsDir=}) made absolute against C{baseDir} (the config file's
+    directory); any other description unchanged.
+    """
+    from .web.tls import isTLSDescription
+
+    if not isTLSDescription(description):
+        return description
+    parts = re.split(r"(?<!\\):", description)
+    for index, part in enumerate(parts[1:], 1):
+        name, equals, value = part.partition("=")
+        if equals and name in _TLS_FILE_ARGUMENTS and value:
+            path = value.replace("\\:", ":")
+            if not os.path.isabs(path):
+                path = os.path.normpath(os.path.join(baseDir, path))
+                parts[index] = f"{name}=" + path.replace(":", "\\:")
+    return ":".join(parts)
+
+
+def _listenProblems(config: Config, section: str) -> list[str]:
+    """
+    Each description of C{[section] listen} must be a server endpoint
+    (its TLS files readable); with C{[http] client_ca}, an C{ssl:} one of
+    C{[http] listen} must not set C{sslmethod} (the client CA's TLS
+    options cannot take one).
+    """
+    from .web.tls import isTLSDescription, mutualTLSProblem
+
+    problems = []
+    for description in getattr(config, section).listen:
+        try:
+            _endpoint(description)
+        except ValueError as e:
+            problems.append(str(e))
+            continue
+        if section == "http" and config.http.clientCA and isTLSDescription(description):
+            problem = mutualTLSProblem(description)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _adminListenProblems(config: Config) -> list[str]:

@@ -118,11 +118,34 @@ class _Problems:
         self.filename = filename
         self.messages: list[str] = []
         self.pairs: list[tuple[int | None, str]] = []
+        self.passwords: set[str] = set()
+        self.fields: tuple[str, ...] = ()
 
     def add(self, lineNumber: int | None, message: str) -> None:
+        message = self._hidden(message)
         where = "" if lineNumber is None else f" line {lineNumber}:"
         self.messages.append(f"{self.filename}:{where} {message}")
         self.pairs.append((lineNumber, message))
+
+    def _hidden(self, message: str) -> str:
+        """
+        C{message} without any value of the file's password columns: a
+        field of the row being checked (C{fields}) that is (part of) a
+        password is not shown, and a password found in the message is
+        replaced by C{***}.
+        """
+        passwords = self.passwords
+        if not passwords:
+            return message
+        for value in self.fields:
+            shown = value.strip()
+            if shown and any(shown in password for password in passwords):
+                for spelling in (repr(shown), repr(value)):
+                    message = message.replace(spelling, "(a value not shown: it is in a password column)")
+        for password in passwords:
+            if len(password) >= 4 and password in message:
+                message = message.replace(password, "***")
+        return message
 
     def error(self) -> "CSVImportError":
         return CSVImportError(self.messages, self.pairs)
@@ -377,15 +400,23 @@ def parseDeviceCSV(
     if names is None:
         raise problems.error()
     devices: dict[str, _Device] = {}
+    records = list(records)
+    # No message may echo a value of a password column, whichever row it
+    # is in (a value put in the wrong column, a file whose columns moved).
+    column = names.index("password")
+    problems.passwords = {fields[column].strip() for _, fields in records
+                          if len(fields) == len(names) and fields[column].strip()}
     for lineNumber, fields in records:
         if len(fields) != len(names):
             problems.add(
                 lineNumber, f"{len(fields)} fields, but the header has {len(names)} columns"
             )
             continue
+        problems.fields = tuple(field for name, field in zip(names, fields) if name != "password")
         checked = _readRow(lineNumber, dict(zip(names, fields)), vendors, problems)
         if checked is not None:
             _addRow(devices, lineNumber, *checked, problems)
+    problems.fields = ()
     if not devices and not problems.messages:
         problems.add(None, "no devices: the file has a header row only")
     if problems.messages:

@@ -222,6 +222,12 @@ class SnomprovCollector:
         cache.add_metric(("hit",), provisioner.hits)
         cache.add_metric(("miss",), provisioner.misses)
         yield cache
+        kept = provisioner.cache
+        yield CounterMetricFamily("snomprov_render_cache_evictions", "Renderings dropped from the cache to "
+                                  "stay within [provisioning] cache_entries and cache_bytes.",
+                                  value=kept.evictions)
+        yield GaugeMetricFamily("snomprov_render_cache_bytes", "Bytes of renderings in the cache.",
+                                value=kept.size)
 
     def _tftp(self) -> Iterable[Metric]:
         tftp = self.tftp

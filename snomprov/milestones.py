@@ -18,6 +18,8 @@ from typing import Iterable, Mapping
 from twisted.internet.interfaces import IDelayedCall
 from twisted.logger import Logger
 
+from .eventtext import FIELD_LENGTH, safeText
+
 __all__ = ["MilestoneLog", "milestoneLine", "summaryLine", "SUMMARISED"]
 
 SUMMARISED = {
@@ -34,12 +36,14 @@ the summary's order.
 """
 
 
-def milestoneLine(mac: str | None, kind: str, detail: str) -> str | None:
+def milestoneLine(mac: str | None, kind: str, detail: str, limit: int = FIELD_LENGTH) -> str | None:
     """
     The log line of one event, or C{None} for an event that is not a
-    milestone (C{notify-acked}: the fetch that follows tells more).
+    milestone (C{notify-acked}: the fetch that follows tells more); the
+    detail through L{safeText} with C{limit}.
     """
     phone = f"Phone {mac}" if mac else "A phone with no MAC"
+    detail = safeText(detail, limit)
     if kind == "subscribe":
         return f"{phone} seen: PnP SUBSCRIBE from {detail}"
     if kind == "notify-sent":
@@ -75,12 +79,15 @@ class MilestoneLog:
 
     _log = Logger()
 
-    def __init__(self, clock, perSecond: int = 20, log: Logger | None = None) -> None:
+    def __init__(self, clock, perSecond: int = 20, log: Logger | None = None,
+                 fieldLength: int = FIELD_LENGTH) -> None:
         """
         @param clock: an L{IReactorTime} provider: seconds start at the
             first milestone after a quiet one.
         @param log: where the lines go (a test's own L{Logger}).
+        @param fieldLength: see L{milestoneLine}'s C{limit}.
         """
+        self.fieldLength = fieldLength
         self._clock = clock
         self.perSecond = perSecond
         if log is not None:
@@ -103,7 +110,7 @@ class MilestoneLog:
             if self._lines >= self.perSecond:
                 self._count(rows[index:])
                 return
-            line = milestoneLine(mac, kind, detail)
+            line = milestoneLine(mac, kind, detail, self.fieldLength)
             if line is not None:
                 self._lines += 1
                 self._log.info("{line}", line=line)

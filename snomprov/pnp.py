@@ -18,6 +18,7 @@ from typing import Callable
 from twisted.logger import Logger
 
 from .device import Event
+from .eventtext import safeText
 from .interfaces import IUAProfileVendor
 from .ratelimit import TokenBuckets
 from .sip.decoded import DecodedMessage
@@ -176,7 +177,7 @@ class PnPController:
                 self._otherRequest(method, message, source)
         except SIPParseError as e:
             self.count("malformed")
-            self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
+            self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=safeText(str(e)))
 
     def _admitted(self, host: str, request: bool) -> bool:
         """

@@ -5,9 +5,11 @@ vendor that recognises it, the device's lines and settings layers are
 loaded, the vendor renders, the fetch is recorded.  The HTTP resource and
 the TFTP server both ask a L{Provisioner}.
 
-Renderings are cached, each with the scopes it was made from (its device's
-scope and its layers' scopes, L{layerScopesFor}) in a reverse index from
-scope to cache keys.  A change drops only the renderings of the scopes it
+Renderings are cached (L{snomprov.rendercache.RenderCache}: at most
+C{[provisioning] cache_entries} of them and C{cache_bytes} of content, the
+least recently used evicted first), each with the scopes it was made from
+(its device's scope and its layers' scopes, L{layerScopesFor}) in a reverse
+index from scope to cache keys.  A change drops only the renderings of the scopes it
 touched (DESIGN §2's change feed): this process's own changes at once (the
 store tells its change listeners after each commit), other processes' when
 the feed is next read (L{IDeviceStore.changesAfter}, at most every
@@ -24,6 +26,7 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event, FileRequest
+from .rendercache import RenderCache
 from .storedrender import renderStored
 
 __all__ = ["Provisioner", "Fetch"]
@@ -72,6 +75,8 @@ class Provisioner:
         processes (the command line) show after at most this long.
     @ivar hits: fetches answered from the cache of renderings.
     @ivar misses: fetches rendered.
+    @ivar cache: the renderings kept (its C{evictions} counted for
+        C{/metrics}).
     @ivar fetches: C{(vendor, protocol)} to the number of fetches a vendor
         answered, C{protocol} one of C{http}, C{https}, C{tftp}.
     @ivar rejections: C{(reason, protocol)} to how many files were
@@ -88,9 +93,8 @@ class Provisioner:
         self._clock = clock
         self.versionTTL = versionTTL
         # key -> (rendering, the device's current version or None)
-        self._cache: dict[tuple, tuple] = {}
-        # scope -> keys of renderings made from it (some maybe dropped since)
-        self._byScope: dict[str, set[tuple]] = {}
+        provisioning = config.provisioning
+        self._cache = RenderCache(provisioning.cacheEntries, provisioning.cacheBytes)
         # moves at every invalidation: a rendering begun before one is not kept
         self._generation = 0
         self._resolved: dict[tuple, tuple | None] = {}
@@ -149,19 +153,19 @@ class Provisioner:
         self._record(vendor, request, userAgent, fetch, entry[0], entry[1])
         return None if isinstance(entry[0], _Refused) else entry[0]
 
+    @property
+    def cache(self) -> RenderCache:
+        return self._cache
+
     def _keep(self, key: tuple, entry: tuple, scopes) -> None:
         """
         Cache a rendering under C{key}, indexed by the scopes it was made
-        from.
+        from; its size is its content's (a refusal or a configured file's
+        path counts as the name asked).
         """
-        self._cache[key] = entry
-        byScope = self._byScope
-        for scope in scopes:
-            keys = byScope.get(scope)
-            if keys is None:
-                byScope[scope] = {key}
-            else:
-                keys.add(key)
+        rendered = entry[0]
+        content = getattr(rendered, "content", b"")
+        self._cache.put(key, entry, len(content) + len(key[0]) + len(key[1] or ""), scopes)
 
     def invalidate(self, scopes) -> None:
         """
@@ -169,16 +173,7 @@ class Provisioner:
         store's change listener, and what a read of the feed calls.
         """
         self._generation += 1
-        cache = self._cache
-        if scopes is None:
-            cache.clear()
-            self._byScope.clear()
-            return
-        for scope in scopes:
-            keys = self._byScope.pop(scope, None)
-            if keys:
-                for key in keys:
-                    cache.pop(key, None)
+        self._cache.dropScopes(scopes)
 
     def _resolve(self, name: str, userAgentText: str | None):
         """

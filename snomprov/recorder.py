@@ -8,6 +8,12 @@ writes it to the store in one transaction every C{interval} seconds.
 What is handed in is validated once, here, and buffered as rows (tuples in
 the store's column order); a flush hands the rows to
 L{IDeviceStore.recordRows}, which does not validate them again.
+
+Devices that requests of MACs not seen before would add are bounded
+(C{[provisioning] new_devices_per_minute}): in each minute of the clock, at
+most that many MACs this process has not recorded yet are let through;
+beyond, their sightings and events are dropped (no row) until the minute
+ends, and one C{flood} event and one log line tell so, once per minute.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from .device import DeviceInfo, Event
+from .eventtext import safeText
 from .store.checks import checkDevices, checkEvents
 from .store.errors import StoreError
 from .store.columns import deviceToRow, mergeDeviceRows
@@ -90,12 +97,15 @@ class Recorder(Service, PnPRecording):
         to be written (L{snomprov.milestones.MilestoneLog}), or C{None}.
     @ivar onWritten: called with the seconds (on C{clock}) each successful
         batch write took, or C{None} (C{/metrics} observes it).
+    @ivar newDevicesPerMinute: the most MACs not seen before let through
+        in a minute; C{None}: no limit.
+    @ivar flooded: sightings dropped by that limit.
     """
 
     _log = Logger()
 
     def __init__(self, whenStore, clock, interval: float = 0.25, maxBuffered: int = 200_000,
-                 milestones=None) -> None:
+                 milestones=None, newDevicesPerMinute: int | None = None, maxKnown: int = 1 << 17) -> None:
         self._whenStore = whenStore
         self._clock = clock
         self.interval = interval
@@ -113,6 +123,52 @@ class Recorder(Service, PnPRecording):
         self.refused = 0
         self.written = 0
         self.onWritten = None
+        self.newDevicesPerMinute = newDevicesPerMinute
+        self.maxKnown = maxKnown
+        # MACs let through (bounded: forgotten all at once when full)
+        self._known: set[str] = set()
+        self._window = None
+        self._newInWindow = 0
+        self.flooded = 0
+        self._floodWindow = None
+
+    def _admitted(self, mac: str, now: float) -> bool:
+        """
+        Whether a sighting of C{mac} may make a row: a MAC let through
+        before, or a new one within this minute's limit.  The first refusal
+        of a minute writes the C{flood} event and log line.
+        """
+        if mac in self._known or mac in self._devices:
+            return True
+        limit = self.newDevicesPerMinute
+        window = int(now // 60)
+        if window != self._window:
+            self._window, self._newInWindow = window, 0
+        if self._newInWindow < limit:
+            self._newInWindow += 1
+            if len(self._known) >= self.maxKnown:
+                self._known.clear()
+            self._known.add(mac)
+            return True
+        if self._floodWindow != window:
+            self._floodWindow = window
+            detail = (f"more than {limit} devices not seen before in a minute "
+                      f"([provisioning] new_devices_per_minute): no row for new MACs until "
+                      f"{(window + 1) * 60:.0f}")
+            self._events.append((now, None, "flood", detail))
+            self._log.warn("Flood: {detail}", detail=detail)
+        self.flooded += 1
+        return False
+
+    def _flooding(self, mac: str | None) -> bool:
+        """
+        Whether an event of C{mac} is dropped: its MAC was not let through
+        and this minute's new devices are used up.
+        """
+        return (mac is not None and self.newDevicesPerMinute is not None
+                and self._newInWindow >= self.newDevicesPerMinute
+                and int(self._clock.seconds() // 60) == self._window
+                and mac not in self._known and mac not in self._devices)
 
     def sighting(self, device: DeviceInfo) -> None:
         """
@@ -122,6 +178,8 @@ class Recorder(Service, PnPRecording):
             checkDevices((device,))
         except StoreError as e:
             self._refuse(e)
+            return
+        if self.newDevicesPerMinute is not None and not self._admitted(device.mac, self._clock.seconds()):
             return
         self._sighted(deviceToRow(device))
 
@@ -147,6 +205,8 @@ class Recorder(Service, PnPRecording):
         except StoreError as e:
             self._refuse(e)
             return
+        if self._flooding(event.mac):
+            return
         self._events.append((event.time, event.mac, event.kind, event.detail))
         self._bound()
 
@@ -163,9 +223,12 @@ class Recorder(Service, PnPRecording):
         if not url.isascii():
             url = _text(url)
         if mac is not None:
-            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port)
             devices = self._devices
             known = devices.get(mac)
+            if (known is None and self.newDevicesPerMinute is not None and mac not in self._known
+                    and not self._admitted(mac, now)):
+                return
+            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port)
             devices[mac] = row if known is None else mergeDeviceRows(known, row)
         events = self._events
         events.append((now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))
@@ -177,6 +240,8 @@ class Recorder(Service, PnPRecording):
         """
         See L{PnPRecording.notifyEnded}.
         """
+        if self._flooding(mac):
+            return
         events = self._events
         events.append((now, mac, "notify-" + outcome, f"{host}:{port}"))
         if len(events) > self.maxBuffered:
@@ -192,7 +257,7 @@ class Recorder(Service, PnPRecording):
 
     def _refuse(self, reason: StoreError) -> None:
         self.refused += 1
-        self._log.warn("Not recorded: {reason}", reason=reason)
+        self._log.warn("Not recorded: {reason}", reason=safeText(str(reason)))
 
     def pending(self) -> tuple[int, int]:
         return len(self._devices), len(self._events)

@@ -20,12 +20,14 @@ from .listeners import Listeners
 from .milestones import MilestoneLog
 from .metrics import Metrics
 from .provisioning import Provisioner
+from .privatefiles import makePrivateDirectory
 from .recorder import Recorder
 from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.retention import EventRetention
 from .store.service import StoreService
 from .web.api import apiResource
+from .web.bounds import HTTPLimits
 from .web.provisioning import ProvisioningResource
 from .web.sites import makeSite, siteRoots
 
@@ -109,7 +111,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         from twisted.internet import reactor
     config: Config = options.config
     registry = options.registry
-    os.makedirs(config.server.dataDir, exist_ok=True)
+    makePrivateDirectory(config.server.dataDir)
 
     warning = baseURLWarning(config)
     if warning:
@@ -123,7 +125,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     stores.setName("store")
     stores.setServiceParent(top)
 
-    recorder = Recorder(stores.whenOpen, reactor, milestones=MilestoneLog(reactor))
+    recorder = Recorder(stores.whenOpen, reactor, milestones=MilestoneLog(reactor, fieldLength=config.server.logFieldLength),
+                        newDevicesPerMinute=config.provisioning.newDevicesPerMinute)
     recorder.setName("recorder")
     recorder.setServiceParent(top)
     stores.closeAfter(recorder.flush)
@@ -141,11 +144,14 @@ def makeService(options: Options, reactor=None) -> MultiService:
     operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
     phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
-    for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
+    phoneSite = makeSite(phones, HTTPLimits.fromConfig(config),
+                         adminNames=() if operators is not None else operatorPaths, reactor=reactor)
+    for index, http in enumerate(_httpServices(config, phoneSite, reactor)):
         http.setName(f"http-{index}")
         http.setServiceParent(top)
     if operators is not None:
-        site = makeSite(operators)
+        site = makeSite(operators, HTTPLimits.fromConfig(config, phones=False), adminNames=None,
+                        reactor=reactor)
         for index, description in enumerate(config.admin.listen):
             admin = strports.service(description, site, reactor=reactor)
             admin.setName(f"admin-{index}")

@@ -29,7 +29,7 @@ class Pushes:
         self.clock = clock
         self.sent: list[tuple[float, tuple[str, int]]] = []
 
-    def __call__(self, reactor, address, event, onSend=None):
+    def __call__(self, reactor, address, event, onSend=None, credentials=None):
         self.sent.append((self.clock.seconds(), address))
         return defer.succeed("acked")
 

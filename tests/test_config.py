@@ -178,7 +178,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
         ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
         ('[admin]\nlisten = "tcp:9090"\n', "admin.listen: expected a list of a string"),
-        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen)"),
+        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen, max_body)"),
     ],
 )
 def test_problemsNamed(tmp_path, text, fragment):
@@ -417,3 +417,68 @@ def test_vendorChecksFoundByInterface(tmp_path):
         "f.toml: vendors.b.greeting: too loud",
     ]
     assert calls == [{"url": "{base_url}/{serial}", "greeting": "HI"}]
+
+
+# -- [http] listen's ssl: details
+
+def _tlsFiles(directory):
+    from pki import makeCA, makeServer
+
+    ca = makeCA("config CA")
+    os.makedirs(directory / "tls", exist_ok=True)
+    makeServer(ca).write(directory / "tls", "server")
+    return ca.write(directory, "phones-ca")[0]
+
+
+def test_tlsPathsRelativeToConfigFile(tmp_path, monkeypatch):
+    """
+    C{privateKey=}, C{certKey=} and C{extraCertChain=} of an C{ssl:}
+    description are read relative to the config file's directory (not the
+    working directory), in C{[http]} and C{[admin]} listen alike.
+    """
+    _tlsFiles(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    path = tmp_path / "snomprov.toml"
+    path.write_text('[http]\nlisten = ["ssl:0:privateKey=tls/server.key:certKey=tls/server.crt:'
+                    'extraCertChain=tls/server.crt"]\n'
+                    '[admin]\nlisten = ["ssl:0:interface=127.0.0.1:privateKey=tls/server.key:certKey=tls/server.crt"]\n')
+    config = loadConfig(str(path))
+    tls = tmp_path / "tls"
+    assert config.http.listen == (f"ssl:0:privateKey={tls}/server.key:certKey={tls}/server.crt:"
+                                  f"extraCertChain={tls}/server.crt",)
+    assert config.admin.listen == (f"ssl:0:interface=127.0.0.1:privateKey={tls}/server.key:"
+                                   f"certKey={tls}/server.crt",)
+    assert loadConfig(str(path)) == config
+
+
+def test_tlsMissingFileNamesTheKey(tmp_path):
+    """
+    A key file that is not there (relative to the config file) is a
+    problem of C{http.listen}.
+    """
+    path = tmp_path / "snomprov.toml"
+    path.write_text('[http]\nlisten = ["ssl:0:privateKey=nope.key:certKey=nope.crt"]\n')
+    with pytest.raises(ConfigError) as e:
+        loadConfig(str(path))
+    [problem] = e.value.problems
+    assert problem.startswith(f"{path}: http.listen: ") and "nope" in problem
+
+
+def test_sslmethodWithClientCA(tmp_path):
+    """
+    C{sslmethod=} on an C{ssl:} listener together with C{[http] client_ca}
+    is refused by the configuration (naming the key), not a crash at
+    start; without C{client_ca} it is accepted.
+    """
+    _tlsFiles(tmp_path)
+    listen = 'listen = ["ssl:0:privateKey=tls/server.key:certKey=tls/server.crt:sslmethod=TLSv1_2_METHOD"]\n'
+    path = tmp_path / "snomprov.toml"
+    path.write_text("[http]\n" + listen)
+    assert loadConfig(str(path)).http.listen[0].endswith("sslmethod=TLSv1_2_METHOD")
+    path.write_text("[http]\n" + listen + 'client_ca = "phones-ca.crt"\n')
+    with pytest.raises(ConfigError) as e:
+        loadConfig(str(path))
+    [problem] = e.value.problems
+    assert problem.startswith(f"{path}: http.listen: ") and "sslmethod cannot be used with [http] client_ca" in problem

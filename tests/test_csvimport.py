@@ -332,3 +332,57 @@ def test_applyKeepsWhatPhonesReported():
     plan = GOOD[1][1]
     succeeded(store.applyImport(plan.devices, plan.lines))
     assert succeeded(store.getDevice("000E08000001")) == seen
+
+
+@pytest.mark.parametrize("row, secret", [
+    # the password put in the MAC column too (columns pasted twice)
+    ("Hunter2Secret,snom,snom360,1,alice,Hunter2Secret,A,pbx", "Hunter2Secret"),
+    # a password as the vendor, and as the line number
+    ("000413000001,Sw0rdfish,snom360,1,alice,Sw0rdfish,A,pbx", "Sw0rdfish"),
+    ("000413000001,snom,snom360,99x,alice,99x,A,pbx", "99x"),
+    # a MAC field holding the password inside other text
+    ("mac-Opensesame-1,snom,snom360,1,alice,Opensesame,A,pbx", "Opensesame"),
+    # a MAC that is part of the password
+    ("q7Zk,snom,snom360,1,alice,xq7Zkx,A,pbx", "q7Zk"),
+])
+def test_passwordColumnNeverEchoed(row, secret):
+    """
+    A bad row whose password column holds the value that the error would
+    echo: the error names the problem, never the value.
+    """
+    with pytest.raises(CSVImportError) as e:
+        parse(f"{HEADER}\n{row}\n")
+    assert e.value.errors and all(error.startswith("devices.csv: line 2: ") for error in e.value.errors)
+    text = "\n".join(e.value.errors) + repr(e.value.problems)
+    assert secret not in text, text
+
+
+def test_otherRowsPasswordNeverEchoed():
+    """
+    A value of another row's password column is not echoed either; other
+    bad values still are.
+    """
+    text = (f"{HEADER}\n000413000001,snom,snom360,1,alice,Tr0ub4dor,A,pbx\n"
+            "Tr0ub4dor,snom,snom360,1,bob,pw,B,pbx\nzz,snom,snom360,1,carol,pw,C,pbx\n")
+    with pytest.raises(CSVImportError) as e:
+        parse(text)
+    assert "Tr0ub4dor" not in "\n".join(e.value.errors)
+    assert e.value.errors[-1] == "devices.csv: line 4: bad MAC 'zz'"
+
+
+_FIELD = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=',"'), max_size=14)
+
+
+@settings(max_examples=300)
+@given(st.lists(_FIELD, min_size=8, max_size=8), st.integers(0, 7), _FIELD.filter(lambda p: len(p) >= 4))
+def test_noErrorEchoesAPassword(fields, where, password):
+    """
+    Whatever a row holds, and wherever else its password appears in it, no
+    error message carries the password.
+    """
+    fields[5] = password
+    fields[where] = fields[where] + password if where != 5 else password
+    try:
+        parse(f"{HEADER}\n{','.join(fields)}\n")
+    except CSVImportError as e:
+        assert password not in "\n".join(e.errors)

@@ -269,3 +269,53 @@ def test_followEndsWhenItsReaderGoesAway(cli):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# -- safeText: what every log line does to traffic-derived text
+
+from hypothesis import given as _given, strategies as _st  # noqa: E402
+
+from snomprov.eventtext import safeText  # noqa: E402
+from snomprov.milestones import milestoneLine  # noqa: E402
+
+
+@_given(_st.one_of(_st.text(), _st.binary()), _st.integers(16, 300))
+def test_safeTextNeverLetsAControlCharacterThrough(text, limit):
+    """
+    Whatever the text (bytes included), the result is printable (no
+    control character, no line separator) and at most C{limit} characters
+    plus the cut marker; text that needs nothing is unchanged.
+    """
+    shown = safeText(text, limit)
+    assert shown.isprintable()
+    body, marker, rest = shown.partition("...[+")
+    if marker and rest.endswith("]") and rest[:-1].isdigit():
+        assert len(body) <= limit
+    else:
+        assert len(shown) <= limit
+    if isinstance(text, str) and text.isprintable() and "\\" not in text and len(text) <= limit:
+        assert shown == text
+
+
+def test_safeTextEscapes():
+    """
+    Escapes are unambiguous: a backslash is doubled, an undecodable byte
+    and a control character are written as C{\\xNN}, a line separator as
+    C{\\uNNNN}; a cut says how many characters are left out.
+    """
+    assert safeText("a\\b\x1b[2J\r\n\u2028") == "a\\\\b\\x1b[2J\\r\\n\\u2028"
+    assert safeText(b"ok\xff\x00") == "ok\\xff\\x00"
+    assert safeText("x" * 30, 20) == "x" * 20 + "...[+10]"
+    assert safeText(None) == "-"
+
+
+def test_eventLinesEscaped():
+    """
+    An event's detail carrying a terminal escape and a newline reaches
+    neither the command line's lines nor the milestone log as such.
+    """
+    event = Event(0.0, "000413AA0001", "config-fetched", "snom/\x1b]0;owned\x07\nfake line served")
+    line = formatEvent(event, localtime=time.gmtime)
+    assert "\x1b" not in line and "\n" not in line and "\\x1b]0;owned\\x07\\nfake" in line
+    milestone = milestoneLine("000413AA0001", "rejected", "a\x1bb\nc")
+    assert milestone == "Phone 000413AA0001: rejected: a\\x1bb\\nc"

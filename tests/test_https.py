@@ -117,3 +117,20 @@ def test_clientCertificates(tmp_path, pki):
 
         assert curl(f"{daemon.baseURL}/snom/{MAC_A}-settings.xml", None)[0] == 404
         assert curl(f"{daemon.baseURL}/snom360.htm", None)[0] == 200
+
+
+def test_relativeKeyPaths(tmp_path, pki):
+    """
+    An C{ssl:} listener whose key and certificate are named relative to
+    the config file (the daemon runs in another working directory) serves
+    HTTPS.
+    """
+    import os
+
+    port = freePort()
+    relative = (f"ssl:{port}:interface=127.0.0.1:privateKey={os.path.basename(pki.serverKey)}"
+                f":certKey={os.path.basename(pki.serverCert)}")
+    with Daemon(tmp_path, sip=False, tftp=False, listen=(relative,)) as daemon:
+        daemon.waitForPort(port)
+        status, body = curl(f"https://127.0.0.1:{port}/snom360.htm", pki.serverCAFile)
+        assert status == 200

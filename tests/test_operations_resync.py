@@ -37,11 +37,13 @@ class FakePush:
         self.clock = clock
         self.answer = answer
         self.pushes: list[tuple[float, tuple[str, int], str]] = []
+        self.credentials: list = []
         self.waiting: list[defer.Deferred] = []
 
-    def __call__(self, reactor, address, event, onSend=None):
+    def __call__(self, reactor, address, event, onSend=None, credentials=None):
         assert reactor is self.clock
         self.pushes.append((self.clock.seconds(), address, event))
+        self.credentials.append(credentials)
         if address[0] == "192.0.2.66":
             raise OSError("no port")
         if onSend is not None:
@@ -216,3 +218,21 @@ def test_planNamesUnknownDevices():
     store, clock = makeStore(), Clock()
     plan = run(clock, planResync(store, REGISTRY, macs=["000413FFFFFF"]))
     assert plan.what == "device:000413FFFFFF" and plan.skipped == (("000413FFFFFF", "no such device"),)
+
+
+def test_pushGetsTheLinesCredentials():
+    """
+    The push is given the first line with a password's auth user (else its
+    user) and password, to answer the phone's challenge with; a device
+    without lines gets none.  The target's repr never shows the password.
+    """
+    from snomprov.device import Line
+    from snomprov.sip.digest import DigestCredentials
+
+    store, clock = makeStore(), Clock()
+    store.setLines(SPA, (Line(1, "2001", "", "A", "pbx"), Line(2, "2002", "pw-2", "B", "pbx", authUser="auth2")))
+    push = FakePush(clock)
+    plan, results = run(clock, resyncDevices(store, REGISTRY, clock, "cli", macs=[SPA, SNOM1], push=push),
+                        advance=1)
+    assert push.credentials == [DigestCredentials("auth2", "pw-2"), None]
+    assert "pw-2" not in repr(plan)

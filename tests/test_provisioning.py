@@ -249,3 +249,24 @@ def test_aVendorServesOnlyItsOwnDevices():
     assert (yield store.getDevice(mac)).vendor == "linksys"
     own = yield served.provisioner.fetch(Fetch(f"spa{mac.lower()}.cfg", "192.0.2.5", "tftp"))
     assert own is not None and b"spa-secret" in own.content
+
+
+@pytest_twisted.inlineCallbacks
+def test_cacheBoundedInEntries():
+    """
+    With C{[provisioning] cache_entries = 1}, a second device's rendering
+    evicts the first's: fetching A again renders it again, and the
+    eviction is counted.
+    """
+    store = MemoryDeviceStore()
+    yield _registered(store)
+    served = Served(store)
+    served.provisioner = Provisioner(
+        VendorRegistry([snomVendor]), lambda: defer.succeed(store),
+        CONFIG.replaceIn("provisioning", cacheEntries=1), served.recorder, served.clock)
+    yield served.fetch(MAC_A)
+    yield served.fetch(MAC_B)
+    yield served.fetch(MAC_A)
+    assert (served.provisioner.misses, served.provisioner.hits) == (3, 0)
+    assert served.provisioner.cache.evictions == 2
+    assert len(served.provisioner.cache) == 1

@@ -255,3 +255,214 @@ def test_resyncReachesPhone(tmp_path):
     with sqlite3.connect(tmp_path / "var" / "snomprov.sqlite") as db:
         kinds = [row[0] for row in db.execute("SELECT kind FROM events WHERE mac = ? ORDER BY id", (mac,))]
     assert kinds[-1] == "resync-sent" and {"subscribe", "notify-sent", "notify-acked"} <= set(kinds)
+
+
+# -- a phone that challenges the NOTIFY (SPA: Event: resync)
+
+from snomprov.sip.digest import DigestCredentials, authorization, parseChallenge  # noqa: E402
+
+SPA_LINE = DigestCredentials("2001", "line-secret")
+
+
+def challenge(notify, code=401, header="WWW-Authenticate", qop=True) -> bytes:
+    """
+    The phone's digest challenge of a NOTIFY.
+    """
+    h = notify.headers
+    offered = ', qop="auth"' if qop else ""
+    return (f"SIP/2.0 {code} Unauthorized\r\nVia: {h.get('Via')}\r\nFrom: {h.get('From')}\r\n"
+            f"To: {h.get('To')};tag=phone\r\nCall-ID: {h.get('Call-ID')}\r\nCSeq: {h.get('CSeq')}\r\n"
+            f'{header}: Digest realm="spa942", nonce="5f3a9c"{offered}\r\n'
+            "Content-Length: 0\r\n\r\n").encode()
+
+
+def _digestFields(value: str) -> dict[str, str]:
+    return {name.strip(): v.strip('"') for name, _, v in
+            (item.partition("=") for item in value[len("Digest "):].split(", "))}
+
+
+def test_challengeAnswered():
+    """
+    A 401 with a digest challenge is answered at once with the same NOTIFY
+    at the next CSeq carrying the line's digest answer (MD5, qop=auth, the
+    response as RFC 2617 computes it for this method and URI); the first
+    NOTIFY is no longer retransmitted; the phone's 200 to the retry acks
+    the push, and C{onSend} counted both NOTIFYs.
+    """
+    protocol, transport, clock = makePusher()
+    sends = []
+    d = protocol.resync(PHONE, "resync", onSend=sends.append, credentials=SPA_LINE)
+    first = parseMessage(transport.written[0][0])
+    protocol.datagramReceived(challenge(first), PHONE)
+    assert len(transport.written) == 2 and not d.called
+    retry = parseMessage(transport.written[1][0])
+    assert retry.headers.get("CSeq") == "2 NOTIFY"
+    assert retry.headers.get("Call-ID") == first.headers.get("Call-ID")
+    assert retry.headers.get("Event") == "resync"
+    assert retry.headers.get("Via") != first.headers.get("Via")
+    fields = _digestFields(retry.headers.get("Authorization"))
+    assert (fields["username"], fields["realm"], fields["nonce"], fields["uri"]) == (
+        "2001", "spa942", "5f3a9c", "sip:192.0.2.67:5060")
+    assert (fields["qop"], fields["nc"], fields["algorithm"]) == ("auth", "00000001", "MD5")
+    expected = _digestFields(authorization(parseChallenge('Digest realm="spa942", nonce="5f3a9c", qop="auth"'),
+                                           "NOTIFY", "sip:192.0.2.67:5060", SPA_LINE, fields["cnonce"]))
+    assert fields["response"] == expected["response"]
+    assert "line-secret" not in transport.written[1][0].decode()
+    clock.advance(0.5)
+    assert [parseMessage(data).headers.get("CSeq") for data, _, _ in transport.written[2:]] == ["2 NOTIFY"]
+    protocol.datagramReceived(answer(retry), PHONE)
+    assert d.result == "acked"
+    assert sends == [1, 2, 3]
+    clock.advance(40)
+    assert len(transport.written) == 3
+
+
+def test_proxyChallengeAnswered():
+    """
+    A 407 is answered with C{Proxy-Authorization}; a challenge without qop
+    in the RFC 2069 form.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync", credentials=SPA_LINE)
+    protocol.datagramReceived(challenge(parseMessage(transport.written[0][0]), 407, "Proxy-Authenticate",
+                                        qop=False), PHONE)
+    retry = parseMessage(transport.written[1][0])
+    assert retry.headers.get("Authorization") is None
+    assert "qop" not in _digestFields(retry.headers.get("Proxy-Authorization"))
+    protocol.datagramReceived(answer(retry), PHONE)
+    assert d.result == "acked"
+
+
+def test_secondChallengeRefuses():
+    """
+    A challenge of the authenticated retry (wrong credentials) ends the
+    push as C{refused 401}: one retry only.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync", credentials=SPA_LINE)
+    protocol.datagramReceived(challenge(parseMessage(transport.written[0][0])), PHONE)
+    protocol.datagramReceived(challenge(parseMessage(transport.written[1][0])), PHONE)
+    assert d.result == "refused 401" and len(transport.written) == 2
+
+
+def test_challengeWithoutCredentials():
+    """
+    Without credentials (a device with no line) a challenge is final.
+    """
+    protocol, transport, clock = makePusher()
+    d = protocol.resync(PHONE, "resync")
+    protocol.datagramReceived(challenge(parseMessage(transport.written[0][0])), PHONE)
+    assert d.result == "refused 401" and len(transport.written) == 1
+
+
+SIPP_SPA = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="SPA phone challenging Event: resync">
+  <recv request="NOTIFY">
+    <action>
+      <ereg regexp="^ ?resync$" search_in="hdr" header="Event:" check_it="true" assign_to="e1"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]spa
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="spa942", nonce="8c1f0e2d", qop="auth", algorithm=MD5
+Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="NOTIFY">
+    <action>
+      <ereg regexp="2 NOTIFY" search_in="hdr" header="CSeq:" check_it="true" assign_to="c2"/>
+      <verifyauth assign_to="authok" username="2001" password="line-secret"/>
+    </action>
+  </recv>
+  <nop test="authok" next="good"/>
+  <send next="end">
+    <![CDATA[
+SIP/2.0 403 Forbidden
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]spa
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="good"/>
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]spa
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+    ]]>
+  </send>
+  <label id="end"/>
+  <Reference variables="e1,c2"/>
+</scenario>
+"""
+
+
+@pytest.mark.interop
+@pytest_twisted.inlineCallbacks
+def test_resyncAnswersSPAChallenge(tmp_path):
+    """
+    C{snomprov resync MAC} of an SPA phone (sipp, checking the digest with
+    its own C{verifyauth} against the line's user and password) whose
+    first answer is 401: the retry carries the right answer, the phone says
+    200 and the command reports C{acked}; a wrong password would be 403.
+    """
+    if shutil.which("sipp") is None:
+        pytest.skip("sipp is not installed (apt-get install sip-tester)")
+    mac = "000E08ABCDEF"
+    phonePort = freePort(socket.SOCK_DGRAM)
+    cli = Daemon(tmp_path, sip=False, tftp=False)
+    cli.importCSV("mac,vendor,model,line,user,password,display_name,registrar\n"
+                  f"{mac},linksys,SPA942,1,2001,line-secret,Front desk,pbx.example\n")
+    yield _storeSPAAddress(cli.configPath, mac, ("127.0.0.1", phonePort))
+    scenario = tmp_path / "spa.xml"
+    scenario.write_text(SIPP_SPA)
+    sipp = subprocess.Popen(
+        ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", str(phonePort), "-m", "1",
+         "-timeout", "20s", "-trace_err", "-error_file", str(tmp_path / "sipp.err"), "-nostdin"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        time.sleep(0.3)  # sipp binds its port
+        result = cli.run("resync", mac)
+        sippOut = sipp.communicate(timeout=30)[0].decode(errors="replace")
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.wait()
+    assert result.returncode == 0, (result.stdout, result.stderr, sippOut[-1500:])
+    assert result.stdout.splitlines()[-1] == f"{mac}: NOTIFY to 127.0.0.1:{phonePort}: acked", result.stdout
+    assert sipp.returncode == 0, sippOut[-1500:]
+    assert "line-secret" not in result.stdout + result.stderr
+
+
+def _storeSPAAddress(configPath: str, mac: str, address: tuple[str, int]):
+    """
+    Record the SIP address of a registered SPA phone, as its REGISTER-less
+    life would (PnP does not apply to SPA phones; the address comes from
+    a sighting).
+    """
+
+    async def store():
+        config = discoverConfig(configPath)
+        opened = await openStore(config.storeURL, config.server.dataDir)
+        try:
+            await opened.mergeDevices([DeviceInfo(mac, vendor="linksys", sipAddress=address)])
+        finally:
+            await opened.close()
+
+    return defer.ensureDeferred(store())

@@ -201,3 +201,46 @@ def test_fetchedWrittenInTheBatch():
     clock.advance(0.25)
     assert store.deviceVersions([MAC]).result == {MAC: (current, current)}
     assert len(store.listEvents(MAC).result) == 1
+
+
+def _seen(mac: str, now: float) -> DeviceInfo:
+    return DeviceInfo(mac, vendor="snom", state="seen", firstSeen=now, lastSeen=now)
+
+
+def test_newDevicesPerMinute():
+    """
+    Beyond C{newDevicesPerMinute} MACs not seen before in one minute, no
+    device row and no event is written for a new MAC, and one C{flood}
+    event says so, once for the minute; MACs let through before are still
+    recorded; the next minute lets new ones through again.
+    """
+    store = MemoryDeviceStore()
+    clock = Clock()
+    recorder = Recorder(lambda: defer.succeed(store), clock, interval=0.25, newDevicesPerMinute=3)
+    recorder.startService()
+    macs = [f"000413AA{n:04X}" for n in range(10)]
+    for mac in macs[:3]:
+        recorder.sighting(_seen(mac, clock.seconds()))
+    for mac in macs[3:8]:
+        recorder.sighting(_seen(mac, clock.seconds()))
+        recorder.event(Event(clock.seconds(), mac, "config-fetched", "x served"))
+    recorder.subscribed(clock.seconds(), macs[8], "snom", "snomD785", None, "192.0.2.9", 5060, "http://u")
+    recorder.notifyEnded(clock.seconds(), macs[8], "acked", "192.0.2.9", 5060)
+    recorder.sighting(_seen(macs[0], clock.seconds()))
+    recorder.event(Event(clock.seconds(), macs[0], "config-fetched", "x served"))
+    clock.advance(0.25)
+    devices = {device.mac for device in store.listDevices().result}
+    assert devices == set(macs[:3])
+    events = store.listEvents(limit=100).result
+    assert [e.kind for e in events].count("flood") == 1
+    assert {e.mac for e in events if e.kind != "flood"} == {macs[0]}
+    assert recorder.flooded == 6
+    clock.advance(60)
+    recorder.sighting(_seen(macs[9], clock.seconds()))
+    clock.advance(0.25)
+    assert macs[9] in {device.mac for device in store.listDevices().result}
+    for mac in macs[3:6]:
+        recorder.sighting(_seen(mac, clock.seconds()))
+    clock.advance(0.25)
+    events = store.listEvents(limit=100).result
+    assert [e.kind for e in events].count("flood") == 2

@@ -446,6 +446,29 @@ def test_concurrentTransferLimit():
     assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1)) is not None
 
 
+def test_transfersPerClient():
+    """
+    Beyond C{transfersPerClient} transfers running or waiting for one
+    client host, its next request is answered with ERROR 0 (not silence);
+    other hosts still get theirs, and an ended transfer frees a place.
+    """
+    waiting = Deferred()
+
+    def reader(name, address):
+        return waiting if name == "slow" else succeed(BytesSource(PROFILE))
+
+    server = Server(reader=reader, transfersPerClient=2, perClientRate=None)
+    first = server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.1", 1))
+    server.request(RRQ("slow", "octet"), ("192.0.2.1", 2))
+    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.1", 3)) is None
+    assert server.listen.sent() == [
+        (ERROR(ErrorCode.NOT_DEFINED, "Too many transfers from this address"), ("192.0.2.1", 3))
+    ]
+    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.2", 1)) is not None
+    fetch(first, ("192.0.2.1", 1))
+    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.1", 3)) is not None
+
+
 def test_pendingLookupsCountTowardsLimit():
     """
     Requests still waiting for the reader occupy a transfer slot.

@@ -26,6 +26,7 @@ from snomprov.audit import auditEvent
 from snomprov.device import Event, InvalidMAC, parseMAC
 from snomprov.interfaces import IResyncVendor
 from snomprov.operations.errors import Refused
+from snomprov.sip.digest import DigestCredentials
 
 __all__ = [
     "DEFAULT_RATE",
@@ -64,11 +65,16 @@ _PAGE = 500
 class ResyncTarget:
     """
     A phone to NOTIFY: at C{address}, with C{Event: <event>}.
+
+    @ivar credentials: its first line's (auth) user and password, what a
+        challenge of the phone is answered with (SPA phones challenge
+        C{Event: resync}); C{None} for a device without lines.
     """
 
     mac: str
     address: tuple[str, int]
     event: str
+    credentials: DigestCredentials | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,12 @@ def checkRate(rate) -> float:
     return float(rate)
 
 
-def _target(registry, mac: str, device) -> ResyncTarget | str:
+def _target(registry, mac: str, device, lines=()) -> ResyncTarget | str:
     """
     A device's target, or why it cannot be pushed.
+
+    @param lines: the device's lines: the first with a password gives the
+        target's credentials.
     """
     if device is None:
         return "no such device"
@@ -119,7 +128,9 @@ def _target(registry, mac: str, device) -> ResyncTarget | str:
     address = device.sipAddress or ((device.ip, 5060) if device.ip else None)
     if address is None:
         return "no known address yet (the phone has not contacted us)"
-    return ResyncTarget(mac, tuple(address), vendor.resyncEvent)
+    credentials = next((DigestCredentials(line.authUser or line.user, line.password)
+                        for line in lines if line.password), None)
+    return ResyncTarget(mac, tuple(address), vendor.resyncEvent, credentials)
 
 
 async def planResync(store, registry, macs=None, stale: bool = False, all: bool = False) -> ResyncPlan:
@@ -157,7 +168,8 @@ async def planResync(store, registry, macs=None, stale: bool = False, all: bool 
         devices = [(device.mac, device) for device in await store.listDevices()]
     targets, skipped = [], []
     for mac, device in devices:
-        found = _target(registry, mac, device)
+        lines = await store.getLines(mac) if device is not None else ()
+        found = _target(registry, mac, device, lines)
         if isinstance(found, str):
             skipped.append((mac, found))
         else:
@@ -188,8 +200,8 @@ async def runResync(store, reactor, actor: str, plan: ResyncPlan, rate: float = 
     @param onSend: called as C{onSend(target, sends)} after each send of a
         NOTIFY (the first and every retransmission).
     @param onDone: called with each L{ResyncResult} as it is known.
-    @param push: C{push(reactor, address, event, onSend=...)} returning a
-        Deferred outcome; default L{snomprov.push.pushResync}.
+    @param push: C{push(reactor, address, event, onSend=..., credentials=...)}
+        returning a Deferred outcome; default L{snomprov.push.pushResync}.
     @return: the results, in the order they ended.
     """
     rate = checkRate(rate)
@@ -219,7 +231,8 @@ async def _pushOne(run: _Run, target: ResyncTarget) -> None:
             onSend(target, sends)
 
     try:
-        outcome = await run.push(run.reactor, target.address, target.event, onSend=sent)
+        outcome = await run.push(run.reactor, target.address, target.event, onSend=sent,
+                                 credentials=target.credentials)
     except Exception as e:
         outcome = f"failed: {e.__class__.__name__}: {e}"
     result = ResyncResult(target, outcome)

@@ -16,6 +16,7 @@ import socket
 from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 
+from ..eventtext import safeText
 from .decoded import Decoder
 from .message import SIPParseError
 
@@ -126,4 +127,4 @@ class SIPProtocol(DatagramProtocol):
         self._controller.count("malformed")
         if self.malformed % self._debugEvery == 1:
             self._log.debug("Dropped undecodable datagram from {address} ({count} so far): {reason}",
-                            address=address, count=self.malformed, reason=reason)
+                            address=address, count=self.malformed, reason=safeText(str(reason)))

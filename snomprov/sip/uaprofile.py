@@ -627,6 +627,7 @@ def buildResyncNotify(
     cseq: int,
     contact: str,
     event: str,
+    extra: str = "",
 ) -> bytes:
     """
     An unsolicited C{NOTIFY} that makes a phone re-sync (DESIGN.md §1.4;
@@ -638,9 +639,11 @@ def buildResyncNotify(
     @param event: C{"check-sync;reboot=false"} (snom), C{"resync"} (SPA):
         the vendor's C{resyncEvent}.
     @param branch: see L{buildNotify}.
+    @param extra: whole header lines (each ending in CRLF) put before
+        C{Content-Length}: the C{Authorization} of a challenged push.
     """
     ours = _contact(contact)
     return _notifyHead(
         targetURI, via, branch, f"{ours};tag={fromTag}", f"<{targetURI}>",
-        callID, cseq, contact, event, "", 0,
+        callID, cseq, contact, event, extra, 0,
     ).encode("utf-8", "surrogateescape")

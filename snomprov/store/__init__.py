@@ -124,10 +124,16 @@ def checkStoreOpens(url: str, dataDir: FilePath | str) -> None:
 
     from snomprov.store.migrations import MIGRATIONS
 
+    from snomprov.privatefiles import createPrivateFile, makePrivateDirectory
+
     try:
-        FilePath(location).parent().makedirs(ignoreExistingDirectory=True)
+        makePrivateDirectory(FilePath(location).parent().path)
     except OSError as e:
         raise StoreError(f"cannot create the directory of {location}: {e.strerror}") from None
+    try:
+        createPrivateFile(location)
+    except OSError as e:
+        raise StoreError(f"cannot create {location}: {e.strerror}") from None
     try:
         connection = sqlite3.connect(location, timeout=5)
     except sqlite3.Error as e:

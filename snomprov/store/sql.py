@@ -34,6 +34,7 @@ from zope.interface import implementer
 
 from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
+from snomprov.privatefiles import createPrivateFile, makePrivateDirectory
 from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners
 from snomprov.store.checks import (
@@ -812,9 +813,10 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         """
         if path != ":memory:":
             try:
-                FilePath(path).parent().makedirs(ignoreExistingDirectory=True)
+                makePrivateDirectory(FilePath(path).parent().path)
+                createPrivateFile(path)
             except OSError as e:
-                return defer.fail(StoreError(f"cannot create the directory of {path}: {e}"))
+                return defer.fail(StoreError(f"cannot create {path} or its directory: {e}"))
         pool = adbapi.ConnectionPool(
             SQLITE.dbapiModule,
             path,

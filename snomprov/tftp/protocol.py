@@ -23,6 +23,7 @@ from twisted.internet.protocol import DatagramProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from snomprov.eventtext import FIELD_LENGTH, safeText
 from snomprov.ratelimit import TokenBuckets
 from snomprov.tftp.quietport import listenQuietly
 from snomprov.tftp.packet import (
@@ -274,12 +275,12 @@ class TransferProtocol(DatagramProtocol):
         try:
             packet = parsePacket(datagram)
         except TFTPPacketError as e:
-            self._log.debug("malformed packet from {address}: {error}", address=address, error=e)
+            self._log.debug("malformed packet from {address}: {error}", address=address, error=safeText(str(e)))
             return
         if isinstance(packet, ERROR):
             self._finish(f"error:client sent ERROR {packet.code}: {packet.message}")
         else:
-            self._log.debug("ignored {packet!r} from {address}", packet=packet, address=address)
+            self._log.debug("ignored {packet} from {address}", packet=safeText(repr(packet)), address=address)
 
     def _ackReceived(self, wireBlock: int) -> None:
         """
@@ -340,6 +341,8 @@ class TFTPServerProtocol(DatagramProtocol):
         maxTimeouts: int = 5,
         defaultTimeout: float = 1.0,
         perClientBurst: Optional[float] = None,
+        transfersPerClient: Optional[int] = None,
+        logFieldLength: int = FIELD_LENGTH,
     ) -> None:
         """
         @param reader: C{reader(name, clientAddress)} returns a Deferred firing
@@ -360,10 +363,17 @@ class TFTPServerProtocol(DatagramProtocol):
         @param maxTimeouts: consecutive timeouts before a transfer is given up.
         @param defaultTimeout: seconds before the first retransmission when the
             client negotiated no C{timeout}.
+        @param transfersPerClient: transfers one client host may have
+            running or waiting at once; more are answered with ERROR 0
+            (not dropped: the client learns why).  L{None}: no limit.
+        @param logFieldLength: the most characters of a requested name in
+            the log (L{snomprov.eventtext.safeText}).
         """
         self._reader = reader
         self._reactor = reactor
         self.maxTransfers = maxTransfers
+        self.transfersPerClient = transfersPerClient
+        self._logFieldLength = logFieldLength
         self.listenInterface = listenInterface
         self._onTransferDone = onTransferDone
         self._limits = limits
@@ -429,8 +439,18 @@ class TFTPServerProtocol(DatagramProtocol):
             self._refuse(name, address, ErrorCode.ACCESS_VIOLATION, "Access violation")
         elif len(self._pending) + len(self.transfers) >= self.maxTransfers:
             self._refuse(name, address, ErrorCode.NOT_DEFINED, "Server busy, try later")
+        elif self.transfersPerClient is not None and self._transfersOf(address[0]) >= self.transfersPerClient:
+            self._refuse(name, address, ErrorCode.NOT_DEFINED, "Too many transfers from this address")
         else:
             self._lookUp(name, address, packet)
+
+    def _transfersOf(self, host: str) -> int:
+        """
+        The transfers running or waiting for the reader for C{host} (at
+        most C{maxTransfers} to count).
+        """
+        return (sum(1 for address in self._pending if address[0] == host)
+                + sum(1 for address in self.transfers if address[0] == host))
 
     def _refuse(self, name: str, address: Address, code: int, message: str) -> None:
         self.transport.write(buildPacket(ERROR(code, message)), address)
@@ -439,11 +459,11 @@ class TFTPServerProtocol(DatagramProtocol):
     def _done(self, name: str, address: Address, bytesSent: int, outcome: str) -> None:
         self._log.info(
             "TFTP {name} to {host}:{port}: {outcome}, {bytesSent} bytes",
-            name=name,
+            name=safeText(name, self._logFieldLength),
             host=address[0],
             port=address[1],
             address=address,
-            outcome=outcome,
+            outcome=safeText(outcome, self._logFieldLength),
             bytesSent=bytesSent,
         )
         if self._onTransferDone is not None:

@@ -45,6 +45,8 @@ def tftpProtocolFor(config, provisioner, recorder, reactor, onTransferDone=None)
         reactor,
         maxTransfers=config.tftp.maxTransfers,
         perClientRate=config.tftp.ratePerClient,
+        transfersPerClient=config.tftp.transfersPerClient,
+        logFieldLength=config.server.logFieldLength,
         listenInterface=config.tftp.interface,
         onTransferDone=onTransferDone,
     )

@@ -15,6 +15,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
 
 from ..provisioning import Fetch
+from ..eventtext import safeText
 from .tls import requestClientMAC
 
 __all__ = ["ProvisioningResource"]
@@ -101,7 +102,7 @@ class ProvisioningResource(Resource):
             request.finish()
 
     def _failed(self, failure, request, name) -> None:
-        self._log.failure("Rendering {name} failed", failure, name=name)
+        self._log.failure("Rendering {name} failed", failure, name=safeText(name))
         if request._disconnected:
             return
         request.setResponseCode(http.INTERNAL_SERVER_ERROR)

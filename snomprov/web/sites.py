@@ -15,10 +15,9 @@ from typing import Mapping
 
 from twisted.web.pages import notFound
 from twisted.web.resource import Resource
-from twisted.web.server import Site
-
 from snomprov import __version__
 
+from .bounds import BoundedSite, HTTPLimits
 from .root import SiteRoot
 
 __all__ = ["AdminRoot", "makeSite", "siteRoots"]
@@ -79,10 +78,14 @@ def siteRoots(provisioning: Resource, adminChildren: Mapping[bytes, Resource],
     return phones, operators
 
 
-def makeSite(root: Resource) -> Site:
+def makeSite(root: Resource, limits: HTTPLimits = HTTPLimits(), adminNames=frozenset(),
+             reactor=None) -> BoundedSite:
     """
-    A C{Site} for C{root} that shows no traceback to clients.
+    A site for C{root} that shows no traceback to clients, with C{limits}
+    (L{snomprov.web.bounds}).
+
+    @param adminNames: the first path segments of the operators' paths on
+        this site (their bodies get C{limits.adminMaxBody}); C{None}: every
+        path is an operators' one (C{[admin] listen}).
     """
-    site = Site(root)
-    site.displayTracebacks = False
-    return site
+    return BoundedSite(root, limits, adminNames, reactor=reactor)

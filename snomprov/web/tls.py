@@ -35,6 +35,7 @@ from ..device import InvalidMAC, parseMAC
 __all__ = [
     "loadCertificateAuthorities",
     "mutualTLSEndpoint",
+    "mutualTLSProblem",
     "mutualTLSService",
     "clientMACOf",
     "requestClientMAC",
@@ -69,6 +70,19 @@ def isTLSDescription(description: str) -> bool:
     return description.partition(":")[0].strip().lower() == "ssl"
 
 
+def mutualTLSProblem(description: str) -> str | None:
+    """
+    Why an C{ssl:} description cannot require client certificates, or
+    C{None}: it sets C{sslmethod}, which C{CertificateOptions} with a trust
+    root cannot take (the configuration refuses it, so that the start does
+    not fail).
+    """
+    if re.search(r"(?:^|:)sslmethod=", description):
+        return (f"{description!r}: sslmethod cannot be used with [http] client_ca "
+                "(remove it: TLS 1.2 and newer are negotiated)")
+    return None
+
+
 def mutualTLSEndpoint(reactor, description: str, authorities: list[ssl.Certificate]) -> SSL4ServerEndpoint:
     """
     The C{ssl:} endpoint of C{description} (C{port}, C{privateKey},
@@ -83,8 +97,9 @@ def mutualTLSEndpoint(reactor, description: str, authorities: list[ssl.Certifica
         raise ValueError(f"{description!r} is not an ssl: endpoint description")
     _, args, kwargs = _parseServer(description, None)
     port, _, parsed = args
-    if re.search(r"(?:^|:)sslmethod=", description):
-        raise ValueError(f"{description!r}: sslmethod cannot be used with [http] client_ca")
+    problem = mutualTLSProblem(description)
+    if problem is not None:
+        raise ValueError(problem)
     options = ssl.CertificateOptions(
         privateKey=parsed.privateKey,
         certificate=parsed.certificate,
