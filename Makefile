@@ -13,7 +13,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CONFIG ?= conf/snomprov.toml
 
-.PHONY: run test install install-test install-examples bench clean
+.PHONY: run test install install-test install-examples install-fuzz fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); python3 -m venv $(VENV); }
@@ -27,6 +27,7 @@ SOURCES = pyproject.toml setup.cfg $(shell find snomprov twisted -name '*.py' -o
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 install-examples: $(VENV)/.installed-examples
+install-fuzz: $(VENV)/.installed-fuzz
 
 # The example vendors, each its own distribution, installed the way a site
 # installs a third party's vendor: as a wheel, found through its
@@ -39,7 +40,7 @@ WHEELS          = dist/examples
 # The two installs replace each other in the venv: each forgets the other's
 # stamp.  The plain install (`make run`) has no example vendors.
 $(VENV)/.installed: $(BIN)/python $(SOURCES)
-	rm -f $(VENV)/.installed-test $(VENV)/.installed-examples
+	rm -f $(VENV)/.installed-test $(VENV)/.installed-examples $(VENV)/.installed-fuzz
 	$(BIN)/python -m pip uninstall -q -y $(EXAMPLE_NAMES) 2>/dev/null || true
 	$(BIN)/python -m pip install -q .
 	$(BIN)/python -c "from twisted.plugin import IPlugin, getPlugins; import snomprov.plugins; list(getPlugins(IPlugin)); list(getPlugins(IPlugin, snomprov.plugins))"
@@ -64,6 +65,17 @@ $(VENV)/.installed-examples: $(VENV)/.installed-test $(EXAMPLE_SOURCES)
 	done
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall $(WHEELS)/*.whl
 	touch $@
+
+# The test install plus atheris (the `fuzz` extra), for `make fuzz`.
+$(VENV)/.installed-fuzz: $(VENV)/.installed-test
+	$(BIN)/python -m pip install -q -e '.[test,fuzz]' --config-settings editable_mode=compat
+	touch $@
+
+# Each harness of fuzz/ under atheris for FUZZ_SECONDS; prints executions
+# and coverage per target; a crash is kept in tests/fuzz_cases/ and fails.
+FUZZ_SECONDS ?= 60
+fuzz: install-fuzz
+	$(BIN)/python -m fuzz.run --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 run: install
 	$(BIN)/twistd -n --pidfile= snomprov $(if $(CONFIG),--config $(CONFIG),)

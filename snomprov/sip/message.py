@@ -26,6 +26,7 @@ __all__ = [
     "SIPResponse",
     "Via",
     "MAX_MESSAGE_SIZE",
+    "MAX_DIGITS",
     "parseMessage",
     "serializeMessage",
     "parseParams",
@@ -40,6 +41,14 @@ __all__ = [
 MAX_MESSAGE_SIZE = 65535
 """
 The largest datagram L{parseMessage} accepts by default (a UDP payload).
+"""
+
+MAX_DIGITS = 20
+"""
+The most digits a number in a header (C{Content-Length}, a Via port, a
+C{CSeq}) may have: longer runs are refused before C{int()} reads them
+(Python refuses to convert more than 4300 digits with a C{ValueError} of
+its own, and no SIP number needs more than 10).
 """
 
 
@@ -466,7 +475,7 @@ def parseMessage(
     lengths = index.get("content-length")
     if lengths is not None:
         length = lengths[0]
-        if not (length.isdigit() and length.isascii()) or (
+        if not (length.isdigit() and length.isascii() and len(length) <= MAX_DIGITS) or (
             len(lengths) > 1 and lengths.count(length) != len(lengths)
         ):
             raise SIPParseError(f"bad Content-Length {lengths!r}")
@@ -657,7 +666,11 @@ def parseVia(text: str) -> Via:
         host, _, portText = sentBy.partition(":")
     port = None
     if portText:
-        if not (portText.isdigit() and portText.isascii()) or int(portText) > 65535:
+        if (
+            not (portText.isdigit() and portText.isascii())
+            or len(portText) > MAX_DIGITS
+            or int(portText) > 65535
+        ):
             raise SIPParseError(f"bad Via port in {text[:80]!r}")
         port = int(portText)
     if not host:

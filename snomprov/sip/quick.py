@@ -17,7 +17,7 @@ Pure: no I/O, no Twisted.
 
 from __future__ import annotations
 
-from .message import _NAMES, _TOKEN_CHARS, MAX_MESSAGE_SIZE, HeaderNames, SIPParseError, splitList
+from .message import _NAMES, _TOKEN_CHARS, MAX_DIGITS, MAX_MESSAGE_SIZE, HeaderNames, SIPParseError, splitList
 
 __all__ = [
     "quickSplit",
@@ -110,7 +110,8 @@ def quickSplit(data: bytes, names: HeaderNames | None = None) -> tuple[str, list
             elif value != length:
                 return None
     if length is not None and not (
-        length.isdigit() and length.isascii() and len(data) - end - 4 >= int(length)
+        length.isdigit() and length.isascii() and len(length) <= MAX_DIGITS
+        and len(data) - end - 4 >= int(length)
     ):
         return None
     contact = fields.get("contact")

@@ -22,6 +22,7 @@ import secrets
 from snomprov.device import InvalidMAC, ProfileRequest, parseMAC
 from snomprov.sip.decoded import DecodedMessage
 from snomprov.sip.message import (
+    MAX_DIGITS,
     SIPParseError,
     SIPRequest,
     SIPResponse,
@@ -244,8 +245,8 @@ def cseqNumber(cseq: str | None) -> int:
     if cseq is None:
         raise SIPParseError("no CSeq header")
     number = cseq.partition(" ")[0]
-    if not (number.isdigit() and number.isascii()):
-        raise SIPParseError(f"bad CSeq {cseq!r}")
+    if not (number.isdigit() and number.isascii() and len(number) <= MAX_DIGITS):
+        raise SIPParseError(f"bad CSeq {cseq[:80]!r}")
     return int(number)
 
 

@@ -341,9 +341,16 @@ class OptionLimits:
             raise ValueError("maxWindowsize must be 1-65535")
 
 
+# More digits than any option needs; int() would refuse over 4300 with a
+# ValueError of its own.
+_MAX_DIGITS = 20
+
+
 def _decimal(name: str, value: str) -> int:
     if not (value.isascii() and value.isdigit()):
-        raise TFTPOptionError(f"{name} value {value!r} is not a decimal number")
+        raise TFTPOptionError(f"{name} value {value[:40]!r} is not a decimal number")
+    if len(value) > _MAX_DIGITS:
+        raise TFTPOptionError(f"{name} value of {len(value)} digits is too long")
     return int(value)
 
 
