@@ -25,6 +25,7 @@ from .safestart import baseURLWarning, dhcpValueLines, phoneURLLines
 from .startup import StartupProblem, loadEverything
 from .store.service import StoreService
 from .web.api import apiResource
+from .web.backlog import withBacklog
 from .web.provisioning import ProvisioningResource
 from .web.sites import makeSite, siteRoots
 
@@ -135,13 +136,13 @@ def makeService(options: Options, reactor=None) -> MultiService:
     operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
     phones, operators = siteRoots(ProvisioningResource(provisioner), operatorPaths,
                                   separate=bool(config.admin.listen))
-    for index, http in enumerate(_httpServices(config, makeSite(phones), reactor)):
+    for index, http in enumerate(_httpServices(config, makeSite(phones, config.http.accessLog), reactor)):
         http.setName(f"http-{index}")
         http.setServiceParent(top)
     if operators is not None:
         site = makeSite(operators)
         for index, description in enumerate(config.admin.listen):
-            admin = strports.service(description, site, reactor=reactor)
+            admin = strports.service(withBacklog(description, config.http.backlog), site, reactor=reactor)
             admin.setName(f"admin-{index}")
             admin.setServiceParent(top)
 
@@ -197,8 +198,9 @@ def _listenerDescriptions(config: Config, registry=None) -> dict[str, str]:
 
 def _httpServices(config, site, reactor):
     """
-    One service per C{[http] listen} description; with C{[http] client_ca},
-    C{ssl:} ones require a client certificate signed by that CA.
+    One service per C{[http] listen} description, with C{[http] backlog}
+    unless it sets its own; with C{[http] client_ca}, C{ssl:} ones require
+    a client certificate signed by that CA.
     """
     from .web.tls import isTLSDescription, loadCertificateAuthorities, mutualTLSService
 
@@ -206,6 +208,7 @@ def _httpServices(config, site, reactor):
     if authorities and not any(isTLSDescription(d) for d in config.http.listen):
         _log.warn("[http] client_ca is set but no listener is ssl:; per-device files will be refused")
     for description in config.http.listen:
+        description = withBacklog(description, config.http.backlog)
         if authorities and isTLSDescription(description):
             yield mutualTLSService(reactor, description, authorities, site)
         else:

@@ -79,10 +79,22 @@ def siteRoots(provisioning: Resource, adminChildren: Mapping[bytes, Resource],
     return phones, operators
 
 
-def makeSite(root: Resource) -> Site:
+class _SiteWithoutAccessLog(Site):
+    """
+    A C{Site} that writes no line per request.
+    """
+
+    def log(self, request) -> None:
+        pass
+
+
+def makeSite(root: Resource, accessLog: bool = True) -> Site:
     """
     A C{Site} for C{root} that shows no traceback to clients.
+
+    @param accessLog: whether each request is a line of the log (Twisted's
+        combined log format).
     """
-    site = Site(root)
+    site = Site(root) if accessLog else _SiteWithoutAccessLog(root)
     site.displayTracebacks = False
     return site
