@@ -15,9 +15,9 @@ Keys (DESIGN.md §4.2)::
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
               share_port, vendor_ports
-    [http]    listen, client_ca
+    [http]    listen, client_ca, backlog, access_log
     [tftp]    enabled, port, interface, advertise, max_transfers,
-              rate_per_client
+              max_waiting, rate_per_client
     [provisioning] unknown_devices
     [admin]   listen
     [vendors.<name>] url, plus the vendor's own keys (see
@@ -119,10 +119,18 @@ class HTTPConfig:
         C{""}.  When set, every C{ssl:} listener requires a client
         certificate signed by one of them, and per-device files are served
         only to a client certificate naming that device's MAC.
+    @ivar backlog: connections the kernel keeps waiting to be accepted, per
+        listener (C{backlog=} of the descriptions that take one and set
+        none; L{snomprov.web.backlog}).  Linux caps it at
+        C{net.core.somaxconn}.
+    @ivar accessLog: whether every request is a line of the log (Twisted's
+        combined log format); each fetch is an event in the store anyway.
     """
 
     listen: tuple[str, ...] = ("tcp:8080",)
     clientCA: str = ""
+    backlog: int = 1024
+    accessLog: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class TFTPConfig:
     interface: str = ""
     advertise: str = ""
     maxTransfers: int = 256
+    maxWaiting: int = 1024
     ratePerClient: float = 10.0
 
 
@@ -289,6 +298,18 @@ def _positive(value: int | float) -> int | float:
     return value
 
 
+def _backlog(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{value} is not a listen backlog (1-65535 connections)")
+    return value
+
+
+def _nonNegative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{value} must be 0 or more")
+    return value
+
+
 def _pollInterval(value: int | float) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"{value} is not a number of seconds from 0 to 1 (like 0.002; 0: no polling)")
@@ -438,6 +459,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     "http": (HTTPConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),
         "client_ca": _Key("clientCA", str),
+        "backlog": _Key("backlog", int, _backlog),
+        "access_log": _Key("accessLog", bool),
     }),
     "tftp": (TFTPConfig, {
         "enabled": _Key("enabled", bool),
@@ -445,6 +468,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "interface": _Key("interface", str, _ipv4OrEmpty),
         "advertise": _Key("advertise", str),
         "max_transfers": _Key("maxTransfers", int, _positive),
+        "max_waiting": _Key("maxWaiting", int, _nonNegative),
         "rate_per_client": _Key("ratePerClient", (int, float), _positive),
     }),
     "provisioning": (ProvisioningConfig, {
