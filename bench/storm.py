@@ -72,6 +72,8 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 from daemon import Daemon, _env, freePort, twistdCommand  # noqa: E402
 from pnp_storm import cpuSeconds  # noqa: E402
 
+from snomprov.config import maskURL  # noqa: E402
+
 HOST = "127.0.0.1"
 SNOM_MODEL = "snomD785"
 SPA_MODEL = "SPA942"
@@ -179,7 +181,7 @@ class Phone:
 
     __slots__ = ("n", "spa", "mac", "address", "target", "started", "done", "lost", "sock", "fd", "stage",
                  "tries", "timer", "message", "peer", "block", "chunks", "pending", "url", "buffer",
-                 "files", "accounts", "httpTries")
+                 "files", "accounts", "httpTries", "notified")
 
     def __init__(self, n: int, spa: bool, target: Target) -> None:
         self.n = n
@@ -205,6 +207,7 @@ class Phone:
         self.files: dict[str, bytes] = {}
         self.accounts = False
         self.httpTries = 0
+        self.notified = 0.0
 
 
 class Storm:
@@ -380,6 +383,7 @@ class Storm:
                     self._lose(phone, "SUBSCRIBE answered " + data[8:11].decode("latin-1"))
                 continue
             if data.startswith(b"NOTIFY "):
+                phone.notified = time.monotonic()
                 try:
                     phone.sock.sendto(okFor(data), source)
                 except OSError:
@@ -559,6 +563,8 @@ def figures(storm: Storm, start: float) -> dict:
     phones = storm.phones
     done = [p for p in phones if p.done]
     latencies = sorted(p.done - p.started for p in done)
+    notified = sorted(p.notified - p.started for p in done if p.notified)
+    fetching = sorted(p.done - p.notified for p in done if p.notified)
     count = len(latencies)
     reasons: dict[str, int] = {}
     for p in phones:
@@ -576,7 +582,13 @@ def figures(storm: Storm, start: float) -> dict:
         "p50": latencies[count // 2] if count else float("nan"),
         "p99": latencies[min(count - 1, int(count * 0.99))] if count else float("nan"),
         "counts": dict(storm.counts),
+        "notifyP50": _median(notified),
+        "fetchP50": _median(fetching),
     }
+
+
+def _median(values: list[float]) -> float:
+    return values[len(values) // 2] if values else float("nan")
 
 
 def peakRSS(pid: int) -> int:
@@ -593,23 +605,25 @@ def peakRSS(pid: int) -> int:
     return 0
 
 
-def treeCPU(pids: list[int]) -> float:
+def treeCPU(pids: list[int]) -> tuple[float, float]:
     """
-    CPU seconds of the process trees of C{pids}, with their reaped
-    children's (tftpd-hpa forks one per transfer).
+    C{(user, system)} CPU seconds of the process trees of C{pids}, with
+    their reaped children's (tftpd-hpa forks one per transfer).
     """
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    totalUser = totalSystem = 0.0
     for pid in pids:
         user, system = cpuSeconds(pid)
-        total += user + system
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rpartition(")")[2].split()
-            total += (int(fields[13]) + int(fields[14])) / tick
+            user += int(fields[13]) / tick
+            system += int(fields[14]) / tick
         except OSError:
             pass
-    return total
+        totalUser += user
+        totalSystem += system
+    return totalUser, totalSystem
 
 
 def idleAfter(pids: list[int], since: float, limit: float = 60.0, window: float = 0.5) -> tuple[float, float]:
@@ -619,14 +633,14 @@ def idleAfter(pids: list[int], since: float, limit: float = 60.0, window: float 
     CPU seconds then.
     """
     deadline = time.monotonic() + limit
-    last = treeCPU(pids)
+    last = sum(treeCPU(pids))
     while True:
         time.sleep(window)
         now = time.monotonic()
         cpu = treeCPU(pids)
-        if cpu - last < 0.05 * window or now > deadline:
+        if sum(cpu) - last < 0.05 * window or now > deadline:
             return now - window - since, cpu
-        last = cpu
+        last = sum(cpu)
 
 
 def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: str = "") -> dict:
@@ -641,7 +655,7 @@ def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: 
     spy = None
     if profile:
         spy = subprocess.Popen(["py-spy", "record", "--pid", str(pids[0]), "--rate", "200", "--format", "raw",
-                                "--threads", "--output", profile], stdout=subprocess.DEVNULL,
+                                "--gil", "--output", profile], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         time.sleep(1.0)
     before = treeCPU(pids)
@@ -653,7 +667,8 @@ def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: 
         spy.send_signal(signal.SIGINT)
         spy.wait(timeout=60)
     result = figures(storm, start)
-    result.update(serverCPU=after - before, rss=sum(peakRSS(pid) for pid in pids), idle=idle,
+    result.update(serverCPU=sum(after) - sum(before), serverUser=after[0] - before[0],
+                  serverSystem=after[1] - before[1], rss=sum(peakRSS(pid) for pid in pids), idle=idle,
                   generatorCPU=generator, storm=storm)
     return result
 
@@ -672,8 +687,12 @@ class Snomprov:
             where = os.path.join(directory, f"daemon-{index + 1}")
             os.makedirs(where)
             # The [tftp] table is the last the helper writes: its keys first.
-            self.daemons.append(Daemon(where, httpConfig=args.http, sipConfig=args.sip,
-                                       extraConfig=args.tftp + f'[store]\nurl = "{storeURL}"\n'))
+            try:
+                self.daemons.append(Daemon(where, httpConfig=args.http, sipConfig=args.sip,
+                                           extraConfig=args.tftp + f'[store]\nurl = "{storeURL}"\n'))
+            except subprocess.CalledProcessError:
+                raise SystemExit(f"storm: the daemon cannot open the store {maskURL(storeURL)} "
+                                 f"(its reason above)") from None
         for daemon in self.daemons:
             daemon.twistdOptions = ["-r", "epoll"]
         self.daemons[0].importCSV(devicesCSV(args.phones, args.spa_share))
@@ -852,8 +871,10 @@ def report(name: str, f: dict) -> None:
           f"with accounts {f['accounts']}\n"
           f"  wall {f['wall']:.2f} s (arrivals {f['arrivals']:.2f} s); servers idle {f['idle']:.2f} s "
           f"after the first phone\n"
-          f"  first packet -> settings p50 {f['p50'] * 1000:.1f} ms, p99 {f['p99'] * 1000:.1f} ms; {counts}\n"
-          f"  server CPU {f['serverCPU']:.2f} s, peak RSS {f['rss'] / 1e6:.0f} MB; "
+          f"  first packet -> settings p50 {f['p50'] * 1000:.1f} ms, p99 {f['p99'] * 1000:.1f} ms "
+          f"(snom: SUBSCRIBE -> NOTIFY p50 {f['notifyP50'] * 1000:.1f} ms, NOTIFY -> settings p50 "
+          f"{f['fetchP50'] * 1000:.1f} ms); {counts}\n"
+          f"  server CPU {f['serverCPU']:.2f} s (user {f['serverUser']:.2f}, system {f['serverSystem']:.2f}), peak RSS {f['rss'] / 1e6:.0f} MB; "
           f"generator CPU {f['generatorCPU']:.2f} s", flush=True)
 
 
@@ -880,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.backlog is None:
         from snomprov.config import HTTPConfig
 
-        args.backlog = getattr(HTTPConfig, "backlog", 50)
+        args.backlog = HTTPConfig.backlog
     for table in ("http", "sip", "tftp"):
         setattr(args, table, "".join(f"{key.strip()} = {value.strip()}\n" for key, _, value in
                                      (option.partition("=") for option in getattr(args, f"{table}_option"))))
