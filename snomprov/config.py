@@ -16,9 +16,9 @@ Keys (DESIGN.md §4.2)::
               rate_per_source, rate_burst, max_transactions, poll_interval,
               share_port, vendor_ports
     [http]    listen, client_ca, max_body, header_timeout,
-              connections_per_address
+              connections_per_address, backlog, access_log
     [tftp]    enabled, port, interface, advertise, max_transfers,
-              rate_per_client, transfers_per_client
+              max_waiting, rate_per_client, transfers_per_client
     [provisioning] unknown_devices, cache_entries, cache_bytes,
               new_devices_per_minute
     [admin]   listen, max_body
@@ -139,6 +139,12 @@ class HTTPConfig:
         request); then it is closed.
     @ivar connectionsPerAddress: connections one client address may hold
         open at once on C{[http] listen}; more are closed at once.
+    @ivar backlog: connections the kernel keeps waiting to be accepted, per
+        listener (C{backlog=} of the descriptions that take one and set
+        none; L{snomprov.web.backlog}).  Linux caps it at
+        C{net.core.somaxconn}.
+    @ivar accessLog: whether every request is a line of the log (Twisted's
+        combined log format); each fetch is an event in the store anyway.
     """
 
     listen: tuple[str, ...] = ("tcp:8080",)
@@ -146,6 +152,8 @@ class HTTPConfig:
     maxBody: int = 16 * 1024
     headerTimeout: float = 10.0
     connectionsPerAddress: int = 256
+    backlog: int = 1024
+    accessLog: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,7 @@ class TFTPConfig:
     interface: str = ""
     advertise: str = ""
     maxTransfers: int = 256
+    maxWaiting: int = 1024
     ratePerClient: float = 10.0
     transfersPerClient: int = 4
 
@@ -343,6 +352,18 @@ def _atLeast(least: int) -> Callable[[int], int]:
     return check
 
 
+def _backlog(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise ValueError(f"{value} is not a listen backlog (1-65535 connections)")
+    return value
+
+
+def _nonNegative(value: int) -> int:
+    if value < 0:
+        raise ValueError(f"{value} must be 0 or more")
+    return value
+
+
 def _pollInterval(value: int | float) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"{value} is not a number of seconds from 0 to 1 (like 0.002; 0: no polling)")
@@ -499,6 +520,8 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "max_body": _Key("maxBody", int, _atLeast(0)),
         "header_timeout": _Key("headerTimeout", (int, float), _positive),
         "connections_per_address": _Key("connectionsPerAddress", int, _positive),
+        "backlog": _Key("backlog", int, _backlog),
+        "access_log": _Key("accessLog", bool),
     }),
     "tftp": (TFTPConfig, {
         "enabled": _Key("enabled", bool),
@@ -506,6 +529,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         "interface": _Key("interface", str, _ipv4OrEmpty),
         "advertise": _Key("advertise", str),
         "max_transfers": _Key("maxTransfers", int, _positive),
+        "max_waiting": _Key("maxWaiting", int, _nonNegative),
         "rate_per_client": _Key("ratePerClient", (int, float), _positive),
         "transfers_per_client": _Key("transfersPerClient", int, _positive),
     }),

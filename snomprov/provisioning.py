@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
+from .cachedreads import CachedReads
 from .device import DeviceInfo, Event, FileRequest
 from .rendercache import RenderCache
 from .storedrender import renderStored
@@ -102,6 +104,10 @@ class Provisioner:
         self._seq: int | None = None
         self._versionReadAt = float("-inf")
         self._listening = None
+        self._reads: CachedReads | None = None
+        # Deferreds of fetches waiting for a read of the feed under way
+        # (None: no read under way).
+        self._feedWaiters: list | None = None
         self._fetched = getattr(recorder, "fetched", None)
         self.hits = 0
         self.misses = 0
@@ -173,6 +179,8 @@ class Provisioner:
         store's change listener, and what a read of the feed calls.
         """
         self._generation += 1
+        if self._reads is not None:
+            self._reads.drop(scopes)
         self._cache.dropScopes(scopes)
 
     def _resolve(self, name: str, userAgentText: str | None):
@@ -194,26 +202,51 @@ class Provisioner:
             self._resolved[memoKey] = found
         return found
 
-    @defer.inlineCallbacks
     def _readChanges(self, store):
         """
         Read the change feed when the last read is older than
         C{versionTTL}, and drop what it names.  The first time, start
-        listening to the store's own changes.
+        listening to the store's own changes.  Fetches that come while a
+        read is under way wait for that one (a storm's cache misses would
+        otherwise each read the feed until the first read returns).
+
+        @return: a Deferred firing with C{None} once the feed is fresh.
         """
         if self._listening is not store:
             if self._listening is not None:
                 self._listening.removeChangeListener(self.invalidate)
             store.addChangeListener(self.invalidate)
             self._listening = store
+        if self._feedWaiters is not None:
+            waiting = defer.Deferred()
+            self._feedWaiters.append(waiting)
+            return waiting
         now = self._clock.seconds()
-        if now - self._versionReadAt >= self.versionTTL:
-            latest, scopes = yield store.changesAfter(self._seq)
+        if now - self._versionReadAt < self.versionTTL:
+            return defer.succeed(None)
+        self._feedWaiters = []
+
+        def read(result) -> None:
+            latest, scopes = result
             self._versionReadAt = now
             if latest != self._seq or scopes is None:
                 self._seq = latest
                 if scopes is None or scopes:
                     self.invalidate(scopes)
+
+        def tellWaiters(result):
+            waiters, self._feedWaiters = self._feedWaiters, None
+            for waiting in waiters:
+                if isinstance(result, Failure):
+                    waiting.errback(result)
+                else:
+                    waiting.callback(None)
+            return result
+
+        d = defer.maybeDeferred(store.changesAfter, self._seq)
+        d.addCallback(read)
+        d.addBoth(tellWaiters)
+        return d
 
     def _certificateRefusal(self, request: FileRequest, fetch: Fetch) -> str | None:
         """
@@ -246,19 +279,18 @@ class Provisioner:
             device's current settings version (or C{None}) and the scopes
             it was made from.
         """
+        if self._reads is None or self._reads.store is not store:
+            self._reads = CachedReads(store)
         mac = request.mac
         device = version = None
         if mac is not None:
-            versions = yield store.deviceVersions([mac])
-            if mac in versions:
-                version = versions[mac][0]
-            device = yield store.getDevice(mac)
+            device, version = yield self._reads.device(mac)
             if device is not None and device.vendor is not None and device.vendor != vendor.name:
                 # A vendor serves only its own devices: no MAC of another
                 # vendor's phone through this vendor's path.
                 return _Refused(f"the device is a {device.vendor} phone", "other-vendor"), None, (f"device:{mac}",)
         stored = yield defer.ensureDeferred(
-            renderStored(store, self._config, vendor, request, userAgent, device, transport))
+            renderStored(self._reads, self._config, vendor, request, userAgent, device, transport))
         if stored.refused:
             return _UNKNOWN, None, stored.scopes
         return stored.rendered, version, stored.scopes

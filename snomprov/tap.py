@@ -28,6 +28,7 @@ from .store.retention import EventRetention
 from .store.service import StoreService
 from .web.api import apiResource
 from .web.bounds import HTTPLimits
+from .web.backlog import withBacklog
 from .web.provisioning import ProvisioningResource
 from .web.sites import makeSite, siteRoots
 
@@ -153,7 +154,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         site = makeSite(operators, HTTPLimits.fromConfig(config, phones=False), adminNames=None,
                         reactor=reactor)
         for index, description in enumerate(config.admin.listen):
-            admin = strports.service(description, site, reactor=reactor)
+            admin = strports.service(withBacklog(description, config.http.backlog), site, reactor=reactor)
             admin.setName(f"admin-{index}")
             admin.setServiceParent(top)
 
@@ -209,8 +210,9 @@ def _listenerDescriptions(config: Config, registry=None) -> dict[str, str]:
 
 def _httpServices(config, site, reactor):
     """
-    One service per C{[http] listen} description; with C{[http] client_ca},
-    C{ssl:} ones require a client certificate signed by that CA.
+    One service per C{[http] listen} description, with C{[http] backlog}
+    unless it sets its own; with C{[http] client_ca}, C{ssl:} ones require
+    a client certificate signed by that CA.
     """
     from .web.tls import isTLSDescription, loadCertificateAuthorities, mutualTLSService
 
@@ -218,6 +220,7 @@ def _httpServices(config, site, reactor):
     if authorities and not any(isTLSDescription(d) for d in config.http.listen):
         _log.warn("[http] client_ca is set but no listener is ssl:; per-device files will be refused")
     for description in config.http.listen:
+        description = withBacklog(description, config.http.backlog)
         if authorities and isTLSDescription(description):
             yield mutualTLSService(reactor, description, authorities, site)
         else:

@@ -28,7 +28,9 @@ def test_defaults(tmp_path):
     config = parseConfig("", baseDir=str(tmp_path))
     assert config.sip.port == 5060 and config.sip.group == "224.0.1.75"
     assert config.http.listen == ("tcp:8080",)
+    assert (config.http.backlog, config.http.accessLog) == (1024, False)
     assert config.tftp.port == 6969
+    assert (config.tftp.maxTransfers, config.tftp.maxWaiting) == (256, 1024)
     assert config.storeURL == "sqlite:" + str(tmp_path / "var" / "snomprov.sqlite")
     assert config.provisioning.unknownDevices == "defaults"
 
@@ -161,6 +163,10 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[sip]\nshare_port = "yes"\n', "sip.share_port: expected a boolean, got a string 'yes'"),
         ("[tftp]\nport = true\n", "tftp.port: expected an integer, got a boolean"),
         ("[tftp]\nrate_per_client = 0\n", "tftp.rate_per_client: 0 must be greater than 0"),
+        ("[tftp]\nmax_waiting = -1\n", "tftp.max_waiting: -1 must be 0 or more"),
+        ("[http]\nbacklog = 0\n", "http.backlog: 0 is not a listen backlog (1-65535 connections)"),
+        ('[http]\nbacklog = "1024"\n', "http.backlog: expected an integer, got a string"),
+        ("[http]\naccess_log = 1\n", "http.access_log: expected a boolean, got an integer"),
         ('[sip]\ngroup = "192.0.2.1"\n', "sip.group: '192.0.2.1' is not a multicast group"),
         ('[sip]\ninterfaces = ["eth0"]\n', "sip.interfaces: 'eth0' is not an IPv4 address"),
         ("[sip]\npoll_interval = -0.001\n", "sip.poll_interval: -0.001 is not a number of seconds from 0 to 1"),

@@ -183,7 +183,7 @@ def test_accessLogBoundedAndEscaped():
     C{logFieldLength}.
     """
     clock = Clock()
-    root, site = _site(clock, logFieldLength=40)
+    root, site = _site(clock, logFieldLength=40, accessLog=True)
     site.startFactory()
     site.logFile = io.StringIO()
     try:

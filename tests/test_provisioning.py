@@ -126,15 +126,15 @@ def test_renderingBegunBeforeAChangeIsNotKept():
     store = MemoryDeviceStore()
     yield _registered(store)
     served = Served(store)
-    original = store.getLines
+    original = store.readDevice
 
     def changeMeanwhile(mac):
         served.provisioner.invalidate({f"device:{mac}"})
         return original(mac)
 
-    store.getLines = changeMeanwhile
+    store.readDevice = changeMeanwhile
     yield served.fetch(MAC_A)
-    store.getLines = original
+    store.readDevice = original
     yield served.fetch(MAC_A)
     assert served.provisioner.misses == 2
 

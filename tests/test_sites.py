@@ -17,6 +17,7 @@ from twisted.web.resource import Resource
 
 from snomprov.safestart import cannotListenLine, listenerKey
 from snomprov.web.provisioning import ProvisioningResource
+from snomprov.web.bounds import HTTPLimits
 from snomprov.web.sites import siteRoots
 
 from daemon import Daemon, freePort
@@ -155,3 +156,47 @@ def test_adminPortInUse(tmp_path):
         f"snomprov: cannot listen for operators' HTTP tcp:{adminPort}:interface=127.0.0.1: address already "
         f"in use (another process holds it); change [admin] listen"]
     assert "Traceback" not in daemon.log()
+
+
+class _Lines:
+    """
+    Stands for a site's log file: the lines written to it.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def write(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _accessLogLines(accessLog: bool) -> list[str]:
+    """
+    What one request to a site made by L{makeSite} writes to its log.
+    """
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.testing import StringTransport
+    from twisted.web.static import Data
+
+    from snomprov.web.sites import makeSite
+
+    root = Resource()
+    root.putChild(b"x", Data(b"x", "text/plain"))
+    site = makeSite(root, HTTPLimits(accessLog=accessLog))
+    site.logFile = _Lines()
+    channel = site.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+    transport = StringTransport()
+    channel.makeConnection(transport)
+    channel.dataReceived(b"GET /x HTTP/1.0\r\nHost: a\r\n\r\n")
+    assert transport.value().startswith(b"HTTP/1.0 200 ")
+    return site.logFile.lines
+
+
+def test_accessLog():
+    """
+    With C{[http] access_log} a request is a line of the log, in the
+    combined log format; without it, none.
+    """
+    [line] = _accessLogLines(True)
+    assert '"GET /x HTTP/1.0" 200 1' in line
+    assert _accessLogLines(False) == []

@@ -432,18 +432,40 @@ def test_retransmittedRequestIgnored():
 
 def test_concurrentTransferLimit():
     """
-    Beyond C{maxTransfers} requests are refused with ERROR 0 "Server busy";
-    once a transfer ends a new one is accepted.
+    Beyond C{maxTransfers} a request waits, silent, and its resends are
+    ignored; when a transfer ends the oldest waiting one starts.
     """
     server = Server(maxTransfers=2)
     first = server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.1", 1))
     server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.2", 1))
     assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1)) is None
-    assert server.listen.sent() == [
-        (ERROR(ErrorCode.NOT_DEFINED, "Server busy, try later"), ("192.0.2.3", 1))
-    ]
+    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.4", 1)) is None
+    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1)) is None
+    assert server.listen.sent() == []
+    assert (server.protocol.waited, server.protocol.dropped) == (2, 0)
+    before = len(server.reactor.ports)
     fetch(first, ("192.0.2.1", 1))
-    assert server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1)) is not None
+    [started] = server.reactor.ports[before:]
+    assert fetch(started, ("192.0.2.3", 1))[0] == PROFILE
+    assert [a for _, a, _, outcome in server.done if outcome == "complete"] == [("192.0.2.1", 1), ("192.0.2.3", 1)]
+    assert set(server.protocol.transfers) == {("192.0.2.2", 1), ("192.0.2.4", 1)}
+
+
+def test_waitingRequestsBounded():
+    """
+    With C{maxWaiting} requests waiting, another is dropped without an
+    answer; its resend is taken once there is room.
+    """
+    server = Server(maxTransfers=1, maxWaiting=1)
+    first = server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.1", 1))
+    server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.2", 1))
+    server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1))
+    assert server.listen.sent() == []
+    assert (server.protocol.waited, server.protocol.dropped) == (1, 1)
+    fetch(first, ("192.0.2.1", 1))
+    server.request(RRQ("spa942.cfg", "octet"), ("192.0.2.3", 1))
+    assert server.protocol.waited == 2
+    assert set(server.protocol.transfers) == {("192.0.2.2", 1)}
 
 
 def test_transfersPerClient():
@@ -471,14 +493,14 @@ def test_transfersPerClient():
 
 def test_pendingLookupsCountTowardsLimit():
     """
-    Requests still waiting for the reader occupy a transfer slot.
+    Requests still waiting for the reader occupy a transfer slot: the next
+    request waits for it.
     """
     waiting = Deferred()
     server = Server(reader=lambda name, address: waiting, maxTransfers=1)
     server.request(RRQ("a", "octet"), ("192.0.2.1", 1))
     server.request(RRQ("b", "octet"), ("192.0.2.2", 1))
-    [(reply, address)] = server.listen.sent()
-    assert reply.code == ErrorCode.NOT_DEFINED and address == ("192.0.2.2", 1)
+    assert server.listen.sent() == [] and server.protocol.waited == 1
     waiting.callback(BytesSource(b"late"))
     assert [p for p, _ in server.reactor.ports[-1].sent()] == [DATA(1, b"late")]
 

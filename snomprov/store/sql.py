@@ -303,7 +303,10 @@ _GET_VERSION = "SELECT value FROM meta WHERE name = 'settings_version'"
 _BUMP_VERSION = "UPDATE meta SET value = value + 1 WHERE name = 'settings_version'"
 _INSERT_CHANGE = "INSERT INTO changes (scope, time) VALUES (?, ?)"
 _PRUNE_CHANGES = f"DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM changes) - {CHANGES_KEPT}"
-_CHANGE_BOUNDS = "SELECT COALESCE(MAX(seq), 0), COALESCE(MIN(seq), 0) FROM changes"
+# Two subqueries: SQLite answers a lone MAX or MIN from the key's index,
+# but both in one SELECT scan the whole table (on every read of the feed).
+_CHANGE_BOUNDS = ("SELECT COALESCE((SELECT MAX(seq) FROM changes), 0), "
+                  "COALESCE((SELECT MIN(seq) FROM changes), 0)")
 _CHANGES_AFTER = "SELECT DISTINCT scope FROM changes WHERE seq > ?"
 _SET_CURRENT = (
     "INSERT INTO device_versions (mac, current) SELECT mac, ? FROM devices WHERE {where} "

@@ -14,7 +14,7 @@ L{twisted.internet.task.Clock}.
 from __future__ import annotations
 
 import os
-
+from collections import OrderedDict
 from typing import Callable, Optional, Protocol, runtime_checkable
 
 from twisted.internet.defer import Deferred, maybeDeferred
@@ -318,13 +318,19 @@ class TFTPServerProtocol(DatagramProtocol):
     """
     The listening side of the read-only TFTP server.
 
-    RRQs are checked (rate, name, mode, concurrency), the content is fetched
-    from C{reader}, options are negotiated, and a L{TransferProtocol} is started
-    on C{reactor.listenUDP(0, ..., interface=listenInterface)}.  WRQs get
-    ERROR 2; stray ACK/DATA/ERROR/OACK on this port and malformed datagrams are
-    dropped.  Nothing raises out of L{datagramReceived}.
+    RRQs are checked (rate, name, mode), the content is fetched from
+    C{reader}, options are negotiated, and a L{TransferProtocol} is started
+    on C{reactor.listenUDP(0, ..., interface=listenInterface)}.  A request
+    that finds C{maxTransfers} under way waits, in arrival order, until one
+    ends (a phone told "busy" would give up until its next resync, often an
+    hour later); one that finds C{maxWaiting} waiting too is dropped, as if
+    lost, and the client's resend tries again.  WRQs get ERROR 2; stray
+    ACK/DATA/ERROR/OACK on this port and malformed datagrams are dropped.
+    Nothing raises out of L{datagramReceived}.
 
     @ivar transfers: the running transfers keyed by client address.
+    @ivar waited: requests that had to wait for a transfer to end.
+    @ivar dropped: requests dropped with C{maxWaiting} waiting.
     """
 
     _log = Logger()
@@ -343,13 +349,16 @@ class TFTPServerProtocol(DatagramProtocol):
         perClientBurst: Optional[float] = None,
         transfersPerClient: Optional[int] = None,
         logFieldLength: int = FIELD_LENGTH,
+        maxWaiting: int = 1024,
     ) -> None:
         """
         @param reader: C{reader(name, clientAddress)} returns a Deferred firing
             with a L{TFTPSource} or L{None} (ERROR 1).  C{name} has its leading
             C{/} removed.
         @param maxTransfers: transfers running or waiting for the reader at
-            once; more are answered with ERROR 0 "Server busy".
+            once; more requests wait (see C{maxWaiting}).
+        @param maxWaiting: requests kept waiting for one of C{maxTransfers}
+            to end; more are dropped.
         @param perClientRate: requests per second accepted from one client
             host (bursts up to C{perClientBurst}, default twice the rate);
             L{None} for no limit.  Excess requests are dropped silently.
@@ -374,6 +383,7 @@ class TFTPServerProtocol(DatagramProtocol):
         self.maxTransfers = maxTransfers
         self.transfersPerClient = transfersPerClient
         self._logFieldLength = logFieldLength
+        self.maxWaiting = maxWaiting
         self.listenInterface = listenInterface
         self._onTransferDone = onTransferDone
         self._limits = limits
@@ -386,6 +396,11 @@ class TFTPServerProtocol(DatagramProtocol):
         self._malformedLog = TokenBuckets(1.0, 10.0, reactor)
         self._pending: dict[Address, Deferred] = {}
         self.transfers: dict[Address, TransferProtocol] = {}
+        # client address -> (name, request), oldest first
+        self._waiting: OrderedDict[Address, tuple[str, RRQ]] = OrderedDict()
+        self._startingWaiters = False
+        self.waited = 0
+        self.dropped = 0
         self._stopped = False
 
     def startProtocol(self) -> None:
@@ -400,6 +415,7 @@ class TFTPServerProtocol(DatagramProtocol):
         still waiting for the reader.  Used at service shutdown.
         """
         self._stopped = True
+        self._waiting.clear()
         pending, self._pending = self._pending, {}
         for d in pending.values():
             d.cancel()
@@ -425,7 +441,7 @@ class TFTPServerProtocol(DatagramProtocol):
             return
         if not isinstance(packet, (RRQ, WRQ)):
             return  # stray ACK/ERROR to the well-known port (tftp-hpa does this)
-        if self._stopped or address in self._pending or address in self.transfers:
+        if self._stopped or address in self._pending or address in self.transfers or address in self._waiting:
             return  # a retransmitted request: the first one is being answered
         if self._rate is not None and not self._rate.allow(address[0]):
             self._log.debug("rate limit: dropped request from {address}", address=address)
@@ -437,20 +453,53 @@ class TFTPServerProtocol(DatagramProtocol):
             self._refuse(name, address, ErrorCode.ILLEGAL_OPERATION, "Unsupported mode")
         elif _badName(name):
             self._refuse(name, address, ErrorCode.ACCESS_VIOLATION, "Access violation")
-        elif len(self._pending) + len(self.transfers) >= self.maxTransfers:
-            self._refuse(name, address, ErrorCode.NOT_DEFINED, "Server busy, try later")
         elif self.transfersPerClient is not None and self._transfersOf(address[0]) >= self.transfersPerClient:
             self._refuse(name, address, ErrorCode.NOT_DEFINED, "Too many transfers from this address")
+        elif self._busy() or self._waiting:
+            self._wait(name, address, packet)
         else:
             self._lookUp(name, address, packet)
 
     def _transfersOf(self, host: str) -> int:
         """
-        The transfers running or waiting for the reader for C{host} (at
-        most C{maxTransfers} to count).
+        The transfers running, waiting for the reader or waiting for a free
+        transfer for C{host}.
         """
         return (sum(1 for address in self._pending if address[0] == host)
-                + sum(1 for address in self.transfers if address[0] == host))
+                + sum(1 for address in self.transfers if address[0] == host)
+                + sum(1 for address in self._waiting if address[0] == host))
+
+    def _busy(self) -> bool:
+        return len(self._pending) + len(self.transfers) >= self.maxTransfers
+
+    def _wait(self, name: str, address: Address, request: RRQ) -> None:
+        """
+        Keep a request until a transfer ends, or drop it when C{maxWaiting}
+        wait already.
+        """
+        if len(self._waiting) >= self.maxWaiting:
+            self.dropped += 1
+            if self._malformedLog.allow():
+                self._log.debug("{waiting} requests waiting: dropped {name} from {address}",
+                                waiting=len(self._waiting), name=name, address=address)
+            return
+        self.waited += 1
+        self._waiting[address] = (name, request)
+        self._startWaiting()
+
+    def _startWaiting(self) -> None:
+        """
+        Start the requests waiting, oldest first, while transfers are free.
+        """
+        if self._startingWaiters:
+            return  # the loop below goes on
+        self._startingWaiters = True
+        try:
+            while self._waiting and not self._busy() and not self._stopped:
+                address, (name, request) = self._waiting.popitem(last=False)
+                self._lookUp(name, address, request)
+        finally:
+            self._startingWaiters = False
 
     def _refuse(self, name: str, address: Address, code: int, message: str) -> None:
         self.transport.write(buildPacket(ERROR(code, message)), address)
@@ -483,12 +532,14 @@ class TFTPServerProtocol(DatagramProtocol):
                 self._refuse(name, address, ErrorCode.FILE_NOT_FOUND, "File not found")
             else:
                 self._start(name, address, request, source)
+            self._startWaiting()
 
         def failed(reason: Failure) -> None:
             if self._pending.pop(address, None) is None:
                 return
             self._log.failure("TFTP reader failed for {name}", reason, name=name)
             self._refuse(name, address, ErrorCode.NOT_DEFINED, "Internal error")
+            self._startWaiting()
 
         d.addCallbacks(found, failed)
         d.addErrback(lambda f: self._log.failure("TFTP request handling", f))
@@ -527,3 +578,4 @@ class TFTPServerProtocol(DatagramProtocol):
         if self.transfers.get(transfer.clientAddress) is transfer:
             del self.transfers[transfer.clientAddress]
         self._done(transfer.name, transfer.clientAddress, transfer.bytesSent, outcome)
+        self._startWaiting()

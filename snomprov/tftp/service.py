@@ -44,6 +44,7 @@ def tftpProtocolFor(config, provisioner, recorder, reactor, onTransferDone=None)
         provisionerReader(provisioner),
         reactor,
         maxTransfers=config.tftp.maxTransfers,
+        maxWaiting=config.tftp.maxWaiting,
         perClientRate=config.tftp.ratePerClient,
         transfersPerClient=config.tftp.transfersPerClient,
         logFieldLength=config.server.logFieldLength,

@@ -49,6 +49,8 @@ class HTTPLimits:
     @ivar connectionsPerAddress: connections one client address may hold
         open; C{None}: no limit.
     @ivar logFieldLength: the most characters of one access-log field.
+    @ivar accessLog: whether each request is a line of the log (Twisted's
+        combined log format); each fetch is an event in the store anyway.
     """
 
     maxBody: int = 16 * 1024
@@ -56,6 +58,7 @@ class HTTPLimits:
     headerTimeout: float | None = 10.0
     connectionsPerAddress: int | None = 256
     logFieldLength: int = FIELD_LENGTH
+    accessLog: bool = False
 
     @classmethod
     def fromConfig(cls, config, phones: bool = True) -> "HTTPLimits":
@@ -69,6 +72,7 @@ class HTTPLimits:
             headerTimeout=config.http.headerTimeout,
             connectionsPerAddress=config.http.connectionsPerAddress if phones else None,
             logFieldLength=config.server.logFieldLength,
+            accessLog=config.http.accessLog,
         )
 
 
@@ -204,6 +208,10 @@ class BoundedSite(Site):
         self.slowHeaders = 0
         self.refusedConnections = 0
         self._open: dict[str, int] = {}
+
+    def log(self, request) -> None:
+        if self.limits.accessLog:
+            super().log(request)
 
     def isOperatorsPath(self, target: bytes) -> bool:
         """
