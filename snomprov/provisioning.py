@@ -9,10 +9,11 @@ Renderings are cached, each with the scopes it was made from (its device's
 scope and its layers' scopes, L{layerScopesFor}) in a reverse index from
 scope to cache keys.  A change drops only the renderings of the scopes it
 touched (DESIGN §2's change feed): this process's own changes at once (the
-store tells its change listeners after each commit), other processes' when
-the feed is next read (L{IDeviceStore.changesAfter}, at most every
-C{versionTTL} seconds, on the fetch path).  A feed too old to answer
-(C{None}) drops everything.
+store tells its change listeners after each commit), other processes' at
+once too where the store pushes them (PostgreSQL's C{LISTEN},
+L{IDeviceStore.pushesChanges}), else when the feed is next read
+(L{IDeviceStore.changesAfter}, at most every C{versionTTL} seconds, on the
+fetch path).  A feed too old to answer (C{None}) drops everything.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ class Provisioner:
         self.maxResolved = 16384
         self._seq: int | None = None
         self._versionReadAt = float("-inf")
+        self._feedUnread = False
         self._listening = None
         self._fetched = getattr(recorder, "fetched", None)
         self.hits = 0
@@ -121,11 +123,12 @@ class Provisioner:
         # (strings: their hashes are cached); what they resolve to is a
         # function of these.
         key = (fetch.name, fetch.userAgent, fetch.transport)
-        if self._clock.seconds() - self._versionReadAt < self.versionTTL:
+        if self._clock.seconds() - self._versionReadAt < self.versionTTL or self._pushed():
             entry = self._cache.get(key)
             if entry is not None:
-                # The hot path: a fresh read of the feed and a cached
-                # rendering, answered without touching the store.
+                # The hot path: a fresh read of the feed (or a feed that
+                # pushes) and a cached rendering, answered without
+                # touching the store.
                 self.hits += 1
                 rendered = entry[0]
                 self._record(vendor, request, userAgent, fetch, rendered, entry[1])
@@ -199,12 +202,22 @@ class Provisioner:
             self._resolved[memoKey] = found
         return found
 
+    def _pushed(self) -> bool:
+        """
+        Whether the store tells every process's changes as they commit
+        (L{IDeviceStore.pushesChanges}): then the feed is not polled.
+        """
+        listening = self._listening
+        return listening is not None and listening.pushesChanges()
+
     @defer.inlineCallbacks
     def _readChanges(self, store):
         """
         Read the change feed when the last read is older than
-        C{versionTTL}, and drop what it names.  The first time, start
-        listening to the store's own changes.
+        C{versionTTL} and the store does not push changes, and drop what it
+        names.  The first time, start listening to the store's changes.  A
+        read that fails (the database is away) leaves the renderings
+        cached, served until a read succeeds; logged once.
         """
         if self._listening is not store:
             if self._listening is not None:
@@ -212,9 +225,18 @@ class Provisioner:
             store.addChangeListener(self.invalidate)
             self._listening = store
         now = self._clock.seconds()
-        if now - self._versionReadAt >= self.versionTTL:
-            latest, scopes = yield store.changesAfter(self._seq)
+        if now - self._versionReadAt >= self.versionTTL and not store.pushesChanges():
+            try:
+                latest, scopes = yield store.changesAfter(self._seq)
+            except Exception as e:
+                self._versionReadAt = now
+                if not self._feedUnread:
+                    self._feedUnread = True
+                    self._log.warn("Cannot read the change feed ({error}); serving the files cached",
+                                   error=e)
+                return
             self._versionReadAt = now
+            self._feedUnread = False
             if latest != self._seq or scopes is None:
                 self._seq = latest
                 if scopes is None or scopes:

@@ -210,6 +210,15 @@ class PostgresServer:
                 connection.execute(schema)
         return self.dsn(name)
 
+    def dropDatabase(self, name: str) -> None:
+        """
+        Drop the database C{name}, cutting its connections.
+        """
+        from psycopg import sql
+
+        with self.connect() as connection:
+            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
     def waitUntilUp(self, timeout: float = 30.0) -> None:
         """
         Wait until a connection succeeds.

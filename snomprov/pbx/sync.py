@@ -280,8 +280,8 @@ class AccountSync(Service):
         if first or scopes is None or any(scope.startswith("device:") for scope in scopes):
             await self.kick()
 
-    def _changed(self, scopes: frozenset[str]) -> None:
-        if any(scope.startswith("device:") for scope in scopes):
+    def _changed(self, scopes: frozenset[str] | None) -> None:
+        if scopes is None or any(scope.startswith("device:") for scope in scopes):
             self.kick()
 
     def startService(self) -> None:
