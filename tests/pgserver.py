@@ -161,14 +161,15 @@ class PostgresServer:
         _running.add(self)
         return self
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
         """
-        Stop the server (fast shutdown: connections are cut); the cluster
-        stays for L{start}.
+        Stop the server (C{fast} shutdown: connections are cut; C{immediate}:
+        as if it crashed, no goodbye to its clients); the cluster stays for
+        L{start}, which starts it again on the same port.
         """
         if not self.running:
             return
-        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", "fast", "-D", self.dataDir)
+        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", mode, "-D", self.dataDir)
         self.running = False
         _running.discard(self)
 
