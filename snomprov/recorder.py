@@ -275,7 +275,7 @@ class Recorder(Service, PnPRecording):
             self._failing = True
             self._log.warn("Store write failed ({error}); what it held is kept and retried every "
                            "{interval} s (at most {most} events)",
-                           error=failure.getErrorMessage() or failure.type.__name__,
+                           error=(failure.getErrorMessage().strip().splitlines() or [failure.type.__name__])[0],
                            interval=self.interval, most=self.maxBuffered)
 
     def _keep(self, failure, devices, events, fetched) -> None:
