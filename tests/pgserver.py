@@ -194,18 +194,24 @@ class PostgresServer:
 
         return psycopg.connect(self.dsn(database), autocommit=True, connect_timeout=10)
 
-    def createDatabase(self, name: str, schema: str | None = None) -> str:
+    def createDatabase(self, name: str, schema: str | None = None, template: str | None = None) -> str:
         """
         Create the database C{name} (dropping any of that name) and run the
         SQL text C{schema} in it.
 
+        @param template: a database to copy (none connected to it), rather
+            than an empty one: a file copy, cheap.
         @return: its connection URL (L{dsn}).
         """
         from psycopg import sql
 
         with self.connect() as connection:
             connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            if template is None:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            else:
+                connection.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+                    sql.Identifier(name), sql.Identifier(template)))
         if schema:
             with self.connect(name) as connection:
                 connection.execute(schema)

@@ -27,7 +27,7 @@ from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, Setting
 from snomprov.interfaces import IDeviceStore
 from snomprov.store import NoSuchStore, StoreError, UnknownDevice, openStore
 from snomprov.store.memory import MemoryDeviceStore
-from snomprov.store.migrations import MIGRATIONS, SchemaError
+from snomprov.store.migrations import MIGRATIONS, SchemaError, migrate
 from snomprov.store.sql import POSTGRESQL, SQLITE, SQLDeviceStore
 
 MAC1 = "000413922D24"
@@ -48,14 +48,37 @@ def _openSQLite(path, migrations=MIGRATIONS):
 _databases = itertools.count()
 
 
+_templates: dict[str, str] = {}
+
+
+def _migratedTemplate(server) -> str:
+    """
+    A database of C{server} migrated once (by L{migrate}, straight on a
+    psycopg connection), that new test databases copy.
+    """
+    name = _templates.get(server.directory)
+    if name is None:
+        name = f"store_template_{os.getpid()}"
+        server.createDatabase(name)
+        with server.connect(name) as connection:
+            connection.autocommit = False
+            with connection.cursor() as cursor:
+                migrate(cursor, POSTGRESQL, 0.0)
+            connection.commit()
+        _templates[server.directory] = name
+    return name
+
+
 def _openPostgreSQL(server, name=None, migrations=MIGRATIONS):
     """
-    Open a store on a new database of the test PostgreSQL C{server}.
+    Open a store on a new database of the test PostgreSQL C{server}: a copy
+    of one migrated once (the open finds nothing to migrate), or, with
+    C{migrations} of a test's own, an empty one.
 
     @return: C{(Deferred firing with the store, the database's name)}.
     """
     name = name or f"store_{os.getpid()}_{next(_databases)}"
-    server.createDatabase(name)
+    server.createDatabase(name, template=_migratedTemplate(server) if migrations is MIGRATIONS else None)
     url = parseDatabaseURL(server.dsn(name))
     return SQLDeviceStore.openPostgreSQL(url, reactor=_reactor(), migrations=migrations), name
 
