@@ -721,8 +721,9 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         The largest C{id} is read in the same transaction as the events, so
         an event added meanwhile is after the cursor.  This relies on
         C{id}s being committed in order, which SQLite's single writer
-        ensures; a PostgreSQL identity does not (two writers' transactions
-        may commit out of order).
+        ensures, and on PostgreSQL the write lock every write transaction
+        takes (L{snomprov.store.postgresql.WRITE_LOCK}): an identity alone
+        would not (two writers' transactions may commit out of order).
         """
         filtered = mac is not None
         macs = (mac,) if filtered else ()
@@ -829,7 +830,8 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
     def __init__(self, pool: adbapi.ConnectionPool, dialect: Dialect, description: str) -> None:
         """
-        Use L{openSQLite}, which also migrates the schema.
+        Use L{openSQLite} or L{openPostgreSQL}, which also migrate the
+        schema.
 
         @param description: names the database in logs and errors; never
             carries a password.
@@ -1142,7 +1144,8 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
     def changesAfter(self, seq):
         """
         The change rows' C{seq} is read as committed in order, which
-        SQLite's single writer ensures (see L{eventsAfter}).
+        SQLite's single writer and PostgreSQL's write lock ensure (see
+        L{eventsAfter}).
         """
         return self._run(lambda r: r.changesAfter(seq))
 
