@@ -133,7 +133,16 @@ def test_twoDaemonsOneStore(daemons, tmp_path):
     seconds (pushed, not polled: DESIGN says 1 s); the events of phones
     answered by each are in the one history both show.
     """
-    _, one, two = daemons
+    server, one, two = daemons
+
+    def listening():
+        with server.connect("snomprov") as connection:
+            return connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'snomprov' "
+                "AND query = 'LISTEN snomprov_changes'").fetchone()[0]
+
+    # Each daemon holds a connection of its own listening to the feed.
+    assert _eventually(lambda: listening() == 2), listening()
     one.importCSV(CSV)
     values = _settings(two)
     assert values[("user_name", "1")] == "4711" and values[("user_host", "1")] == "pbx.example.org"
