@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+from .dburl import parseStoreURL
 from .interfaces import IOptionsVendor, IUAProfileVendor
 from .urltemplate import checkURLTemplate
 
@@ -432,9 +433,10 @@ def _oneOf(*allowed: str) -> Callable[[str], str]:
 
 
 def _storeURL(value: str) -> str:
-    scheme = value.partition(":")[0]
-    if scheme not in ("sqlite", "memory", "postgresql", "postgres"):
-        raise ValueError(f"{value!r}: expected sqlite:PATH, memory: or postgresql://…")
+    try:
+        parseStoreURL(value, "/")
+    except ValueError as e:
+        raise ValueError(f"{maskURL(value)!r} {e}") from None
     return value
 
 

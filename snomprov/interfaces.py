@@ -529,7 +529,18 @@ class IDeviceStore(Interface):
         """
         Call C{listener(scopes)} (a C{frozenset}) after each write of this
         store object that changed scopes has committed: this process's own
-        changes, at once.  Other processes' are read with L{changesAfter}.
+        changes, at once.  Other processes' are read with L{changesAfter},
+        unless L{pushesChanges}: then they are told too, as they commit
+        (C{scopes} C{None} when the feed fell too far behind: everything
+        may have changed).
+        """
+
+    def pushesChanges():
+        """
+        Whether every process's changes reach the change listeners now as
+        they commit (PostgreSQL while its C{LISTEN} connection is up), so
+        that L{changesAfter} need not be polled.  C{False} for a store
+        whose feed is polled (SQLite), or while the push is broken.
         """
 
     def removeChangeListener(listener):

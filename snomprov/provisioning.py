@@ -11,10 +11,11 @@ least recently used evicted first), each with the scopes it was made from
 (its device's scope and its layers' scopes, L{layerScopesFor}) in a reverse
 index from scope to cache keys.  A change drops only the renderings of the scopes it
 touched (DESIGN §2's change feed): this process's own changes at once (the
-store tells its change listeners after each commit), other processes' when
-the feed is next read (L{IDeviceStore.changesAfter}, at most every
-C{versionTTL} seconds, on the fetch path).  A feed too old to answer
-(C{None}) drops everything.
+store tells its change listeners after each commit), other processes' at
+once too where the store pushes them (PostgreSQL's C{LISTEN},
+L{IDeviceStore.pushesChanges}), else when the feed is next read
+(L{IDeviceStore.changesAfter}, at most every C{versionTTL} seconds, on the
+fetch path).  A feed too old to answer (C{None}) drops everything.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 
 from twisted.internet import defer
 from twisted.logger import Logger
-from twisted.python.failure import Failure
 
 from .cachedreads import CachedReads
 from .device import DeviceInfo, Event, FileRequest
@@ -103,6 +103,7 @@ class Provisioner:
         self.maxResolved = 16384
         self._seq: int | None = None
         self._versionReadAt = float("-inf")
+        self._feedUnread = False
         self._listening = None
         self._reads: CachedReads | None = None
         # Deferreds of fetches waiting for a read of the feed under way
@@ -131,11 +132,12 @@ class Provisioner:
         # (strings: their hashes are cached); what they resolve to is a
         # function of these.
         key = (fetch.name, fetch.userAgent, fetch.transport)
-        if self._clock.seconds() - self._versionReadAt < self.versionTTL:
+        if self._clock.seconds() - self._versionReadAt < self.versionTTL or self._pushed():
             entry = self._cache.get(key)
             if entry is not None:
-                # The hot path: a fresh read of the feed and a cached
-                # rendering, answered without touching the store.
+                # The hot path: a fresh read of the feed (or a feed that
+                # pushes) and a cached rendering, answered without
+                # touching the store.
                 self.hits += 1
                 rendered = entry[0]
                 self._record(vendor, request, userAgent, fetch, rendered, entry[1])
@@ -202,15 +204,27 @@ class Provisioner:
             self._resolved[memoKey] = found
         return found
 
+    def _pushed(self) -> bool:
+        """
+        Whether the store tells every process's changes as they commit
+        (L{IDeviceStore.pushesChanges}): then the feed is not polled.
+        """
+        listening = self._listening
+        return listening is not None and listening.pushesChanges()
+
     def _readChanges(self, store):
         """
         Read the change feed when the last read is older than
-        C{versionTTL}, and drop what it names.  The first time, start
-        listening to the store's own changes.  Fetches that come while a
-        read is under way wait for that one (a storm's cache misses would
-        otherwise each read the feed until the first read returns).
+        C{versionTTL} and the store does not push changes, and drop what it
+        names.  The first time, start listening to the store's changes.
+        Fetches that come while a read is under way wait for that one (a
+        storm's cache misses would otherwise each read the feed until the
+        first read returns).  A read that fails (the database is away)
+        leaves the renderings cached, served until a read succeeds; logged
+        once.
 
-        @return: a Deferred firing with C{None} once the feed is fresh.
+        @return: a Deferred firing with C{None} once the feed is fresh (or
+            could not be read).
         """
         if self._listening is not store:
             if self._listening is not None:
@@ -222,29 +236,33 @@ class Provisioner:
             self._feedWaiters.append(waiting)
             return waiting
         now = self._clock.seconds()
-        if now - self._versionReadAt < self.versionTTL:
+        if now - self._versionReadAt < self.versionTTL or store.pushesChanges():
             return defer.succeed(None)
         self._feedWaiters = []
 
         def read(result) -> None:
             latest, scopes = result
             self._versionReadAt = now
+            self._feedUnread = False
             if latest != self._seq or scopes is None:
                 self._seq = latest
                 if scopes is None or scopes:
                     self.invalidate(scopes)
 
-        def tellWaiters(result):
+        def unread(failure) -> None:
+            self._versionReadAt = now
+            if not self._feedUnread:
+                self._feedUnread = True
+                self._log.warn("Cannot read the change feed ({error}); serving the files cached",
+                               error=failure.value)
+
+        def tellWaiters(result) -> None:
             waiters, self._feedWaiters = self._feedWaiters, None
             for waiting in waiters:
-                if isinstance(result, Failure):
-                    waiting.errback(result)
-                else:
-                    waiting.callback(None)
-            return result
+                waiting.callback(None)
 
         d = defer.maybeDeferred(store.changesAfter, self._seq)
-        d.addCallback(read)
+        d.addCallbacks(read, unread)
         d.addBoth(tellWaiters)
         return d
 

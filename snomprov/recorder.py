@@ -88,7 +88,9 @@ class Recorder(Service, PnPRecording):
 
     A failed write keeps the batch and retries it with the next one, so
     nothing is lost while the store is away; past C{maxBuffered} events the
-    oldest are dropped and counted in C{droppedEvents}.  A sighting or event
+    oldest are dropped and counted in C{droppedEvents}.  The first failure
+    of a run of them is logged (a warning naming the reason), and the first
+    write that works again.  A sighting or event
     the store would refuse is logged and dropped when handed in (counted in
     C{refused}), so that it cannot hold up the batches behind it.
 
@@ -120,6 +122,7 @@ class Recorder(Service, PnPRecording):
         self._flushing: defer.Deferred | None = None
         self._loop: LoopingCall | None = None
         self.droppedEvents = 0
+        self._failing = False
         self.refused = 0
         self.written = 0
         self.onWritten = None
@@ -313,12 +316,15 @@ class Recorder(Service, PnPRecording):
         return d
 
     def _keepFetched(self, failure, fetched: dict[str, int]) -> None:
-        self._log.failure("Store write of fetched versions failed; kept for the next try", failure)
+        self._failed(failure)
         for mac, version in fetched.items():
             self._fetched.setdefault(mac, version)
 
     def _written(self, result, count: int, started: float) -> None:
         self.written += count
+        if self._failing:
+            self._failing = False
+            self._log.info("Store writes work again: {n} events written", n=count)
         if self.onWritten is not None:
             try:
                 self.onWritten(self._clock.seconds() - started)
@@ -326,8 +332,19 @@ class Recorder(Service, PnPRecording):
                 # The batch is written: it must not be kept for another try.
                 self._log.failure("onWritten failed")
 
+    def _failed(self, failure) -> None:
+        """
+        Log the first of a run of failed writes.
+        """
+        if not self._failing:
+            self._failing = True
+            self._log.warn("Store write failed ({error}); what it held is kept and retried every "
+                           "{interval} s (at most {most} events)",
+                           error=(failure.getErrorMessage().strip().splitlines() or [failure.type.__name__])[0],
+                           interval=self.interval, most=self.maxBuffered)
+
     def _keep(self, failure, devices, events, fetched) -> None:
-        self._log.failure("Store write failed; {n} events kept for the next try", failure, n=len(events))
+        self._failed(failure)
         newer = self._devices
         self._devices = {}
         for row in devices:

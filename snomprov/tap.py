@@ -14,7 +14,7 @@ from twisted.application.service import MultiService
 from twisted.logger import Logger
 from twisted.python import usage
 
-from .config import Config
+from .config import Config, maskURL
 from .gctuning import GarbageCollectorTuning
 from .listeners import Listeners
 from .milestones import MilestoneLog
@@ -171,7 +171,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
         vendors=", ".join(registry.names),
         sip="on" if config.sip.enabled else "off",
         tftp="on" if config.tftp.enabled else "off",
-        store=config.storeURL,
+        store=maskURL(config.storeURL),
     )
     return top
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from snomprov.config import PBXConfig  # noqa: E402
 from snomprov.device import DeviceInfo, Line  # noqa: E402
 from snomprov.pbx import sync  # noqa: E402
-from snomprov.pbx.sync import AccountSync, SinkUnavailable, makeSink  # noqa: E402
+from snomprov.pbx.sync import POLL_INTERVAL, AccountSync, SinkUnavailable, makeSink  # noqa: E402
 from snomprov.store.memory import MemoryDeviceStore  # noqa: E402
 from test_store import MAC1, MAC2, _openSQLite  # noqa: E402
 
@@ -173,6 +173,30 @@ def test_pollSeesOtherWriters():
     assert sink.held["alice"].password == "pw"
     clock.advance(1)
     assert sink.held["alice"].password == "x"
+    service.stopService()
+
+
+def test_unreadableFeedLoggedOnce(logged):
+    """
+    A feed the poll cannot read (the database away) is logged once however
+    many polls fail; once it reads again, a later failure is logged again.
+    """
+    store = MemoryDeviceStore()
+    service, clock = started(store, FakeSink())
+    read = store.changesAfter
+    store.changesAfter = lambda seq: defer.fail(ConnectionError("server closed the connection"))
+
+    def warnings():
+        return [e for e in logged if "cannot read the change feed" in e.get("log_format", "")]
+
+    for _ in range(5):
+        clock.advance(POLL_INTERVAL)
+    assert len(warnings()) == 1
+    store.changesAfter = read
+    clock.advance(POLL_INTERVAL)
+    store.changesAfter = lambda seq: defer.fail(ConnectionError("again"))
+    clock.advance(POLL_INTERVAL)
+    assert len(warnings()) == 2
     service.stopService()
 
 

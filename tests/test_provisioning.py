@@ -119,6 +119,62 @@ def test_feedTooOldDropsAll():
 
 
 @pytest_twisted.inlineCallbacks
+def test_feedUnreadableServesCache():
+    """
+    While the feed cannot be read (the database away), the renderings
+    cached are served, and that is logged once; once it reads again, what
+    it names is dropped.
+    """
+    from twisted.logger import globalLogPublisher
+
+    store = MemoryDeviceStore()
+    yield _registered(store)
+    served = Served(store)
+    first = yield served.fetch(MAC_A)
+    read = store.changesAfter
+    store.changesAfter = lambda seq: defer.fail(ConnectionError("server closed the connection"))
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        for _ in range(3):
+            served.tick()
+            assert (yield served.fetch(MAC_A)) == first
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    warned = [e for e in logged if e.get("log_namespace") == "snomprov.provisioning.Provisioner"]
+    assert len(warned) == 1 and "server closed" in str(warned[0]["error"])
+    assert served.provisioner.misses == 1
+    store.changesAfter = read
+    yield store.putLayer(SettingsLayer("site", (Setting("language", "Deutsch"),)))
+    served.tick()
+    assert b"Deutsch" in (yield served.fetch(MAC_A))
+
+
+@pytest_twisted.inlineCallbacks
+def test_pushedFeedNotPolled():
+    """
+    A store that pushes every process's changes (L{pushesChanges}) is not
+    polled: a cached rendering is served without a read, however old, and
+    what the store tells is dropped.
+    """
+    store = MemoryDeviceStore()
+    yield _registered(store)
+    store.pushesChanges = lambda: True
+    polls = []
+    read = store.changesAfter
+    store.changesAfter = lambda seq: polls.append(seq) or read(seq)
+    served = Served(store)
+    yield served.fetch(MAC_A)
+    for _ in range(3):
+        served.tick()
+        yield served.fetch(MAC_A)
+    assert polls == [] and served.provisioner.misses == 1
+    served.provisioner.invalidate(frozenset({f"device:{MAC_A}"}))
+    yield served.fetch(MAC_A)
+    assert served.provisioner.misses == 2
+
+
+@pytest_twisted.inlineCallbacks
 def test_renderingBegunBeforeAChangeIsNotKept():
     """
     A rendering read while a change lands is served but not cached.

@@ -74,6 +74,34 @@ def test_failedWriteKeptAndRetried():
     assert [e.kind for e in reversed(store.listEvents(MAC).result)] == ["subscribe", "notify-sent"]
 
 
+def test_runOfFailuresLoggedOnce():
+    """
+    However many flushes fail in a row (the store away), one warning says
+    so, with the first line of the reason; the first write that works is
+    logged once, and nothing recorded meanwhile is lost.
+    """
+    from twisted.logger import globalLogPublisher
+
+    logged = []
+    store = FlakyStore()
+    store.failing = True
+    recorder, clock = makeRecorder(store)
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        for n in range(10):
+            recorder.event(Event(float(n), MAC, "subscribe"))
+            clock.advance(0.25)
+        store.failing = False
+        clock.advance(0.25)
+        clock.advance(0.25)
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    ours = [e for e in logged if e.get("log_namespace") == "snomprov.recorder.Recorder"]
+    assert [e["log_level"].name for e in ours] == ["warn", "info"]
+    assert "kept and retried" in ours[0]["log_format"] and ours[1]["n"] == 10
+    assert len(store.listEvents(MAC, limit=100).result) == 10
+
+
 def test_boundedBuffer():
     """
     Past C{maxBuffered} events, the oldest are dropped and counted.

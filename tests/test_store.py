@@ -6,6 +6,7 @@ L{IDeviceStore} implementation, then what only the SQLite store promises
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -21,11 +22,12 @@ from twisted.python.filepath import FilePath
 from zope.interface.verify import verifyObject
 
 import snomprov
+from snomprov.dburl import parseDatabaseURL
 from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IDeviceStore
 from snomprov.store import NoSuchStore, StoreError, UnknownDevice, openStore
 from snomprov.store.memory import MemoryDeviceStore
-from snomprov.store.migrations import MIGRATIONS, SchemaError
+from snomprov.store.migrations import MIGRATIONS, SchemaError, migrate
 from snomprov.store.sql import POSTGRESQL, SQLITE, SQLDeviceStore
 
 MAC1 = "000413922D24"
@@ -43,15 +45,63 @@ def _openSQLite(path, migrations=MIGRATIONS):
     return SQLDeviceStore.openSQLite(str(path), reactor=_reactor(), migrations=migrations)
 
 
-@pytest.fixture(params=["memory", "sqlite", "sqlite-counting"])
+_databases = itertools.count()
+
+
+_templates: dict[str, str] = {}
+
+
+def _migratedTemplate(server) -> str:
+    """
+    A database of C{server} migrated once (by L{migrate}, straight on a
+    psycopg connection), that new test databases copy.
+    """
+    name = _templates.get(server.directory)
+    if name is None:
+        name = f"store_template_{os.getpid()}"
+        server.createDatabase(name)
+        with server.connect(name) as connection:
+            connection.autocommit = False
+            with connection.cursor() as cursor:
+                migrate(cursor, POSTGRESQL, 0.0)
+            connection.commit()
+        _templates[server.directory] = name
+    return name
+
+
+def _openPostgreSQL(server, name=None, migrations=MIGRATIONS):
+    """
+    Open a store on a new database of the test PostgreSQL C{server}: a copy
+    of one migrated once (the open finds nothing to migrate), or, with
+    C{migrations} of a test's own, an empty one.
+
+    @return: C{(Deferred firing with the store, the database's name)}.
+    """
+    name = name or f"store_{os.getpid()}_{next(_databases)}"
+    server.createDatabase(name, template=_migratedTemplate(server) if migrations is MIGRATIONS else None)
+    url = parseDatabaseURL(server.dsn(name))
+    return SQLDeviceStore.openPostgreSQL(url, reactor=_reactor(), migrations=migrations), name
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite-counting", "postgresql"])
 def store(request, tmp_path):
     """
-    A fresh, empty store of each implementation; an SQLite one is closed
+    A fresh, empty store of each implementation; an SQL one is closed
     after the test.  C{sqlite-counting} is SQLite telling new devices as a
-    database without C{rowid} would (see L{Dialect.newestDevice}).
+    database without C{rowid} would (see L{Dialect.newestDevice});
+    C{postgresql} is a new database of the session's test PostgreSQL,
+    dropped after the test.
     """
     if request.param == "memory":
         opened = MemoryDeviceStore()
+    elif request.param == "postgresql":
+        server = request.getfixturevalue("postgres")
+        d, name = _openPostgreSQL(server)
+        opened = pytest_twisted.blockon(d)
+        yield opened
+        pytest_twisted.blockon(opened.close())
+        server.dropDatabase(name)
+        return
     else:
         opened = pytest_twisted.blockon(_openSQLite(tmp_path / "store.sqlite"))
         if request.param == "sqlite-counting":
@@ -803,21 +853,27 @@ def test_openSQLiteAbsoluteAndMemory(tmp_path):
 @pytest.mark.parametrize(
     "url, message",
     [
-        ("postgresql://snomprov@db/snomprov", "PostgreSQL backend not yet available"),
-        ("postgres://db/snomprov", "PostgreSQL backend not yet available"),
+        ("postgresql:///snomprov", "names no host"),
+        ("postgres://u:hunter2@db/", "names no database"),
+        ("postgresql://u:hunter2@db:99999/x", "is not a database URL"),
+        ("postgresql://u:hunter2@db/x?sslmode=require", "has a query"),
         ("mysql://db/x", "unknown scheme 'mysql'"),
+        ("memory:x", "takes nothing"),
         ("sqlite:", "expected sqlite:PATH"),
         ("sqlite:///var/x.sqlite", "expected sqlite:PATH"),
-        ("snomprov.sqlite", "bad store url"),
+        ("snomprov.sqlite", r"bad \[store\] url"),
     ],
 )
 @pytest_twisted.inlineCallbacks
 def test_openBadURL(tmp_path, url, message):
     """
-    URLs the store cannot open fail with a L{StoreError} saying why.
+    URLs the store cannot open fail with a L{StoreError} naming the key and
+    saying why, never with the URL's password.
     """
-    with pytest.raises(StoreError, match=message):
+    with pytest.raises(StoreError, match=message) as e:
         yield openStore(url, tmp_path, _reactor())
+    assert "[store] url" in str(e.value)
+    assert "hunter2" not in str(e.value)
 
 
 @pytest_twisted.inlineCallbacks
@@ -999,6 +1055,7 @@ def test_sqliteConstraintBecomesStoreError(tmp_path):
 _CRASHING_CHILD = """
 import os, signal, sys
 from twisted.internet import defer, task
+from snomprov.dburl import parseDatabaseURL
 from snomprov.device import DeviceInfo, Event, Line
 from snomprov.store import openStore
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
-from urllib.parse import unquote, urlsplit
 
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
+from snomprov.dburl import DatabaseURL, parseDatabaseURL
 from snomprov.interfaces import IAccountSink
 from snomprov.pbx.account import AccountChange, SIPAccount, ha1, ha1b
 
@@ -32,68 +32,12 @@ __all__ = ["KamailioSink", "KamailioAccount", "DatabaseURL", "parseDatabaseURL",
 
 PASSWORD_MODES = ("ha1", "plain")
 
-_SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql"}
-_DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
-
 
 class KamailioError(Exception):
     """
     The sink could not be built, or the database refused or failed; the
     message names the sink and its URL without a password.
     """
-
-
-@dataclass(frozen=True)
-class DatabaseURL:
-    """
-    A parsed C{postgresql://user[:password]@host[:port]/database} (or
-    C{mysql://…}).
-
-    @ivar scheme: C{postgresql} or C{mysql}.
-    """
-
-    scheme: str
-    user: str
-    password: str
-    host: str
-    port: int
-    database: str
-
-    def __repr__(self) -> str:
-        return f"DatabaseURL({self.safe()!r})"
-
-    def safe(self) -> str:
-        """
-        The URL without its password, for logs and messages.
-        """
-        user = f"{self.user}@" if self.user else ""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{user}{host}:{self.port}/{self.database}"
-
-
-def parseDatabaseURL(url: str) -> DatabaseURL:
-    """
-    Read a C{[[pbx]] url}.
-
-    @raise ValueError: not such a URL (the message never holds the password).
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise ValueError("is not a database URL (postgresql://user[:password]@host[:port]/database)") from None
-    scheme = _SCHEMES.get(parts.scheme.lower())
-    if scheme is None:
-        raise ValueError(f"has the scheme {parts.scheme!r}: it must be postgresql:// or mysql://")
-    if not parts.hostname:
-        raise ValueError("names no host (postgresql://user[:password]@host[:port]/database)")
-    database = unquote(parts.path.lstrip("/"))
-    if not database or "/" in database:
-        raise ValueError("names no database (postgresql://user[:password]@host[:port]/database)")
-    if parts.query or parts.fragment:
-        raise ValueError("has a query or fragment: only postgresql://user[:password]@host[:port]/database")
-    return DatabaseURL(scheme=scheme, user=unquote(parts.username or ""), password=unquote(parts.password or ""),
-                       host=parts.hostname, port=port or _DEFAULT_PORTS[scheme], database=database)
 
 
 @dataclass(frozen=True, repr=False)

@@ -253,6 +253,7 @@ class AccountSync(Service):
         self._pollInterval = pollInterval
         self._store = None
         self._seen: int | None = None
+        self._feedUnread = False
 
     def worker(self, name: str) -> _Worker:
         return next(worker for worker in self._workers if worker.name == name)
@@ -274,14 +275,18 @@ class AccountSync(Service):
         try:
             latest, scopes = await self._store.changesAfter(self._seen)
         except Exception as e:
-            _log.warn("PBX account sync: cannot read the change feed: {error}", error=e)
+            # Once per run of failures (the database away), not per poll.
+            if not self._feedUnread:
+                self._feedUnread = True
+                _log.warn("PBX account sync: cannot read the change feed: {error}", error=e)
             return
+        self._feedUnread = False
         first, self._seen = self._seen is None, latest
         if first or scopes is None or any(scope.startswith("device:") for scope in scopes):
             await self.kick()
 
-    def _changed(self, scopes: frozenset[str]) -> None:
-        if any(scope.startswith("device:") for scope in scopes):
+    def _changed(self, scopes: frozenset[str] | None) -> None:
+        if scopes is None or any(scope.startswith("device:") for scope in scopes):
             self.kick()
 
     def startService(self) -> None:

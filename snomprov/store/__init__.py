@@ -8,7 +8,12 @@ L{openStore} turns a C{[store] url} into an open store:
   - C{sqlite:PATH}: L{snomprov.store.sql.SQLDeviceStore} on an SQLite file,
     a relative C{PATH} being resolved against the given base directory;
     C{sqlite::memory:} is a private in-memory SQLite database;
-  - C{postgresql://...}: refused for now with a L{StoreError}.
+  - C{postgresql://user[:password]@host[:port]/database}:
+    L{snomprov.store.sql.SQLDeviceStore} on PostgreSQL (psycopg 3), its
+    change feed pushed by C{LISTEN}/C{NOTIFY} (L{snomprov.store.pgfeed}).
+
+The URL is read by L{snomprov.dburl.parseStoreURL}, the one parser of
+store URLs (the configuration checks it with the same).
 
 What every implementation shares lives beside it, one job a module:
 L{snomprov.store.checks} (validation), L{snomprov.store.columns} (the
@@ -24,6 +29,8 @@ import os
 from twisted.internet import defer
 from twisted.python.filepath import FilePath
 
+from snomprov.config import maskURL
+from snomprov.dburl import StoreLocation, parseStoreURL
 from snomprov.store.checks import (
     checkDevices,
     checkEvents,
@@ -78,7 +85,7 @@ def openStore(url: str, dataDir: FilePath | str, reactor=None, create: bool = Tr
     Open the store named by C{url}.
 
     @param url: C{memory:}, C{sqlite:PATH}, C{sqlite::memory:} or
-        C{postgresql://...} (not yet available).
+        C{postgresql://...}.
     @param dataDir: the directory a relative SQLite C{PATH} is resolved
         against (the configuration's base directory).  The file's directory
         is created if missing.
@@ -91,12 +98,13 @@ def openStore(url: str, dataDir: FilePath | str, reactor=None, create: bool = Tr
         missing file not to be created).
     """
     try:
-        kind, location = _parseStoreURL(url, dataDir)
+        location = _parse(url, dataDir)
     except StoreError:
         return defer.fail()
-    if not create and kind == "sqlite" and location != ":memory:" and not os.path.isfile(location):
-        return defer.fail(NoSuchStore(location))
-    if kind == "memory":
+    path = location.path
+    if not create and location.kind == "sqlite" and path != ":memory:" and not os.path.isfile(path):
+        return defer.fail(NoSuchStore(path))
+    if location.kind == "memory":
         from snomprov.store.memory import MemoryDeviceStore
 
         return defer.succeed(MemoryDeviceStore())
@@ -104,7 +112,9 @@ def openStore(url: str, dataDir: FilePath | str, reactor=None, create: bool = Tr
         from twisted.internet import reactor
     from snomprov.store.sql import SQLDeviceStore
 
-    return SQLDeviceStore.openSQLite(location, reactor=reactor)
+    if location.database is not None:
+        return SQLDeviceStore.openPostgreSQL(location.database, reactor=reactor)
+    return SQLDeviceStore.openSQLite(path, reactor=reactor)
 
 
 def checkStoreOpens(url: str, dataDir: FilePath | str) -> None:
@@ -112,13 +122,20 @@ def checkStoreOpens(url: str, dataDir: FilePath | str) -> None:
     Whether the store named by C{url} can be opened, found out at once and
     without a reactor (the daemon asks before it starts): the URL is one
     we read; an SQLite file's directory exists or can be made, and the
-    file is an SQLite database whose schema this snomprov knows.  The open
-    itself (L{openStore}) follows, and migrates.
+    file is an SQLite database whose schema this snomprov knows; a
+    PostgreSQL server answers, and its database's schema is one this
+    snomprov knows.  The open itself (L{openStore}) follows, and migrates.
 
-    @raise StoreError: saying why not.
+    @raise StoreError: saying why not (never with a password).
     """
-    kind, location = _parseStoreURL(url, dataDir)
-    if kind != "sqlite" or location == ":memory:":
+    parsed = _parse(url, dataDir)
+    if parsed.database is not None:
+        from snomprov.store.postgresql import checkPostgreSQL
+
+        checkPostgreSQL(parsed.database)
+        return
+    location = parsed.path
+    if parsed.kind != "sqlite" or location == ":memory:":
         return
     import sqlite3
 
@@ -152,32 +169,12 @@ def checkStoreOpens(url: str, dataDir: FilePath | str) -> None:
         connection.close()
 
 
-def _parseStoreURL(url: str, dataDir: FilePath | str) -> tuple[str, str | None]:
+def _parse(url: str, dataDir: FilePath | str) -> StoreLocation:
     """
-    Split a store URL into a backend kind and its location.
-
-    @return: C{("memory", None)} or C{("sqlite", path)}, C{path} being
-        absolute or C{":memory:"}.
-    @raise StoreError: for anything else.
+    L{parseStoreURL}, its complaint a L{StoreError} naming the key.
     """
-    scheme, sep, rest = url.partition(":")
-    if not sep:
-        raise StoreError(
-            f"bad store url {url!r}: expected memory:, sqlite:PATH or postgresql://..."
-        )
-    if scheme in ("postgresql", "postgres"):
-        raise StoreError("PostgreSQL backend not yet available; use a sqlite: store url")
-    if scheme == "memory" and not rest:
-        return ("memory", None)
-    if scheme == "sqlite":
-        if rest == ":memory:":
-            return ("sqlite", rest)
-        if not rest or rest.startswith("//"):
-            raise StoreError(
-                f"bad store url {url!r}: expected sqlite:PATH "
-                "(relative to the data directory or absolute)"
-            )
-        base = dataDir if isinstance(dataDir, FilePath) else FilePath(dataDir)
-        path = FilePath(rest) if rest.startswith("/") else base.preauthChild(rest)
-        return ("sqlite", path.path)
-    raise StoreError(f"bad store url {url!r}: unknown scheme {scheme!r}")
+    base = dataDir.path if isinstance(dataDir, FilePath) else str(dataDir)
+    try:
+        return parseStoreURL(url, base)
+    except ValueError as e:
+        raise StoreError(f"bad [store] url {maskURL(url)!r}: {e}") from None

@@ -46,24 +46,28 @@ def covers(scope: str, device: DeviceInfo) -> bool:
     return kind == "device" and device.mac == name
 
 
+Listener = Callable[[frozenset[str] | None], None]
+
+
 class ChangeListeners:
     """
     The functions a store calls, after a write commits, with the
-    C{frozenset} of scopes it changed.  A listener that raises is logged and
-    does not stop the others (nor fail the write).
+    C{frozenset} of scopes it changed (C{None}, from a pushed feed that
+    fell too far behind: everything may have changed).  A listener that
+    raises is logged and does not stop the others (nor fail the write).
     """
 
     def __init__(self) -> None:
-        self._listeners: list[Callable[[frozenset[str]], None]] = []
+        self._listeners: list[Listener] = []
 
-    def add(self, listener: Callable[[frozenset[str]], None]) -> None:
+    def add(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def remove(self, listener: Callable[[frozenset[str]], None]) -> None:
+    def remove(self, listener: Listener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def tell(self, scopes: frozenset[str]) -> None:
+    def tell(self, scopes: frozenset[str] | None) -> None:
         for listener in list(self._listeners):
             try:
                 listener(scopes)

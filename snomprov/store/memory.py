@@ -336,6 +336,13 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
     def removeChangeListener(self, listener):
         self._listeners.remove(listener)
 
+    def pushesChanges(self):
+        """
+        C{False}: the Provisioner's poll of the feed is what its tests
+        exercise, though this process's changes are all told.
+        """
+        return False
+
     def changesAfter(self, seq):
         records = self._records
         changes = records.changes

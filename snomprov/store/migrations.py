@@ -10,7 +10,10 @@ migration, once released, is never edited: a change of schema is a new
 migration appended to L{MIGRATIONS}.
 
 L{migrate} runs inside the caller's transaction, so that a database is
-either fully migrated or left as it was.
+either fully migrated or left as it was; where the dialect has one
+(PostgreSQL's advisory lock), it first takes the schema's lock, so that of
+two processes opening a new database together one migrates and the other
+then finds it migrated.
 """
 
 from __future__ import annotations
@@ -239,7 +242,7 @@ def schemaVersion(txn, dialect) -> int:
     @param txn: an C{adbapi} transaction (a DB-API cursor).
     @param dialect: L{snomprov.store.sql.Dialect}.
     """
-    txn.execute(dialect.ddl(_SCHEMA_VERSION_TABLE))
+    txn.execute(dialect.ddl(_SCHEMA_VERSION_TABLE), ())
     txn.execute("SELECT MAX(version) FROM schema_version")
     (version,) = txn.fetchone()
     return version or 0
@@ -260,6 +263,8 @@ def migrate(
     if known != list(range(1, len(known) + 1)):
         raise SchemaError(f"migration versions must be 1, 2, 3, ... in order, not {known}")
     newest = len(known)
+    if dialect.lockSchema is not None:
+        txn.execute(dialect.lockSchema)
     current = schemaVersion(txn, dialect)
     if current > newest:
         raise SchemaError(
@@ -269,7 +274,9 @@ def migrate(
     applied = []
     for version, statements in migrations[current:]:
         for statement in statements:
-            txn.execute(dialect.ddl(statement))
+            # With (no) parameters: a driver of the "format" style reads
+            # its escaped "%%" as "%" only then.
+            txn.execute(dialect.ddl(statement), ())
         txn.execute(
             dialect.sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
             (version, now),

@@ -32,6 +32,7 @@ from twisted.logger import Logger
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
+from snomprov.dburl import DatabaseURL
 from snomprov.device import DeviceInfo, Event, EventPage, Line, Setting, SettingsLayer
 from snomprov.interfaces import IAccountStore, IAccountSyncStore, IDeviceStore
 from snomprov.privatefiles import createPrivateFile, makePrivateDirectory
@@ -61,6 +62,17 @@ from snomprov.store.columns import (
 )
 from snomprov.store.writes import StoreWrites, checkFetched, finishSightings, mergeDevicesInto, whenValid
 from snomprov.store.migrations import MIGRATIONS, Migration, migrate
+from snomprov.store.pgfeed import NotifyListener
+from snomprov.store.postgresql import (
+    CHANGES_CHANNEL,
+    LOCK_CLASS,
+    SCHEMA_LOCK,
+    WRITE_LOCK,
+    QuietConnection,
+    connectKeywords,
+    reason,
+)
+from snomprov.store.postgresql import connect as connectPostgreSQL
 from snomprov.store.sqlaccounts import SQLAccountRecords
 from snomprov.store.sqlpbx import SQLPBXRecords, SQLPBXStore
 
@@ -86,6 +98,13 @@ class Dialect:
     @ivar newestDevice: a query for one value that changes whenever a row
         is added to C{devices} (SQLite's largest C{rowid}), or C{None}: the
         store then counts, before a merge, how many of its MACs are stored.
+    @ivar lockSchema: run first in a migration's transaction, so that two
+        processes opening one database cannot both migrate it (a
+        PostgreSQL advisory lock), or C{None} where C{beginWrite} already
+        excludes every other writer (SQLite).
+    @ivar notifyChanges: run in a write's transaction when it moves the
+        settings version, telling the other processes at its commit
+        (PostgreSQL's C{NOTIFY}), or C{None}: they poll the change feed.
     """
 
     name: str
@@ -98,6 +117,8 @@ class Dialect:
     openStatements: tuple[str, ...] = ()
     newestDevice: str | None = None
     likeIgnoresCase: bool = False
+    lockSchema: str | None = None
+    notifyChanges: str | None = None
 
     def sql(self, statement: str) -> str:
         """
@@ -222,13 +243,22 @@ POSTGRESQL = Dialect(
         "blob": "BYTEA",
         "serial": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
     },
-    beginWrite=None,
-    beginRead=None,
-    poolKeywords={"cp_min": 1, "cp_max": 5},
+    # Writers one at a time, as SQLite's: ids and sequence numbers commit
+    # in order (see snomprov.store.postgresql.WRITE_LOCK).
+    beginWrite=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {WRITE_LOCK})",
+    # A read's statements see one snapshot (eventsAfter reads the events,
+    # then the largest id).
+    beginRead="SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    # One connection, as SQLite's: a store's operations run in the order
+    # they are asked (a read asked before a write does not see it), and
+    # writes are one at a time anyway.  A broken connection is dropped by
+    # QuietConnection, not by adbapi's reconnect (which logs it).
+    poolKeywords={"cp_min": 1, "cp_max": 1, "cp_reconnect": False},
+    lockSchema=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {SCHEMA_LOCK})",
+    notifyChanges=f"NOTIFY {CHANGES_CHANNEL}",
 )
 """
-Not wired up yet (see L{snomprov.store.openStore}); kept to hold the SQL
-honest.
+PostgreSQL through psycopg 3 (L{SQLDeviceStore.openPostgreSQL}).
 """
 
 # Every statement, in one place.
@@ -307,7 +337,7 @@ _PRUNE_CHANGES = f"DELETE FROM changes WHERE seq <= (SELECT MAX(seq) FROM change
 # but both in one SELECT scan the whole table (on every read of the feed).
 _CHANGE_BOUNDS = ("SELECT COALESCE((SELECT MAX(seq) FROM changes), 0), "
                   "COALESCE((SELECT MIN(seq) FROM changes), 0)")
-_CHANGES_AFTER = "SELECT DISTINCT scope FROM changes WHERE seq > ?"
+_CHANGE_ROWS_AFTER = "SELECT seq, scope FROM changes WHERE seq > ?"
 _SET_CURRENT = (
     "INSERT INTO device_versions (mac, current) SELECT mac, ? FROM devices WHERE {where} "
     "ON CONFLICT (mac) DO UPDATE SET current = excluded.current"
@@ -450,6 +480,9 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         self._txn = txn
         self._dialect = dialect
         self.newScopes: set[str] = set()
+        # The change rows this transaction added, where the feed is pushed
+        # (its readers skip their own).
+        self.newSeqs: list[int] = []
 
     def _execute(self, statement: str, *params: Any) -> None:
         self._txn.execute(self._dialect.sql(statement), params)
@@ -683,8 +716,9 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         The largest C{id} is read in the same transaction as the events, so
         an event added meanwhile is after the cursor.  This relies on
         C{id}s being committed in order, which SQLite's single writer
-        ensures; a PostgreSQL identity does not (two writers' transactions
-        may commit out of order).
+        ensures, and on PostgreSQL the write lock every write transaction
+        takes (L{snomprov.store.postgresql.WRITE_LOCK}): an identity alone
+        would not (two writers' transactions may commit out of order).
         """
         filtered = mac is not None
         macs = (mac,) if filtered else ()
@@ -736,6 +770,11 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         scopes = list(dict.fromkeys(scopes))
         self._executeMany(_INSERT_CHANGE, [(scope, now) for scope in scopes])
         self._execute(_PRUNE_CHANGES)
+        if self._dialect.notifyChanges is not None and scopes:
+            self._execute(self._dialect.notifyChanges)
+            # Consecutive: every writer holds the write lock.
+            last = self._fetch(_CHANGE_BOUNDS)[0][0]
+            self.newSeqs.extend(range(last - len(scopes) + 1, last + 1))
         self.newScopes.update(scopes)
         return self.version()
 
@@ -753,12 +792,20 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
             self._execute(_SET_CURRENT.format(where=where), version, *((name,) if name else ()))
 
     def changesAfter(self, seq: int | None) -> tuple[int, frozenset[str] | None]:
+        latest, rows = self.changeRowsAfter(seq)
+        return latest, None if rows is None else frozenset(scope for _, scope in rows)
+
+    def changeRowsAfter(self, seq: int | None) -> tuple[int, list[tuple[int, str]] | None]:
+        """
+        L{changesAfter} with each change's sequence number: C{(seq, scope)}
+        rows, or C{None}.
+        """
         latest, oldest = self._fetch(_CHANGE_BOUNDS)[0]
         if seq is None or seq > latest or (seq < latest and oldest > seq + 1):
             return latest, None
         if seq == latest:
-            return latest, frozenset()
-        return latest, frozenset(scope for (scope,) in self._fetch(_CHANGES_AFTER, seq))
+            return latest, []
+        return latest, [(n, scope) for n, scope in self._fetch(_CHANGE_ROWS_AFTER, seq)]
 
     def markFetched(self, rows: list[tuple[str, int]]) -> None:
         self._executeMany(_MARK_FETCHED, [(version, mac) for mac, version in rows])
@@ -789,7 +836,8 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
     def __init__(self, pool: adbapi.ConnectionPool, dialect: Dialect, description: str) -> None:
         """
-        Use L{openSQLite}, which also migrates the schema.
+        Use L{openSQLite} or L{openPostgreSQL}, which also migrate the
+        schema.
 
         @param description: names the database in logs and errors; never
             carries a password.
@@ -798,6 +846,15 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         self.dialect = dialect
         self._description = description
         self._listeners = ChangeListeners()
+        self._feed: NotifyListener | None = None
+        self._feedSeq: int | None = None
+        self._feedConnected = False
+        self._feedLost = False
+        self._feedReading = False
+        self._feedAgain = False
+        self._live = False
+        # The change rows this store wrote, not yet read from the feed.
+        self._ownSeqs: set[int] = set()
 
     @classmethod
     def openSQLite(
@@ -829,6 +886,119 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         )
         store = cls(pool, SQLITE, path)
         return store._migrate(reactor.seconds(), migrations)
+
+    @classmethod
+    def openPostgreSQL(
+        cls, url: DatabaseURL, reactor, migrations: Sequence[Migration] = MIGRATIONS,
+        feedRetry: float = 1.0,
+    ) -> defer.Deferred:
+        """
+        Connect to a PostgreSQL database, migrate it (under the schema's
+        advisory lock) and listen to its change feed.
+
+        @param url: the server and database (L{snomprov.dburl}).
+        @param feedRetry: seconds between tries to listen again after the
+            feed's connection broke.
+        @return: C{Deferred} firing with the store, or failing with
+            L{StoreError} (the pool then closed).
+        """
+        pool = adbapi.ConnectionPool(
+            POSTGRESQL.dbapiModule,
+            cp_reactor=reactor,
+            cp_noisy=False,
+            cp_openfun=lambda connection: _openConnection(POSTGRESQL, connection),
+            **connectKeywords(url),
+            **POSTGRESQL.poolKeywords,
+        )
+        pool.connectionFactory = QuietConnection
+        store = cls(pool, POSTGRESQL, url.safe())
+        d = store._migrate(reactor.seconds(), migrations)
+        d.addCallback(lambda _: store._listen(url, reactor, feedRetry))
+        return d
+
+    def _listen(self, url: DatabaseURL, reactor, retryDelay: float) -> defer.Deferred:
+        """
+        Start the pushed change feed (L{NotifyListener}) from the feed's
+        newest change.
+        """
+
+        def started(result: tuple[int, Any]) -> "SQLDeviceStore":
+            self._feedSeq = result[0]
+            self._feed = NotifyListener(
+                lambda: connectPostgreSQL(url, autocommit=True), CHANGES_CHANNEL, reactor,
+                notified=self._readFeed, up=self._feedUp,
+                down=lambda error: self._feedDown(reason(error, url)), retryDelay=retryDelay,
+            )
+            self._feed.start()
+            return self
+
+        def failed(failure):
+            self._pool.close()
+            raise StoreError(f"cannot open {self._description}: {failure.value}")
+
+        return self._run(lambda r: r.changesAfter(None)).addCallbacks(started, failed)
+
+    def _feedUp(self) -> None:
+        if self._feedLost:
+            self._feedLost = False
+            self._log.info("The database {database} is back", database=self._description)
+        self._feedConnected = True
+        self._readFeed()
+
+    def _feedDown(self, why: str) -> None:
+        self._feedConnected = self._live = False
+        self._feedLost = True
+        self._log.warn(
+            "Lost the database {database}: {why}; answering from memory and retrying until it is back",
+            database=self._description, why=why,
+        )
+
+    def _readFeed(self) -> None:
+        """
+        Read the change feed after a notification (or after listening
+        again, what was missed meanwhile) and tell the listeners what
+        changed; changes are pushed (L{pushesChanges}) once a read after
+        listening succeeded.
+        """
+        if self._feedReading:
+            self._feedAgain = True
+            return
+        self._feedReading, self._feedAgain = True, False
+
+        def read(result: tuple[int, list[tuple[int, str]] | None]) -> None:
+            latest, rows = result
+            self._feedSeq = latest
+            self._live = self._feedConnected
+            own = self._ownSeqs
+            if rows is None:
+                own.clear()
+                self._listeners.tell(None)
+                return
+            # This store's own changes were told as they committed.
+            scopes = frozenset(scope for seq, scope in rows if seq not in own)
+            self._ownSeqs = {seq for seq in own if seq > latest}
+            if scopes:
+                self._listeners.tell(scopes)
+
+        def unread(failure) -> None:
+            # Polled until a later read succeeds; the loss is logged by
+            # the feed's connection.
+            self._live = False
+
+        def done(_) -> None:
+            self._feedReading = False
+            if self._feedAgain and self._feed is not None:
+                self._readFeed()
+
+        self._run(lambda r: r.changeRowsAfter(self._feedSeq)).addCallbacks(read, unread).addBoth(done)
+
+    def pushesChanges(self) -> bool:
+        """
+        Whether every process's changes are told to the change listeners as
+        they commit (PostgreSQL while its feed listens), so that the feed
+        need not be polled.
+        """
+        return self._live
 
     def _migrate(self, now: float, migrations: Sequence[Migration]) -> defer.Deferred:
         def migrated(result: tuple[int, list[int]]) -> "SQLDeviceStore":
@@ -876,6 +1046,8 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
         def committed(result):
             scopes = used[-1].newScopes if used else None
+            if used:
+                self._ownSeqs.update(used[-1].newSeqs)
             if scopes:
                 self._listeners.tell(frozenset(scopes))
             return result
@@ -985,7 +1157,8 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
     def changesAfter(self, seq):
         """
         The change rows' C{seq} is read as committed in order, which
-        SQLite's single writer ensures (see L{eventsAfter}).
+        SQLite's single writer and PostgreSQL's write lock ensure (see
+        L{eventsAfter}).
         """
         return self._run(lambda r: r.changesAfter(seq))
 
@@ -1005,6 +1178,10 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         return self._run(_SQLRecords.countStale)
 
     def close(self):
+        feed, self._feed = self._feed, None
+        self._live = False
+        if feed is not None:
+            feed.stop()
         self._pool.close()
         return defer.succeed(None)
 
