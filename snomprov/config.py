@@ -146,9 +146,11 @@ class AdminConfig:
     @ivar listen: Twisted endpoint descriptions the operators' paths
         (C{/api}, C{/metrics}, the pages) are served on, and only there;
         empty: on C{[http] listen}, beside the phone-facing paths.
+    @ivar sessionIdle: seconds an operator's page session lives unused.
     """
 
     listen: tuple[str, ...] = ()
+    sessionIdle: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,12 @@ def _positive(value: int | float) -> int | float:
     if value <= 0:
         raise ValueError(f"{value} must be greater than 0")
     return value
+
+
+def _sessionIdle(value: int | float) -> float:
+    if not 60 <= value <= 7 * 86400:
+        raise ValueError(f"{value} is not a number of seconds from 60 to 604800 (a week)")
+    return float(value)
 
 
 def _pollInterval(value: int | float) -> float:
@@ -452,6 +460,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     }),
     "admin": (AdminConfig, {
         "listen": _Key("listen", str, _endpoint, listOf=True),
+        "session_idle": _Key("sessionIdle", (int, float), _sessionIdle),
     }),
 }
 

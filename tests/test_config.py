@@ -126,6 +126,19 @@ def test_adminListen(tmp_path):
                                 "listen empty to serve operators on the phones' listeners"]
 
 
+def test_sessionIdle(tmp_path):
+    """
+    C{[admin] session_idle} is an hour unless set; a number of seconds
+    from a minute to a week, anything else refused naming the key.
+    """
+    assert parseConfig("", baseDir=str(tmp_path)).admin.sessionIdle == 3600.0
+    assert parseConfig("[admin]\nsession_idle = 600\n", baseDir=str(tmp_path)).admin.sessionIdle == 600.0
+    for bad in ("30", "700000", '"1h"'):
+        with pytest.raises(ConfigError) as e:
+            parseConfig(f"[admin]\nsession_idle = {bad}\n", "a.toml", baseDir=str(tmp_path))
+        assert e.value.problems[0].startswith("a.toml: admin.session_idle: ")
+
+
 def test_tftpServerWritesPortUnless69(tmp_path):
     """
     The TFTP address given to phones carries the port whenever it is not 69.
@@ -175,7 +188,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
         ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
         ('[admin]\nlisten = "tcp:9090"\n', "admin.listen: expected a list of a string"),
-        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen)"),
+        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen, session_idle)"),
     ],
 )
 def test_problemsNamed(tmp_path, text, fragment):
