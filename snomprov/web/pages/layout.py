@@ -22,9 +22,6 @@ NAV = (
     ("/", "Dashboard", "viewer"),
     ("/devices", "Devices", "viewer"),
     ("/register", "Register", "operator"),
-    ("/settings", "Settings", "operator"),
-    ("/import", "Import", "operator"),
-    ("/users", "Users", "admin"),
 )
 """
 The navigation: path, label, the role that sees it.
