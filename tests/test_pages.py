@@ -48,6 +48,22 @@ def _result(d):
     return results[0]
 
 
+def multipart(form: dict, files: dict) -> tuple[bytes, str]:
+    """
+    A C{multipart/form-data} body, as a browser sends a form with a file
+    (StubTreq does not encode files): C{files} maps a field to C{(file
+    name, type, bytes)}.
+    """
+    boundary = "----snomprov-test-boundary"
+    parts = []
+    for name, value in form.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, kind, data) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: {kind}\r\n\r\n".encode() + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 class Browser:
     """
     One client's cookies over the pages' resource.
@@ -58,11 +74,14 @@ class Browser:
         self.client = StubTreq(site.root)  # its own cookie jar, which these tests do not use
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None, headers=None, body=None):
+    def request(self, method: str, path: str, form: dict | None = None, headers=None, body=None,
+                files: dict | None = None):
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        if form is not None:
+        if files is not None:
+            body, headers["Content-Type"] = multipart(form or {}, files)
+        elif form is not None:
             body = urlencode(form, doseq=True).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         d = self.client.request(method, BASE + path, headers=headers, data=body, allow_redirects=False)
@@ -82,8 +101,8 @@ class Browser:
     def get(self, path):
         return self.request("GET", path)
 
-    def post(self, path, form):
-        return self.request("POST", path, form)
+    def post(self, path, form, files=None):
+        return self.request("POST", path, form, files=files)
 
     def csrf(self, path: str = "/") -> str:
         _, html = self.get(path)

@@ -22,6 +22,7 @@ NAV = (
     ("/", "Dashboard", "viewer"),
     ("/devices", "Devices", "viewer"),
     ("/register", "Register", "operator"),
+    ("/settings", "Settings", "operator"),
 )
 """
 The navigation: path, label, the role that sees it.
