@@ -7,7 +7,8 @@ Modules, one job each: L{sessions} (sessions and CSRF tokens), L{layout}
 (the markup every page shares), L{resource} (routing, session, CSRF and
 role checks, writing answers), L{static} (the stylesheet and script),
 L{live} (the Server-Sent Events feed), and the pages: L{login},
-L{dashboard}, L{devices}, L{register}, L{settings}.  A page calls the operations layer
+L{dashboard}, L{devices}, L{register}, L{settings}, L{imports},
+L{users}.  A page calls the operations layer
 (L{snomprov.operations}), never the store's writes itself.
 
 Adding a page is writing an C{async} handler of a L{resource.PageCall}
@@ -19,17 +20,18 @@ from __future__ import annotations
 
 __all__ = ["allRoutes", "pagesResource", "PATHS"]
 
-PATHS = (b"", b"login", b"logout", b"devices", b"register", b"settings", b"events", b"static")
+PATHS = (b"", b"login", b"logout", b"devices", b"register", b"settings", b"import", b"users", b"tokens",
+         b"events", b"static")
 """
 The first path segments the pages answer.
 """
 
 
 def allRoutes() -> tuple:
-    from . import dashboard, devices, login, register, settings, static
+    from . import dashboard, devices, imports, login, register, settings, static, users
 
     return (*static.ROUTES, *login.ROUTES, *dashboard.ROUTES, *devices.ROUTES, *register.ROUTES,
-            *settings.ROUTES)
+            *settings.ROUTES, *imports.ROUTES, *users.ROUTES)
 
 
 def pagesResource(whenStore, reactor, authenticator, registry=None, config=None, live=None):

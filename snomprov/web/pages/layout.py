@@ -23,6 +23,8 @@ NAV = (
     ("/devices", "Devices", "viewer"),
     ("/register", "Register", "operator"),
     ("/settings", "Settings", "operator"),
+    ("/import", "Import", "operator"),
+    ("/users", "Users", "admin"),
 )
 """
 The navigation: path, label, the role that sees it.

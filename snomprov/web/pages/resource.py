@@ -93,6 +93,7 @@ class PageCall:
     form: dict[str, list[str]]
     files: dict[str, bytes]
     app: "PagesResource"
+    filenames: dict[str, str] = field(default_factory=dict)
 
     @property
     def principal(self):
@@ -255,7 +256,7 @@ class PagesResource(Resource):
         if _size(request) > MAX_FORM:
             return self._error(session, 413, f"The form is larger than {MAX_FORM} bytes.")
         form, files = _readForm(request)
-        call = PageCall(request, store, session, found, form, files, self)
+        call = PageCall(request, store, session, found, form, files, self, _filenames(request))
         try:
             return await route.handler(call)
         except NotFound as e:
@@ -348,6 +349,28 @@ def _size(request) -> int:
 def _formValue(request, name: bytes) -> bytes | None:
     values = (request.args or {}).get(name)
     return values[0] if values else None
+
+
+_FILENAME = re.compile(rb'Content-Disposition:\s*form-data;\s*name="([^"\r\n]{1,100})";\s*'
+                       rb'filename="([^"\r\n]{0,255})"', re.IGNORECASE)
+
+
+def _filenames(request) -> dict[str, str]:
+    """
+    The file names of a multipart upload's files, by field (Twisted's
+    C{request.args} keeps only their contents).
+    """
+    kind = request.getHeader(b"content-type") or b""
+    if not kind.lower().startswith(b"multipart/form-data") or request.content is None:
+        return {}
+    request.content.seek(0)
+    body = request.content.read()
+    request.content.seek(0)
+    names = {}
+    for match in _FILENAME.finditer(body):
+        name, filename = (part.decode("utf-8", "replace") for part in match.groups())
+        names.setdefault(name, filename.replace("\\", "/").rsplit("/", 1)[-1])
+    return names
 
 
 def _readForm(request) -> tuple[dict[str, list[str]], dict[str, bytes]]:
