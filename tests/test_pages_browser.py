@@ -163,3 +163,131 @@ def test_subscribeAppearsOnTheOpenDashboardThenResync(daemon, browser, tmp_path)
     _wait(browser, lambda d: "Resync queued for 1 phone" in d.page_source, "the resync queued")
     _wait(browser, lambda d: "1 queued at" in d.find_element(By.ID, "events").text, "the resync's event")
     shot(browser, "device-resync")
+
+
+SITE_XML = (b'<?xml version="1.0" encoding="utf-8"?>\n<settings>\n<phone-settings>\n'
+            b'<language perm="RW">Deutsch</language>\n<timezone perm="RW">GER+1</timezone>\n'
+            b'</phone-settings>\n</settings>\n')
+BROKEN_XML = (b'<?xml version="1.0" encoding="utf-8"?>\n<settings>\n<phone-settings>\n'
+              b'<language perm="RW">Deutsch</language>\n<timezone>GER+1</timezon>\n'
+              b'</phone-settings>\n</settings>\n')
+
+
+def _fileText(driver, name: str) -> str:
+    """
+    The text of the device page's rendered file C{name}.
+    """
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, f"pre[data-file='{name}']").get_attribute("textContent")
+
+
+def test_browseLoadPlanApplyAndBrokenFile(daemon, browser, tmp_path):
+    """
+    Browse / Load a settings XML into the site layer: the plan names the
+    phone and shows the diff; Apply; the phone's rendered file has the
+    new setting.  A broken file is refused with its line beside the field.
+    """
+    from selenium.webdriver.common.by import By
+
+    mac = "000413AA0C01"
+    imported = daemon.run("import", "/dev/stdin", input="mac,vendor,model,line,user,password,display_name,"
+                          f"registrar\n{mac},snom,snomD785,1,2001,pw-2001,Load Test,pbx.example.org\n")
+    assert imported.returncode == 0, imported.stderr
+    logIn(browser, daemon)
+    browser.get(f"{daemon.baseURL}/devices/{mac}")
+    before = _fileText(browser, f"snom/{mac}-settings.xml")
+    assert "Deutsch" not in before
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(BROKEN_XML)
+    browser.get(f"{daemon.baseURL}/settings")
+    browser.find_element(By.ID, "f-file").send_keys(str(broken))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/settings/plan'] button").click()
+    error = _wait(browser, lambda d: d.find_elements(By.ID, "f-file-error"), "the broken file's error")
+    assert re.match(r"line 5: ", error[0].text), error[0].text
+    shot(browser, "settings-broken")
+    good = tmp_path / "site.xml"
+    good.write_bytes(SITE_XML)
+    scope = browser.find_element(By.ID, "f-scope")
+    scope.clear()
+    scope.send_keys("site")
+    browser.find_element(By.ID, "f-file").send_keys(str(good))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/settings/plan'] button").click()
+    summary = _wait(browser, lambda d: d.find_elements(By.ID, "plan-summary"), "the plan")
+    assert re.search(r"Files of [1-9]\d* of the \d+ phones it covers change", summary[0].text)
+    assert mac in browser.page_source and "Deutsch" in browser.page_source
+    shot(browser, "settings-plan")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/settings/apply'] button").click()
+    _wait(browser, lambda d: d.find_elements(By.ID, "layer"), "the applied layer")
+    assert "Applied layer site" in browser.page_source
+    shot(browser, "settings")
+    browser.get(f"{daemon.baseURL}/devices/{mac}")
+    after = _fileText(browser, f"snom/{mac}-settings.xml")
+    assert "Deutsch" in after and after != before
+    assert re.search(r"<td>language</td><td></td><td>Deutsch</td><td>RW</td><td><a[^>]*>site</a>",
+                     browser.page_source)
+
+
+def test_importTwoHundredPhones(daemon, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    csv = tmp_path / "phones.csv"
+    csv.write_text("mac,vendor,model,line,user,password,display_name,registrar\n" + "".join(
+        f"000413BB{n:04X},snom,snomD785,1,{3000 + n},,Phone {n},pbx.example.org\n" for n in range(200)))
+    logIn(browser, daemon)
+    browser.get(f"{daemon.baseURL}/import")
+    browser.find_element(By.ID, "f-file").send_keys(str(csv))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/import'] button").click()
+    done = _wait(browser, lambda d: d.find_elements(By.ID, "imported"), "the import's result")
+    assert "200 devices with 200 lines imported" in done[0].text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#generated tbody tr")
+    assert len(rows) == 200
+    shot(browser, "import")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("mac,vendor,model,line,user,password,display_name,registrar\n"
+                   "000413CC0001,snom,,1,1,,A,pbx\nnope,snom,,1,2,,B,pbx\n000413CC0003,nokia,,1,3,,C,pbx\n")
+    browser.find_element(By.ID, "f-file").send_keys(str(bad))
+    browser.find_element(By.CSS_SELECTOR, "form[action='/import'] button").click()
+    _wait(browser, lambda d: d.find_elements(By.ID, "problems"), "the bad rows")
+    lines = [row.find_element(By.TAG_NAME, "td").text
+             for row in browser.find_elements(By.CSS_SELECTOR, "#problems tbody tr")]
+    assert lines == ["3", "4"]
+    shot(browser, "import-refused")
+
+
+def test_ldapLookUp(browser, slapd, tmp_path):
+    """
+    With [ldap] on a real slapd, "Look up" fills line 1 and the notes; with
+    the directory stopped (SIGSTOP) the form says so within the timeout.
+    """
+    from selenium.webdriver.common.by import By
+
+    from slapdserver import PEOPLE
+
+    running = Daemon(tmp_path, sip=False, tftp=False,
+                     extraConfig=f'[ldap]\nurl = "{slapd.url}"\nbase_dn = "{PEOPLE}"\ntimeout = 1\n').start()
+    try:
+        assert running.run("user", "add", "ada", input="ada-secret\n").returncode == 0
+        logIn(browser, running)
+        browser.get(f"{running.baseURL}/register")
+        browser.find_element(By.ID, "f-login").send_keys("ada")
+        browser.find_element(By.CSS_SELECTOR, "#lookup button").click()
+        _wait(browser, lambda d: d.find_element(By.ID, "f-line1_display").get_attribute("value"), "the look-up")
+        assert browser.find_element(By.ID, "f-line1_display").get_attribute("value") == "Ada Lovelace"
+        assert browser.find_element(By.ID, "f-line1_user").get_attribute("value") == "1001"
+        assert browser.find_element(By.ID, "f-notes").get_attribute("value") == "e-mail: ada@example.org"
+        assert browser.switch_to.active_element.get_attribute("id") == "f-mac"
+        shot(browser, "register-ldap")
+        slapd.pause()
+        try:
+            field = browser.find_element(By.ID, "f-login")
+            field.clear()
+            field.send_keys("grace")
+            browser.find_element(By.CSS_SELECTOR, "#lookup button").click()
+            error = _wait(browser, lambda d: d.find_elements(By.ID, "f-login-error"), "the slow directory")
+            assert "did not answer within 1 s" in error[0].text
+            shot(browser, "register-ldap-slow")
+        finally:
+            slapd.resume()
+    finally:
+        running.stop()

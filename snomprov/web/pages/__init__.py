@@ -34,14 +34,19 @@ def allRoutes() -> tuple:
             *settings.ROUTES, *imports.ROUTES, *users.ROUTES)
 
 
-def pagesResource(whenStore, reactor, authenticator, registry=None, config=None, live=None):
+def pagesResource(whenStore, reactor, authenticator, registry=None, config=None, live=None,
+                  directory=None):
     """
     The pages' resource, to mount under each of L{PATHS}.
 
     @param authenticator: the API's L{snomprov.web.api.auth.Authenticator},
         shared so that failed logins count once, wherever they come.
     @param live: the L{live.LiveFeed}, or C{None} for one made here.
+    @param directory: the L{snomprov.ldap.IDirectory} of the register
+        page's look-up; by default C{[ldap]}'s (none when it is not set).
     """
+    from snomprov.ldap import directoryFor
+
     from .live import LiveFeed
     from .resource import PagesResource
     from .sessions import Sessions
@@ -50,4 +55,5 @@ def pagesResource(whenStore, reactor, authenticator, registry=None, config=None,
     if live is None:
         live = LiveFeed(whenStore, reactor)
     return PagesResource(allRoutes(), whenStore, authenticator, Sessions(reactor, idle), reactor,
-                         registry=registry, config=config, services={"live": live})
+                         registry=registry, config=config,
+                         services={"live": live, "directory": directory or directoryFor(config, reactor)})

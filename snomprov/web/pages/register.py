@@ -7,12 +7,18 @@ a run of scans.  A phone already seen gets its vendor and model
 pre-filled (C{?mac=} from the phones waiting, or from what it reported
 when the vendor is left empty); an empty password is generated and shown
 this once.  The phones waiting are listed beside the form.
+
+With C{[ldap]}, "Look up" (a form of its own, so that Enter after a scan
+always registers) fills line 1's display name and user (the extension)
+and the notes (the e-mail) from the directory; a directory that is down
+or slow says so beside the login field within C{[ldap] timeout}.
 """
 
 from __future__ import annotations
 
 from twisted.web.template import tags
 
+from snomprov.ldap import DirectoryUnavailable
 from snomprov.operations import devices as operations
 from snomprov.operations.errors import Conflict, Invalid, Refused
 from snomprov.operations.render import checkMAC
@@ -39,6 +45,17 @@ async def _seen(call: PageCall, mac: str):
         return None
 
 
+def _lookUpForm(call: PageCall, values: dict, errors: dict):
+    if call.app.services.get("directory") is None:
+        return ""
+    return tags.form(method="get", action="/register", class_="row", id="lookup")(
+        field("Directory login", "login", values.get("login", ""), errors.get("login"), autocomplete="off",
+              hint="fills line 1 and the notes from the directory"),
+        *[tags.input(type="hidden", name=name, value=values.get(name, ""))
+          for name in ("mac", "vendor", "model", "registrar") if values.get(name)],
+        button("Look up", class_="secondary"))
+
+
 def _form(call: PageCall, values: dict, errors: dict, waiting, result=None, status: int = 200):
     vendors = [("", "as the phone reported")] + [(n, n) for n in call.registry.names]
     lineRows = []
@@ -51,8 +68,8 @@ def _form(call: PageCall, values: dict, errors: dict, waiting, result=None, stat
                                hint="empty: generated" if name == "password" else None,
                                autocomplete="off"))
         lineRows.append(tags.div(class_="row")(*cells))
-    others = [m for f, m in errors.items() if f not in values and not f.startswith("line") and f != "mac"
-              and f not in ("vendor", "model", "registrar")]
+    others = [m for f, m in errors.items() if not f.startswith("line")
+              and f not in ("mac", "vendor", "model", "registrar", "notes", "login")]
     form = tags.form(method="post", action="/register", id="register")(
         csrfField(call.csrf),
         field("MAC", "mac", values.get("mac", ""), errors.get("mac"), autofocus=True, required=True,
@@ -64,13 +81,14 @@ def _form(call: PageCall, values: dict, errors: dict, waiting, result=None, stat
                   hint="as the phone names itself (snomD785)"),
             field("Registrar", "registrar", values.get("registrar", ""), errors.get("registrar"))),
         *lineRows,
+        field("Notes", "notes", values.get("notes", ""), errors.get("notes")),
         button("Register"))
     aside = tags.section(**attrs(aria_labelledby="h-waiting"))(
         tags.h2("Phones waiting", id="h-waiting"),
         tags.ul(*[tags.li(tags.a(d.mac, href=f"/register?mac={d.mac}"), " ",
                           " ".join(x for x in (d.vendor, d.model, d.ip) if x)) for d in waiting])
         if waiting else tags.p("No phone is waiting.", class_="muted"))
-    body = [result or "", tags.section(form), aside]
+    body = [result or "", tags.section(_lookUpForm(call, values, errors), form), aside]
     return call.page("Register a phone", body, current="/register", status=status, errors=others)
 
 
@@ -79,14 +97,37 @@ async def _waiting(call: PageCall):
 
 
 async def registerPage(call: PageCall):
-    values = {}
+    values = {name: call.arg(name) for name in ("mac", "vendor", "model", "registrar", "login") if call.arg(name)}
+    errors = {}
     if call.arg("mac"):
-        values["mac"] = call.arg("mac")
         found = await _seen(call, call.arg("mac"))
         if found is not None:
             device = found[0]
-            values.update(mac=device.mac, vendor=device.vendor or "", model=device.model or "")
-    return _form(call, values, {}, await _waiting(call))
+            values.update(mac=device.mac, vendor=values.get("vendor") or device.vendor or "",
+                          model=values.get("model") or device.model or "")
+    if call.arg("login"):
+        errors = await _lookUp(call, values)
+    return _form(call, values, errors, await _waiting(call), status=400 if errors else 200)
+
+
+async def _lookUp(call: PageCall, values: dict) -> dict:
+    """
+    Fill C{values} from the directory's entry of C{values["login"]}.
+
+    @return: the errors, by field.
+    """
+    directory = call.app.services.get("directory")
+    if directory is None:
+        return {"login": "No directory is configured ([ldap] url)."}
+    try:
+        entry = await directory.lookUp(values["login"])
+    except DirectoryUnavailable as e:
+        return {"login": f"Look-up failed: {e}. Fill the fields by hand."}
+    if entry is None:
+        return {"login": f"The directory has no single user {values['login']!r}."}
+    values.update(line1_user=entry.extension, line1_display=entry.displayName,
+                  notes=entry.email and f"e-mail: {entry.email}")
+    return {}
 
 
 def _lineSpecs(call: PageCall, registrar: str) -> tuple[list, dict[int, int]]:
@@ -117,7 +158,7 @@ def _fieldOf(pointer: str, positions: dict[int, int]) -> str:
 
 
 async def register(call: PageCall):
-    values = {name: call.arg(name) for name in ("mac", "vendor", "model", "registrar")}
+    values = {name: call.arg(name) for name in ("mac", "vendor", "model", "registrar", "notes")}
     for number in range(1, LINES + 1):
         for _, name, _ in _LINE_FIELDS:
             values[f"line{number}_{name}"] = call.arg(f"line{number}_{name}")
@@ -128,11 +169,12 @@ async def register(call: PageCall):
         model = values["model"] or (found[0].model if found else None) or None
         if found is not None and not found[1] and found[0].state != "registered":
             view = await operations.replaceDevice(call.store, call.registry, call.actor, call.now,
-                                                  values["mac"], vendor, model, found[0].notes, specs,
-                                                  expected=found[2])
+                                                  values["mac"], vendor, model,
+                                                  values["notes"] or found[0].notes, specs, expected=found[2])
         else:
             view = await operations.registerDevice(call.store, call.registry, call.actor, call.now,
-                                                   values["mac"], vendor, model, None, specs)
+                                                   values["mac"], vendor, model, values["notes"] or None,
+                                                   specs)
     except Invalid as e:
         errors = {}
         for pointer, message in e.errors:
