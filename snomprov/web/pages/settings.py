@@ -30,6 +30,11 @@ PLAN_SHOWN = 50
 The most devices whose diffs a plan page shows (the count is always whole).
 """
 
+OPEN_SHOWN = 3
+"""
+The first devices of a plan shown with their diffs open.
+"""
+
 _XML = "application/xml"
 
 
@@ -97,8 +102,9 @@ async def plan(call: PageCall):
     planned = await operations.planLayer(call.store, call.registry, call.config, scope, layer,
                                          pause=_pause(call))
     devices = []
-    for device in planned.devices[:PLAN_SHOWN]:
-        devices.append(tags.details(tags.summary(device.mac, f" ({len(device.files)} files)"),
+    for position, device in enumerate(planned.devices[:PLAN_SHOWN]):
+        devices.append(tags.details(**attrs(open=position < OPEN_SHOWN))(
+            tags.summary(device.mac, f" ({len(device.files)} files)"),
                                     *[tags.pre(change.diff, class_="diff", **attrs(data_file=change.name))
                                       for change in device.files]))
     more = planned.count - len(devices)
