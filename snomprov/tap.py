@@ -171,10 +171,14 @@ def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=No
     from .web.api.auth import Authenticator
     from .web.metrics import metricsResource
     from .web.pages import PATHS, pagesResource
+    from .web.sessions import Sessions
 
     authenticator = Authenticator(reactor, reactor=reactor)
-    api = apiResource(whenStore, reactor, registry=registry, config=config, authenticator=authenticator)
-    pages = pagesResource(whenStore, reactor, authenticator, registry=registry, config=config)
+    sessions = Sessions(reactor, config.admin.sessionIdle if config is not None else 3600.0)
+    api = apiResource(whenStore, reactor, registry=registry, config=config, authenticator=authenticator,
+                      sessions=sessions)
+    pages = pagesResource(whenStore, reactor, authenticator, registry=registry, config=config,
+                          sessions=sessions)
     return {**{path: pages for path in PATHS}, b"metrics": metricsResource(metrics), b"api": api}
 
 

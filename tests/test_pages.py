@@ -30,7 +30,8 @@ from snomprov.registry import discoverVendors
 from snomprov.store.memory import MemoryDeviceStore
 from snomprov.web.api.auth import Authenticator
 from snomprov.web.pages import PATHS, allRoutes, pagesResource
-from snomprov.web.pages.sessions import COOKIE, LOGIN_COOKIE
+from snomprov.web.api import apiResource
+from snomprov.web.sessions import COOKIE, LOGIN_COOKIE, Sessions
 from snomprov.web.root import SiteRoot
 
 BASE = "http://snomprov.example"
@@ -123,11 +124,16 @@ class Pages:
             self.store.addOperator(Operator(name, role, hashPassword(PASSWORDS[name], n=2, r=1, p=1), 1.0))
         self.config = parseConfig("[admin]\nsession_idle = 600\n", baseDir=str(tmp_path))
         authenticator = Authenticator(self.clock, lambda password, stored: verifyPassword(password, stored))
-        self.resource = pagesResource(lambda: defer.succeed(self.store), self.clock, authenticator,
-                                      discoverVendors(), self.config)
+        sessions = Sessions(self.clock, self.config.admin.sessionIdle)
+        whenStore = lambda: defer.succeed(self.store)  # noqa: E731
+        self.resource = pagesResource(whenStore, self.clock, authenticator, discoverVendors(), self.config,
+                                      sessions=sessions)
         self.root = SiteRoot(Resource())
         for path in PATHS:
             self.root.putChild(path, self.resource)
+        self.root.putChild(b"api", apiResource(whenStore, self.clock, registry=discoverVendors(),
+                                               config=self.config, authenticator=authenticator,
+                                               sessions=sessions))
 
     def browser(self, name: str | None = None) -> Browser:
         browser = Browser(self)
@@ -292,6 +298,27 @@ def test_removedOperatorLosesSession(pages):
     browser = pages.browser("otto")
     _result(pages.store.removeOperator("otto"))
     assert browser.get("/")[0].code == 303
+
+
+def test_apiTakesThePageSession(pages):
+    """
+    The API answers a page session's cookie as its operator (DESIGN §4.5),
+    with the role stored now; not once it has ended.
+    """
+    import json
+
+    browser = pages.browser()
+    assert browser.get("/api/me")[0].code == 401
+    browser.logIn("vera")
+    response, body = browser.get("/api/me")
+    assert response.code == 200 and json.loads(body) == {"kind": "operator", "name": "vera", "role": "viewer",
+                                                         "actor": "operator:vera"}
+    assert browser.request("POST", "/api/devices", headers={"Content-Type": "application/json"},
+                           body=b'{"mac": "000413000001", "vendor": "snom"}')[0].code == 403
+    cookie = browser.cookies[COOKIE.decode()]
+    browser.post("/logout", {"csrf": browser.csrf()})
+    browser.cookies[COOKIE.decode()] = cookie
+    assert browser.get("/api/me")[0].code == 401
 
 
 def test_static(pages):

@@ -1,5 +1,5 @@
 """
-Tests for L{snomprov.web.pages.sessions} and L{snomprov.web.pages.live}:
+Tests for L{snomprov.web.sessions} and L{snomprov.web.pages.live}:
 sessions on a Clock, and the Server-Sent Events feed over a memory store
 with C{DummyRequest}s (no sockets, no wall-clock time).
 """
@@ -18,7 +18,7 @@ from snomprov.operations.layers import effectiveSettings
 from snomprov.store.memory import MemoryDeviceStore
 from snomprov.web.api.auth import Principal
 from snomprov.web.pages.live import LiveFeed, countsOf, sseMessage
-from snomprov.web.pages.sessions import Sessions, checkToken
+from snomprov.web.sessions import Sessions, checkToken
 
 
 def _result(d):

@@ -47,7 +47,7 @@ def allEndpoints() -> tuple:
 
 
 def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None,
-                authenticator=None):
+                authenticator=None, sessions=None):
     """
     The C{/api} resource over every declared endpoint.
 
@@ -59,6 +59,9 @@ def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pau
     @param pause: see L{declare.Call}; by default a turn of C{reactor}.
     @param authenticator: the L{auth.Authenticator} (shared with the
         pages, so that failed logins count once); by default one of its own.
+    @param sessions: the pages' L{snomprov.web.sessions.Sessions}: a
+        request without C{Authorization} but with a page session's cookie
+        is that operator's; C{None}: no page session is taken.
     """
     from .auth import Authenticator
     from .resource import APIResource
@@ -76,4 +79,4 @@ def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pau
     if authenticator is None:
         authenticator = Authenticator(reactor, verify, reactor)
     return APIResource(allEndpoints(), whenStore, authenticator, reactor,
-                       registry=registry, config=config, pause=pause)
+                       registry=registry, config=config, pause=pause, sessions=sessions)

@@ -3,7 +3,8 @@
 The operators' pages (DESIGN §4.5, §7): server-rendered with
 C{twisted.web.template}, usable without JavaScript.
 
-Modules, one job each: L{sessions} (sessions and CSRF tokens), L{layout}
+Modules, one job each (sessions and CSRF tokens are
+L{snomprov.web.sessions}, shared with the API): L{layout}
 (the markup every page shares), L{resource} (routing, session, CSRF and
 role checks, writing answers), L{static} (the stylesheet and script),
 L{live} (the Server-Sent Events feed), and the pages: L{login},
@@ -35,7 +36,7 @@ def allRoutes() -> tuple:
 
 
 def pagesResource(whenStore, reactor, authenticator, registry=None, config=None, live=None,
-                  directory=None):
+                  directory=None, sessions=None):
     """
     The pages' resource, to mount under each of L{PATHS}.
 
@@ -44,16 +45,20 @@ def pagesResource(whenStore, reactor, authenticator, registry=None, config=None,
     @param live: the L{live.LiveFeed}, or C{None} for one made here.
     @param directory: the L{snomprov.ldap.IDirectory} of the register
         page's look-up; by default C{[ldap]}'s (none when it is not set).
+    @param sessions: the L{snomprov.web.sessions.Sessions} (shared with the
+        API, which takes a page session too); by default made here, with
+        C{[admin] session_idle}.
     """
     from snomprov.ldap import directoryFor
 
     from .live import LiveFeed
     from .resource import PagesResource
-    from .sessions import Sessions
+    from snomprov.web.sessions import Sessions
 
-    idle = config.admin.sessionIdle if config is not None else 3600.0
+    if sessions is None:
+        sessions = Sessions(reactor, config.admin.sessionIdle if config is not None else 3600.0)
     if live is None:
         live = LiveFeed(whenStore, reactor)
-    return PagesResource(allRoutes(), whenStore, authenticator, Sessions(reactor, idle), reactor,
+    return PagesResource(allRoutes(), whenStore, authenticator, sessions, reactor,
                          registry=registry, config=config,
                          services={"live": live, "directory": directory or directoryFor(config, reactor)})

@@ -20,7 +20,7 @@ from snomprov.web.api.auth import Basic, LoginThrottled
 
 from .layout import button, csrfField, field, page
 from .resource import Page, PageCall, Redirect, Route, safeNext
-from .sessions import COOKIE, LOGIN_COOKIE, checkToken
+from snomprov.web.sessions import COOKIE, LOGIN_COOKIE, checkToken
 
 __all__ = ["ROUTES"]
 

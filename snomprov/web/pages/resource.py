@@ -27,7 +27,7 @@ from snomprov.accounts import permits
 from snomprov.operations.errors import Forbidden, NotFound, Refused
 
 from .layout import page
-from .sessions import COOKIE, Session, Sessions, checkToken
+from snomprov.web.sessions import COOKIE, Session, Sessions, checkToken, liveSession
 
 __all__ = ["Route", "PageCall", "Page", "Redirect", "Raw", "Stream", "PagesResource", "MAX_FORM"]
 
@@ -267,16 +267,7 @@ class PagesResource(Resource):
             return self._error(session, 400, str(e))
 
     async def _session(self, request, store) -> Session | None:
-        session = self.sessions.get(request.getCookie(COOKIE))
-        if session is None:
-            return None
-        operator = await store.getOperator(session.principal.name)
-        if operator is None:
-            self.sessions.end(session.id)
-            return None
-        if operator.role != session.principal.role:
-            session.principal = type(session.principal)("operator", operator.name, operator.role)
-        return session
+        return await liveSession(self.sessions, store, request.getCookie(COOKIE))
 
     def _error(self, session, status: int, message: str) -> Page:
         titles = {400: "Not done", 401: "Log in", 403: "Not allowed", 404: "Not found",

@@ -1,4 +1,4 @@
-# -*- test-case-name: tests.test_pages_sessions -*-
+# -*- test-case-name: tests.test_pages_live -*-
 """
 Operators' page sessions, in memory: a random id (the cookie) to who
 logged in, the session's CSRF token and when it was last used.
@@ -14,9 +14,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-__all__ = ["Session", "Sessions", "MAX_SESSIONS", "COOKIE", "LOGIN_COOKIE", "checkToken"]
+__all__ = ["Session", "Sessions", "MAX_SESSIONS", "COOKIE", "LOGIN_COOKIE", "checkToken", "liveSession",
+           "sessionPrincipal"]
 
 MAX_SESSIONS = 1000
 """
@@ -126,3 +127,28 @@ class Sessions:
             if oldest.lastUsed > deadline:
                 break
             self._sessions.popitem(last=False)
+
+
+async def liveSession(sessions: Sessions, store, sessionID) -> Session | None:
+    """
+    The session of C{sessionID} if its operator is still stored, with the
+    operator's role as stored now (a removed operator's session ends).
+    """
+    session = sessions.get(sessionID)
+    if session is None:
+        return None
+    operator = await store.getOperator(session.principal.name)
+    if operator is None:
+        sessions.end(session.id)
+        return None
+    if operator.role != session.principal.role:
+        session.principal = replace(session.principal, role=operator.role)
+    return session
+
+
+async def sessionPrincipal(sessions: Sessions, store, sessionID):
+    """
+    Who a page session's cookie is (L{liveSession}), or C{None}.
+    """
+    session = await liveSession(sessions, store, sessionID)
+    return None if session is None else session.principal
