@@ -92,6 +92,9 @@ def test_logInAndBadPassword(daemon, browser):
     shot(browser, "login-refused")
     logIn(browser, daemon)
     assert "ada (admin)" in browser.find_element(By.TAG_NAME, "header").text
+    browser.get(f"{daemon.baseURL}/users")
+    assert "ada" in browser.find_element(By.ID, "operators").text
+    shot(browser, "users")
 
 
 def test_scanRegisterWithGeneratedPassword(daemon, browser):
@@ -157,7 +160,12 @@ def test_subscribeAppearsOnTheOpenDashboardThenResync(daemon, browser, tmp_path)
     browser.set_window_size(1280, 900)
     browser.get(f"{daemon.baseURL}/devices")
     assert mac in browser.find_element(By.ID, "devices").text
+    browser.find_element(By.CSS_SELECTOR, "input[data-select-all]").click()
+    boxes = browser.find_elements(By.CSS_SELECTOR, "#devices input[name=mac]")
+    assert boxes and all(box.is_selected() for box in boxes)
     shot(browser, "devices")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/devices/resync'] button").click()
+    _wait(browser, lambda d: re.search(r"Resync queued for [1-9]\d* phone", d.page_source), "the resync queued")
     browser.get(f"{daemon.baseURL}/devices/{mac}")
     browser.find_element(By.CSS_SELECTOR, "form[action$='/resync'] button").click()
     _wait(browser, lambda d: "Resync queued for 1 phone" in d.page_source, "the resync queued")

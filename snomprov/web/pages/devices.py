@@ -88,7 +88,7 @@ async def listPage(call: PageCall):
                                                                    **({"after": cursor} if cursor else {})}))
         return link
 
-    headers = ([tags.input(type="checkbox", data_select_all="1", **{"aria-label": "select all"})]
+    headers = ([tags.input(**attrs(type="checkbox", data_select_all="1", aria_label="select all"))]
                if operator else []) + [header(k) for k in SORTS] + ["Settings"]
     rows = []
     for device in sortDevices(found.devices, sort, descending):
