@@ -447,8 +447,37 @@ def test_editAndDelete(pages):
                                                         "model": "snom370", "revision": revision})
     assert response.code == 303
     assert _result(pages.store.getDevice(MAC)).model == "snom370"
-    response, html = browser.post(f"/devices/{MAC}/edit", {"csrf": browser.csrf(), "vendor": "nokia"})
-    assert response.code == 400 and 'id="f-vendor-error"' in html
+    response, html = browser.post(f"/devices/{MAC}/edit", {"csrf": browser.csrf(), "vendor": "nokia",
+                                                          "index": "1", "line1_user": "1"})
+    assert response.code == 400 and 'id="f-vendor-error"' in html and 'value="nokia"' not in html
+
+
+def test_editLines(pages):
+    """
+    The edit form changes, adds (a generated password shown once) and
+    removes lines; a password left empty is kept; a bad line's error is
+    beside its field.
+    """
+    browser = pages.browser("otto")
+    browser.post("/register", {"csrf": browser.csrf(), "mac": MAC, "vendor": "snom", "line1_user": "1",
+                               "line1_password": "kept-pw"})
+    _, html = browser.get(f"/devices/{MAC}/edit")
+    assert 'name="line1_user"' in html and 'name="line2_user"' in html and "Line 2 (new)" in html
+    form = {"csrf": browser.csrf(), "vendor": "snom", "index": ["1", "2"], "line1_user": "11",
+            "line1_display": "Eleven", "line2_user": "12"}
+    response, html = browser.post(f"/devices/{MAC}/edit", form)
+    assert response.code == 200
+    generated = re.search(r'class="secret">([^<]+)<', html).group(1)
+    lines = _result(pages.store.getLines(MAC))
+    assert [(l.index, l.user, l.displayName) for l in lines] == [(1, "11", "Eleven"), (2, "12", "")]
+    assert lines[0].password == "kept-pw" and lines[1].password == generated
+    response, _ = browser.post(f"/devices/{MAC}/edit", {"csrf": browser.csrf(), "vendor": "snom",
+                                                        "index": ["1", "2", "3"], "line2_user": "12"})
+    assert response.code == 303
+    assert [l.index for l in _result(pages.store.getLines(MAC))] == [2]
+    response, html = browser.post(f"/devices/{MAC}/edit", {"csrf": browser.csrf(), "vendor": "snom",
+                                                          "index": ["2"], "line2_user": "bad user\x01"})
+    assert response.code == 400 and 'id="f-line2_user-error"' in html
     response, _ = browser.post(f"/devices/{MAC}/delete", {"csrf": browser.csrf()})
     assert response.code == 303 and _result(pages.store.getDevice(MAC)) is None
     assert browser.get(f"/devices/{MAC}")[0].code == 404

@@ -230,17 +230,44 @@ async def delete(call: PageCall):
     return Redirect("/devices")
 
 
-def _editForm(call, view, errors: dict | None = None, status: int = 200):
+_LINE_FIELDS = (("user", "user", "SIP user"), ("displayName", "display", "Display name"),
+                ("registrar", "registrar", "Registrar"), ("authUser", "authuser", "Auth user"),
+                ("outboundProxy", "proxy", "Outbound proxy"), ("password", "password", "New password"))
+
+
+def _lineFields(index: int, line, values: dict, errors: dict):
+    cells = []
+    for attr, name, label in _LINE_FIELDS:
+        key = f"line{index}_{name}"
+        value = values.get(key, "" if line is None or attr == "password" else getattr(line, attr))
+        hint = None
+        if attr == "password":
+            hint = "empty: generated" if line is None else "empty: kept"
+        elif attr == "user" and line is not None:
+            hint = "empty: the line is removed"
+        cells.append(field(f"Line {index}: {label}", key, value, errors.get(key), hint=hint, autocomplete="off"))
+    return tags.fieldset(tags.legend(f"Line {index}" + ("" if line is not None else " (new)")),
+                         tags.div(class_="row")(*cells))
+
+
+def _editForm(call, view, errors: dict | None = None, status: int = 200, values: dict | None = None):
     errors = errors or {}
+    values = values or {}
     device = view.device
     vendors = [(n, n) for n in call.registry.names]
-    fields = [select("Vendor", "vendor", vendors, device.vendor or "", errors.get("/vendor")),
-              field("Model", "model", device.model or "", errors.get("/model")),
-              field("Notes", "notes", device.notes or "", errors.get("/notes"))]
+    fields = [select("Vendor", "vendor", vendors, values.get("vendor", device.vendor or ""), errors.get("vendor")),
+              field("Model", "model", values.get("model", device.model or ""), errors.get("model")),
+              field("Notes", "notes", values.get("notes", device.notes or ""), errors.get("notes"))]
+    indexes = [line.index for line in view.lines]
+    new = max(indexes, default=0) + 1
+    lines = [_lineFields(line.index, line, values, errors) for line in view.lines]
+    lines.append(_lineFields(new, None, values, errors))
+    known = {"vendor", "model", "notes"} | {f"line{i}_{n}" for i in [*indexes, new] for _, n, _ in _LINE_FIELDS}
     return call.page(f"Edit {device.mac}", tags.form(method="post", action=f"/devices/{device.mac}/edit")(
         csrfField(call.csrf), tags.input(type="hidden", name="revision", value=str(view.revision)),
-        *fields, button("Save")), current="/devices", status=status,
-        errors=[m for f, m in errors.items() if f not in ("/vendor", "/model", "/notes")])
+        *[tags.input(type="hidden", name="index", value=str(i)) for i in [*indexes, new]],
+        *fields, *lines, button("Save")), current="/devices", status=status,
+        errors=[m for f, m in errors.items() if f not in known])
 
 
 async def editPage(call: PageCall):
@@ -248,22 +275,62 @@ async def editPage(call: PageCall):
     return _editForm(call, view)
 
 
+def _editedLines(call: PageCall) -> tuple[list, dict[int, int]]:
+    """
+    The line specs of the edit form (a line without a user is left out),
+    and each spec's position to its line index.
+    """
+    specs, positions = [], {}
+    for text in call.args("index"):
+        if not text.isdigit():
+            continue
+        index = int(text)
+        get = lambda name: call.arg(f"line{index}_{name}")  # noqa: E731
+        if not get("user"):
+            continue
+        positions[len(specs)] = index
+        specs.append(operations.LineSpec(index, get("user"), get("password") or None, get("display"),
+                                         get("registrar"), get("authuser"), get("proxy")))
+    return specs, positions
+
+
+_FIELD_OF = {attr: name for attr, name, _ in _LINE_FIELDS}
+
+
+def _editField(pointer: str, positions: dict[int, int]) -> str:
+    parts = pointer.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        return f"line{positions.get(int(parts[1]), 0)}_{_FIELD_OF.get(parts[2], 'user')}"
+    return parts[0]
+
+
 async def edit(call: PageCall):
     mac = _mac(call)
+    specs, positions = _editedLines(call)
     changes = {"vendor": call.arg("vendor"), "model": call.arg("model") or None,
-               "notes": call.arg("notes") or None}
+               "notes": call.arg("notes") or None, "lines": specs}
+    values = {name: call.arg(name) for name in call.form if name not in ("csrf", "revision", "index")}
     try:
         revision = int(call.arg("revision")) if call.arg("revision") else None
-        await operations.patchDevice(call.store, call.registry, call.actor, call.now, mac, changes, revision)
+        view = await operations.patchDevice(call.store, call.registry, call.actor, call.now, mac, changes,
+                                            revision)
     except (Invalid, ValueError) as e:
-        view = await operations.getDevice(call.store, call.registry, call.actor, call.now, mac)
-        errors = dict(e.errors) if isinstance(e, Invalid) else {"": "bad revision"}
-        return _editForm(call, view, errors, 400)
+        current = await operations.getDevice(call.store, call.registry, call.actor, call.now, mac)
+        errors = {}
+        for pointer, message in (e.errors if isinstance(e, Invalid) else [("", "bad revision")]):
+            errors.setdefault(_editField(pointer, positions), message)
+        return _editForm(call, current, errors, 400, values)
     except Refused as e:
         call.flash(str(e))
         return Redirect(f"/devices/{mac}/edit")
-    call.flash(f"Device {mac} saved.")
-    return Redirect(f"/devices/{mac}")
+    if not view.generated:
+        call.flash(f"Device {mac} saved.")
+        return Redirect(f"/devices/{mac}")
+    rows = [(str(index), tags.span(password, class_="secret")) for index, password in sorted(view.generated.items())]
+    return call.page(f"Saved {mac}", [
+        tags.p("Saved. New passwords, shown this once:", class_="message", role="status"),
+        table(["Line", "Password"], rows, id="generated"),
+        tags.p(tags.a(f"Back to {mac}", href=f"/devices/{mac}"))], current="/devices")
 
 
 ROUTES = (
