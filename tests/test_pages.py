@@ -376,6 +376,13 @@ def test_registerErrorsNextToFields(pages):
     assert 'aria-describedby="f-mac-hint f-mac-error"' in html
 
 
+def test_registerRegistrarErrorBesideItsField(pages):
+    browser = pages.browser("otto")
+    response, html = browser.post("/register", {"csrf": browser.csrf("/register"), "mac": MAC, "vendor": "snom",
+                                               "registrar": "pbx\x01", "line1_user": "1"})
+    assert response.code == 400 and 'id="f-registrar-error"' in html
+
+
 def test_registerSeenPhonePrefilled(pages):
     pages.store.mergeDevices([DeviceInfo(MAC, vendor="snom", model="snom360", ip="192.0.2.7", state="seen")])
     browser = pages.browser("otto")

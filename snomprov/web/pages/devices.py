@@ -24,7 +24,7 @@ from snomprov.operations.layers import effectiveSettings
 from snomprov.operations.render import listFiles, renderFile
 
 from .dashboard import eventRows
-from .layout import attrs, button, csrfField, field, postButton, select, table, when
+from .layout import attrs, button, csrfField, fieldErrors, field, postButton, select, table, when
 from .resource import PageCall, Redirect, Route
 
 __all__ = ["ROUTES", "PAGE_SIZE", "SORTS", "sortDevices"]
@@ -297,13 +297,6 @@ def _editedLines(call: PageCall) -> tuple[list, dict[int, int]]:
 _FIELD_OF = {attr: name for attr, name, _ in _LINE_FIELDS}
 
 
-def _editField(pointer: str, positions: dict[int, int]) -> str:
-    parts = pointer.strip("/").split("/")
-    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-        return f"line{positions.get(int(parts[1]), 0)}_{_FIELD_OF.get(parts[2], 'user')}"
-    return parts[0]
-
-
 async def edit(call: PageCall):
     mac = _mac(call)
     specs, positions = _editedLines(call)
@@ -316,9 +309,7 @@ async def edit(call: PageCall):
                                             revision)
     except (Invalid, ValueError) as e:
         current = await operations.getDevice(call.store, call.registry, call.actor, call.now, mac)
-        errors = {}
-        for pointer, message in (e.errors if isinstance(e, Invalid) else [("", "bad revision")]):
-            errors.setdefault(_editField(pointer, positions), message)
+        errors = fieldErrors(e.errors if isinstance(e, Invalid) else [("", "bad revision")], positions, _FIELD_OF)
         return _editForm(call, current, errors, 400, values)
     except Refused as e:
         call.flash(str(e))

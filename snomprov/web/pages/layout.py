@@ -16,7 +16,7 @@ from twisted.web.template import Tag, tags
 
 from snomprov.accounts import permits
 
-__all__ = ["NAV", "attrs", "page", "field", "select", "csrfField", "table", "when", "button", "postButton"]
+__all__ = ["NAV", "attrs", "fieldErrors", "page", "field", "select", "csrfField", "table", "when", "button", "postButton"]
 
 NAV = (
     ("/", "Dashboard", "viewer"),
@@ -162,3 +162,23 @@ def options(values: Mapping[str, str] | Iterable[str]) -> list[tuple[str, str]]:
     if isinstance(values, Mapping):
         return list(values.items())
     return [(v, v) for v in values]
+
+
+def fieldErrors(errors, positions: dict[int, int], names: dict[str, str]) -> dict[str, str]:
+    """
+    An operation's errors (L{snomprov.operations.errors.Invalid}: JSON
+    pointers) by form field: C{/vendor} -> C{vendor}, C{/lines/0/user} ->
+    C{line<index>_<name>}, the index of the spec at that position and the
+    field named by C{names} (the user's field when not named).  The first
+    error of a field wins.
+    """
+    found: dict[str, str] = {}
+    for pointer, message in errors:
+        parts = pointer.strip("/").split("/")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+            index = positions.get(int(parts[1]), int(parts[1]) + 1)
+            key = f"line{index}_{names.get(parts[2], 'user')}"
+        else:
+            key = parts[0]
+        found.setdefault(key, message)
+    return found

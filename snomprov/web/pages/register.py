@@ -23,7 +23,7 @@ from snomprov.operations import devices as operations
 from snomprov.operations.errors import Conflict, Invalid, Refused
 from snomprov.operations.render import checkMAC
 
-from .layout import attrs, button, csrfField, field, select, table
+from .layout import attrs, button, csrfField, fieldErrors, field, select, table
 from .live import WAITING_SHOWN
 from .resource import PageCall, Route
 
@@ -142,19 +142,7 @@ def _lineSpecs(call: PageCall, registrar: str) -> tuple[list, dict[int, int]]:
     return specs, positions
 
 
-_NAMES = {"displayName": "display", "password": "password", "user": "user", "registrar": "user"}
-
-
-def _fieldOf(pointer: str, positions: dict[int, int]) -> str:
-    """
-    The form field of an operation's error (C{/lines/0/user} ->
-    C{line1_user}, C{/vendor} -> C{vendor}).
-    """
-    parts = pointer.strip("/").split("/")
-    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-        number = positions.get(int(parts[1]), int(parts[1]) + 1)
-        return f"line{number}_{_NAMES.get(parts[2], 'user')}"
-    return parts[0]
+_NAMES = {"displayName": "display", "password": "password", "user": "user", "registrar": "registrar"}
 
 
 async def register(call: PageCall):
@@ -176,9 +164,9 @@ async def register(call: PageCall):
                                                    values["mac"], vendor, model, values["notes"] or None,
                                                    specs)
     except Invalid as e:
-        errors = {}
-        for pointer, message in e.errors:
-            errors.setdefault(_fieldOf(pointer, positions), message)
+        errors = fieldErrors(e.errors, positions, _NAMES)
+        for key in [k for k in errors if k.endswith("_registrar")]:
+            errors.setdefault("registrar", errors.pop(key))  # one registrar field for every line
         return _form(call, values, errors, await _waiting(call), status=400)
     except Conflict:
         errors = {"mac": f"{values['mac']} is registered already: change it on its page."}
