@@ -21,7 +21,8 @@ Keys (DESIGN.md §4.2)::
               max_waiting, rate_per_client, transfers_per_client
     [provisioning] unknown_devices, cache_entries, cache_bytes,
               new_devices_per_minute
-    [admin]   listen, max_body
+    [admin]   listen, max_body, session_idle
+    [ldap]    url, base_dn, bind_dn, bind_password_file, filter, attributes, timeout
     [vendors.<name>] url, plus the vendor's own keys (see
               L{snomprov.interfaces.IVendor.optionTypes})
     [[pbx]]   kind, name, and by kind: url, domain, passwords (kamailio);
@@ -51,6 +52,8 @@ __all__ = [
     "formatConfig",
     "checkVendorOptions",
     "PBXConfig",
+    "LDAPConfig",
+    "LDAP_ATTRIBUTES",
     "maskURL",
 ]
 
@@ -194,10 +197,50 @@ class AdminConfig:
     @ivar maxBody: the largest request body (bytes) accepted on an
         operators' path (C{/api}); the API's own per-endpoint limits apply
         below it.
+    @ivar sessionIdle: seconds an operator's page session lives unused.
     """
 
     listen: tuple[str, ...] = ()
     maxBody: int = 17 * 1024 * 1024
+    sessionIdle: float = 3600.0
+
+
+LDAP_ATTRIBUTES = ("display_name", "extension", "email")
+"""
+The fields an C{[ldap]} look-up fills, each from the attribute
+C{[ldap] attributes} names.
+"""
+
+
+@dataclass(frozen=True)
+class LDAPConfig:
+    """
+    The C{[ldap]} table: the directory operators look users up in to
+    pre-fill a registration; not used while C{url} is empty.
+
+    @ivar url: C{ldap://host[:port]} or C{ldaps://host[:port]}.
+    @ivar bindDN: empty: an anonymous search.
+    @ivar bindPasswordFile: the file holding the bind password (absolute
+        once parsed); the password itself is never in the configuration.
+    @ivar filter: a search filter with C{{login}}, replaced by the login
+        name escaped (RFC 4515).
+    @ivar attributes: each of L{LDAP_ATTRIBUTES} to the attribute read.
+    @ivar timeout: seconds a look-up may take before the form says the
+        directory does not answer.
+    """
+
+    url: str = ""
+    baseDN: str = ""
+    bindDN: str = ""
+    bindPasswordFile: str = ""
+    filter: str = "(uid={login})"
+    attributes: Mapping[str, str] = field(default_factory=lambda: {
+        "display_name": "cn", "extension": "telephoneNumber", "email": "mail"})
+    timeout: float = 3.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
 
 
 @dataclass(frozen=True)
@@ -279,6 +322,7 @@ class Config:
     tftp: TFTPConfig = TFTPConfig()
     provisioning: ProvisioningConfig = ProvisioningConfig()
     admin: AdminConfig = AdminConfig()
+    ldap: LDAPConfig = LDAPConfig()
     vendors: Mapping[str, VendorConfig] = field(default_factory=dict)
     source: str = "<defaults>"
     pbx: tuple[PBXConfig, ...] = ()
@@ -363,6 +407,57 @@ def _nonNegative(value: int) -> int:
     if value < 0:
         raise ValueError(f"{value} must be 0 or more")
     return value
+
+
+def _sessionIdle(value: int | float) -> float:
+    if not 60 <= value <= 7 * 86400:
+        raise ValueError(f"{value} is not a number of seconds from 60 to 604800 (a week)")
+    return float(value)
+
+
+def _ldapURL(value: str) -> str:
+    if value == "":
+        return value
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in ("ldap", "ldaps") or not parts.hostname or port == -1 \
+            or parts.path not in ("", "/") or parts.query or parts.username:
+        raise ValueError(f"{value!r} is not ldap://host[:port] or ldaps://host[:port]")
+    return value
+
+
+def _ldapFilter(value: str) -> str:
+    if "{login}" not in value:
+        raise ValueError(f"{value!r} has no {{login}} (where the login name goes)")
+    from ldaptor.ldapfilter import InvalidLDAPFilter, parseFilter
+
+    try:
+        parseFilter(value.replace("{login}", "x"))
+    except (InvalidLDAPFilter, Exception) as e:
+        raise ValueError(f"{value!r} is not an LDAP search filter: {e}") from None
+    return value
+
+
+_LDAP_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+
+
+def _ldapAttributes(value: dict) -> dict:
+    unknown = sorted(set(value) - set(LDAP_ATTRIBUTES))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r} (fields: {', '.join(LDAP_ATTRIBUTES)})")
+    for name, attribute in value.items():
+        if not isinstance(attribute, str) or not _LDAP_ATTRIBUTE.match(attribute):
+            raise ValueError(f"{name}: {attribute!r} is not an attribute name")
+    return dict(value)
+
+
+def _ldapTimeout(value: int | float) -> float:
+    if not 0 < value <= 30:
+        raise ValueError(f"{value} is not a number of seconds above 0 and at most 30")
+    return float(value)
 
 
 def _pollInterval(value: int | float) -> float:
@@ -544,6 +639,16 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     "admin": (AdminConfig, {
         "listen": _Key("listen", str, listOf=True),
         "max_body": _Key("maxBody", int, _atLeast(0)),
+        "session_idle": _Key("sessionIdle", (int, float), _sessionIdle),
+    }),
+    "ldap": (LDAPConfig, {
+        "url": _Key("url", str, _ldapURL),
+        "base_dn": _Key("baseDN", str),
+        "bind_dn": _Key("bindDN", str),
+        "bind_password_file": _Key("bindPasswordFile", str),
+        "filter": _Key("filter", str, _ldapFilter),
+        "attributes": _Key("attributes", dict, _ldapAttributes),
+        "timeout": _Key("timeout", (int, float), _ldapTimeout),
     }),
 }
 
@@ -614,6 +719,10 @@ def parseConfig(
         config = config.replaceIn(section, listen=listen)
         problems.extend(f"{source}: {section}.listen: {p}" for p in _listenProblems(config, section))
     problems.extend(f"{source}: admin.listen: {p}" for p in _adminListenProblems(config))
+    if config.ldap.bindPasswordFile:
+        path = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.ldap.bindPasswordFile))
+        config = config.replaceIn("ldap", bindPasswordFile=path)
+    problems.extend(f"{source}: ldap.{p}" for p in _ldapProblems(config.ldap))
     if problems:
         raise ConfigError(problems, config)
     return config
@@ -817,6 +926,23 @@ def _dataDirProblems(path: str) -> list[str]:
     return []
 
 
+def _ldapProblems(ldap: LDAPConfig) -> list[str]:
+    """
+    A directory to use needs its base; a bind DN needs a readable password
+    file (read again when the directory is opened; never shown).
+    """
+    if not ldap.enabled:
+        return []
+    problems = []
+    if not ldap.baseDN.strip():
+        problems.append("base_dn: required with [ldap] url (where users are searched)")
+    if ldap.bindDN and not ldap.bindPasswordFile:
+        problems.append("bind_password_file: required with [ldap] bind_dn")
+    elif ldap.bindPasswordFile and not os.access(ldap.bindPasswordFile, os.R_OK):
+        problems.append(f"bind_password_file: {ldap.bindPasswordFile!r} cannot be read")
+    return problems
+
+
 def _clientCAProblems(path: str) -> list[str]:
     """
     The client CA bundle must be a readable PEM file with a certificate.
@@ -867,6 +993,9 @@ def formatConfig(config: Config, vendorDefaults: Mapping[str, Mapping[str, Any]]
     lines = []
     for section, (_, keys) in _SECTIONS.items():
         value = getattr(config, section)
+        if section == "ldap" and not value.enabled:
+            lines.extend(["# [ldap] is not set: no directory look-up", ""])
+            continue
         lines.append(f"[{section}]")
         for key, spec in keys.items():
             item = getattr(value, spec.attr)

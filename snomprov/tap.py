@@ -181,10 +181,18 @@ def adminChildren(metrics: Metrics, whenStore, reactor, registry=None, config=No
     The operators' paths: first segment to resource, served on C{[admin]
     listen} (or beside the phones' paths when it is empty).
     """
+    from .web.api.auth import Authenticator
     from .web.metrics import metricsResource
+    from .web.pages import PATHS, pagesResource
+    from .web.sessions import Sessions
 
-    api = apiResource(whenStore, reactor, registry=registry, config=config)
-    return {b"metrics": metricsResource(metrics), b"api": api}
+    authenticator = Authenticator(reactor, reactor=reactor)
+    sessions = Sessions(reactor, config.admin.sessionIdle if config is not None else 3600.0)
+    api = apiResource(whenStore, reactor, registry=registry, config=config, authenticator=authenticator,
+                      sessions=sessions)
+    pages = pagesResource(whenStore, reactor, authenticator, registry=registry, config=config,
+                          sessions=sessions)
+    return {**{path: pages for path in PATHS}, b"metrics": metricsResource(metrics), b"api": api}
 
 
 def _listenerDescriptions(config: Config, registry=None) -> dict[str, str]:

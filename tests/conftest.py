@@ -25,7 +25,8 @@ def pytest_runtest_makereport(item, call):
 
 def _testServer(module: str, className: str):
     """
-    Start a test server of C{module} (L{pgserver}, L{mysqlserver}), or
+    Start a test server of C{module} (L{pgserver}, L{mysqlserver},
+    L{slapdserver}), or
     skip the calling test with the reason none can run here.
     """
     import importlib
@@ -78,5 +79,16 @@ def mysqlServer():
     A test MariaDB of this test's own, which it may stop and start.
     """
     server = _testServer("mysqlserver", "MySQLServer")
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def slapd():
+    """
+    A test slapd of this test's own (L{slapdserver.SlapdServer}) with a
+    tiny directory: C{url}, C{pause()}, C{resume()}, C{stop()}.
+    """
+    server = _testServer("slapdserver", "SlapdServer")
     yield server
     server.destroy()

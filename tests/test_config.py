@@ -128,6 +128,54 @@ def test_adminListen(tmp_path):
                                 "listen empty to serve operators on the phones' listeners"]
 
 
+def test_sessionIdle(tmp_path):
+    """
+    C{[admin] session_idle} is an hour unless set; a number of seconds
+    from a minute to a week, anything else refused naming the key.
+    """
+    assert parseConfig("", baseDir=str(tmp_path)).admin.sessionIdle == 3600.0
+    assert parseConfig("[admin]\nsession_idle = 600\n", baseDir=str(tmp_path)).admin.sessionIdle == 600.0
+    for bad in ("30", "700000", '"1h"'):
+        with pytest.raises(ConfigError) as e:
+            parseConfig(f"[admin]\nsession_idle = {bad}\n", "a.toml", baseDir=str(tmp_path))
+        assert e.value.problems[0].startswith("a.toml: admin.session_idle: ")
+
+
+def test_ldap(tmp_path):
+    """
+    C{[ldap]} is off unless C{url} is set; set, it needs C{base_dn}, a
+    filter with C{{login}}, known fields naming attributes, a timeout up to
+    30 s, and a readable bind password file with a bind DN (made absolute).
+    """
+    assert not parseConfig("", baseDir=str(tmp_path)).ldap.enabled
+    (tmp_path / "ldap.pw").write_text("secret\n")
+    config = parseConfig('[ldap]\nurl = "ldaps://dir.example.org:636"\nbase_dn = "ou=people,dc=example,dc=org"\n'
+                         'bind_dn = "cn=reader,dc=example,dc=org"\nbind_password_file = "ldap.pw"\n'
+                         'filter = "(&(objectClass=person)(uid={login}))"\nattributes = { email = "mail" }\n'
+                         "timeout = 2\n", baseDir=str(tmp_path))
+    ldap = config.ldap
+    assert ldap.enabled and ldap.bindPasswordFile == str(tmp_path / "ldap.pw")
+    assert ldap.attributes == {"email": "mail"} and ldap.timeout == 2.0
+    assert "secret" not in repr(config) and "secret" not in formatConfig(config)
+    assert parseConfig(formatConfig(config), baseDir=str(tmp_path)).ldap == ldap
+    for text, problem in [
+        ('url = "http://x"', 'ldap.url: \'http://x\' is not ldap://host[:port]'),
+        ('url = "ldap://x"', "ldap.base_dn: required"),
+        ('url = "ldap://x"\nbase_dn = "o=x"\nbind_dn = "cn=a"', "ldap.bind_password_file: required"),
+        ('url = "ldap://x"\nbase_dn = "o=x"\nbind_dn = "cn=a"\nbind_password_file = "nope"',
+         "ldap.bind_password_file: "),
+        ('filter = "(uid=x)"', "ldap.filter: '(uid=x)' has no {login}"),
+        ('filter = "(uid={login}"', "ldap.filter: '(uid={login}' is not an LDAP search filter"),
+        ('attributes = { phone = "x" }', "ldap.attributes: unknown field 'phone'"),
+        ('attributes = { email = "not an attribute" }', "ldap.attributes: email: "),
+        ("timeout = 60", "ldap.timeout: 60 is not"),
+        ("server = 1", "ldap.server: unknown key"),
+    ]:
+        with pytest.raises(ConfigError) as e:
+            parseConfig("[ldap]\n" + text + "\n", "a.toml", baseDir=str(tmp_path))
+        assert any(p.startswith("a.toml: " + problem) for p in e.value.problems), (text, e.value.problems)
+
+
 def test_tftpServerWritesPortUnless69(tmp_path):
     """
     The TFTP address given to phones carries the port whenever it is not 69.
@@ -184,7 +232,7 @@ def test_threeProblemsThreeLines(tmp_path):
         ('[vendors.snom]\nurl = "nourl"\n', "vendors.snom.url"),
         ('[admin]\nlisten = ["tcpx:9090"]\n', "admin.listen: 'tcpx:9090' is not a server endpoint description"),
         ('[admin]\nlisten = "tcp:9090"\n', "admin.listen: expected a list of a string"),
-        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen, max_body)"),
+        ('[admin]\nsession = 1\n', "admin.session: unknown key (known: listen, max_body, session_idle)"),
     ],
 )
 def test_problemsNamed(tmp_path, text, fragment):

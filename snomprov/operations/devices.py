@@ -60,6 +60,7 @@ __all__ = [
     "deleteDevice",
     "getDevice",
     "listDevices",
+    "listWaiting",
 ]
 
 PASSWORD_BYTES = 18
@@ -587,3 +588,33 @@ async def deleteDevice(store, registry, actor: str, now: float, mac: str,
         raise PreconditionFailed(f"device {mac} has changed: read it again before deleting it") from None
     if not existed:
         raise NotFound(f"no device {mac}")
+
+
+async def listWaiting(store, limit: int = 20, scan: int = 500) -> list[DeviceInfo]:
+    """
+    Phones waiting (DESIGN §7): seen (PnP, HTTP, TFTP) but not registered,
+    that is, not in state C{registered} and without lines; those only
+    C{seen} first, then the rest by MAC.
+
+    @param limit: at most this many.
+    @param scan: at most this many devices looked at, so that a store of
+        many registered phones answers in bounded time.
+    """
+    found: list[DeviceInfo] = []
+    looked = 0
+    for state in ("seen", "notified", "fetched"):
+        after = None
+        while len(found) < limit and looked < scan:
+            page = await store.pageDevices(state=state, after=after, limit=min(100, scan - looked))
+            if not page:
+                break
+            for device in page:
+                looked += 1
+                if not await store.getLines(device.mac):
+                    found.append(device)
+                    if len(found) >= limit:
+                        break
+            after = page[-1].mac
+        if len(found) >= limit or looked >= scan:
+            break
+    return found

@@ -37,7 +37,15 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from snomprov.audit import auditEvent
-from snomprov.device import DeviceInfo, InvalidScope, Setting, SettingsLayer, parseMAC, parseScope
+from snomprov.device import (
+    DeviceInfo,
+    InvalidScope,
+    Setting,
+    SettingsLayer,
+    layerScopesFor,
+    parseMAC,
+    parseScope,
+)
 from snomprov.interfaces import IFileVendor, ISettingsVendor
 from snomprov.rendering import (
     MASK,
@@ -52,6 +60,8 @@ from snomprov.xmltext import isXMLName, xmlSafe
 from .errors import InputProblem, NotFound, Refused
 
 __all__ = [
+    "EffectiveSetting",
+    "effectiveSettings",
     "MAX_LAYER",
     "MAX_SETTINGS",
     "CHUNK",
@@ -613,3 +623,38 @@ async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, co
     if not await store.deleteLayer(old.scope, affected=plan.macs, events=[event]):
         raise NotFound(f"no layer {old.scope}")
     return plan
+
+
+@dataclass(frozen=True)
+class EffectiveSetting:
+    """
+    One setting a device gets from its layers, with the layer it comes
+    from and the lower layers it overrides.
+    """
+
+    setting: Setting
+    scope: str
+    overrides: tuple[str, ...] = ()
+
+
+async def effectiveSettings(store, mac: str) -> list[EffectiveSetting]:
+    """
+    Every setting of a device's layers (C{site} < C{vendor:V} <
+    C{model:M} < C{device:MAC}) that it gets, by name and index, each with
+    the layer it comes from (the vendor's built-in defaults are not a
+    layer, and not listed).
+
+    @raise NotFound: for a device not stored.
+    """
+    mac = parseMAC(mac)
+    device = await store.getDevice(mac)
+    if device is None:
+        raise NotFound(f"no device {mac}")
+    found: dict[tuple[str, int | None], EffectiveSetting] = {}
+    for scope in layerScopesFor(device.vendor, device.model, mac):
+        layer = await store.getLayer(scope)
+        for setting in (layer.settings if layer is not None else ()):
+            below = found.get(setting.key)
+            found[setting.key] = EffectiveSetting(
+                setting, scope, () if below is None else (*below.overrides, below.scope))
+    return sorted(found.values(), key=lambda e: (e.setting.name, -1 if e.setting.idx is None else e.setting.idx))

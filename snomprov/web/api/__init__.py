@@ -46,7 +46,8 @@ def allEndpoints() -> tuple:
             *stale.ENDPOINTS, *layers.ENDPOINTS, *imports.ENDPOINTS, *files.ENDPOINTS, *pbx.ENDPOINTS)
 
 
-def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None):
+def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pause=None,
+                authenticator=None, sessions=None):
     """
     The C{/api} resource over every declared endpoint.
 
@@ -56,6 +57,11 @@ def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pau
         the installed plugins' when C{None}.
     @param config: the configuration, for the endpoints that render files.
     @param pause: see L{declare.Call}; by default a turn of C{reactor}.
+    @param authenticator: the L{auth.Authenticator} (shared with the
+        pages, so that failed logins count once); by default one of its own.
+    @param sessions: the pages' L{snomprov.web.sessions.Sessions}: a
+        request without C{Authorization} but with a page session's cookie
+        is that operator's; C{None}: no page session is taken.
     """
     from .auth import Authenticator
     from .resource import APIResource
@@ -70,5 +76,7 @@ def apiResource(whenStore, reactor, verify=None, registry=None, config=None, pau
         def pause():
             return deferLater(reactor, 0, lambda: None)
 
-    return APIResource(allEndpoints(), whenStore, Authenticator(reactor, verify, reactor), reactor,
-                       registry=registry, config=config, pause=pause)
+    if authenticator is None:
+        authenticator = Authenticator(reactor, verify, reactor)
+    return APIResource(allEndpoints(), whenStore, authenticator, reactor,
+                       registry=registry, config=config, pause=pause, sessions=sessions)

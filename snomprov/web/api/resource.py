@@ -18,6 +18,8 @@ from twisted.web.server import NOT_DONE_YET
 from snomprov.accounts import permits
 from snomprov.operations.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Refused
 
+from snomprov.web.sessions import COOKIE, sessionPrincipal
+
 from .auth import CHALLENGE, Authenticator, LoginThrottled, parseAuthorization
 from .declare import Answer, Call, Endpoint, Router, parseQuery
 from .problems import PROBLEM_TYPE, Problem, problemDocument
@@ -106,13 +108,16 @@ class APIResource(Resource):
     @param registry: the vendors, handed to the handlers (L{Call.registry}).
     @param config: the configuration and @param pause: see L{Call};
         handed to the handlers.
+    @param sessions: the pages' sessions (L{snomprov.web.sessions}), whose
+        cookie logs a request without C{Authorization} in; or C{None}.
     """
 
     isLeaf = True
 
     def __init__(self, endpoints, whenStore, authenticator: Authenticator, clock, registry=None,
-                 config=None, pause=None) -> None:
+                 config=None, pause=None, sessions=None) -> None:
         super().__init__()
+        self._sessions = sessions
         self.router = Router(endpoints)
         self._whenStore = whenStore
         self._authenticator = authenticator
@@ -146,11 +151,14 @@ class APIResource(Resource):
         principal = None
         if endpoint.role is not None:
             credentials = parseAuthorization(request.getHeader(b"authorization"))
-            try:
-                principal = await self._authenticator.authenticate(
-                    store, credentials, request.getClientAddress().host)
-            except LoginThrottled as e:
-                raise Problem(429, str(e), headers={"Retry-After": str(e.retryAfter)}) from None
+            if credentials is None and self._sessions is not None:
+                principal = await sessionPrincipal(self._sessions, store, request.getCookie(COOKIE))
+            else:
+                try:
+                    principal = await self._authenticator.authenticate(
+                        store, credentials, request.getClientAddress().host)
+                except LoginThrottled as e:
+                    raise Problem(429, str(e), headers={"Retry-After": str(e.retryAfter)}) from None
             if principal is None:
                 raise Problem(401, "log in: HTTP Basic with an operator's name and password, "
                                    "or Authorization: Bearer with an API token",
