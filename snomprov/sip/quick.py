@@ -85,15 +85,15 @@ def quickSplit(data: bytes, names: HeaderNames | None = None) -> tuple[str, list
         name, colon, value = line.partition(":")
         if not colon:
             return None
-        canon = known.get(name)
-        if canon is None:
+        try:
+            key = known[name][0]  # a subscript: cheaper than get() per line
+        except KeyError:
             if names is None:
                 return None
             try:
-                canon = names.learn(name)
+                key = names.learn(name)[0]
             except SIPParseError:
                 return None
-        key = canon[0]
         if key in wanted:
             if key not in fields:
                 fields[key] = value.strip()
