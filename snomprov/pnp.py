@@ -185,6 +185,20 @@ class PnPController:
             self.count("malformed")
             self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=e)
 
+    def acknowledged(self, branch: str, source: Address) -> bool:
+        """
+        A final response from an allowed C{source} carrying C{branch}: if a
+        NOTIFY of ours with that branch is being retransmitted, it is
+        acknowledged (our branches are unguessable).
+
+        @return: C{False} when nothing was done: the caller then hands the
+            decoded response to L{messageReceived}, which counts it.
+        """
+        notifier = self._notifier
+        return (
+            notifier is not None and self._policy.isAllowed(source[0]) and notifier.acknowledge(branch)
+        )
+
     def _responseReceived(self, message: DecodedMessage) -> None:
         """
         A response: a final one carrying the branch of a NOTIFY we are

@@ -121,6 +121,16 @@ class Decoder:
         self._quick = quick
         self._names = HeaderNames(maxNames)
 
+    def finalResponseBranch(self, data: bytes) -> str | None:
+        """
+        The branch of a final response when it has the shape of ours
+        (L{quickFinalResponseBranch}), read from the bytes alone, for the
+        NOTIFY transaction it may end; C{None} otherwise, or with
+        C{quick=False}.  L{decode} reads the same datagram into a value
+        with that branch.
+        """
+        return quickFinalResponseBranch(data) if self._quick else None
+
     def decode(self, data: bytes) -> DecodedMessage:
         """
         @raise snomprov.sip.message.SIPParseError: if C{data} is not a SIP

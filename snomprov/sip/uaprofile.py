@@ -583,7 +583,10 @@ def buildNotify(
         raise _missing(True, fields, ("from", "to", "call-id")) from None
     get = fields.get
     target = notifyTarget(get("contact"), theirFrom)
-    encoded = body.encode("utf-8")
+    # A URL is ASCII: then its length is known without encoding it apart,
+    # and the whole datagram is encoded at once.
+    ascii = body.isascii()
+    encoded = b"" if ascii else body.encode("utf-8")
     head = _notifyHead(
         target,
         via,
@@ -596,8 +599,10 @@ def buildNotify(
         get("event") or UA_PROFILE_EVENT,
         "Subscription-State: terminated;reason=timeout\r\n"
         "Content-Type: application/url\r\n",
-        len(encoded),
+        len(body) if ascii else len(encoded),
     )
+    if ascii:
+        return (head + body).encode("utf-8", "surrogateescape")
     return head.encode("utf-8", "surrogateescape") + encoded
 
 
