@@ -319,12 +319,14 @@ def test_phoneOKFromOutsideTheAllowList(tmp_path):
     assert "notify-acked" not in controller.counters
 
 
-def notifyBranch(transport) -> str:
+def notified(tmp_path, **options):
     """
-    The branch of the first NOTIFY written.
+    A responder (L{makeResponder} with C{options}) that has answered a
+    snom SUBSCRIBE from C{PHONE}, and the NOTIFY it sent, parsed.
     """
-    notify = next(message for message, _ in sent(transport) if isinstance(message, SIPRequest))
-    return viaBranch(notify.headers.get("Via"))
+    responder = makeResponder(tmp_path, **options)
+    responder[0].datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    return (*responder, sent(responder[2])[1][0])
 
 
 def test_acknowledgedByBranch(tmp_path):
@@ -334,9 +336,8 @@ def test_acknowledgedByBranch(tmp_path):
     recorded; the same branch again, or one never sent, acknowledges
     nothing and is left to L{PnPController.messageReceived} to count.
     """
-    protocol, controller, transport, clock, recorder = makeResponder(tmp_path)
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    branch = notifyBranch(transport)
+    protocol, controller, transport, clock, recorder, notify = notified(tmp_path)
+    branch = viaBranch(notify.headers.get("Via"))
     assert not controller.acknowledged(newBranch(), PHONE)
     clock.advance(0.5)
     assert len(transport.written) == 3  # 200, NOTIFY, its first retransmission
@@ -353,10 +354,9 @@ def test_acknowledgedOnlyFromAllowedSources(tmp_path):
     A branch from a source outside C{allowed_networks} acknowledges
     nothing (the retransmissions go on); from an allowed one it does.
     """
-    protocol, controller, transport, clock, _ = makeResponder(
+    protocol, controller, transport, clock, _, notify = notified(
         tmp_path, extra='[sip]\nallowed_networks = ["192.0.2.0/24"]\n')
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    branch = notifyBranch(transport)
+    branch = viaBranch(notify.headers.get("Via"))
     assert not controller.acknowledged(branch, ("198.51.100.7", 5060))
     clock.advance(0.5)
     assert len(transport.written) == 3
@@ -369,9 +369,8 @@ def test_acknowledgedWhenDetached(tmp_path):
     """
     Once the protocol has stopped there is no transaction to end.
     """
-    protocol, controller, transport, clock, _ = makeResponder(tmp_path)
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    branch = notifyBranch(transport)
+    protocol, controller, _, _, _, notify = notified(tmp_path)
+    branch = viaBranch(notify.headers.get("Via"))
     protocol.doStop()
     assert not controller.acknowledged(branch, PHONE)
 
@@ -384,9 +383,7 @@ def test_nonOKFinalResponseEndsTheNotify(tmp_path, status, quick):
     §17.1.2.2), not only a 200: the retransmissions stop, whether it is
     matched by branch alone or decoded whole (C{quick=False}).
     """
-    protocol, controller, transport, clock, _ = makeResponder(tmp_path, decoder=Decoder(quick=quick))
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    notify = sent(transport)[1][0]
+    protocol, controller, transport, clock, _, notify = notified(tmp_path, decoder=Decoder(quick=quick))
     protocol.datagramReceived(phoneOKTo(notify).replace(b"200 OK", status.encode(), 1), PHONE)
     assert controller.counters["notify-acked"] == 1
     clock.advance(40)
@@ -400,10 +397,8 @@ def test_unknownBranchFallsBackToMessageReceived(tmp_path):
     C{messageReceived}, which counts it (C{unmatched-response},
     C{not-allowed}); the NOTIFY is still retransmitted.
     """
-    protocol, controller, transport, clock, _ = makeResponder(
+    protocol, controller, transport, clock, _, notify = notified(
         tmp_path, extra='[sip]\nallowed_networks = ["192.0.2.0/24"]\n')
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    notify = sent(transport)[1][0]
     protocol.datagramReceived(phoneOKTo(notify, via=f"SIP/2.0/UDP {US}:5060;branch={newBranch()}"), PHONE)
     protocol.datagramReceived(phoneOKTo(notify), ("198.51.100.7", 5060))
     assert (controller.counters["unmatched-response"], controller.counters["not-allowed"]) == (1, 1)
@@ -417,9 +412,7 @@ def test_malformedResponseCounted(tmp_path):
     A response that does not decode (its status code is not a number) is
     counted as malformed and leaves the NOTIFY retransmitted.
     """
-    protocol, controller, transport, clock, _ = makeResponder(tmp_path)
-    protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
-    notify = sent(transport)[1][0]
+    protocol, controller, transport, clock, _, notify = notified(tmp_path)
     protocol.datagramReceived(phoneOKTo(notify).replace(b"200 OK", b"2x0 OK", 1), PHONE)
     assert controller.counters["malformed"] == 1 and "notify-acked" not in controller.counters
     clock.advance(0.5)
