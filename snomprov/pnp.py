@@ -163,12 +163,19 @@ class PnPController:
         Handle one decoded message.  Never raises for a bad message: it is
         counted and dropped.
         """
+        # The allow-list, then (for a request, not a response to our
+        # NOTIFY) the source's rate; a refusal is counted.
+        host = source[0]
+        policy = self._policy
+        if not policy.isAllowed(host):
+            self.count("not-allowed")
+            return
         method = message.method
         if method is None:
-            if self._admitted(source[0], False):
-                self._responseReceived(message)
+            self._responseReceived(message)
             return
-        if not self._admitted(source[0], True):
+        if not policy.take(host):
+            self.count("rate-limited")
             return
         try:
             if method == "SUBSCRIBE":
@@ -179,19 +186,19 @@ class PnPController:
             self.count("malformed")
             self._log.debug("Dropped a request from {source}: {reason}", source=source, reason=safeText(str(e)))
 
-    def _admitted(self, host: str, request: bool) -> bool:
+    def acknowledged(self, branch: str, source: Address) -> bool:
         """
-        Whether a datagram from C{host} is handled: the source must be in
-        the allowed networks, and a request (not a response to our NOTIFY)
-        must also be within the source's rate.  A refusal is counted.
+        A final response from an allowed C{source} carrying C{branch}: if a
+        NOTIFY of ours with that branch is being retransmitted, it is
+        acknowledged (our branches are unguessable).
+
+        @return: C{False} when nothing was done: the caller then hands the
+            decoded response to L{messageReceived}, which counts it.
         """
-        if not self._policy.isAllowed(host):
-            self.count("not-allowed")
-            return False
-        if request and not self._policy.take(host):
-            self.count("rate-limited")
-            return False
-        return True
+        notifier = self._notifier
+        return (
+            notifier is not None and self._policy.isAllowed(source[0]) and notifier.acknowledge(branch)
+        )
 
     def _responseReceived(self, message: DecodedMessage) -> None:
         """

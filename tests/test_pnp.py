@@ -21,8 +21,10 @@ from snomprov.interfaces import ISIPPortsVendor
 from snomprov.pnp import PnPController, PnPControllers, sipPortsFor
 from snomprov.recorder import PnPRecording, Recorder
 from snomprov.registry import VendorRegistry
+from snomprov.sip.decoded import Decoder
 from snomprov.sip.message import SIPRequest, SIPResponse, parseMessage
 from snomprov.sip.protocol import SIPProtocol
+from snomprov.sip.uaprofile import newBranch, viaBranch
 from snomprov.store.memory import MemoryDeviceStore
 from snomprov.testing import FakeMulticastTransport, FakeVendor
 from snomprov.vendors.generic import genericVendorsFor
@@ -75,7 +77,7 @@ class RecordingRecorder(PnPRecording):
         self.events.append(event)
 
 
-def makeResponder(tmp_path, extra="", interfaces=(), recorder=None, failJoinOn=()):
+def makeResponder(tmp_path, extra="", interfaces=(), recorder=None, failJoinOn=(), decoder=None):
     """
     A protocol and controller on a fake transport and clock.
     """
@@ -86,7 +88,7 @@ def makeResponder(tmp_path, extra="", interfaces=(), recorder=None, failJoinOn=(
     clock = Clock()
     recorder = recorder if recorder is not None else RecordingRecorder()
     controller = PnPController(registry, config, recorder, clock)
-    protocol = SIPProtocol(controller, "224.0.1.75", interfaces, clock, localHostFor=lambda ip: US)
+    protocol = SIPProtocol(controller, "224.0.1.75", interfaces, clock, localHostFor=lambda ip: US, decoder=decoder)
     transport = FakeMulticastTransport("0.0.0.0", 5060, failJoinOn=failJoinOn)
     protocol.makeConnection(transport)
     return protocol, controller, transport, clock, recorder
@@ -315,6 +317,106 @@ def test_phoneOKFromOutsideTheAllowList(tmp_path):
     protocol.datagramReceived(phoneOKTo(notify), ("198.51.100.7", 5060))
     assert controller.counters["not-allowed"] == 1
     assert "notify-acked" not in controller.counters
+
+
+def notified(tmp_path, **options):
+    """
+    A responder (L{makeResponder} with C{options}) that has answered a
+    snom SUBSCRIBE from C{PHONE}, and the NOTIFY it sent, parsed.
+    """
+    responder = makeResponder(tmp_path, **options)
+    responder[0].datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
+    return (*responder, sent(responder[2])[1][0])
+
+
+def test_acknowledgedByBranch(tmp_path):
+    """
+    L{PnPController.acknowledged} ends the NOTIFY transaction whose branch
+    it is given: no more retransmissions on the clock, C{notify-acked}
+    recorded; the same branch again, or one never sent, acknowledges
+    nothing and is left to L{PnPController.messageReceived} to count.
+    """
+    protocol, controller, transport, clock, recorder, notify = notified(tmp_path)
+    branch = viaBranch(notify.headers.get("Via"))
+    assert not controller.acknowledged(newBranch(), PHONE)
+    clock.advance(0.5)
+    assert len(transport.written) == 3  # 200, NOTIFY, its first retransmission
+    assert controller.acknowledged(branch, PHONE)
+    assert not controller.acknowledged(branch, PHONE)
+    clock.advance(40)
+    assert len(transport.written) == 3 and not clock.getDelayedCalls()
+    assert [e.kind for e in recorder.events].count("notify-acked") == 1
+    assert controller.counters["notify-acked"] == 1 and "unmatched-response" not in controller.counters
+
+
+def test_acknowledgedOnlyFromAllowedSources(tmp_path):
+    """
+    A branch from a source outside C{allowed_networks} acknowledges
+    nothing (the retransmissions go on); from an allowed one it does.
+    """
+    protocol, controller, transport, clock, _, notify = notified(
+        tmp_path, extra='[sip]\nallowed_networks = ["192.0.2.0/24"]\n')
+    branch = viaBranch(notify.headers.get("Via"))
+    assert not controller.acknowledged(branch, ("198.51.100.7", 5060))
+    clock.advance(0.5)
+    assert len(transport.written) == 3
+    assert controller.acknowledged(branch, PHONE)
+    clock.advance(40)
+    assert len(transport.written) == 3
+
+
+def test_acknowledgedWhenDetached(tmp_path):
+    """
+    Once the protocol has stopped there is no transaction to end.
+    """
+    protocol, controller, _, _, _, notify = notified(tmp_path)
+    branch = viaBranch(notify.headers.get("Via"))
+    protocol.doStop()
+    assert not controller.acknowledged(branch, PHONE)
+
+
+@pytest.mark.parametrize("quick", [True, False])
+@pytest.mark.parametrize("status", ["481 Call/Transaction Does Not Exist", "603 Decline"])
+def test_nonOKFinalResponseEndsTheNotify(tmp_path, status, quick):
+    """
+    Any final response ends the NOTIFY's client transaction (RFC 3261
+    §17.1.2.2), not only a 200: the retransmissions stop, whether it is
+    matched by branch alone or decoded whole (C{quick=False}).
+    """
+    protocol, controller, transport, clock, _, notify = notified(tmp_path, decoder=Decoder(quick=quick))
+    protocol.datagramReceived(phoneOKTo(notify).replace(b"200 OK", status.encode(), 1), PHONE)
+    assert controller.counters["notify-acked"] == 1
+    clock.advance(40)
+    assert len(transport.written) == 2 and not clock.getDelayedCalls()
+
+
+def test_unknownBranchFallsBackToMessageReceived(tmp_path):
+    """
+    Through the protocol, a final response with a branch of our shape that
+    is none of ours, or from a refused source, is decoded and handed to
+    C{messageReceived}, which counts it (C{unmatched-response},
+    C{not-allowed}); the NOTIFY is still retransmitted.
+    """
+    protocol, controller, transport, clock, _, notify = notified(
+        tmp_path, extra='[sip]\nallowed_networks = ["192.0.2.0/24"]\n')
+    protocol.datagramReceived(phoneOKTo(notify, via=f"SIP/2.0/UDP {US}:5060;branch={newBranch()}"), PHONE)
+    protocol.datagramReceived(phoneOKTo(notify), ("198.51.100.7", 5060))
+    assert (controller.counters["unmatched-response"], controller.counters["not-allowed"]) == (1, 1)
+    assert "notify-acked" not in controller.counters
+    clock.advance(0.5)
+    assert len(transport.written) == 3
+
+
+def test_malformedResponseCounted(tmp_path):
+    """
+    A response that does not decode (its status code is not a number) is
+    counted as malformed and leaves the NOTIFY retransmitted.
+    """
+    protocol, controller, transport, clock, _, notify = notified(tmp_path)
+    protocol.datagramReceived(phoneOKTo(notify).replace(b"200 OK", b"2x0 OK", 1), PHONE)
+    assert controller.counters["malformed"] == 1 and "notify-acked" not in controller.counters
+    clock.advance(0.5)
+    assert len(transport.written) == 3
 
 
 def test_duplicateSubscribe(tmp_path):

@@ -67,7 +67,7 @@ def test_finalResponseByBranchAlone():
     data = (f"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch={branch};rport\r\n"
             "Call-ID: c\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n").encode()
     quick = Decoder().decode(data)
-    assert (quick.code, quick.branch, quick.vias, dict(quick.fields)) == (200, branch, [], {})
+    assert (quick.code, quick.branch, list(quick.vias), dict(quick.fields)) == (200, branch, [], {})
     full = Decoder(quick=False).decode(data)
     assert full.branch is None and full.vias[0].endswith(f"branch={branch};rport")
 
@@ -100,3 +100,36 @@ def test_namesLearntOnTheDecoderBounded():
     assert "x-a" in names.table and "X-B" not in names.table
     with pytest.raises(SIPParseError):
         names.learn("bad name")
+
+
+@pytest.mark.parametrize("status", ["200 OK", "481 Call/Transaction Does Not Exist", "603 Decline"])
+def test_finalResponseBranchAgreesWithDecode(status):
+    """
+    L{Decoder.finalResponseBranch} reads from the bytes the branch that
+    L{Decoder.decode} puts on the value of the same final response,
+    whatever its code; with C{quick=False} it reads nothing (C{None}), and
+    the full decode carries the branch in its Via only.
+    """
+    branch = newBranch()
+    data = (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch={branch};rport\r\n"
+            "Call-ID: c\r\nCSeq: 1 NOTIFY\r\nContent-Length: 0\r\n\r\n").encode()
+    assert Decoder().finalResponseBranch(data) == Decoder().decode(data).branch == branch
+    full = Decoder(quick=False)
+    assert full.finalResponseBranch(data) is None
+    assert full.decode(data).branch is None and full.decode(data).code == int(status[:3])
+
+
+@pytest.mark.parametrize("data", [
+    b"SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdefghij\r\n\r\n",
+    b"SIP/2.0 2x0 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdefghij\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKshort\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdefghij",
+    b"NOTIFY sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK0123456789abcdefghij\r\n\r\n",
+    b"", b"\x00garbage", b"SIP/2.0 ",
+])
+def test_finalResponseBranchNone(data):
+    """
+    A provisional response, a malformed status line, a branch not of our
+    shape, a request or garbage: no branch, and nothing raises.
+    """
+    assert Decoder().finalResponseBranch(data) is None

@@ -11,9 +11,10 @@ import socket
 
 from twisted.logger import LogLevel, capturedLogs
 
-from snomprov.sip.decoded import DecodedMessage
+from snomprov.sip.decoded import DecodedMessage, Decoder
 from snomprov.sip.port import SIPPort
 from snomprov.sip.protocol import SIPProtocol
+from snomprov.sip.uaprofile import newBranch
 from snomprov.testing import FakeFDReactor, FakeMulticastTransport
 
 PHONE = ("192.0.2.67", 5060)
@@ -22,11 +23,13 @@ OPTIONS = b"OPTIONS sip:x@192.0.2.10 SIP/2.0\r\nCall-ID: 1@x\r\nCSeq: 1 OPTIONS\
 
 class FakeController:
     """
-    Records what the protocol hands it, and answers an C{OPTIONS} with
-    C{b"ok"}.
+    Records what the protocol hands it, answers an C{OPTIONS} with
+    C{b"ok"}, and acknowledges a branch of C{pending} once.
     """
 
     def __init__(self) -> None:
+        self.pending: set[str] = set()
+        self.acknowledgements: list[tuple[str, tuple]] = []
         self.send = None
         self.attached: tuple | None = None
         self.messages: list = []
@@ -43,6 +46,13 @@ class FakeController:
     def count(self, outcome: str) -> None:
         self.counts.append(outcome)
 
+    def acknowledged(self, branch, address) -> bool:
+        self.acknowledgements.append((branch, address))
+        if branch in self.pending:
+            self.pending.discard(branch)
+            return True
+        return False
+
     def messageReceived(self, message, address) -> None:
         if message.method == "BOOM":
             raise RuntimeError("bug")
@@ -51,9 +61,9 @@ class FakeController:
             self.send(b"ok", address)
 
 
-def connected(transport=None):
+def connected(transport=None, decoder=None):
     controller = FakeController()
-    protocol = SIPProtocol(controller, "224.0.1.75", (), localHostFor=lambda ip: "192.0.2.10")
+    protocol = SIPProtocol(controller, "224.0.1.75", (), localHostFor=lambda ip: "192.0.2.10", decoder=decoder)
     transport = transport or FakeMulticastTransport("0.0.0.0", 5060)
     protocol.makeConnection(transport)
     return protocol, controller, transport
@@ -99,6 +109,58 @@ def test_malformedCountedNothingRaises():
         protocol.datagramReceived(OPTIONS.replace(b"OPTIONS", b"BOOM"), PHONE)
     assert protocol.malformed == 1 and controller.counts == ["malformed"]
     assert [e["log_level"] for e in events if "log_failure" in e] == [LogLevel.critical]
+
+
+def finalResponse(branch: str, status: str = "200 OK") -> bytes:
+    """
+    The phone's final response to a NOTIFY of ours that carried C{branch}.
+    """
+    return (f"SIP/2.0 {status}\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch={branch};rport\r\n"
+            "Call-ID: 1@x\r\nCSeq: 2 NOTIFY\r\nContent-Length: 0\r\n\r\n").encode()
+
+
+def test_finalResponseByBranchAlone():
+    """
+    A final response (a 200 or not) is first offered to the controller by
+    its branch alone; one it acknowledges goes no further, one it does not
+    (an unknown branch, a refused source) is decoded and handed to
+    C{messageReceived} as before, carrying that branch.
+    """
+    protocol, controller, _ = connected()
+    ours, busy, unknown = newBranch(), newBranch(), newBranch()
+    controller.pending = {ours, busy}
+    protocol.datagramReceived(finalResponse(ours), PHONE)
+    protocol.datagramReceived(finalResponse(busy, "486 Busy Here"), PHONE)
+    assert controller.acknowledgements == [(ours, PHONE), (busy, PHONE)] and controller.messages == []
+    protocol.datagramReceived(finalResponse(unknown), PHONE)
+    protocol.datagramReceived(finalResponse(ours), PHONE)  # acknowledged already
+    assert controller.acknowledgements[2:] == [(unknown, PHONE), (ours, PHONE)]
+    assert [(m.code, m.branch, source) for m, source in controller.messages] == [
+        (200, unknown, PHONE), (200, ours, PHONE)]
+    assert controller.counts == [] and protocol.malformed == 0
+
+
+def test_notOfferedByBranch():
+    """
+    A provisional response, a request, a malformed datagram, and anything
+    with C{quick=False}, is not offered by branch: it is decoded and handed
+    over (or counted as malformed) as before.
+    """
+    protocol, controller, _ = connected()
+    branch = newBranch()
+    controller.pending = {branch}
+    protocol.datagramReceived(finalResponse(branch, "180 Ringing"), PHONE)
+    protocol.datagramReceived(b"SIP/2.0 2x0 OK\r\nVia: SIP/2.0/UDP h;branch=" + branch.encode() + b"\r\n\r\n", PHONE)
+    protocol.datagramReceived(OPTIONS, PHONE)
+    assert controller.acknowledgements == []
+    assert [m.code for m, _ in controller.messages] == [180, None]
+    assert protocol.malformed == 1 and controller.counts == ["malformed"]
+    full, controller, _ = connected(decoder=Decoder(quick=False))
+    controller.pending = {branch}
+    full.datagramReceived(finalResponse(branch), PHONE)
+    assert controller.acknowledgements == [] and controller.pending == {branch}
+    [(message, _)] = controller.messages
+    assert message.code == 200 and message.vias[0].endswith(f"branch={branch};rport")
 
 
 def test_onSIPPort():

@@ -113,6 +113,12 @@ class SIPProtocol(DatagramProtocol):
         bug is logged so the responder goes on.
         """
         try:
+            if data[:8] == b"SIP/2.0 ":
+                # The phone's 200 to our NOTIFY, by its branch alone, with no
+                # decoded value built: the NOTIFY's transaction ends there.
+                branch = self._decoder.finalResponseBranch(data)
+                if branch is not None and self._controller.acknowledged(branch, address):
+                    return
             try:
                 message = self._decoder.decode(data)
             except SIPParseError as e:

@@ -85,15 +85,15 @@ def quickSplit(data: bytes, names: HeaderNames | None = None) -> tuple[str, list
         name, colon, value = line.partition(":")
         if not colon:
             return None
-        canon = known.get(name)
-        if canon is None:
+        try:
+            key = known[name][0]  # a subscript: cheaper than get() per line
+        except KeyError:
             if names is None:
                 return None
             try:
-                canon = names.learn(name)
+                key = names.learn(name)[0]
             except SIPParseError:
                 return None
-        key = canon[0]
         if key in wanted:
             if key not in fields:
                 fields[key] = value.strip()
@@ -130,10 +130,19 @@ def requestLine(start: str) -> tuple[str, str] | None:
     that L{parseMessage} accepts, or C{None}.
     """
     parts = start.split(" ")
-    if len(parts) != 3 or not parts[0] or not parts[1] or parts[2].upper() != "SIP/2.0":
+    if len(parts) != 3:
         return None
-    method = parts[0]
-    return (method, parts[1]) if _TOKEN_CHARS.issuperset(method) else None
+    method, uri, version = parts
+    if not method or not uri or (version != "SIP/2.0" and version.upper() != "SIP/2.0"):
+        return None
+    return (method, uri) if method in _METHODS or _TOKEN_CHARS.issuperset(method) else None
+
+
+_METHODS = frozenset({"SUBSCRIBE", "NOTIFY", "OPTIONS", "ACK", "INVITE", "BYE", "CANCEL", "REGISTER"})
+"""
+Methods known to be tokens, so that the usual request lines skip the
+character check.
+"""
 
 
 def isPlainRequestLine(start: str, method: str) -> str | None:

@@ -258,12 +258,10 @@ def subscribeKey(subscribe: DecodedMessage) -> tuple[str, str, int]:
     @raise SIPParseError: without Call-ID, From or a numeric CSeq.
     """
     fields = subscribe.fields
-    callID = fields.get("call-id")
-    if callID is None:
-        raise SIPParseError("no Call-ID header")
-    from_ = fields.get("from")
-    if from_ is None:
-        raise SIPParseError("no From header")
+    try:
+        callID, from_ = fields["call-id"], fields["from"]
+    except KeyError:
+        raise SIPParseError("no Call-ID header" if "call-id" not in fields else "no From header") from None
     return callID, _tagOf(from_), cseqNumber(fields.get("cseq"))
 
 
@@ -474,11 +472,12 @@ def buildResponse(
     """
     vias = request.vias
     fields = request.fields
-    get = fields.get
-    from_, to, callID, cseq = get("from"), get("to"), get("call-id"), get("cseq")
-    if not vias or from_ is None or to is None or callID is None or cseq is None:
-        raise _missing(vias, fields, ("from", "to", "call-id", "cseq"))
-    top = _topVia(vias[0], source[0], source[1])
+    try:
+        top = vias[0]
+        from_, to, callID, cseq = fields["from"], fields["to"], fields["call-id"], fields["cseq"]
+    except (IndexError, KeyError):
+        raise _missing(vias, fields, ("from", "to", "call-id", "cseq")) from None
+    top = _topVia(top, source[0], source[1])
     if len(vias) > 1:
         top = "\r\nVia: ".join([top, *vias[1:]])
     return (
@@ -579,12 +578,16 @@ def buildNotify(
         usable Contact/From URI.
     """
     fields = subscribe.fields
+    try:
+        theirFrom, theirTo, callID = fields["from"], fields["to"], fields["call-id"]
+    except KeyError:
+        raise _missing(True, fields, ("from", "to", "call-id")) from None
     get = fields.get
-    theirFrom, theirTo, callID = get("from"), get("to"), get("call-id")
-    if theirFrom is None or theirTo is None or callID is None:
-        raise _missing(True, fields, ("from", "to", "call-id"))
-    target = notifyTarget(fields.get("contact"), theirFrom)
-    encoded = body.encode("utf-8")
+    target = notifyTarget(get("contact"), theirFrom)
+    # A URL is ASCII: then its length is known without encoding it apart,
+    # and the whole datagram is encoded at once.
+    ascii = body.isascii()
+    encoded = b"" if ascii else body.encode("utf-8")
     head = _notifyHead(
         target,
         via,
@@ -594,11 +597,13 @@ def buildNotify(
         callID,
         cseq,
         contact,
-        fields.get("event") or UA_PROFILE_EVENT,
+        get("event") or UA_PROFILE_EVENT,
         "Subscription-State: terminated;reason=timeout\r\n"
         "Content-Type: application/url\r\n",
-        len(encoded),
+        len(body) if ascii else len(encoded),
     )
+    if ascii:
+        return (head + body).encode("utf-8", "surrogateescape")
     return head.encode("utf-8", "surrogateescape") + encoded
 
 
