@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
 
 __all__ = ["CachedReads"]
 
@@ -39,6 +40,9 @@ class CachedReads:
         # "device:<MAC>" -> {("lines" | "layer"): value}, oldest first
         self._devices: OrderedDict[str, dict] = OrderedDict()
         self._generation = 0
+        # MAC -> Deferreds of device() asked for the next read of devices
+        self._asked: dict[str, list[defer.Deferred]] = {}
+        self._readingDevices = False
 
     def drop(self, scopes) -> None:
         """
@@ -60,25 +64,46 @@ class CachedReads:
         """
         @return: a Deferred firing with C{(device, version)}: the stored
             L{DeviceInfo} (or C{None}) and its current settings version (or
-            C{None}).  Its lines are read in the same transaction.
+            C{None}).  Its lines and device layer are read in the same
+            transaction.  Devices asked while a read of devices is under way
+            are read together in the next one (L{IDeviceStore.readDevices}):
+            a storm's misses share a transaction and a trip to the store's
+            thread.
         """
         entry = self._devices.get(f"device:{mac}")
         if entry is not None and "device" in entry:
             return defer.succeed(entry["device"])
+        waiting = defer.Deferred()
+        self._asked.setdefault(mac, []).append(waiting)
+        if not self._readingDevices:
+            self._readDevices()
+        return waiting
 
-        @defer.inlineCallbacks
-        def read():
-            versions = yield self.store.deviceVersions([mac])
-            stored = yield self.store.readDevice(mac)
-            version = versions[mac][0] if mac in versions else None
-            if stored is None:
-                return {"device": (None, version), "lines": ()}
-            return {"device": (stored[0], version), "lines": tuple(stored[1])}
+    def _readDevices(self) -> None:
+        """
+        Read the devices asked so far in one L{IDeviceStore.readDevices},
+        then those asked meanwhile.
+        """
+        asked, self._asked = self._asked, {}
+        self._readingDevices = True
 
-        def keep(values) -> None:
-            self._entry(f"device:{mac}").update(values)
+        def keep(found) -> None:
+            for mac, (device, lines, version, layer) in found.items():
+                self._entry(f"device:{mac}").update(device=(device, version), lines=tuple(lines), layer=layer)
 
-        return self._reading(keep, read).addCallback(lambda values: values["device"])
+        def answer(result) -> None:
+            self._readingDevices = False
+            for mac, waiters in asked.items():
+                for waiting in waiters:
+                    if isinstance(result, Failure):
+                        waiting.errback(result)
+                    else:
+                        device, _, version, _ = result[mac]
+                        waiting.callback((device, version))
+            if self._asked and not self._readingDevices:
+                self._readDevices()
+
+        self._reading(keep, lambda: self.store.readDevices(list(asked))).addBoth(answer)
 
     def getLines(self, mac: str):
         return self._read(f"device:{mac}", "lines", lambda: self.store.getLines(mac))

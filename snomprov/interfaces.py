@@ -358,6 +358,18 @@ class IDeviceStore(Interface):
             C{None} for a device not stored.
         """
 
+    def readDevices(macs):
+        """
+        What renderings of C{macs}' files read of each, in one transaction:
+        the stored device, its lines, its current settings version (as
+        L{deviceVersions}) and its device settings layer (scope
+        C{device:<MAC>}).
+
+        @return: Deferred firing with a dict of each of C{macs} to
+            C{(DeviceInfo or None, lines, version or None, SettingsLayer or
+            None)}; a device not stored has no lines.
+        """
+
     def writeDevice(device, lines, expected=None, events=(), new=False):
         """
         In one transaction: set a device's operator fields (C{vendor},

@@ -63,7 +63,7 @@ def test_readsKept():
     assert device.mac == MAC_A and version is not None
     assert [line.user for line in lines] == [f"u{MAC_A}"]
     assert set(counted.reads.values()) == {1}
-    assert {name for name, _ in counted.reads} == {"getLayer", "deviceVersions", "readDevice"}
+    assert {name for name, _ in counted.reads} == {"getLayer", "readDevices"}
 
 
 @pytest_twisted.inlineCallbacks
@@ -80,8 +80,8 @@ def test_dropDeviceScope():
     for mac in (MAC_A, MAC_B):
         yield reads.device(mac)
     yield reads.getLayer("site")
-    assert counted.reads["readDevice", repr((MAC_A,))] == 2
-    assert counted.reads["readDevice", repr((MAC_B,))] == 1
+    assert counted.reads["readDevices", repr(([MAC_A],))] == 2
+    assert counted.reads["readDevices", repr(([MAC_B],))] == 1
     assert counted.reads["getLayer", repr(("site",))] == 1
 
 
@@ -102,7 +102,7 @@ def test_dropSharedScope():
     yield reads.device(MAC_A)
     reads.drop(None)
     yield reads.device(MAC_A)
-    assert counted.reads["readDevice", repr((MAC_A,))] == 3
+    assert counted.reads["readDevices", repr(([MAC_A],))] == 3
     assert counted.reads["getLayer", repr(("site",))] == 2
 
 
@@ -136,5 +136,59 @@ def test_devicesBounded():
     reads = CachedReads(counted, maxDevices=1)
     for mac in (MAC_A, MAC_B, MAC_B, MAC_A):
         yield reads.device(mac)
-    assert counted.reads["readDevice", repr((MAC_A,))] == 2
-    assert counted.reads["readDevice", repr((MAC_B,))] == 1
+    assert counted.reads["readDevices", repr(([MAC_A],))] == 2
+    assert counted.reads["readDevices", repr(([MAC_B],))] == 1
+
+
+@pytest_twisted.inlineCallbacks
+def test_devicesAskedDuringAReadShareTheNext():
+    """
+    Devices asked while a read of devices is under way are read together
+    in one L{readDevices} once it returns, each answered with its own
+    record; a failed read fails its askers and keeps nothing.
+    """
+    store = yield _store()
+    pending: list = []
+
+    class Held:
+        def __init__(self):
+            self.asked: list = []
+
+        def readDevices(self, macs):
+            self.asked.append(list(macs))
+            d = defer.Deferred()
+            pending.append((d, macs))
+            return d
+
+    held = Held()
+    reads = CachedReads(held)
+    first = reads.device(MAC_A)
+    second, third, again = reads.device(MAC_B), reads.device("000413CC0003"), reads.device(MAC_B)
+    assert held.asked == [[MAC_A]]
+    d, macs = pending.pop(0)
+    d.callback((yield store.readDevices(macs)))
+    assert held.asked == [[MAC_A], [MAC_B, "000413CC0003"]]
+    d, macs = pending.pop(0)
+    d.callback((yield store.readDevices(macs)))
+    assert (yield first)[0].mac == MAC_A
+    assert (yield second)[0].mac == MAC_B and (yield again)[0].mac == MAC_B
+    assert (yield third) == (None, None)
+    assert [line.user for line in (yield reads.getLines(MAC_B))] == [f"u{MAC_B}"]
+    assert (yield reads.getLayer(f"device:{MAC_B}")) is None
+    assert len(held.asked) == 2
+
+    reads.drop(None)
+    failing = reads.device(MAC_A)
+    d, _ = pending.pop(0)
+    d.errback(RuntimeError("database away"))
+    try:
+        yield failing
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the read's failure was not passed on")
+    pending.clear()
+    later = reads.device(MAC_A)
+    assert held.asked[-1] == [MAC_A] and len(held.asked) == 4
+    pending[0][0].callback((yield store.readDevices([MAC_A])))
+    assert (yield later)[0].mac == MAC_A

@@ -182,15 +182,15 @@ def test_renderingBegunBeforeAChangeIsNotKept():
     store = MemoryDeviceStore()
     yield _registered(store)
     served = Served(store)
-    original = store.readDevice
+    original = store.readDevices
 
-    def changeMeanwhile(mac):
-        served.provisioner.invalidate({f"device:{mac}"})
-        return original(mac)
+    def changeMeanwhile(macs):
+        served.provisioner.invalidate({f"device:{mac}" for mac in macs})
+        return original(macs)
 
-    store.readDevice = changeMeanwhile
+    store.readDevices = changeMeanwhile
     yield served.fetch(MAC_A)
-    store.readDevice = original
+    store.readDevices = original
     yield served.fetch(MAC_A)
     assert served.provisioner.misses == 2
 

@@ -446,3 +446,27 @@ def test_textFilterWithLower(tmp_path, text, expected):
     finally:
         yield store.close()
     assert found == lowered == expected
+
+
+@pytest_twisted.inlineCallbacks
+def test_readDevices(store):
+    """
+    C{readDevices} gives each MAC asked its device, lines, current version
+    and device layer, as the single reads give them; a MAC not stored has
+    none of them but its layer.
+    """
+    from snomprov.device import Setting, SettingsLayer
+
+    yield store.writeDevice(DeviceInfo(MAC1, vendor="snom", model="snomD785"), [line(2), line(1)], new=True)
+    layer = SettingsLayer(f"device:{MAC3}", (Setting("language", "Deutsch"),))
+    yield store.putLayer(layer)
+    found = yield store.readDevices([MAC1, MAC2, MAC3, MAC1])
+    versions = yield store.deviceVersions([MAC1])
+    assert found == {
+        MAC1: ((yield store.getDevice(MAC1)), (line(1), line(2)), versions[MAC1][0], None),
+        MAC2: (None, (), None, None),
+        MAC3: (None, (), None, (yield store.getLayer(f"device:{MAC3}"))),
+    }
+    assert found[MAC3][3].settings == layer.settings
+    with pytest.raises(StoreError):
+        yield store.readDevices(["not-a-mac"])

@@ -287,6 +287,20 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
             return defer.succeed(None)
         return defer.succeed((device, records.getLines(mac), records.revisions[mac]))
 
+    def readDevices(self, macs):
+        def read(checked):
+            records = self._records
+            found = {}
+            for mac in checked:
+                device = records.devices.get(mac)
+                version = records.versions[mac][0] if mac in records.versions else None
+                layer = records.layers.get(f"device:{mac}")
+                found[mac] = (device, () if device is None else records.getLines(mac), version,
+                              None if layer is None else _copyLayer(layer))
+            return defer.succeed(found)
+
+        return whenValid(lambda: [checkMAC(mac) for mac in macs], read)
+
     def countDevices(self):
         counts: dict[tuple[str, str | None], int] = {}
         for device in self._records.devices.values():

@@ -650,6 +650,18 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         assert revision is not None
         return device, self.getLines(mac), revision
 
+    def readDevices(self, macs: list[str]) -> dict[str, tuple]:
+        macs = list(dict.fromkeys(macs))
+        versions = self.deviceVersions(macs)
+        devices = self.getDevices(macs)
+        found = {}
+        for mac in macs:
+            device = devices.get(mac)
+            lines = () if device is None else self.getLines(mac)
+            version = versions[mac][0] if mac in versions else None
+            found[mac] = (device, lines, version, self.getLayer(f"device:{mac}"))
+        return found
+
     def getLines(self, mac: str) -> tuple[Line, ...]:
         return tuple(_lineFromRow(row) for row in self._fetch(_GET_LINES, mac))
 
@@ -1085,6 +1097,10 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
     def readDevice(self, mac):
         return self._run(lambda r: r.readDevice(mac))
+
+    def readDevices(self, macs):
+        return whenValid(lambda: [checkMAC(mac) for mac in macs],
+                         lambda checked: self._run(lambda r: r.readDevices(checked)))
 
     def getLines(self, mac):
         return self._run(lambda r: r.getLines(mac))
