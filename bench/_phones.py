@@ -24,6 +24,8 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from .pnp_storm import _SUBSCRIBE, okFor
+
 __all__ = ["HOST", "macOf", "devicesCSV", "okFor", "Boot", "boot", "fetch", "sourceAddress", "Hostile"]
 
 HOST = "127.0.0.1"
@@ -32,23 +34,6 @@ HOSTILE = "127.2.0.1"
 The address hostile traffic comes from (phones come from L{sourceAddress}).
 """
 
-_SUBSCRIBE = (
-    "SUBSCRIBE sip:MAC%3a{mac}@{host} SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{tag}{n}x{attempt};rport\r\n"
-    "From: <sip:MAC%3a{mac}@{host}>;tag={n}\r\n"
-    "To: <sip:MAC%3a{mac}@{host}>\r\n"
-    "Call-ID: {n}-{tag}@{host}\r\n"
-    "CSeq: 1 SUBSCRIBE\r\n"
-    'Event: ua-profile;profile-type="device";vendor="snom";model="snomD785";version="10.1.54.13"\r\n'
-    "Expires: 0\r\n"
-    "Accept: application/url\r\n"
-    "Contact: <sip:{host}:{port}>\r\n"
-    "User-Agent: snomD785/10.1.54.13\r\n"
-    "Content-Length: 0\r\n"
-    "\r\n"
-)
-
-_ECHOED = {b"via", b"from", b"to", b"call-id", b"cseq", b"v", b"f", b"t", b"i"}
 
 
 def macOf(n: int) -> str:
@@ -66,15 +51,6 @@ def devicesCSV(phones: int, first: int = 0) -> str:
     return "mac,vendor,model,line,user,password,display_name,registrar\n" + "".join(
         f"{macOf(n)},snom,snomD785,1,{1000 + n},pw-{n}-secret,Phone {n},pbx.example\n"
         for n in range(first, first + phones))
-
-
-def okFor(notify: bytes) -> bytes:
-    """
-    The phone's C{200 OK} to a NOTIFY: its Via, From, To, Call-ID and CSeq.
-    """
-    head = notify.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-    kept = [line for line in head[1:] if line.partition(b":")[0].strip().lower() in _ECHOED]
-    return b"SIP/2.0 200 OK\r\n" + b"\r\n".join(kept) + b"\r\nContent-Length: 0\r\n\r\n"
 
 
 def _userAgent(mac: str) -> str:
@@ -214,7 +190,7 @@ def boot(sipPort: int, macs: list[str], rate: float = 200.0, deadline: float = 2
 
 def _send(sock, server, macs, n, tag, attempt) -> None:
     host, port = sock.getsockname()
-    message = _SUBSCRIBE.format(mac=macs[n], host=host, port=port, n=n, tag=tag, attempt=attempt)
+    message = _SUBSCRIBE.format(mac=macs[n], host=host, port=port, n=n, tag=tag, branch=f"{tag}{n}x{attempt}")
     try:
         sock.sendto(message.encode(), server)
     except BlockingIOError:
@@ -315,7 +291,7 @@ class Hostile:
                         + b"a" * 64000 + b"\r\n\r\n")
             elif kind == 1:  # third-party Via and Contact
                 data = _SUBSCRIBE.format(mac=mac, host="127.0.0.77", port=self._victim.getsockname()[1],
-                                         n=i, tag="evil", attempt=0).encode()
+                                         n=i, tag="evil", branch=f"evil{i}x0").encode()
             elif kind == 2:  # broken header lines
                 data = (b"SUBSCRIBE sip:MAC%3a" + mac.encode() + b"@h SIP/2.0\r\nVia SIP/2.0/UDP x\r\n"
                         + self.random.randbytes(200) + b"\r\n\r\n")

@@ -72,7 +72,7 @@ def subscribes(phones: int, round_: int) -> list[bytes]:
     """
     return [
         _SUBSCRIBE.format(mac=f"0004{i:08X}", host=PHONE[0], port=PHONE[1], n=i,
-                          tag=f"r{round_}").encode()
+                          tag=f"r{round_}", branch=f"{i}sr{round_}").encode()
         for i in range(phones)
     ]
 

@@ -51,7 +51,7 @@ HOST = "127.0.0.1"
 
 _SUBSCRIBE = (
     "SUBSCRIBE sip:MAC%3a{mac}@{host} SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{n}s{tag};rport\r\n"
+    "Via: SIP/2.0/UDP {host}:{port};branch=z9hG4bK{branch};rport\r\n"
     "From: <sip:MAC%3a{mac}@{host}>;tag={n}\r\n"
     "To: <sip:MAC%3a{mac}@{host}>\r\n"
     "Call-ID: {n}-{tag}@{host}\r\n"
@@ -237,7 +237,7 @@ def probe(port: int, timeout: float = 30.0) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((HOST, 0))
         s.settimeout(0.2)
-        message = _SUBSCRIBE.format(mac="000413FFFFFF", host=HOST, port=s.getsockname()[1], n=0, tag=tag).encode()
+        message = _SUBSCRIBE.format(mac="000413FFFFFF", host=HOST, port=s.getsockname()[1], n=0, tag=tag, branch=f"0s{tag}").encode()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             s.sendto(message, (HOST, port))
@@ -269,7 +269,7 @@ def runLoad(port: int, args) -> dict:
     ports = [s.getsockname()[1] for s in socks]
     macs = [macOf(n, args.phones) for n in range(total)]
     messages = [
-        _SUBSCRIBE.format(mac=macs[n], host=HOST, port=ports[n % len(socks)], n=n, tag=tag).encode()
+        _SUBSCRIBE.format(mac=macs[n], host=HOST, port=ports[n % len(socks)], n=n, tag=tag, branch=f"{n}s{tag}").encode()
         for n in range(total)
     ]
     shared = Shared(total)
