@@ -62,9 +62,13 @@ def shot(driver, name: str) -> None:
 
 
 def _wait(driver, condition, message: str):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT, poll_frequency=0.2).until(condition, message)
+    # A form that submits with GET loads a new page: an element found on the
+    # old one goes stale between finding it and reading it; look again.
+    return WebDriverWait(driver, WAIT, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
 
 
 def logIn(driver, daemon, password: str = "ada-secret") -> None:
