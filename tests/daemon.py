@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+from ports import freePort
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _running: set[subprocess.Popen] = set()
@@ -28,23 +30,6 @@ def _killLeftovers() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-def freePort(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    """
-    A port free for both TCP and UDP right now.
-    """
-    while True:
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-        try:
-            with socket.socket(socket.AF_INET, other) as s:
-                s.bind((host, port))
-        except OSError:
-            continue
-        return port
 
 
 def twistdCommand() -> list[str]:

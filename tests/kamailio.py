@@ -20,6 +20,8 @@ import uuid
 
 import pytest
 
+from ports import freePort
+
 __all__ = ["Kamailio", "needed", "sippRegister", "registers", "SCENARIOS"]
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sipp")
@@ -62,12 +64,6 @@ def _modulesDir(scheme: str) -> str:
             return path
     reason = "Kamailio's modules (auth_db) are not installed (Debian: apt-get install kamailio)"
     pytest.skip(reason)
-
-
-def freeUDPPort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 CONFIG = """#!KAMAILIO
@@ -148,7 +144,7 @@ class Kamailio:
         modules = _modulesDir(scheme)
         self.directory = str(directory)
         self.domain = domain
-        self.port = freeUDPPort()
+        self.port = freePort()
         self.configPath = os.path.join(self.directory, "kamailio.cfg")
         self.runtimeDir = os.path.join(self.directory, "kamailio-run")
         self.logPath = os.path.join(self.directory, "kamailio.log")
@@ -245,7 +241,7 @@ def sippRegister(directory, kamailio: Kamailio, user: str, password: str, scenar
         f.write(f"SEQUENTIAL\n{user};{kamailio.domain}\n")
     errors = os.path.join(directory, f"register-{tag}.errors.log")
     argv = [sipp, f"127.0.0.1:{kamailio.port}", "-sf", os.path.join(SCENARIOS, scenario), "-inf", injection,
-            "-au", user, "-ap", password, "-i", "127.0.0.1", "-p", str(freeUDPPort()), "-m", "1", "-nostdin", "-timeout", "20s",
+            "-au", user, "-ap", password, "-i", "127.0.0.1", "-p", str(freePort()), "-m", "1", "-nostdin", "-timeout", "20s",
             "-timeout_error", "-recv_timeout", "5000", "-trace_err", "-error_file", errors]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=directory, timeout=60)
     if result.returncode != 0 and os.path.exists(errors):

@@ -23,6 +23,8 @@ import subprocess
 import tempfile
 import time
 
+from ports import freePort
+
 __all__ = ["MySQLServer", "missingReason"]
 
 _running: set["MySQLServer"] = set()
@@ -56,12 +58,6 @@ def missingReason() -> str | None:
     return None
 
 
-def _freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class MySQLServer:
     """
     One MariaDB server in its own temporary directory.
@@ -86,7 +82,7 @@ class MySQLServer:
         if self.runAs is not None:
             entry = pwd.getpwnam(self.runAs)
             os.chown(self.directory, entry.pw_uid, entry.pw_gid)
-        self.port = _freePort()
+        self.port = freePort()
         self.process: subprocess.Popen | None = None
         self._installed = False
 

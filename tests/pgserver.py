@@ -24,6 +24,8 @@ import subprocess
 import tempfile
 import time
 
+from ports import freePort
+
 __all__ = ["PostgresServer", "findBinDir", "missingReason"]
 
 _running: set["PostgresServer"] = set()
@@ -71,12 +73,6 @@ def missingReason() -> str | None:
     return None
 
 
-def _freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serverUser() -> str | None:
     """
     Whom to run the server as: C{None} for the current user, unless that is
@@ -120,7 +116,7 @@ class PostgresServer:
             entry = pwd.getpwnam(self.runAs)
             for path in (self.directory, self.socketDir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-        self.port = _freePort()
+        self.port = freePort()
         self._initialised = False
         self.running = False
 

@@ -22,6 +22,8 @@ import subprocess
 import tempfile
 import time
 
+from ports import freePort
+
 __all__ = ["SlapdServer", "missingReason", "BASE_DN", "PEOPLE", "ADMIN_DN"]
 
 BASE_DN = "dc=example,dc=org"
@@ -91,12 +93,6 @@ sn: two
 """
 
 
-def _freePort() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class SlapdServer:
     """
     @ivar url: C{ldap://127.0.0.1:<port>}.
@@ -110,7 +106,7 @@ class SlapdServer:
         if reason is not None:
             raise RuntimeError(reason)
         self.directory = tempfile.mkdtemp(prefix="snomprov-slapd-")
-        self.port = _freePort()
+        self.port = freePort()
         self.url = f"ldap://{self.host}:{self.port}"
         self.confPath = os.path.join(self.directory, "slapd.conf")
         self.logPath = os.path.join(self.directory, "slapd.log")
