@@ -81,6 +81,15 @@ def _events(daemon: Daemon) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
+def _recorderState(daemon: Daemon) -> list[str]:
+    """
+    The recorder's lines of C{daemon}'s C{/metrics} (events written,
+    dropped, pending), to tell why events are missing.
+    """
+    status, body = _curl(f"{daemon.baseURL}/metrics")
+    return [line for line in body.splitlines() if line.startswith("snomprov_recorder")] or [f"HTTP {status}"]
+
+
 def _curl(*args: str) -> tuple[int, str]:
     curl = shutil.which("curl")
     assert curl, "curl is not installed"
@@ -196,10 +205,15 @@ def test_databaseLostAndBack(daemons):
 
     server.start()
 
-    def recorded():
-        return {e["mac"] for e in _events(one) if e["kind"] == "notify-acked"} >= {MAC, *answered}
+    expected = {MAC, *answered}
 
-    assert _eventually(recorded, 20), _events(one)
+    def recorded():
+        return {e["mac"] for e in _events(one) if e["kind"] == "notify-acked"} >= expected
+
+    if not _eventually(recorded, 45):
+        acked = {e["mac"] for e in _events(one) if e["kind"] == "notify-acked"}
+        pytest.fail(f"not recorded: {sorted(expected - acked)}; recorders: one {_recorderState(one)}, "
+                    f"two {_recorderState(two)}\n--- one:\n{one.log()}\n--- two:\n{two.log()}")
     for daemon in (one, two):
         assert _eventually(lambda: "is back" in daemon.log().split("Lost the database")[-1], 10), daemon.log()
     # Working again: a change through one is served by the other.
