@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from logfile import readLog
 from ports import freePort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -213,14 +214,3 @@ def userEnv() -> dict[str, str]:
     env = _env()
     env.pop("PYTHONUNBUFFERED", None)
     return env
-
-
-def readLog(path: str) -> str:
-    """
-    A daemon's log as text so far, or C{""} before it has one.
-    """
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except FileNotFoundError:
-        return ""

@@ -20,6 +20,7 @@ import uuid
 
 import pytest
 
+from logfile import readLog
 from ports import freePort
 
 __all__ = ["Kamailio", "needed", "sippRegister", "registers", "SCENARIOS"]
@@ -158,11 +159,7 @@ class Kamailio:
         self.process: subprocess.Popen | None = None
 
     def log(self) -> str:
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return readLog(self.logPath)
 
     def start(self, timeout: float = 30.0) -> "Kamailio":
         check = subprocess.run([self.binary, "-c", "-f", self.configPath], capture_output=True, text=True,

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import time
 
+from logfile import readLog
 from ports import freePort
 
 __all__ = ["MySQLServer", "missingReason"]
@@ -93,11 +94,7 @@ class MySQLServer:
         return options
 
     def log(self) -> str:
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return readLog(self.logPath)
 
     def start(self, timeout: float = 60.0) -> "MySQLServer":
         if not self._installed:

@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 
+from logfile import readLog
 from ports import freePort
 
 __all__ = ["PostgresServer", "findBinDir", "missingReason"]
@@ -135,11 +136,7 @@ class PostgresServer:
         """
         The server's log so far.
         """
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return readLog(self.logPath)
 
     def start(self) -> "PostgresServer":
         """

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 
+from logfile import readLog
 from ports import freePort
 
 __all__ = ["SlapdServer", "missingReason", "BASE_DN", "PEOPLE", "ADMIN_DN"]
@@ -149,11 +150,7 @@ class SlapdServer:
         raise RuntimeError(f"slapd did not listen within {timeout} s:\n{self.log()}")
 
     def log(self) -> str:
-        try:
-            with open(self.logPath, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return readLog(self.logPath)
 
     def pause(self) -> None:
         """
