@@ -613,7 +613,7 @@ def test_hostileStream(namespace, tmp_path):
     daemon.start()
     held: list[socket.socket] = []
     victims = [_udp(VICTIM)]
-    hostile = None
+    hostile = capture = sampler = None
     try:
         pid = daemon.process.pid
         # Warm up every path once (PnP, HTTP, TFTP), then the baseline.
@@ -706,6 +706,7 @@ def test_hostileStream(namespace, tmp_path):
         #   FETCHERS phone fetches, MAX_TRANSFERS TFTP transfer ports,
         #   and the crowd's connections past the cap, accepted and
         #   aborted in the same reactor turn (CROWD_SIZE - CAP).
+        assert sampler.samples > 10, sampler.samples
         filesBound = baseFiles + 5 * CAP + FETCHERS + MAX_TRANSFERS + (CROWD_SIZE - CAP)
         assert sampler.files <= filesBound, (sampler.files, baseFiles, filesBound)
         # Memory: the baseline plus the render cache (CACHE_BYTES), a
@@ -734,6 +735,9 @@ def test_hostileStream(namespace, tmp_path):
               f"open files {baseFiles} -> {sampler.files} (bound {filesBound}); RSS {baseRSS} -> {sampler.rss} "
               f"(bound {rssBound}); {len(devices)} device rows, {floods} flood event(s)")
     finally:
+        for thread in (capture, sampler):
+            if thread is not None and thread.is_alive():
+                thread.stop()
         for sock in held + victims[:1]:
             sock.close()
         if hostile is not None:
