@@ -58,6 +58,7 @@ from lxml import etree
 
 from bench._phones import Hostile, boot, fetch, macOf, sourceAddress
 from bench.pnp_storm import _SUBSCRIBE
+from bench.soak import Sampler, openFiles, rssBytes
 from daemon import ROOT, Daemon
 from netns import netnsAvailable, netnsPair
 
@@ -247,44 +248,6 @@ def strangers(packets, server: str = SERVER) -> list[tuple]:
         elif source == server and (protocol, destination, destinationPort) not in heard:
             out.append((protocol, source, sourcePort, destination, destinationPort))
     return out
-
-
-# -- the daemon's footprint --------------------------------------------------
-
-def rss(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
-def openFiles(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-class Sampler(threading.Thread):
-    """
-    The daemon's largest resident memory and open-file count, sampled
-    every 50 ms until stopped.
-    """
-
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.rss = self.files = 0
-        self.samples = 0
-        self._stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopped.wait(0.05):
-            self.rss = max(self.rss, rss(self.pid))
-            self.files = max(self.files, openFiles(self.pid))
-            self.samples += 1
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self.join()
 
 
 # -- the valid phones --------------------------------------------------------
@@ -621,11 +584,11 @@ def test_hostileStream(namespace, tmp_path):
         assert not warm.lost
         snomFiles(warm.urls[macOf(0)], macOf(0), AFTER)
         bootSPA(daemon.tftpPort, 0, str(tmp_path))
-        baseRSS, baseFiles = rss(pid), openFiles(pid)
+        baseRSS, baseFiles = rssBytes(pid), openFiles(pid)
 
         capture = Capture()
         capture.start()
-        sampler = Sampler(pid)
+        sampler = Sampler(pid, str(tmp_path), interval=0.05)
         sampler.start()
         hostile = Hostile(daemon.sipPort, daemon.tftpPort, daemon.baseURL, seed=15)
         victims.append(hostile._victim)
@@ -652,7 +615,10 @@ def test_hostileStream(namespace, tmp_path):
                 future.result()
             snomResult = snom.result()
             spaFiles = [future.result() for future in spa]
-        sampler.stop()
+        sampler.stopped.set()
+        sampler.join()
+        peakRSS = max(sample[1] for sample in sampler.samples)
+        peakFiles = max(sample[2] for sample in sampler.samples)
 
         # Every valid phone provisioned, with its own account and no one
         # else's secret.
@@ -706,9 +672,9 @@ def test_hostileStream(namespace, tmp_path):
         #   FETCHERS phone fetches, MAX_TRANSFERS TFTP transfer ports,
         #   and the crowd's connections past the cap, accepted and
         #   aborted in the same reactor turn (CROWD_SIZE - CAP).
-        assert sampler.samples > 10, sampler.samples
+        assert len(sampler.samples) > 10, len(sampler.samples)
         filesBound = baseFiles + 5 * CAP + FETCHERS + MAX_TRANSFERS + (CROWD_SIZE - CAP)
-        assert sampler.files <= filesBound, (sampler.files, baseFiles, filesBound)
+        assert peakFiles <= filesBound, (peakFiles, baseFiles, filesBound)
         # Memory: the baseline plus the render cache (CACHE_BYTES), a
         # NOTIFY transaction and its deduplication entry per transaction
         # (MAX_TRANSACTIONS * 4 KiB), the open connections' buffers
@@ -717,7 +683,7 @@ def test_hostileStream(namespace, tmp_path):
         # allocator's arenas and code paths first taken by the stream.
         rssBound = (baseRSS + CACHE_BYTES + MAX_TRANSACTIONS * 4096
                     + (5 * CAP + FETCHERS) * (MAX_BODY + 65536) + MAX_TRANSFERS * 65536 + (16 << 20))
-        assert sampler.rss <= rssBound, (sampler.rss, baseRSS, rssBound)
+        assert peakRSS <= rssBound, (peakRSS, baseRSS, rssBound)
 
         # The flood of new MACs: at most NEW_PER_MINUTE rows a minute (the
         # stream may straddle two minutes of the clock), and a flood event.
@@ -732,12 +698,13 @@ def test_hostileStream(namespace, tmp_path):
         assert floods >= 1
         # The figures, for pytest -s.
         print(f"\nhostile stream: {seen}; {len(capture.packets)} packets captured, {capture.drops} dropped; "
-              f"open files {baseFiles} -> {sampler.files} (bound {filesBound}); RSS {baseRSS} -> {sampler.rss} "
+              f"open files {baseFiles} -> {peakFiles} (bound {filesBound}); RSS {baseRSS} -> {peakRSS} "
               f"(bound {rssBound}); {len(devices)} device rows, {floods} flood event(s)")
     finally:
-        for thread in (capture, sampler):
-            if thread is not None and thread.is_alive():
-                thread.stop()
+        if capture is not None and capture.is_alive():
+            capture.stop()
+        if sampler is not None:
+            sampler.stopped.set()
         for sock in held + victims[:1]:
             sock.close()
         if hostile is not None:
