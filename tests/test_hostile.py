@@ -13,10 +13,13 @@ a mixed hostile stream:
   host: a socket bound there receives nothing, while the sender is answered;
 - traversal names over HTTP and TFTP (C{../}, C{%2e%2e}, absolute paths,
   NUL);
-- HTTP clients dribbling their headers (C{[http] header_timeout}),
-  oversized bodies and headers (C{[http] max_body}), and more connections
-  from one address than C{[http] connections_per_address};
-- TFTP clients that never acknowledge (C{[tftp] transfers_per_client}).
+- HTTP clients stalling in or dribbling their headers (C{[http]
+  header_timeout}), oversized bodies and headers (C{[http] max_body}),
+  more connections from one address than C{[http]
+  connections_per_address}, long names and User-Agents with control
+  characters (C{[server] log_field_length});
+- TFTP clients that never acknowledge (C{[tftp] transfers_per_client},
+  and the transfer's timeouts).
 
 Everything runs in a network namespace of the test's own (only its
 loopback), so that a packet socket on its C{lo} sees the daemon's traffic
@@ -105,6 +108,7 @@ BOUNDS = dict(
 SPA_SOURCE = "127.3.0.{}"
 MANY_SOURCES = "127.4.{}.{}"
 NO_ACK = ("127.5.0.1", "127.5.0.2")
+NO_ACK_TIMEOUT = "127.5.0.3"
 ONE_SOURCE = "127.6.0.1"
 THIRD_PARTY_SENDER = "127.8.0.1"
 SLOW, OVERSIZED, CROWD = "127.9.0.1", "127.9.0.2", "127.9.0.3"
@@ -430,9 +434,8 @@ def traversals(daemon: Daemon, hostile: Hostile, seen: dict) -> None:
     """
     hostile.traversalHTTP()
     hostile.traversalTFTP()
-    answers = []
-    for name in TRAVERSALS_NUL:
-        answers.append(fetch(f"{daemon.baseURL}/{name}", timeout=10, source="127.2.0.3"))
+    answers = [fetch(f"{daemon.baseURL}/{name}", timeout=10, source="127.2.0.3") for name in TRAVERSALS_NUL]
+    seen["traversalHTTP"] = {status for status, _ in answers}
     with _udp("127.2.0.3", timeout=2) as sock:
         for name in (b"spa942.cfg\0../../etc/passwd", b"/etc/passwd\0.cfg", b"..\0spa942.cfg",
                      b"spa000e08000000.cfg\0"):
@@ -442,24 +445,37 @@ def traversals(daemon: Daemon, hostile: Hostile, seen: dict) -> None:
                 answers.append((int.from_bytes(data[:2], "big"), data))
                 if data[:2] == b"\0\3":
                     sock.sendto(b"\0\5\0\0stop\0", address)
+    seen["traversalTFTP"] = {opcode for opcode, _ in answers[len(TRAVERSALS_NUL):]}
     seen["traversalLeaks"] = hostile.leaks + sum(
         1 for status, body in answers if b"root:" in body or SECRET.search(body))
 
 
 def slowHeaders(daemon: Daemon, seen: dict) -> None:
     """
-    Three clients that send part of their headers and then nothing: each
-    is answered 408 and closed by the daemon (C{header_timeout}).
+    Three clients that never complete their headers: two send part of them
+    and then nothing, one dribbles a byte every quarter of a second.  Each
+    is answered 408 and closed by the daemon (C{header_timeout} counts from
+    the connection's opening, so dribbling does not extend it).
     """
-    def one(_):
+    def one(dribble: bool) -> bytes:
         with socket.create_connection((SERVER, daemon.httpPort), timeout=30, source_address=(SLOW, 0)) as client:
-            client.sendall(b"GET /snom/snomD785.htm HTTP/1.1\r\nHost: x\r\n")
+            client.sendall(b"GET /snom/snomD785.htm HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            client.settimeout(0.25 if dribble else 30)
             received = b""
-            while chunk := client.recv(4096):
+            for _ in range(120):  # 30 s at most
+                try:
+                    chunk = client.recv(4096)
+                except socket.timeout:
+                    client.sendall(b"z")  # never the end of the headers
+                    continue
+                except (ConnectionResetError, BrokenPipeError):
+                    break
+                if not chunk:
+                    break
                 received += chunk
             return received[:12]
     with ThreadPoolExecutor(3) as pool:
-        seen["slow"] = list(pool.map(one, range(3)))
+        seen["slow"] = list(pool.map(one, (False, False, True)))
 
 
 def _exchange(data: bytes, port: int, source: str) -> bytes:
@@ -547,6 +563,31 @@ def neverAck(daemon: Daemon, seen: dict, held: list) -> None:
     seen["noAck"] = data
 
 
+def neverAckTimesOut(daemon: Daemon, seen: dict) -> None:
+    """
+    A read request asking for a 1 s timeout, never acknowledged: its OACK
+    is sent at most 5 times (the first and 4 retransmissions), then the
+    transfer is given up (C{timeout} in the log) and the address may start
+    another.
+    """
+    with _udp(NO_ACK_TIMEOUT, timeout=10) as sock:
+        sock.sendto(b"\0\1spa942.cfg\0octet\0timeout\0" + b"1\0", (SERVER, daemon.tftpPort))
+        copies = []
+        with contextlib.suppress(socket.timeout):
+            while True:
+                copies.append(sock.recv(65535)[:2])
+                sock.settimeout(3)
+        pattern = re.compile(rf"TFTP spa942\.cfg to {re.escape(NO_ACK_TIMEOUT)}:\d+: timeout")
+        for _ in range(300):  # 30 s at most
+            if pattern.search(daemon.log()):
+                break
+            time.sleep(0.1)
+        sock.settimeout(10)
+        sock.sendto(b"\0\1spa942.cfg\0octet\0", (SERVER, daemon.tftpPort))
+        again = sock.recv(65535)[:2]
+        seen["timedOut"] = (copies, bool(pattern.search(daemon.log())), again)
+
+
 def victimHeard(victims: list[socket.socket]) -> int:
     heard = 0
     for victim in victims:
@@ -610,6 +651,7 @@ def test_hostileStream(namespace, tmp_path):
                 pool.submit(oversized, daemon, seen),
                 pool.submit(crowd, daemon, seen),
                 pool.submit(neverAck, daemon, seen, held),
+                pool.submit(neverAckTimesOut, daemon, seen),
             ]
             for future in stream:
                 future.result()
@@ -637,12 +679,17 @@ def test_hostileStream(namespace, tmp_path):
         assert seen["floodMany"] == FLOOD_MANY  # each of many sources is within its rate
         assert seen["thirdPartyAnswered"] == 11  # the sender is answered...
         assert seen["traversalLeaks"] == 0
+        assert seen["traversalHTTP"] <= {400, 404} and seen["traversalTFTP"] <= {5}, seen  # not found, or ERROR
         assert seen["slow"] == [b"HTTP/1.1 408"] * 3
         assert seen["oversized"][:2] == [b"HTTP/1.1 413"] * 2, seen["oversized"]
         assert all(not answer.startswith(b"HTTP/1.1 2") for answer in seen["oversized"]), seen["oversized"]
         assert seen["crowdServed"] == CAP
         # transfers_per_client: per address, that many DATA, the others ERROR.
         assert seen["noAck"] == {address: PER_CLIENT for address in NO_ACK}, seen["noAck"]
+        # A transfer never acknowledged ends after its timeouts: 5 OACKs,
+        # then the address is served again (DATA 1 of a new request).
+        copies, timedOut, again = seen["timedOut"]
+        assert 1 <= len(copies) <= 5 and set(copies) == {b"\0\6"} and timedOut and again == b"\0\3", seen["timedOut"]
 
         # Still answering: a PnP exchange, an HTTP fetch, a TFTP fetch.
         after = boot(daemon.sipPort, [macOf(1)], sources=1, fetchFiles=False)
