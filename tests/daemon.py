@@ -53,6 +53,8 @@ class Daemon:
     @param sipConfig: more keys of the C{[sip]} table (TOML lines).
     @param tftpPort: the TFTP port (default: a free one); 69 inside a
         network namespace, where DHCP option 66 cannot name a port.
+    @param serverConfig: more keys of the C{[server]} table
+        (C{log_field_length}).
     @param vendorPorts: C{[sip] vendor_ports}: false unless asked for, so
         that a test daemon never binds a vendor's fixed port (Yealink's
         5059) by accident and two daemons can run at once.
@@ -61,7 +63,7 @@ class Daemon:
     def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
                  host: str = "127.0.0.1", netns: str | None = None, listen: tuple[str, ...] = (),
                  httpConfig: str = "", tftpPort: int | None = None, sipConfig: str = "",
-                 vendorPorts: bool = False) -> None:
+                 vendorPorts: bool = False, serverConfig: str = "") -> None:
         self.directory = str(directory)
         self.host = host
         self.httpPort = freePort()
@@ -73,7 +75,7 @@ class Daemon:
         self.netns = netns
         with open(self.configPath, "w") as f:
             f.write(
-                f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n'
+                f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n' + serverConfig + "\n"
                 f"[http]\nlisten = {json.dumps([f'tcp:{self.httpPort}:interface={host}', *listen])}\n"
                 + httpConfig + "\n"
                 + f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
