@@ -320,12 +320,17 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def pageDevices(state=None, vendor=None, model=None, text=None, after=None, limit=100):
+    def pageDevices(state=None, vendor=None, model=None, text=None, after=None, limit=100,
+                    sort="mac", descending=False):
         """
-        A page of devices, ordered by MAC: those with C{mac > after} (all
-        when C{after} is C{None}) that match every filter given, at most
-        C{limit} (ask C{limit + 1} to know whether there is a next page).
-        Reads no more of the store than the page needs, in MAC order.
+        A page of devices in the order C{sort} of the whole store (one of
+        L{snomprov.store.sorts.DEVICE_SORTS}, descending or not, the MAC
+        ascending breaking ties): those after the cursor C{after} (all when
+        C{None}) that match every filter given, at most C{limit} (ask
+        C{limit + 1} to know whether there is a next page).  A keyset
+        cursor: devices added or changed meanwhile never make a page repeat
+        or skip one that stayed where it was.  By MAC, reads no more of the
+        store than the page needs, in MAC order.
 
         @param state: one of L{snomprov.device.DEVICE_STATES}.
         @param vendor: the vendor's name, exactly.
@@ -333,8 +338,12 @@ class IDeviceStore(Interface):
         @param text: a case-insensitive substring (ASCII letters fold; C{%}
             and C{_} are literal) of the MAC, model, notes, address or
             firmware, or of a line's user, auth user or display name.
+        @param after: by MAC, the last MAC of the previous page; in another
+            order, the pair C{(sortKey(sort, last), last.mac)} of its last
+            device (L{snomprov.store.sorts.sortKey}).
         @return: Deferred firing with a list of L{snomprov.device.DeviceInfo},
-            or failing with L{snomprov.store.StoreError} for a bad filter.
+            or failing with L{snomprov.store.StoreError} for a bad filter,
+            sort or cursor.
         """
 
     def deviceRevision(mac):

@@ -345,6 +345,39 @@ def test_list(store):
             yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, filters, cursor, limit))
 
 
+@pytest_twisted.inlineCallbacks
+def test_listSorted(store):
+    """
+    In any order of the store's, the pages are the whole store in that
+    order (last seen newest first here), the cursor carrying the order: one
+    of another order, or of none, is refused, as an unknown sort is.
+    """
+    macs = [f"000413{index:06X}" for index in range(7)]
+    times = [5.0, 1.0, 9.0, 1.0, 7.0, 3.0, 9.0]
+    yield store.mergeDevices([DeviceInfo(mac, state="seen", lastSeen=t, firstSeen=t)
+                              for mac, t in zip(macs, times)])
+    seen, cursor, cursors = [], None, []
+    while True:
+        page = yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), cursor, 2,
+                                             sort="seen", descending=True))
+        seen += [d.mac for d in page.devices]
+        cursor = page.next
+        if cursor is None:
+            break
+        cursors.append(cursor)
+    assert seen == [macs[2], macs[6], macs[4], macs[0], macs[5], macs[1], macs[3]]
+    byMACDown = yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), None, 2,
+                                                 sort="mac", descending=True))
+    assert [d.mac for d in byMACDown.devices] == [macs[6], macs[5]]
+    for cursor, sort, descending in [(cursors[0], "seen", False), (cursors[0], "mac", False),
+                                     (macs[2], "seen", True), ('["seen","desc","x","000413000002"]', "seen", True),
+                                     ('["seen","desc",NaN,"000413000002"]', "seen", True),
+                                     (byMACDown.next, "mac", False), (None, "ip", False)]:
+        with pytest.raises(Invalid):
+            yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), cursor, 2, sort=sort,
+                                          descending=descending))
+
+
 def test_reprsMaskPasswords():
     spec = LineSpec(1, "u", "hunter22")
     view = devices.DeviceView(DeviceInfo(MAC), (devices.LineView.of(Line(1, "u", "hunter22"), True),), 3,

@@ -445,6 +445,36 @@ def test_devicesPaged(pages, monkeypatch):
     assert seen == [f"0004130000{i:02X}" for i in range(5)]
 
 
+def test_devicesSortedAcrossPages(pages, monkeypatch):
+    """
+    A sort orders the whole store, not the page shown: page 1 of "last
+    seen, newest first" holds the newest phones of all, the next pages
+    continue in that order (the MAC breaking ties); every store order has
+    its header link.
+    """
+    from snomprov.operations.devices import DEVICE_SORTS
+    from snomprov.web.pages import devices
+
+    assert set(devices.SORTS) == set(DEVICE_SORTS) and set(DEVICE_SORTS) <= set(devices.COLUMNS)
+    monkeypatch.setattr(devices, "PAGE_SIZE", 2)
+    times = [3.0, 8.0, 1.0, 8.0, 5.0]
+    pages.store.mergeDevices([DeviceInfo(f"0004130000{i:02X}", state="seen", lastSeen=t, firstSeen=t)
+                              for i, t in enumerate(times)])
+    browser = pages.browser("vera")
+    shown, path = [], "/devices?sort=seen&order=desc"
+    while path:
+        _, html = browser.get(path)
+        shown.append(re.findall(r'href="/devices/(0004130000[0-9A-F]{2})"', html))
+        found = re.search(r'<a href="(/devices\?[^"]*after=[^"]*)" rel="next"', html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    assert shown == [["000413000001", "000413000003"], ["000413000004", "000413000000"], ["000413000002"]]
+    assert "sorted by last seen, newest first" in html
+    for key in DEVICE_SORTS:
+        assert f"sort={key}" in html
+    response, html = browser.get("/devices?sort=seen&order=asc&after=" + "000413000001")
+    assert response.code == 400 and "not a cursor of this list" in html
+
+
 def test_editAndDelete(pages):
     browser = pages.browser("otto")
     browser.post("/register", {"csrf": browser.csrf(), "mac": MAC, "vendor": "snom", "line1_user": "1"})
