@@ -378,6 +378,47 @@ def test_listSorted(store):
                                           descending=descending))
 
 
+class _Counting:
+    """
+    The store, counting the calls made to it (each a transaction, a thread
+    hand-off and round trips for an SQL one).
+    """
+
+    def __init__(self, store):
+        self._store, self.calls = store, []
+
+    def __getattr__(self, name):
+        method = getattr(self._store, name)
+
+        def call(*args, **kw):
+            self.calls.append(name)
+            return method(*args, **kw)
+
+        return call
+
+
+@pytest_twisted.inlineCallbacks
+def test_waitingReadInBatches(store):
+    """
+    Phones waiting among 250 phones seen, most of them registered: the
+    lines are read a page at a time (a handful of store calls, not one per
+    phone), and only phones without lines are waiting, those only seen
+    first.
+    """
+    macs = [f"000413{index:06X}" for index in range(250)]
+    waiting = {macs[7], macs[130], macs[249]}
+    yield store.mergeDevices([DeviceInfo(mac, state="seen" if mac != macs[7] else "fetched") for mac in macs])
+    yield store.applyImport([DeviceInfo(mac, vendor="snom", state="seen") for mac in macs if mac not in waiting],
+                            {mac: (Line(1, f"u{mac[-3:]}", "pw"),) for mac in macs if mac not in waiting})
+    counting = _Counting(store)
+    found = yield run(devices.listWaiting(counting, limit=20, scan=500))
+    assert [d.mac for d in found] == [macs[130], macs[249], macs[7]]
+    # Pages of 100: three of phones seen and one of phones fetched, each
+    # with one batch read; not 250 reads of lines.
+    assert counting.calls.count("readDevices") == 4, counting.calls
+    assert set(counting.calls) == {"pageDevices", "readDevices"}, counting.calls
+
+
 def test_reprsMaskPasswords():
     spec = LineSpec(1, "u", "hunter22")
     view = devices.DeviceView(DeviceInfo(MAC), (devices.LineView.of(Line(1, "u", "hunter22"), True),), 3,

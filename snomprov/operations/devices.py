@@ -631,7 +631,9 @@ async def listWaiting(store, limit: int = 20, scan: int = 500) -> list[DeviceInf
     """
     Phones waiting (DESIGN §7): seen (PnP, HTTP, TFTP) but not registered,
     that is, not in state C{registered} and without lines; those only
-    C{seen} first, then the rest by MAC.
+    C{seen} first, then the rest by MAC.  Each page of devices has its
+    lines read in one batch (L{IDeviceStore.readDevices}), not one device
+    at a time.
 
     @param limit: at most this many.
     @param scan: at most this many devices looked at, so that a store of
@@ -645,10 +647,12 @@ async def listWaiting(store, limit: int = 20, scan: int = 500) -> list[DeviceInf
             page = await store.pageDevices(state=state, after=after, limit=min(100, scan - looked))
             if not page:
                 break
+            read = await store.readDevices([device.mac for device in page])
             for device in page:
                 looked += 1
-                if not await store.getLines(device.mac):
-                    found.append(device)
+                stored, lines = read[device.mac][:2]
+                if stored is not None and not lines:
+                    found.append(stored)
                     if len(found) >= limit:
                         break
             after = page[-1].mac
