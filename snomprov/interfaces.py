@@ -9,7 +9,8 @@ A vendor provides L{IVendor} and whichever capability interfaces it has:
 L{IUAProfileVendor} (SIP plug-and-play; L{ISubscribeReadingVendor} when
 its phones write their SUBSCRIBEs their own way, L{ISIPPortsVendor} when
 they also send to other ports), L{IFileVendor} (files over HTTP and TFTP),
-L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
+L{IBuiltinSettingsVendor} (the defaults a file carries below every
+layer), L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
 (checks and defaults of its C{[vendors.<name>]} table), L{ISettingsVendor}
 (the settings files operators upload as layers, and what a setting's
 C{perm} and a layer's documents may be).  Each path asks
@@ -30,6 +31,7 @@ __all__ = [
     "IOptionsVendor",
     "IFileVendor",
     "IFileListingVendor",
+    "IBuiltinSettingsVendor",
     "IResyncVendor",
     "IDHCPVendor",
     "ISettingsVendor",
@@ -221,6 +223,27 @@ class IFileListingVendor(IFileVendor):
             the files the device may fetch, its main file
             (L{IFileVendor.deviceFileName}) first.
         @rtype: C{list} of C{str}
+        """
+
+
+class IBuiltinSettingsVendor(IFileVendor):
+    """
+    A file vendor whose files carry built-in settings below every settings
+    layer (its defaults): what a device's page lists as the lowest layer
+    of its effective settings, from the rule the vendor renders with.
+    """
+
+    def builtinSettings(request, context):
+        """
+        The settings L{IFileVendor.renderFile} puts into the file C{request}
+        before the settings layers, which replace one of the same
+        L{snomprov.device.Setting.key}.
+
+        @param request: L{snomprov.device.FileRequest} from L{resolveFile}.
+        @param context: L{snomprov.device.RenderContext} (its settings and
+            lines may be empty: the built-ins depend on neither).
+        @return: a list of L{snomprov.device.Setting}, empty for a file
+            without any.
         """
 
 

@@ -174,12 +174,16 @@ async def devicePage(call: PageCall, reveal: bool = False):
         postButton(f"/devices/{mac}/reveal", "Reveal passwords", call.csrf)
         if call.permits("admin") and view.lines and not reveal else "",
     ]
-    settings = await effectiveSettings(call.store, mac)
+    settings = await effectiveSettings(call.store, mac, call.registry, call.config)
     effective = table(["Setting", "Index", "Value", "Perm", "From layer", "Overrides"],
                       [(s.setting.name, "" if s.setting.idx is None else str(s.setting.idx), s.setting.value,
-                        s.setting.perm or "", tags.a(s.scope, href="/settings?scope=" + s.scope),
-                        ", ".join(s.overrides)) for s in settings], id="effective") \
-        if settings else tags.p("No layer sets anything: the vendor's built-in defaults apply.")
+                        s.setting.perm or "",
+                        tags.span(s.scope, class_="badge") if s.builtin
+                        else tags.a(s.scope, href="/settings?scope=" + s.scope),
+                        ", ".join(s.overrides)) for s in settings], id="effective",
+                      caption="Each from the highest layer setting it: the vendor's built-in defaults < "
+                              "site < vendor < model < device (the lines, above them all, are under Lines)") \
+        if settings else tags.p("Neither the vendor nor any layer sets anything.")
     files = []
     for name in await listFiles(call.store, call.registry, mac):
         try:
