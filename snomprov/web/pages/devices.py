@@ -82,8 +82,7 @@ async def listPage(call: PageCall):
         flip = "asc" if sort == key and descending else ("desc" if sort == key else "asc")
         mark = (" ▼" if descending else " ▲") if sort == key else ""
         # A new order starts at its first page: a cursor names a place in one order.
-        return tags.a(_HEADERS[key] + mark, href="/devices?" + urlencode({**query, "sort": key, "order": flip}),
-                      **({"aria-sort": "descending" if descending else "ascending"} if sort == key else {}))
+        return tags.a(_HEADERS[key] + mark, href="/devices?" + urlencode({**query, "sort": key, "order": flip}))
 
     headers = ([tags.input(**attrs(type="checkbox", data_select_all="1", aria_label="select all"))]
                if operator else []) + [header(k) for k in COLUMNS] + ["Settings"]
