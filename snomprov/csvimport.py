@@ -34,6 +34,8 @@ __all__ = [
     "CSVImportError",
     "ImportPlan",
     "parseDeviceCSV",
+    "checkDeviceCSV",
+    "CHECK_CHUNK",
     "FieldProblem",
     "vendorNames",
     "readMAC",
@@ -388,6 +390,31 @@ def parseDeviceCSV(
     @return: the L{ImportPlan}.
     @raise CSVImportError: listing every problem found.
     """
+    steps = checkDeviceCSV(text, knownVendors, filename)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+CHECK_CHUNK = 500
+"""
+How many rows L{checkDeviceCSV} checks between two steps.
+"""
+
+
+def checkDeviceCSV(
+    text: str, knownVendors: Collection[str], filename: str = "<csv>", chunk: int = CHECK_CHUNK
+) -> Iterator[tuple[int, int]]:
+    """
+    L{parseDeviceCSV} a step at a time, so that a caller can do something
+    else (a reactor: answer others) between two steps: a generator yielding
+    C{(rows checked, rows)} after every C{chunk} rows, whose return value is
+    the L{ImportPlan}.
+
+    @raise CSVImportError: from C{next}, listing every problem found.
+    """
     problems = _Problems(filename)
     vendors = vendorNames(knownVendors)
     records = _records(text.removeprefix("\ufeff"), problems)
@@ -406,7 +433,9 @@ def parseDeviceCSV(
     column = names.index("password")
     problems.passwords = {fields[column].strip() for _, fields in records
                           if len(fields) == len(names) and fields[column].strip()}
-    for lineNumber, fields in records:
+    for position, (lineNumber, fields) in enumerate(records):
+        if position and position % chunk == 0:
+            yield position, len(records)
         if len(fields) != len(names):
             problems.add(
                 lineNumber, f"{len(fields)} fields, but the header has {len(names)} columns"

@@ -9,7 +9,8 @@ A vendor provides L{IVendor} and whichever capability interfaces it has:
 L{IUAProfileVendor} (SIP plug-and-play; L{ISubscribeReadingVendor} when
 its phones write their SUBSCRIBEs their own way, L{ISIPPortsVendor} when
 they also send to other ports), L{IFileVendor} (files over HTTP and TFTP),
-L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
+L{IBuiltinSettingsVendor} (the defaults a file carries below every
+layer), L{IResyncVendor} (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor}
 (checks and defaults of its C{[vendors.<name>]} table), L{ISettingsVendor}
 (the settings files operators upload as layers, and what a setting's
 C{perm} and a layer's documents may be).  Each path asks
@@ -30,6 +31,7 @@ __all__ = [
     "IOptionsVendor",
     "IFileVendor",
     "IFileListingVendor",
+    "IBuiltinSettingsVendor",
     "IResyncVendor",
     "IDHCPVendor",
     "ISettingsVendor",
@@ -224,6 +226,27 @@ class IFileListingVendor(IFileVendor):
         """
 
 
+class IBuiltinSettingsVendor(IFileVendor):
+    """
+    A file vendor whose files carry built-in settings below every settings
+    layer (its defaults): what a device's page lists as the lowest layer
+    of its effective settings, from the rule the vendor renders with.
+    """
+
+    def builtinSettings(request, context):
+        """
+        The settings L{IFileVendor.renderFile} puts into the file C{request}
+        before the settings layers, which replace one of the same
+        L{snomprov.device.Setting.key}.
+
+        @param request: L{snomprov.device.FileRequest} from L{resolveFile}.
+        @param context: L{snomprov.device.RenderContext} (its settings and
+            lines may be empty: the built-ins depend on neither).
+        @return: a list of L{snomprov.device.Setting}, empty for a file
+            without any.
+        """
+
+
 class IResyncVendor(IVendor):
     """
     A vendor whose phones re-sync when NOTIFYed.
@@ -320,12 +343,17 @@ class IDeviceStore(Interface):
         @return: Deferred firing with C{None}.
         """
 
-    def pageDevices(state=None, vendor=None, model=None, text=None, after=None, limit=100):
+    def pageDevices(state=None, vendor=None, model=None, text=None, after=None, limit=100,
+                    sort="mac", descending=False):
         """
-        A page of devices, ordered by MAC: those with C{mac > after} (all
-        when C{after} is C{None}) that match every filter given, at most
-        C{limit} (ask C{limit + 1} to know whether there is a next page).
-        Reads no more of the store than the page needs, in MAC order.
+        A page of devices in the order C{sort} of the whole store (one of
+        L{snomprov.store.sorts.DEVICE_SORTS}, descending or not, the MAC
+        ascending breaking ties): those after the cursor C{after} (all when
+        C{None}) that match every filter given, at most C{limit} (ask
+        C{limit + 1} to know whether there is a next page).  A keyset
+        cursor: devices added or changed meanwhile never make a page repeat
+        or skip one that stayed where it was.  By MAC, reads no more of the
+        store than the page needs, in MAC order.
 
         @param state: one of L{snomprov.device.DEVICE_STATES}.
         @param vendor: the vendor's name, exactly.
@@ -333,8 +361,12 @@ class IDeviceStore(Interface):
         @param text: a case-insensitive substring (ASCII letters fold; C{%}
             and C{_} are literal) of the MAC, model, notes, address or
             firmware, or of a line's user, auth user or display name.
+        @param after: by MAC, the last MAC of the previous page; in another
+            order, the pair C{(sortKey(sort, last), last.mac)} of its last
+            device (L{snomprov.store.sorts.sortKey}).
         @return: Deferred firing with a list of L{snomprov.device.DeviceInfo},
-            or failing with L{snomprov.store.StoreError} for a bad filter.
+            or failing with L{snomprov.store.StoreError} for a bad filter,
+            sort or cursor.
         """
 
     def deviceRevision(mac):

@@ -30,6 +30,7 @@ from twisted.python.modules import getModule
 from .device import FileRequest, ProfileRequest, UserAgentInfo, ouiOf
 from .interfaces import (
     IDHCPVendor,
+    IBuiltinSettingsVendor,
     IFileListingVendor,
     IFileVendor,
     IOptionsVendor,
@@ -52,7 +53,7 @@ __all__ = [
 
 CAPABILITIES = (
     IVendor, IUAProfileVendor, ISubscribeReadingVendor, ISIPPortsVendor, IFileVendor,
-    IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor, ISettingsVendor,
+    IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor, IOptionsVendor, ISettingsVendor,
 )
 """
 Every vendor interface: a vendor is checked against each one it claims.

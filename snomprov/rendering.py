@@ -33,6 +33,7 @@ __all__ = [
     "requestScopes",
     "refusesUnknown",
     "renderDeviceFile",
+    "renderContext",
     "deviceFileNames",
     "MASK",
     "maskedLines",
@@ -106,8 +107,19 @@ def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, li
     @return: the L{RenderedFile}, or C{None} when the vendor has no such
         file.
     """
+    context = renderContext(vendor, device, lines, layers, config, userAgent, transport)
+    return vendor.renderFile(request, context)
+
+
+def renderContext(vendor, device: DeviceInfo | None, lines: Iterable[Line],
+                  layers: Iterable[SettingsLayer | None], config, userAgent: UserAgentInfo | None = None,
+                  transport: str = "http") -> RenderContext:
+    """
+    The L{RenderContext} L{renderDeviceFile} renders with (the same
+    parameters).
+    """
     present = [layer for layer in layers if layer is not None]
-    context = RenderContext(
+    return RenderContext(
         device=device,
         lines=tuple(lines or ()),
         settings=mergeLayers(present),
@@ -118,7 +130,6 @@ def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, li
         userAgent=userAgent,
         transport=transport,
     )
-    return vendor.renderFile(request, context)
 
 
 def deviceFileNames(vendor, mac: str, model: str | None) -> list[str]:

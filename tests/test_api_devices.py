@@ -221,6 +221,37 @@ def test_listPagedAndFiltered(api):
         assert [e["field"] for e in problem["errors"]] == [field], query
 
 
+def test_listSorted(api):
+    """
+    C{sort} and C{order} order the whole list, C{next} continuing in that
+    order; a cursor of another order, or an unknown sort, is a 400 naming
+    the field.
+    """
+    times = [4.0, 9.0, 1.0, 9.0, 6.0]
+    macs = [f"000413{index:06X}" for index in range(5)]
+    _result(api.store.mergeDevices([DeviceInfo(mac, vendor="snom", state="seen", lastSeen=t, firstSeen=t)
+                                    for mac, t in zip(macs, times)]))
+    seen, cursor, cursors = [], None, []
+    while True:
+        path = "/api/devices?limit=2&sort=seen&order=desc" + (f"&cursor={cursor}" if cursor else "")
+        code, body, _ = api.json("GET", path, basic("vera"))
+        assert code == 200
+        jsonschema.validate(body, schemaOf(api, "GET", "/api/devices", 200))
+        seen += [item["mac"] for item in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+        cursors.append(cursor)
+    assert seen == [macs[1], macs[3], macs[4], macs[0], macs[2]]
+    code, body, _ = api.json("GET", "/api/devices?sort=seen", basic("vera"))
+    assert [item["mac"] for item in body["items"]] == list(reversed(seen[2:])) + seen[:2]
+    for query, field in [("sort=ip", "sort"), ("order=up", "order"), (f"sort=seen&cursor={cursors[0]}", "cursor"),
+                         (f"cursor={cursors[0]}", "cursor")]:
+        code, problem, response = api.json("GET", f"/api/devices?{query}", basic("vera"))
+        assertProblem(code, problem, response, 400)
+        assert [e["field"] for e in problem["errors"]] == [field], query
+
+
 def test_deviceEvents(api):
     register(api)
     _result(api.store.addEvents([Event(float(i), MAC, "subscribe", f"e{i}") for i in range(3)]

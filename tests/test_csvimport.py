@@ -19,6 +19,7 @@ from snomprov.csvimport import (
     REQUIRED_COLUMNS,
     CSVImportError,
     ImportPlan,
+    checkDeviceCSV,
     parseDeviceCSV,
 )
 from snomprov.device import DeviceInfo, Line, formatMAC
@@ -386,3 +387,27 @@ def test_noErrorEchoesAPassword(fields, where, password):
         parse(f"{HEADER}\n{','.join(fields)}\n")
     except CSVImportError as e:
         assert password not in "\n".join(e.errors)
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(1, 3), st.booleans()), max_size=40),
+       st.integers(1, 12))
+def test_checkedInStepsAsWhole(rows, chunk):
+    """
+    L{checkDeviceCSV} yields C{(rows checked, rows)} every C{chunk} rows,
+    growing, and ends with the plan L{parseDeviceCSV} gives, or raises the
+    same problems.
+    """
+    text = HEADER + "\n" + "".join(
+        f"{'000413' if good else 'zz0413'}{mac:06X},snom,,{line},u{mac}-{line},pw,,pbx\n" for mac, line, good in rows)
+    steps = checkDeviceCSV(text, VENDORS, "devices.csv", chunk=chunk)
+    seen = []
+    try:
+        while True:
+            seen.append(next(steps))
+    except StopIteration as done:
+        assert done.value == parse(text)
+    except CSVImportError as e:
+        with pytest.raises(CSVImportError) as whole:
+            parse(text)
+        assert e.errors == whole.value.errors
+    assert seen == [(n, len(rows)) for n in range(chunk, len(rows), chunk)]

@@ -345,6 +345,80 @@ def test_list(store):
             yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, filters, cursor, limit))
 
 
+@pytest_twisted.inlineCallbacks
+def test_listSorted(store):
+    """
+    In any order of the store's, the pages are the whole store in that
+    order (last seen newest first here), the cursor carrying the order: one
+    of another order, or of none, is refused, as an unknown sort is.
+    """
+    macs = [f"000413{index:06X}" for index in range(7)]
+    times = [5.0, 1.0, 9.0, 1.0, 7.0, 3.0, 9.0]
+    yield store.mergeDevices([DeviceInfo(mac, state="seen", lastSeen=t, firstSeen=t)
+                              for mac, t in zip(macs, times)])
+    seen, cursor, cursors = [], None, []
+    while True:
+        page = yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), cursor, 2,
+                                             sort="seen", descending=True))
+        seen += [d.mac for d in page.devices]
+        cursor = page.next
+        if cursor is None:
+            break
+        cursors.append(cursor)
+    assert seen == [macs[2], macs[6], macs[4], macs[0], macs[5], macs[1], macs[3]]
+    byMACDown = yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), None, 2,
+                                                 sort="mac", descending=True))
+    assert [d.mac for d in byMACDown.devices] == [macs[6], macs[5]]
+    for cursor, sort, descending in [(cursors[0], "seen", False), (cursors[0], "mac", False),
+                                     (macs[2], "seen", True), ('["seen","desc","x","000413000002"]', "seen", True),
+                                     ('["seen","desc",NaN,"000413000002"]', "seen", True),
+                                     (byMACDown.next, "mac", False), (None, "ip", False)]:
+        with pytest.raises(Invalid):
+            yield run(devices.listDevices(store, REGISTRY, CLI, 1.0, DeviceFilter(), cursor, 2, sort=sort,
+                                          descending=descending))
+
+
+class _Counting:
+    """
+    The store, counting the calls made to it (each a transaction, a thread
+    hand-off and round trips for an SQL one).
+    """
+
+    def __init__(self, store):
+        self._store, self.calls = store, []
+
+    def __getattr__(self, name):
+        method = getattr(self._store, name)
+
+        def call(*args, **kw):
+            self.calls.append(name)
+            return method(*args, **kw)
+
+        return call
+
+
+@pytest_twisted.inlineCallbacks
+def test_waitingReadInBatches(store):
+    """
+    Phones waiting among 250 phones seen, most of them registered: the
+    lines are read a page at a time (a handful of store calls, not one per
+    phone), and only phones without lines are waiting, those only seen
+    first.
+    """
+    macs = [f"000413{index:06X}" for index in range(250)]
+    waiting = {macs[7], macs[130], macs[249]}
+    yield store.mergeDevices([DeviceInfo(mac, state="seen" if mac != macs[7] else "fetched") for mac in macs])
+    yield store.applyImport([DeviceInfo(mac, vendor="snom", state="seen") for mac in macs if mac not in waiting],
+                            {mac: (Line(1, f"u{mac[-3:]}", "pw"),) for mac in macs if mac not in waiting})
+    counting = _Counting(store)
+    found = yield run(devices.listWaiting(counting, limit=20, scan=500))
+    assert [d.mac for d in found] == [macs[130], macs[249], macs[7]]
+    # Pages of 100: three of phones seen and one of phones fetched, each
+    # with one batch read; not 250 reads of lines.
+    assert counting.calls.count("readDevices") == 4, counting.calls
+    assert set(counting.calls) == {"pageDevices", "readDevices"}, counting.calls
+
+
 def test_reprsMaskPasswords():
     spec = LineSpec(1, "u", "hunter22")
     view = devices.DeviceView(DeviceInfo(MAC), (devices.LineView.of(Line(1, "u", "hunter22"), True),), 3,

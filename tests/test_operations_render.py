@@ -95,3 +95,29 @@ def test_deviceFileNames():
     assert deviceFileNames(linksysVendor, "000E08AABBCC", "SPA942") == ["spa000e08aabbcc.cfg", "spa942.cfg"]
     assert deviceFileNames(FakeVendor(), "AABBCC000001", None) == ["fake/AABBCC000001.cfg"]
     assert deviceFileNames(object(), "AABBCC000001", None) == []
+
+
+@pytest_twisted.inlineCallbacks
+def test_builtinSettings(store):
+    """
+    A device's built-in settings are those its main file is rendered with
+    below every layer (a wanted firmware adds snom's firmware settings);
+    none for a device no vendor with built-ins serves.
+    """
+    yield setUp(store)
+    yield store.mergeDevices([DeviceInfo(MAC, firmware="10.1.33.33", state="seen")])
+    wanted = config('[vendors.snom.firmware]\nsnomD785 = { version = "10.1.54.13", '
+                    'url = "http://fw.example/d785.bin" }\n')
+    builtin = yield run(render.builtinSettings(store, REGISTRY, wanted, MAC))
+    assert builtin.layer == "snom built-in"
+    values = {s.name: s.value for s in builtin.settings}
+    assert set(values) == {"setting_server", "firmware_status", "update_policy"}
+    _, rendered = yield run(render.renderFile(store, REGISTRY, wanted, MAC))
+    for name, value in values.items():
+        assert f"<{name}>{value}</{name}>".encode() in rendered.content.replace(b' perm=""', b""), name
+    plain = yield run(render.builtinSettings(store, REGISTRY, config(), MAC))
+    assert {s.name for s in plain.settings} == {"setting_server"}
+    yield store.mergeDevices([DeviceInfo("00AA00000001", state="seen")])
+    assert (yield run(render.builtinSettings(store, REGISTRY, config(), "00AA00000001"))) is None
+    with pytest.raises(Refused):
+        yield run(render.builtinSettings(store, REGISTRY, config(), "nope"))

@@ -415,6 +415,46 @@ def test_devicePageAndReveal(pages):
     assert any(a.summary == "SIP passwords revealed" and a.actor == "operator:ada" for a in audits)
 
 
+def _effectiveRows(html: str) -> dict:
+    """
+    The effective settings table: setting name to (value, layer, overrides).
+    """
+    section = html.split('id="effective"', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)[1:]:
+        cells = [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        rows[cells[0]] = (cells[2], cells[4], cells[5])
+    return rows
+
+
+def test_effectiveSettingsShowBuiltins(pages):
+    """
+    A device's effective settings start with its vendor's built-in
+    defaults, named as theirs, with the value its file is rendered with; a
+    layer setting one of them overrides it there, as in the file.  An SPA
+    phone's resync parameters are its vendor's.
+    """
+    spa = "0004F2000042"
+    pages.store.mergeDevices([DeviceInfo(MAC, vendor="snom", model="snomD785", state="seen"),
+                              DeviceInfo(spa, vendor="linksys", model="SPA942", state="seen")])
+    browser = pages.browser("vera")
+    _, html = browser.get(f"/devices/{MAC}")
+    rows = _effectiveRows(html)
+    server, layer, overrides = rows["setting_server"]
+    assert (layer, overrides) == ("snom built-in", "")
+    rendered = re.search(r'data-file="snom/' + MAC + r'-settings.xml">(.*?)</pre>', html, re.S).group(1)
+    assert f"&lt;setting_server&gt;{server}&lt;/setting_server&gt;" in rendered, rendered
+    _result(pages.store.putLayer(SettingsLayer("site", (Setting("setting_server", "http://site.example/x"),))))
+    _, html = browser.get(f"/devices/{MAC}")
+    assert _effectiveRows(html)["setting_server"] == ("http://site.example/x", "site", "snom built-in")
+    rendered = re.search(r'data-file="snom/' + MAC + r'-settings.xml">(.*?)</pre>', html, re.S).group(1)
+    assert "http://site.example/x" in rendered and server not in rendered
+    _, html = browser.get(f"/devices/{spa}")
+    rows = _effectiveRows(html)
+    assert rows["Resync_Periodic"] == ("3600", "linksys built-in", "")
+    assert rows["Profile_Rule"][1] == "linksys built-in"
+
+
 def test_devicesListFilterSortResync(pages):
     pages.store.mergeDevices([DeviceInfo(f"0004130000{i:02X}", vendor="snom", model=f"m{9 - i}",
                                          state="seen" if i % 2 else "fetched") for i in range(6)])
@@ -443,6 +483,36 @@ def test_devicesPaged(pages, monkeypatch):
         found = re.search(r'<a href="(/devices\?[^"]*after=[^"]*)" rel="next"', html)
         path = found.group(1).replace("&amp;", "&") if found else None
     assert seen == [f"0004130000{i:02X}" for i in range(5)]
+
+
+def test_devicesSortedAcrossPages(pages, monkeypatch):
+    """
+    A sort orders the whole store, not the page shown: page 1 of "last
+    seen, newest first" holds the newest phones of all, the next pages
+    continue in that order (the MAC breaking ties); every store order has
+    its header link.
+    """
+    from snomprov.operations.devices import DEVICE_SORTS
+    from snomprov.web.pages import devices
+
+    assert set(devices.SORTS) == set(DEVICE_SORTS) and set(DEVICE_SORTS) <= set(devices.COLUMNS)
+    monkeypatch.setattr(devices, "PAGE_SIZE", 2)
+    times = [3.0, 8.0, 1.0, 8.0, 5.0]
+    pages.store.mergeDevices([DeviceInfo(f"0004130000{i:02X}", state="seen", lastSeen=t, firstSeen=t)
+                              for i, t in enumerate(times)])
+    browser = pages.browser("vera")
+    shown, path = [], "/devices?sort=seen&order=desc"
+    while path:
+        _, html = browser.get(path)
+        shown.append(re.findall(r'href="/devices/(0004130000[0-9A-F]{2})"', html))
+        found = re.search(r'<a href="(/devices\?[^"]*after=[^"]*)" rel="next"', html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    assert shown == [["000413000001", "000413000003"], ["000413000004", "000413000000"], ["000413000002"]]
+    assert "sorted by last seen, newest first" in html
+    for key in DEVICE_SORTS:
+        assert f"sort={key}" in html
+    response, html = browser.get("/devices?sort=seen&order=asc&after=" + "000413000001")
+    assert response.code == 400 and "not a cursor of this list" in html
 
 
 def test_editAndDelete(pages):

@@ -240,24 +240,36 @@ def test_browseLoadPlanApplyAndBrokenFile(daemon, browser, tmp_path):
                      browser.page_source)
 
 
-def test_importTwoHundredPhones(daemon, browser, tmp_path):
+_CSV_HEADER = "mac,vendor,model,line,user,password,display_name,registrar\n"
+
+
+def _importPhones(browser, daemon, csv, count: int, prefix: str, user: int) -> None:
+    """
+    Log in and upload a CSV file of C{count} phones (MACs C{prefix} and a
+    number, users from C{user}) from the import page.
+    """
     from selenium.webdriver.common.by import By
 
-    csv = tmp_path / "phones.csv"
-    csv.write_text("mac,vendor,model,line,user,password,display_name,registrar\n" + "".join(
-        f"000413BB{n:04X},snom,snomD785,1,{3000 + n},,Phone {n},pbx.example.org\n" for n in range(200)))
+    width = 12 - len(prefix)
+    csv.write_text(_CSV_HEADER + "".join(
+        f"{prefix}{n:0{width}X},snom,snomD785,1,{user + n},,Phone {n},pbx.example.org\n" for n in range(count)))
     logIn(browser, daemon)
     browser.get(f"{daemon.baseURL}/import")
     browser.find_element(By.ID, "f-file").send_keys(str(csv))
     browser.find_element(By.CSS_SELECTOR, "form[action='/import'] button").click()
+
+
+def test_importTwoHundredPhones(daemon, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    _importPhones(browser, daemon, tmp_path / "phones.csv", 200, "000413BB", 3000)
     done = _wait(browser, lambda d: d.find_elements(By.ID, "imported"), "the import's result")
     assert "200 devices with 200 lines imported" in done[0].text
     rows = browser.find_elements(By.CSS_SELECTOR, "#generated tbody tr")
     assert len(rows) == 200
     shot(browser, "import")
     bad = tmp_path / "bad.csv"
-    bad.write_text("mac,vendor,model,line,user,password,display_name,registrar\n"
-                   "000413CC0001,snom,,1,1,,A,pbx\nnope,snom,,1,2,,B,pbx\n000413CC0003,nokia,,1,3,,C,pbx\n")
+    bad.write_text(_CSV_HEADER + "000413CC0001,snom,,1,1,,A,pbx\nnope,snom,,1,2,,B,pbx\n000413CC0003,nokia,,1,3,,C,pbx\n")
     browser.find_element(By.ID, "f-file").send_keys(str(bad))
     browser.find_element(By.CSS_SELECTOR, "form[action='/import'] button").click()
     _wait(browser, lambda d: d.find_elements(By.ID, "problems"), "the bad rows")
@@ -265,6 +277,30 @@ def test_importTwoHundredPhones(daemon, browser, tmp_path):
              for row in browser.find_elements(By.CSS_SELECTOR, "#problems tbody tr")]
     assert lines == ["3", "4"]
     shot(browser, "import-refused")
+
+
+def test_importFiveThousandPhones(daemon, browser, tmp_path):
+    """
+    A 5,000-row import answers the upload at once with its progress (the
+    daemon's store is read in its threads: the import cannot be done
+    within the upload's answer), which the script follows over its stream
+    until it goes to the job's result page, shown once.
+    """
+    from selenium.webdriver.common.by import By
+
+    _importPhones(browser, daemon, tmp_path / "many.csv", 5000, "000413D", 50000)
+    shown = _wait(browser, lambda d: d.find_elements(By.ID, "import-progress") or d.find_elements(By.ID, "imported"),
+                  "the import's progress or result")
+    if shown[0].get_attribute("id") == "import-progress":  # a screenshot, when it is not done already
+        shot(browser, "import-progress")
+    done = _wait(browser, lambda d: d.find_elements(By.ID, "imported"), "the import's result")
+    assert "5000 devices with 5000 lines imported" in done[0].text
+    # The result came from the job's page, where the progress page's
+    # script went when the stream said done.
+    assert re.fullmatch(re.escape(daemon.baseURL) + r"/import/[A-Za-z0-9_-]{16}", browser.current_url)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#generated tbody tr")) == 5000
+    browser.refresh()
+    assert "shown once" in browser.page_source
 
 
 def test_ldapLookUp(browser, slapd, tmp_path):

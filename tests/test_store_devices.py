@@ -370,7 +370,7 @@ MIDDLE = f"{50_000:012X}"
 
 @pytest.mark.parametrize("filters", [
     {}, {"after": MIDDLE}, {"state": "seen", "after": MIDDLE}, {"vendor": "snom", "model": "snom360"},
-    {"text": "desk", "after": MIDDLE},
+    {"text": "desk", "after": MIDDLE}, {"descending": True, "after": MIDDLE},
 ])
 @pytest_twisted.inlineCallbacks
 def test_pageQueryUsesTheKeyInOrder(tmp_path, filters):

@@ -24,6 +24,8 @@ which is audited.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import secrets
 from dataclasses import dataclass, field, replace
@@ -44,6 +46,7 @@ from snomprov.device import DEVICE_STATES, DeviceInfo, InvalidMAC, Line, parseMA
 from snomprov.operations.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed, Refused
 from snomprov.store.errors import PreconditionFailed as StalePrecondition
 from snomprov.store.errors import StoreError, UnknownDevice
+from snomprov.store.sorts import DEVICE_SORTS, checkSortKey, sortKey
 
 __all__ = [
     "PASSWORD_BYTES",
@@ -53,6 +56,7 @@ __all__ = [
     "DeviceView",
     "DeviceFilter",
     "DevicePage",
+    "DEVICE_SORTS",
     "registerDevice",
     "replaceDevice",
     "patchDevice",
@@ -182,8 +186,9 @@ class DeviceFilter:
 @dataclass(frozen=True)
 class DevicePage:
     """
-    @ivar next: the cursor of the next page (the last MAC of this one), or
-        C{None} on the last page.
+    @ivar next: the cursor of the next page, or C{None} on the last page:
+        by MAC ascending, the last MAC of this one; in another order, a text
+        naming the order and where this page ended in it.
     """
 
     devices: tuple[DeviceInfo, ...]
@@ -390,39 +395,71 @@ def _searchText(text: str) -> str:
     return stripped.replace(":", "") if _MAC_FRAGMENT.fullmatch(stripped) else text
 
 
-async def listDevices(store, registry, actor: str, now: float, filters: DeviceFilter = DeviceFilter(),
-                      cursor: str | None = None, limit: int = 100) -> DevicePage:
+def _cursorOf(sort: str, descending: bool, device: DeviceInfo) -> str:
+    if sort == "mac" and not descending:
+        return device.mac
+    order = "desc" if descending else "asc"
+    return json.dumps([sort, order, sortKey(sort, device), device.mac], separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def _afterOf(cursor: object, sort: str, descending: bool) -> object:
     """
-    A page of devices by MAC.
+    The store's C{after} of a cursor from L{_cursorOf} for the same order.
+    """
+    bad = Invalid([("cursor", "not a cursor of this list (in this order)")])
+    if not isinstance(cursor, str):
+        raise bad
+    if sort == "mac" and not descending:
+        try:
+            return parseMAC(cursor)
+        except InvalidMAC:
+            raise bad from None
+    try:
+        named, order, key, mac = json.loads(cursor)
+        mac = parseMAC(mac)
+    except (ValueError, TypeError, InvalidMAC):
+        raise bad from None
+    if (named, order) != (sort, "desc" if descending else "asc") or not checkSortKey(sort, key) \
+            or (isinstance(key, float) and not math.isfinite(key)):
+        raise bad
+    return mac if sort == "mac" else (key, mac)
+
+
+async def listDevices(store, registry, actor: str, now: float, filters: DeviceFilter = DeviceFilter(),
+                      cursor: str | None = None, limit: int = 100, sort: str = "mac",
+                      descending: bool = False) -> DevicePage:
+    """
+    A page of devices in the order C{sort} of the whole store
+    (L{snomprov.store.sorts.DEVICE_SORTS}, the MAC breaking ties).
 
     @param filters: a vendor is matched in any case; a text that is a MAC
         (or the start of one, C{00:04:13}) in any spelling matches it as
         stored.
-    @param cursor: the C{next} of the previous page, or C{None}.
-    @raise Refused: for an unknown state, a bad cursor or limit.
+    @param cursor: the C{next} of the previous page in the same order, or
+        C{None}.
+    @raise Refused: for an unknown state or sort, a bad cursor or limit.
     """
     if filters.state is not None and filters.state not in DEVICE_STATES:
         raise Invalid([("state", f"unknown state {filters.state!r} (states: {', '.join(DEVICE_STATES)})")])
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise Invalid([("limit", "the limit must be a whole number, 1 or more")])
-    after = None
-    if cursor is not None:
-        try:
-            after = parseMAC(cursor)
-        except (InvalidMAC, TypeError):
-            raise Invalid([("cursor", "not a cursor of this list")]) from None
+    if sort not in DEVICE_SORTS:
+        raise Invalid([("sort", f"unknown sort {sort!r} (sorts: {', '.join(DEVICE_SORTS)})")])
+    after = None if cursor is None else _afterOf(cursor, sort, descending)
     vendor = filters.vendor
     if vendor is not None:
         vendor = vendorNames(registry.names).get(vendor.strip().lower(), vendor)
     text = None if filters.text is None else _searchText(filters.text)
     try:
         found = await store.pageDevices(state=filters.state, vendor=vendor, model=filters.model,
-                                        text=text, after=after, limit=limit + 1)
+                                        text=text, after=after, limit=limit + 1, sort=sort,
+                                        descending=descending)
     except StoreError as e:
         raise Refused(str(e)) from None
     page = tuple(found[:limit])
     versions = await store.deviceVersions([device.mac for device in page])
-    return DevicePage(page, page[-1].mac if len(found) > limit else None, versions)
+    return DevicePage(page, _cursorOf(sort, descending, page[-1]) if len(found) > limit else None, versions)
 
 
 # ---------------------------------------------------------------------------
@@ -594,7 +631,9 @@ async def listWaiting(store, limit: int = 20, scan: int = 500) -> list[DeviceInf
     """
     Phones waiting (DESIGN §7): seen (PnP, HTTP, TFTP) but not registered,
     that is, not in state C{registered} and without lines; those only
-    C{seen} first, then the rest by MAC.
+    C{seen} first, then the rest by MAC.  Each page of devices has its
+    lines read in one batch (L{IDeviceStore.readDevices}), not one device
+    at a time.
 
     @param limit: at most this many.
     @param scan: at most this many devices looked at, so that a store of
@@ -608,10 +647,12 @@ async def listWaiting(store, limit: int = 20, scan: int = 500) -> list[DeviceInf
             page = await store.pageDevices(state=state, after=after, limit=min(100, scan - looked))
             if not page:
                 break
+            read = await store.readDevices([device.mac for device in page])
             for device in page:
                 looked += 1
-                if not await store.getLines(device.mac):
-                    found.append(device)
+                stored, lines = read[device.mac][:2]
+                if stored is not None and not lines:
+                    found.append(stored)
                     if len(found) >= limit:
                         break
             after = page[-1].mac

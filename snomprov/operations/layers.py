@@ -58,6 +58,7 @@ from snomprov.rendering import (
 from snomprov.xmltext import isXMLName, xmlSafe
 
 from .errors import InputProblem, NotFound, Refused
+from .render import builtinSettings
 
 __all__ = [
     "EffectiveSetting",
@@ -628,21 +629,27 @@ async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, co
 @dataclass(frozen=True)
 class EffectiveSetting:
     """
-    One setting a device gets from its layers, with the layer it comes
-    from and the lower layers it overrides.
+    One setting a device gets, with the layer it comes from and the lower
+    layers it overrides.
+
+    @ivar scope: the layer's scope, or the vendor's built-in defaults'
+        name (C{"snom built-in"}) when C{builtin}.
     """
 
     setting: Setting
     scope: str
     overrides: tuple[str, ...] = ()
+    builtin: bool = False
 
 
-async def effectiveSettings(store, mac: str) -> list[EffectiveSetting]:
+async def effectiveSettings(store, mac: str, registry=None, config=None) -> list[EffectiveSetting]:
     """
-    Every setting of a device's layers (C{site} < C{vendor:V} <
-    C{model:M} < C{device:MAC}) that it gets, by name and index, each with
-    the layer it comes from (the vendor's built-in defaults are not a
-    layer, and not listed).
+    Every setting a device gets from its vendor's built-in defaults (with
+    C{registry} and C{config}: the settings its main file is rendered
+    with below every layer, L{builtinSettings}) and its layers (C{site} <
+    C{vendor:V} < C{model:M} < C{device:MAC}), by name and index, each with
+    the layer it comes from, in the renderer's precedence.  The lines'
+    settings, above all of them, are the device's lines.
 
     @raise NotFound: for a device not stored.
     """
@@ -651,6 +658,10 @@ async def effectiveSettings(store, mac: str) -> list[EffectiveSetting]:
     if device is None:
         raise NotFound(f"no device {mac}")
     found: dict[tuple[str, int | None], EffectiveSetting] = {}
+    builtin = None if registry is None or config is None else await builtinSettings(store, registry, config, mac)
+    if builtin is not None:
+        for setting in builtin.settings:
+            found[setting.key] = EffectiveSetting(setting, builtin.layer, builtin=True)
     for scope in layerScopesFor(device.vendor, device.model, mac):
         layer = await store.getLayer(scope)
         for setting in (layer.settings if layer is not None else ()):

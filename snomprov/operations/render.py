@@ -7,14 +7,16 @@ store exactly as the phone would get it, without recording a fetch.
 
 from __future__ import annotations
 
-from snomprov.device import InvalidMAC, RenderedFile, parseMAC
-from snomprov.interfaces import IFileVendor
-from snomprov.rendering import deviceFileNames
+from dataclasses import dataclass
+
+from snomprov.device import InvalidMAC, RenderedFile, Setting, parseMAC
+from snomprov.interfaces import IBuiltinSettingsVendor, IFileVendor
+from snomprov.rendering import deviceFileNames, renderContext
 from snomprov.storedrender import renderStored
 
 from .errors import NotFound, Refused
 
-__all__ = ["checkMAC", "listFiles", "renderFile"]
+__all__ = ["BuiltinSettings", "builtinSettings", "checkMAC", "listFiles", "renderFile"]
 
 
 def checkMAC(text: str) -> str:
@@ -90,3 +92,35 @@ async def renderFile(store, registry, config, mac: str, name: str | None = None,
     if rendered is None:
         raise NotFound(f"{name}: no such file for {mac}; {_namesOf(vendor, mac, device)}")
     return name, rendered
+
+
+@dataclass(frozen=True)
+class BuiltinSettings:
+    """
+    The settings a vendor puts in a device's main file below every layer.
+
+    @ivar layer: what the pages call them (C{"snom built-in"}).
+    """
+
+    layer: str
+    settings: tuple[Setting, ...]
+
+
+async def builtinSettings(store, registry, config, mac: str) -> BuiltinSettings | None:
+    """
+    The built-in settings of a device's main file, as its vendor renders
+    them (L{IBuiltinSettingsVendor}), or C{None} when no vendor serves the
+    device or its vendor has none.
+
+    @raise Refused: for a bad MAC.
+    """
+    mac = checkMAC(mac)
+    device, vendor = await _vendorOf(store, registry, mac)
+    if vendor is None:
+        return None
+    resolved = registry.resolveFile(vendor.deviceFileName(mac), None)
+    if resolved is None or not IBuiltinSettingsVendor.providedBy(resolved[0]):
+        return None
+    fileVendor, request = resolved
+    context = renderContext(fileVendor, device, (), (), config)
+    return BuiltinSettings(f"{fileVendor.name} built-in", tuple(fileVendor.builtinSettings(request, context)))

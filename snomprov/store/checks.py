@@ -6,6 +6,7 @@ with a L{StoreError} before anything is touched.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable, Mapping
 
 from snomprov.device import (
@@ -21,6 +22,7 @@ from snomprov.device import (
     parseScope,
 )
 from snomprov.store.errors import StoreError
+from snomprov.store.sorts import DEVICE_SORTS, checkSortKey
 
 _UPPER_HEX = frozenset("0123456789ABCDEF")
 
@@ -230,17 +232,28 @@ def checkRevision(revision: object) -> int | None:
 
 
 def checkDevicePage(
-    state: object, vendor: object, model: object, text: object, after: object, limit: object
-) -> tuple[str | None, str | None, str | None, str | None, str | None, int]:
+    state: object, vendor: object, model: object, text: object, after: object, limit: object,
+    sort: object = "mac", descending: object = False,
+) -> tuple[str | None, str | None, str | None, str | None, object, int, str, bool]:
     """
-    The filters, cursor and limit of a page of devices (see
+    The filters, cursor, limit and order of a page of devices (see
     L{snomprov.interfaces.IDeviceStore.pageDevices}).
     """
     if state is not None and state not in DEVICE_STATES:
         raise StoreError(f"state {state!r} is not one of {', '.join(DEVICE_STATES)}")
     for name, value in (("vendor", vendor), ("model", model), ("text", text)):
         _checkText(value, f"{name} filter", optional=True)
+    if not isinstance(sort, str) or sort not in DEVICE_SORTS:
+        raise StoreError(f"sort {sort!r} is not one of {', '.join(DEVICE_SORTS)}")
+    if not isinstance(descending, bool):
+        raise StoreError(f"descending must be a bool, not {type(descending).__name__}")
     if after is not None:
-        checkMAC(after, "page cursor")
+        if sort == "mac":
+            checkMAC(after, "page cursor")
+        elif not (isinstance(after, tuple) and len(after) == 2 and checkSortKey(sort, after[0])
+                  and (not isinstance(after[0], float) or math.isfinite(after[0]))):
+            raise StoreError(f"page cursor: {after!r} is not a ({sort} key, MAC) pair")
+        else:
+            checkMAC(after[1], "page cursor")
     checkLimit(limit)
-    return state, vendor, model, text, after, limit  # type: ignore[return-value]
+    return state, vendor, model, text, after, limit, sort, descending  # type: ignore[return-value]

@@ -21,6 +21,7 @@ from snomprov.store.accounts import AccountWrites
 from snomprov.store.changes import CHANGES_KEPT, ChangeListeners, covers
 from snomprov.store.checks import checkCursor, checkDevicePage, checkEvents, checkLimit, checkMAC, checkTime
 from snomprov.store.filters import textMatches
+from snomprov.store.sorts import isAfter, sortedDevices
 from snomprov.store.columns import deviceFromRow
 from snomprov.store.pbxstate import (
     LineSyncState,
@@ -253,26 +254,34 @@ class MemoryDeviceStore(StoreWrites, AccountWrites):
         devices = self._records.devices
         return defer.succeed([devices[mac] for mac in sorted(devices)])
 
-    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100,
+                    sort="mac", descending=False):
         return whenValid(
-            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda: checkDevicePage(state, vendor, model, text, after, limit, sort, descending),
             lambda checked: defer.succeed(self._devicePage(*checked)),
         )
 
-    def _devicePage(self, state, vendor, model, text, after, limit) -> list[DeviceInfo]:
+    def _devicePage(self, state, vendor, model, text, after, limit, sort, descending) -> list[DeviceInfo]:
         records = self._records
+        if sort == "mac" and not descending:
+            macs = sorted(mac for mac in records.devices if after is None or mac > after)
+            ordered = (records.devices[mac] for mac in macs)
+        else:
+            ordered = sortedDevices(records.devices.values(), sort, descending)
+            if after is not None:
+                cursor = (after, after) if sort == "mac" else after
+                ordered = [device for device in ordered if isAfter(sort, descending, device, cursor)]
         found: list[DeviceInfo] = []
-        for mac in sorted(mac for mac in records.devices if after is None or mac > after):
+        for device in ordered:
             if len(found) >= limit:
                 break
-            device = records.devices[mac]
             if state is not None and device.state != state:
                 continue
             if vendor is not None and device.vendor != vendor:
                 continue
             if model is not None and device.model != model:
                 continue
-            if text is not None and not textMatches(text, device, records.getLines(mac)):
+            if text is not None and not textMatches(text, device, records.getLines(device.mac)):
                 continue
             found.append(device)
         return found

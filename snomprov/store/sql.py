@@ -49,6 +49,7 @@ from snomprov.store.checks import (
 )
 from snomprov.store.errors import StoreError
 from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
+from snomprov.store.sorts import sortExpression
 from snomprov.store.columns import (
     COLUMN_NAMES,
     OPERATOR_COLUMNS,
@@ -105,6 +106,8 @@ class Dialect:
     @ivar notifyChanges: run in a write's transaction when it moves the
         settings version, telling the other processes at its commit
         (PostgreSQL's C{NOTIFY}), or C{None}: they poll the change feed.
+    @ivar collate: the clause making a text comparison one of code points
+        (L{snomprov.store.sorts}), or empty where the default already is.
     """
 
     name: str
@@ -119,6 +122,7 @@ class Dialect:
     likeIgnoresCase: bool = False
     lockSchema: str | None = None
     notifyChanges: str | None = None
+    collate: str = ""
 
     def sql(self, statement: str) -> str:
         """
@@ -256,6 +260,8 @@ POSTGRESQL = Dialect(
     poolKeywords={"cp_min": 1, "cp_max": 1, "cp_reconnect": False},
     lockSchema=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {SCHEMA_LOCK})",
     notifyChanges=f"NOTIFY {CHANGES_CHANNEL}",
+    # The database's locale (initdb's default) would otherwise order text.
+    collate=' COLLATE "C"',
 )
 """
 PostgreSQL through psycopg 3 (L{SQLDeviceStore.openPostgreSQL}).
@@ -374,27 +380,41 @@ def _textMatch(dialect: "Dialect") -> str:
 
 
 def devicePageQuery(state: str | None, vendor: str | None, model: str | None, text: str | None,
-                    after: str | None, limit: int, dialect: "Dialect | None" = None) -> tuple[str, list[Any]]:
+                    after: object, limit: int, dialect: "Dialect | None" = None, sort: str = "mac",
+                    descending: bool = False) -> tuple[str, list[Any]]:
     """
     The statement and parameters of a page of devices
     (L{snomprov.interfaces.IDeviceStore.pageDevices}): the filters, then
-    C{mac > after}, read in the primary key's order and stopping after
-    C{limit} rows, so that a page costs what it holds (and what the filters
-    skip), not the whole table.
+    what comes after the cursor in the order C{sort} (L{snomprov.store.sorts},
+    the MAC breaking ties), stopping after C{limit} rows.  By MAC, the page
+    is read in the primary key's order, so that it costs what it holds (and
+    what the filters skip), not the whole table; another order has no index
+    (each would cost every sighting an index write), so the filtered devices
+    are sorted keeping only the C{limit} first (a top-N sort, one pass).
     """
+    dialect = dialect or SQLITE
     where, params = [], []
     for column, value in (("state", state), ("vendor", vendor), ("model", model)):
         if value is not None:
             where.append(f"devices.{column} = ?")
             params.append(value)
     if text is not None:
-        where.append(_textMatch(dialect or SQLITE))
+        where.append(_textMatch(dialect))
         params.extend([likePattern(text)] * _TEXT_COLUMNS)
-    if after is not None:
-        where.append("devices.mac > ?")
-        params.append(after)
+    direction = " DESC" if descending else ""
+    if sort == "mac":
+        if after is not None:
+            where.append("devices.mac < ?" if descending else "devices.mac > ?")
+            params.append(after)
+        order = f"devices.mac{direction}"
+    else:
+        key = sortExpression(sort, dialect.collate)
+        if after is not None:
+            where.append(f"({key} {'<' if descending else '>'} ? OR ({key} = ? AND devices.mac > ?))")
+            params.extend([after[0], after[0], after[1]])
+        order = f"{key}{direction}, devices.mac"
     statement = (_SELECT_DEVICES + (" WHERE " + " AND ".join(where) if where else "")
-                 + " ORDER BY devices.mac LIMIT ?")
+                 + f" ORDER BY {order} LIMIT ?")
     return statement, [*params, limit]
 
 
@@ -638,8 +658,10 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         self._insertRows("newRevisions" if onlyNew else "revisions", [(mac, revision) for mac in macs])
 
     def pageDevices(self, state: str | None, vendor: str | None, model: str | None,
-                    text: str | None, after: str | None, limit: int) -> list[DeviceInfo]:
-        statement, params = devicePageQuery(state, vendor, model, text, after, limit, self._dialect)
+                    text: str | None, after: object, limit: int, sort: str = "mac",
+                    descending: bool = False) -> list[DeviceInfo]:
+        statement, params = devicePageQuery(state, vendor, model, text, after, limit, self._dialect,
+                                            sort, descending)
         return [deviceFromRow(row) for row in self._fetch(statement, *params)]
 
     def readDevice(self, mac: str) -> tuple[DeviceInfo, tuple[Line, ...], int] | None:
@@ -1086,9 +1108,10 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
     def countDevices(self):
         return self._run(_SQLRecords.countDevices)
 
-    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100):
+    def pageDevices(self, state=None, vendor=None, model=None, text=None, after=None, limit=100,
+                    sort="mac", descending=False):
         return whenValid(
-            lambda: checkDevicePage(state, vendor, model, text, after, limit),
+            lambda: checkDevicePage(state, vendor, model, text, after, limit, sort, descending),
             lambda checked: self._run(lambda r: r.pageDevices(*checked)),
         )
 

@@ -53,7 +53,13 @@ from snomprov.device import (
     UserAgentInfo,
     parseMAC,
 )
-from snomprov.interfaces import IDHCPVendor, IFileListingVendor, IOptionsVendor, IResyncVendor
+from snomprov.interfaces import (
+    IBuiltinSettingsVendor,
+    IDHCPVendor,
+    IFileListingVendor,
+    IOptionsVendor,
+    IResyncVendor,
+)
 from snomprov.vendors.flatprofile import (
     UA_VALUES,
     FlatParameter,
@@ -111,6 +117,15 @@ _IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _VERSION = re.compile(r"[A-Za-z0-9._()-]{1,32}")
 
 
+def _modelOf(request: FileRequest, context: RenderContext) -> str | None:
+    """
+    The phone's model: the request's, the stored device's or its
+    User-Agent's.
+    """
+    return request.model or (context.device.model if context.device else None) or (
+        context.userAgent.model if context.userAgent else None)
+
+
 def _firmwareFor(options: Mapping[str, object], model: str | None):
     """
     The C{{version, file}} wanted for a model (matched without regard to
@@ -136,7 +151,7 @@ def _yesNo(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-@implementer(IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
+@implementer(IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
 class LinksysVendor:
     """
     The SPA vendor: recognises C{spa<model>.cfg} and C{spa<mac>.cfg},
@@ -304,9 +319,7 @@ class LinksysVendor:
         options = self._options(context.options)
         if request.kind == "firmware":
             return self._firmwareImage(request, options)
-        model = request.model or (context.device.model if context.device else None) or (
-            context.userAgent.model if context.userAgent else None)
-        parameters = {p.name: p for p in self._resyncParameters(options, context, model)}
+        parameters = {p.name: p for p in self._resyncParameters(options, context, _modelOf(request, context))}
         if request.kind == "initial":
             return RenderedFile(writeFlatProfile(parameters.values()), "text/xml")
         if request.kind != "profile":
@@ -319,6 +332,18 @@ class LinksysVendor:
         return RenderedFile(
             writeFlatProfile(parameters.values()), "text/xml", sensitive=True
         )
+
+    def builtinSettings(self, request: FileRequest, context: RenderContext) -> list[Setting]:
+        """
+        The resync parameters (L{_resyncParameters}) of an initial or
+        per-MAC profile, each as the setting of that name (its C{ua} the
+        perm), below the settings layers.
+        """
+        if request.vendor != self.name or request.kind not in ("initial", "profile"):
+            return []
+        options = self._options(context.options)
+        return [Setting(p.name, p.value, None, p.ua)
+                for p in self._resyncParameters(options, context, _modelOf(request, context))]
 
     def _options(self, given: Mapping[str, object]) -> dict[str, object]:
         """

@@ -52,6 +52,7 @@ from snomprov.device import (
 )
 from snomprov.interfaces import (
     IDHCPVendor,
+    IBuiltinSettingsVendor,
     IFileListingVendor,
     IOptionsVendor,
     IResyncVendor,
@@ -115,7 +116,8 @@ def _modelKey(model: str) -> str:
     return model[4:] if model.startswith("snom") else model
 
 
-@implementer(IUAProfileVendor, IFileListingVendor, IResyncVendor, IDHCPVendor, IOptionsVendor, ISettingsVendor)
+@implementer(IUAProfileVendor, IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor,
+             IOptionsVendor, ISettingsVendor)
 class SnomVendor:
     """
     snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP, and
@@ -299,6 +301,15 @@ class SnomVendor:
             return None
         return render(self, request, context)
 
+    def builtinSettings(self, request: FileRequest, context: RenderContext) -> list[Setting]:
+        """
+        The built-in defaults (L{_defaults}) of the device's settings file
+        and of a model-wide one; none in the container or firmware file.
+        """
+        if request.kind not in ("settings", "model-settings"):
+            return []
+        return list(self._defaults(request, context, withFirmware=request.kind == "settings").values())
+
     def _renderContainer(self, request: FileRequest, context: RenderContext) -> RenderedFile:
         """
         The C{<setting-files>} container: the device's settings file.
@@ -310,7 +321,7 @@ class SnomVendor:
         """
         The device's complete C{<settings>}.
         """
-        merged = self._defaults(request, context, withFirmware=True)
+        merged = {s.key: s for s in self.builtinSettings(request, context)}
         merged.update(context.settings)
         for line in context.lines:
             for name, value in _lineSettings(line):
@@ -329,7 +340,7 @@ class SnomVendor:
         secrets (any phone may fetch it), no documents and no firmware (the
         device's own file follows).
         """
-        merged = self._defaults(request, context, withFirmware=False)
+        merged = {s.key: s for s in self.builtinSettings(request, context)}
         merged.update(context.settings)
         settings = [s for s in merged.values() if not _SECRET.search(s.name)]
         return RenderedFile(snomxml.renderSettings(settings), _XML_TYPE)

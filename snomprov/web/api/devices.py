@@ -18,7 +18,7 @@ import re
 from snomprov.csvimport import MAX_LINE
 from snomprov.device import DEVICE_STATES, InvalidMAC, parseMAC
 from snomprov.operations import devices as operations
-from snomprov.operations.devices import DeviceFilter, LineSpec
+from snomprov.operations.devices import DEVICE_SORTS, DeviceFilter, LineSpec
 
 from .declare import Answer, Call, Endpoint
 from .events import EVENT_SCHEMA
@@ -169,6 +169,11 @@ QUERY = {
     "text": {"type": "string", "maxLength": 256,
              "description": "a substring of the MAC, model, notes, address, firmware or a line's "
                             "user, auth user or display name, in any case"},
+    "sort": {"type": "string", "enum": list(DEVICE_SORTS), "default": "mac",
+             "description": "the order of the whole list: MAC, vendor, model, firmware, state "
+                            "(registered, seen, notified, fetched) or last seen; the MAC breaks "
+                            "ties; a missing value sorts first; text by code point"},
+    "order": {"type": "string", "enum": ["asc", "desc"], "default": "asc"},
     **PAGING_PARAMETERS,
 }
 
@@ -278,7 +283,7 @@ async def listDevices(call: Call):
     filters = DeviceFilter(state=query["state"], vendor=query["vendor"], model=query["model"],
                            text=query["text"])
     page = await operations.listDevices(call.store, call.registry, call.actor, call.now, filters,
-                                        after, query["limit"])
+                                        after, query["limit"], query["sort"], query["order"] == "desc")
     return {"items": [deviceJSON(d, page.versions.get(d.mac)) for d in page.devices],
             "next": None if page.next is None else encodeCursor(page.next)}
 
@@ -357,8 +362,9 @@ async def deviceEvents(call: Call):
 _ONE = "/api/devices/{mac}"
 
 ENDPOINTS = (
-    Endpoint("GET", "/api/devices", listDevices, "List devices by MAC, filtered", "viewer",
-             {200: ("A page of devices, by MAC", pageSchema(DEVICE_ITEM_SCHEMA))}, query=QUERY),
+    Endpoint("GET", "/api/devices", listDevices, "List devices, filtered, in the order asked", "viewer",
+             {200: ("A page of devices, in the order asked (by MAC unless sort is given); next "
+                    "continues in the same order", pageSchema(DEVICE_ITEM_SCHEMA))}, query=QUERY),
     Endpoint("POST", "/api/devices", registerDevice, "Register a device and its lines", "operator",
              {201: ("The device; passwords generated are answered this once", DEVICE_SCHEMA),
               409: ("The device is stored already: PUT changes it", None)},

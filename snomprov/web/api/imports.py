@@ -34,7 +34,7 @@ QUERY = {"filename": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,100}$", "d
 
 async def importDevices(call: Call):
     imported = await operations.importCSV(call.store, call.registry, call.actor, call.now, call.raw,
-                                          call.query["filename"])
+                                          call.query["filename"], pause=call.pause)
     answer = {"devices": imported.devices, "lines": imported.lines, "changed": imported.changed}
     if imported.generated:
         answer["generated"] = [{"mac": mac, "line": index, "password": password}

@@ -7,7 +7,8 @@ Modules, one job each (sessions and CSRF tokens are
 L{snomprov.web.sessions}, shared with the API): L{layout}
 (the markup every page shares), L{resource} (routing, session, CSRF and
 role checks, writing answers), L{static} (the stylesheet and script),
-L{live} (the Server-Sent Events feed), and the pages: L{login},
+L{live} (the Server-Sent Events feed), L{importjobs} (imports under way),
+and the pages: L{login},
 L{dashboard}, L{devices}, L{register}, L{settings}, L{imports},
 L{users}.  A page calls the operations layer
 (L{snomprov.operations}), never the store's writes itself.
@@ -51,6 +52,7 @@ def pagesResource(whenStore, reactor, authenticator, registry=None, config=None,
     """
     from snomprov.ldap import directoryFor
 
+    from .importjobs import ImportJobs
     from .live import LiveFeed
     from .resource import PagesResource
     from snomprov.web.sessions import Sessions
@@ -61,4 +63,5 @@ def pagesResource(whenStore, reactor, authenticator, registry=None, config=None,
         live = LiveFeed(whenStore, reactor)
     return PagesResource(allRoutes(), whenStore, authenticator, sessions, reactor,
                          registry=registry, config=config,
-                         services={"live": live, "directory": directory or directoryFor(config, reactor)})
+                         services={"live": live, "directory": directory or directoryFor(config, reactor),
+                                   "imports": ImportJobs(reactor)})

@@ -1,8 +1,8 @@
 # -*- test-case-name: tests.test_pages -*-
 """
-C{/devices}: the devices, filtered (text, state, vendor), sorted by a
-column within the page, in pages by MAC; several selected are pushed to
-re-sync.  C{/devices/<MAC>}: one device: what it reported, its lines
+C{/devices}: the devices, filtered (text, state, vendor), the whole list
+sorted by a column (the store's order, so that page 2 follows page 1), in
+pages; several selected are pushed to re-sync.  C{/devices/<MAC>}: one device: what it reported, its lines
 (passwords hidden; an admin reveals them, audited), every effective
 setting with its layer, its files as the phone gets them, its events, its
 PBX sync state, and resync, edit and delete.
@@ -27,31 +27,25 @@ from .dashboard import eventRows
 from .layout import attrs, button, csrfField, fieldErrors, field, postButton, select, table, when
 from .resource import PageCall, Redirect, Route
 
-__all__ = ["ROUTES", "PAGE_SIZE", "SORTS", "sortDevices"]
+__all__ = ["ROUTES", "PAGE_SIZE", "SORTS", "COLUMNS"]
 
 _log = Logger()
 
 PAGE_SIZE = 50
 
-SORTS = {
-    "mac": ("MAC", lambda d: d.mac),
-    "vendor": ("Vendor", lambda d: d.vendor or ""),
-    "model": ("Model", lambda d: d.model or ""),
-    "firmware": ("Firmware", lambda d: d.firmware or ""),
-    "ip": ("IP", lambda d: tuple(int(p) if p.isdigit() else 0 for p in (d.ip or "").split("."))),
-    "state": ("State", lambda d: DEVICE_STATES.index(d.state) if d.state in DEVICE_STATES else -1),
-    "seen": ("Last seen", lambda d: d.lastSeen or 0.0),
-}
+SORTS = {"mac": "MAC", "vendor": "Vendor", "model": "Model", "firmware": "Firmware", "state": "State",
+         "seen": "Last seen"}
+"""
+The columns the list is sorted by (the store's orders,
+L{snomprov.operations.devices.DEVICE_SORTS}), with their headers.
+"""
 
+COLUMNS = ("mac", "vendor", "model", "firmware", "ip", "state", "seen")
+"""
+The table's columns in order; the address is not an order of the store's.
+"""
 
-def sortDevices(devices, key: str, descending: bool = False) -> list:
-    """
-    Devices sorted by one of L{SORTS} (MAC when unknown), MAC breaking
-    ties.  Pure.
-    """
-    get = SORTS.get(key, SORTS["mac"])[1]
-    ordered = sorted(devices, key=lambda d: d.mac)
-    return sorted(ordered, key=get, reverse=descending)
+_HEADERS = {**SORTS, "ip": "IP"}
 
 
 def _isStale(versions) -> bool:
@@ -69,29 +63,31 @@ def _stale(versions):
 async def listPage(call: PageCall):
     text, state, vendor = call.arg("q"), call.arg("state"), call.arg("vendor")
     sort, descending = call.arg("sort", "mac"), call.arg("order") == "desc"
+    sort = sort if sort in SORTS else "mac"
     cursor = call.arg("after") or None
     filters = operations.DeviceFilter(state=state or None, vendor=vendor or None, text=text or None)
     try:
         found = await operations.listDevices(call.store, call.registry, call.actor, call.now, filters,
-                                             cursor, PAGE_SIZE)
+                                             cursor, PAGE_SIZE, sort, descending)
     except Invalid as e:
-        return call.page("Devices", _filterForm(call, text, state, vendor, sort), current="/devices",
+        return call.page("Devices", _filterForm(call, text, state, vendor, sort, descending), current="/devices",
                          status=400, errors=[message for _, message in e.errors])
     operator = call.permits("operator")
     query = {k: v for k, v in (("q", text), ("state", state), ("vendor", vendor)) if v}
+    order = {"sort": sort, "order": "desc" if descending else "asc"}
 
     def header(key):
-        label = SORTS[key][0]
-        order = "asc" if sort == key and descending else ("desc" if sort == key else "asc")
+        if key not in SORTS:
+            return _HEADERS[key]
+        flip = "asc" if sort == key and descending else ("desc" if sort == key else "asc")
         mark = (" ▼" if descending else " ▲") if sort == key else ""
-        link = tags.a(label + mark, href="/devices?" + urlencode({**query, "sort": key, "order": order,
-                                                                   **({"after": cursor} if cursor else {})}))
-        return link
+        # A new order starts at its first page: a cursor names a place in one order.
+        return tags.a(_HEADERS[key] + mark, href="/devices?" + urlencode({**query, "sort": key, "order": flip}))
 
     headers = ([tags.input(**attrs(type="checkbox", data_select_all="1", aria_label="select all"))]
-               if operator else []) + [header(k) for k in SORTS] + ["Settings"]
+               if operator else []) + [header(k) for k in COLUMNS] + ["Settings"]
     rows = []
-    for device in sortDevices(found.devices, sort, descending):
+    for device in found.devices:
         cells = [tags.a(device.mac, href=f"/devices/{device.mac}"), device.vendor or "", device.model or "",
                  device.firmware or "", device.ip or "", tags.span(device.state or "", class_=f"badge {device.state}"),
                  when(device.lastSeen), _stale(found.versions.get(device.mac))]
@@ -99,26 +95,28 @@ async def listPage(call: PageCall):
             cells.insert(0, tags.input(type="checkbox", name="mac", value=device.mac,
                                        **{"aria-label": f"select {device.mac}"}))
         rows.append(cells)
-    listing = table(headers, rows, caption=f"{len(rows)} devices on this page (sorted within the page)",
-                    id="devices")
+    direction = "newest first" if sort == "seen" and descending else ("descending" if descending else "ascending")
+    listing = table(headers, rows, caption=f"{len(rows)} devices on this page, all devices sorted by "
+                                           f"{SORTS[sort].lower()}, {direction}", id="devices")
     pager = tags.div(class_="pager")(
-        tags.a("First page", href="/devices?" + urlencode({**query, "sort": sort})) if cursor else "",
-        tags.a("Next page", href="/devices?" + urlencode({**query, "sort": sort, "after": found.next}),
+        tags.a("First page", href="/devices?" + urlencode({**query, **order})) if cursor else "",
+        tags.a("Next page", href="/devices?" + urlencode({**query, **order, "after": found.next}),
                rel="next") if found.next else "")
     if operator:
         listing = tags.form(method="post", action="/devices/resync")(
             csrfField(call.csrf), listing, button("Resync selected"))
-    return call.page("Devices", [_filterForm(call, text, state, vendor, sort), listing, pager],
+    return call.page("Devices", [_filterForm(call, text, state, vendor, sort, descending), listing, pager],
                      current="/devices")
 
 
-def _filterForm(call, text, state, vendor, sort):
+def _filterForm(call, text, state, vendor, sort, descending):
     vendors = [("", "any vendor")] + [(n, n) for n in call.registry.names]
     return tags.form(method="get", action="/devices", class_="row", role="search")(
         field("Search", "q", text, hint="MAC (any spelling), model, user, address…"),
         select("State", "state", [("", "any state")] + [(s, s) for s in DEVICE_STATES], state),
         select("Vendor", "vendor", vendors, vendor),
-        tags.input(type="hidden", name="sort", value=sort), button("Filter"))
+        tags.input(type="hidden", name="sort", value=sort),
+        tags.input(type="hidden", name="order", value="desc" if descending else "asc"), button("Filter"))
 
 
 async def resyncSelected(call: PageCall):
@@ -175,12 +173,16 @@ async def devicePage(call: PageCall, reveal: bool = False):
         postButton(f"/devices/{mac}/reveal", "Reveal passwords", call.csrf)
         if call.permits("admin") and view.lines and not reveal else "",
     ]
-    settings = await effectiveSettings(call.store, mac)
+    settings = await effectiveSettings(call.store, mac, call.registry, call.config)
     effective = table(["Setting", "Index", "Value", "Perm", "From layer", "Overrides"],
                       [(s.setting.name, "" if s.setting.idx is None else str(s.setting.idx), s.setting.value,
-                        s.setting.perm or "", tags.a(s.scope, href="/settings?scope=" + s.scope),
-                        ", ".join(s.overrides)) for s in settings], id="effective") \
-        if settings else tags.p("No layer sets anything: the vendor's built-in defaults apply.")
+                        s.setting.perm or "",
+                        tags.span(s.scope, class_="badge") if s.builtin
+                        else tags.a(s.scope, href="/settings?scope=" + s.scope),
+                        ", ".join(s.overrides)) for s in settings], id="effective",
+                      caption="Each from the highest layer setting it: the vendor's built-in defaults < "
+                              "site < vendor < model < device (the lines, above them all, are under Lines)") \
+        if settings else tags.p("Neither the vendor nor any layer sets anything.")
     files = []
     for name in await listFiles(call.store, call.registry, mac):
         try:

@@ -121,7 +121,8 @@ def table(headers: Iterable, rows: Iterable[Iterable], caption: str | None = Non
 
 
 def page(title: str, body, *, principal=None, csrf: str | None = None, current: str | None = None,
-         messages: Iterable[str] = (), errors: Iterable[str] = (), live: bool = False) -> Tag:
+         messages: Iterable[str] = (), errors: Iterable[str] = (), live: bool = False,
+         refresh: tuple[int, str] | None = None) -> Tag:
     """
     The whole document of a page.
 
@@ -131,6 +132,8 @@ def page(title: str, body, *, principal=None, csrf: str | None = None, current: 
     @param messages: notes shown at the top (what a change did).
     @param errors: problems shown at the top, as alerts.
     @param live: whether the page subscribes to the live updates.
+    @param refresh: C{(seconds, path)}: without JavaScript, the browser
+        goes there after that long (a page following work under way).
     """
     header = [tags.a("snomprov", href="/", class_="brand")]
     if principal is not None:
@@ -149,6 +152,8 @@ def page(title: str, body, *, principal=None, csrf: str | None = None, current: 
             tags.title(f"{title} · snomprov"),
             tags.link(rel="stylesheet", href="/static/pages.css"),
             tags.script(src="/static/pages.js", defer="defer"),
+            tags.noscript(tags.meta(**attrs(http_equiv="refresh", content=f"{refresh[0]}; url={refresh[1]}")))
+            if refresh else "",
         ),
         tags.body(**attrs(data_live="/events/stream" if live else None))(
             tags.a("Skip to content", href="#main", class_="skip"),

@@ -24,7 +24,7 @@ from snomprov.operations.devices import listWaiting
 
 from .layout import when
 
-__all__ = ["LiveFeed", "POLL", "HEARTBEAT", "MAX_CLIENTS", "sseMessage", "countsOf", "eventJSON",
+__all__ = ["LiveFeed", "POLL", "HEARTBEAT", "MAX_CLIENTS", "sseMessage", "openStream", "countsOf", "eventJSON",
            "readCounts", "WAITING_SHOWN"]
 
 _log = Logger()
@@ -45,6 +45,17 @@ def sseMessage(event: str, data) -> bytes:
     """
     return b"event: " + event.encode("ascii") + b"\ndata: " + \
         json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+
+def openStream(request) -> None:
+    """
+    Answer C{request} as a Server-Sent Events stream (its headers, and the
+    reconnection delay), kept open by the caller.
+    """
+    request.setHeader(b"Content-Type", b"text/event-stream; charset=utf-8")
+    request.setHeader(b"Cache-Control", b"no-store")
+    request.setHeader(b"X-Accel-Buffering", b"no")
+    request.write(b"retry: 3000\n\n")
 
 
 def countsOf(byStateVendor, stale: int, waiting: int) -> dict[str, int]:
@@ -106,10 +117,7 @@ class LiveFeed:
         """
         if len(self.clients) >= self.maxClients:
             return False
-        request.setHeader(b"Content-Type", b"text/event-stream; charset=utf-8")
-        request.setHeader(b"Cache-Control", b"no-store")
-        request.setHeader(b"X-Accel-Buffering", b"no")
-        request.write(b"retry: 3000\n\n")
+        openStream(request)
         self.clients.add(request)
         request.notifyFinish().addBoth(lambda _: self._gone(request))
         if self._loop is None:

@@ -18,6 +18,7 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
 from twisted.internet import defer
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -129,17 +130,24 @@ class PageCall:
     def permits(self, role: str) -> bool:
         return self.principal is not None and permits(self.principal.role, role)
 
+    def pause(self):
+        """
+        A turn of the reactor: what long work awaits between chunks
+        (C{pause} of the operations), so that other requests are answered.
+        """
+        return deferLater(self.app.reactor, 0, lambda: None)
+
     def flash(self, message: str) -> None:
         if self.session is not None:
             self.session.flash.append(message)
 
     def page(self, title: str, body, current: str | None = None, status: int = 200,
-             errors=(), live: bool = False) -> "Page":
+             errors=(), live: bool = False, refresh: tuple[int, str] | None = None) -> "Page":
         messages = []
         if self.session is not None:
             messages, self.session.flash[:] = list(self.session.flash), []
         return Page(page(title, body, principal=self.principal, csrf=self.csrf, current=current,
-                         messages=messages, errors=errors, live=live), status)
+                         messages=messages, errors=errors, live=live, refresh=refresh), status)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from twisted.internet.task import deferLater
 from twisted.web.template import tags
 
 from snomprov.operations import layers as operations
@@ -83,10 +82,6 @@ async def settingsPage(call: PageCall):
     return await _page(call)
 
 
-def _pause(call: PageCall):
-    return lambda: deferLater(call.app.reactor, 0, lambda: None)
-
-
 async def plan(call: PageCall):
     scope, data = call.arg("scope"), call.files.get("file", b"")
     try:
@@ -100,7 +95,7 @@ async def plan(call: PageCall):
     except Refused as e:
         return await _page(call, scope, problemText(e), status=400)
     planned = await operations.planLayer(call.store, call.registry, call.config, scope, layer,
-                                         pause=_pause(call))
+                                         pause=call.pause)
     devices = []
     for position, device in enumerate(planned.devices[:PLAN_SHOWN]):
         devices.append(tags.details(**attrs(open=position < OPEN_SHOWN))(
@@ -129,7 +124,7 @@ async def apply(call: PageCall):
     try:
         layer, planned = await operations.putLayer(call.store, call.registry, call.actor, call.now,
                                                    call.arg("scope"), data, _XML, config=call.config,
-                                                   pause=_pause(call))
+                                                   pause=call.pause)
     except Refused as e:
         return await _page(call, call.arg("scope"), problemText(e), status=400)
     call.flash(f"Applied layer {layer.scope}: files of {planned.count} phones changed.")
@@ -138,7 +133,7 @@ async def apply(call: PageCall):
 
 async def delete(call: PageCall):
     planned = await operations.deleteLayer(call.store, call.registry, call.actor, call.now, call.arg("scope"),
-                                           config=call.config, pause=_pause(call))
+                                           config=call.config, pause=call.pause)
     call.flash(f"Deleted layer {planned.scope}: files of {planned.count} phones changed.")
     return Redirect("/settings")
 

@@ -45,6 +45,22 @@
       });
     });
   }
+  // An import under way: its steps from the job's stream, then its result.
+  var job = document.getElementById("import-progress");
+  if (job && window.EventSource) {
+    var steps = new EventSource(job.getAttribute("data-stream"));
+    var bar = job.querySelector("progress"), step = document.getElementById("import-step");
+    steps.addEventListener("progress", function (e) {
+      var p = JSON.parse(e.data);
+      step.textContent = p.text;
+      if (p.total && p.stage !== "writing") { bar.max = p.total; bar.value = p.done; }
+      else { bar.removeAttribute("value"); }
+    });
+    steps.addEventListener("done", function () {
+      steps.close();
+      window.location.replace(job.getAttribute("data-result"));
+    });
+  }
   // Tables of devices: "select all".
   document.querySelectorAll("input[data-select-all]").forEach(function (box) {
     box.addEventListener("change", function () {
