@@ -51,6 +51,7 @@ from snomprov.store.errors import StoreError
 from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePattern
 from snomprov.store.columns import (
     COLUMN_NAMES,
+    DEVICE_COLUMNS,
     OPERATOR_COLUMNS,
     OPERATOR_POSITIONS,
     REGISTRATION_POSITIONS,
@@ -105,6 +106,13 @@ class Dialect:
     @ivar notifyChanges: run in a write's transaction when it moves the
         settings version, telling the other processes at its commit
         (PostgreSQL's C{NOTIFY}), or C{None}: they poll the change feed.
+    @ivar arrayRows: whether many rows are written as one array per column
+        (PostgreSQL's C{unnest}): one statement for any number of rows,
+        whose text does not depend on the number, so the driver parses it
+        once and the server prepares it once (psycopg parses a multi-row
+        C{VALUES} of more than 4 kB again at every execution), and one
+        parameter per column rather than per value.  Otherwise multi-row
+        C{VALUES} (see L{_ROWS_PER_INSERT}).
     """
 
     name: str
@@ -119,6 +127,7 @@ class Dialect:
     likeIgnoresCase: bool = False
     lockSchema: str | None = None
     notifyChanges: str | None = None
+    arrayRows: bool = False
 
     def sql(self, statement: str) -> str:
         """
@@ -157,14 +166,42 @@ class Dialect:
         )
         condition = "" if where is None else f" WHERE {where}"
         return self.sql(
-            f"INSERT INTO {table} ({names}) VALUES {_marks(len(columns), rows)} "
+            f"INSERT INTO {table} ({names}) {self._rows(table, columns, rows)} "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}{condition}"
         )
+
+    def _rows(self, table: str, columns: Sequence[str], rows: int) -> str:
+        """
+        The rows of an C{INSERT} into C{columns} of C{table}: C{rows} rows
+        of C{VALUES}, or where L{arrayRows}, any number of them from one
+        array per column (typed as L{_COLUMN_TYPES} says), in the arrays'
+        order.
+        """
+        if not self.arrayRows:
+            return f"VALUES {_marks(len(columns), rows)}"
+        types = _COLUMN_TYPES[table]
+        names = ", ".join(f"c{n}" for n in range(len(columns)))
+        arrays = ", ".join(f"?::{self.ddl(types[c])}[]" for c in columns)
+        return f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS r({names}, n) ORDER BY n"
+
+    def rowValues(self, kind: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """
+        The parameters of L{insertRows}C{(kind, len(rows))} for C{rows}:
+        their values one row after the other, or where L{arrayRows}, one
+        list per column (a C{{real}} column's numbers made floats: psycopg
+        refuses a list of mixed types).
+        """
+        if not self.arrayRows:
+            return list(chain.from_iterable(rows))
+        reals = _REAL_POSITIONS[kind]
+        return [[None if v is None else float(v) for v in column] if n in reals else list(column)
+                for n, column in enumerate(zip(*rows))]
 
     def insertRows(self, kind: str, rows: int) -> str:
         """
         The statement writing C{rows} rows at once (computed once per
-        dialect, kind and number).  C{kind} is C{"devices"} (the device
+        dialect, kind and number; where L{arrayRows}, one for any number),
+        its parameters given by L{rowValues}.  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.columns.mergeDeviceRows}),
         C{"mergeSameOperatorFields"} (the same, leaving alone the stored
@@ -172,11 +209,11 @@ class Dialect:
         C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
         stored ones) or C{"newRevisions"} (the same, keeping a stored one).
         """
-        key = (self.name, kind, rows)
+        key = (self.name, kind, 0 if self.arrayRows else rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
             if kind == "events":
-                statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+                statement = self.sql(f"{_INSERT_EVENT_HEAD} {self._rows('events', _EVENT_ROW, rows)}")
             elif kind in ("revisions", "newRevisions"):
                 statement = self.upsert("device_revisions", ("mac",), ("mac", "revision"), rows)
                 if kind == "newRevisions":
@@ -195,6 +232,28 @@ def _marks(width: int, rows: int) -> str:
 
 
 _MULTI_ROW: dict[tuple[str, str, int], str] = {}
+_EVENT_ROW = ("time", "mac", "kind", "detail")
+_COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "devices": {column.name: column.sqlType for column in DEVICE_COLUMNS},
+    "events": {"time": "{real}", "mac": "TEXT", "kind": "TEXT", "detail": "TEXT"},
+    "device_revisions": {"mac": "TEXT", "revision": "INTEGER"},
+}
+"""
+The types of the columns L{Dialect.insertRows} writes, per table (as the
+migrations write them).
+"""
+_REAL_POSITIONS: dict[str, frozenset[int]] = {
+    kind: frozenset(n for n, c in enumerate(columns) if _COLUMN_TYPES[table][c] == "{real}")
+    for kind, table, columns in (
+        *((kind, "devices", COLUMN_NAMES) for kind in ("devices", "merge", "mergeSameOperatorFields")),
+        ("events", "events", _EVENT_ROW),
+        *((kind, "device_revisions", ("mac", "revision")) for kind in ("revisions", "newRevisions")),
+    )
+}
+"""
+Per L{Dialect.insertRows} kind, the positions in its rows of the C{{real}}
+columns.
+"""
 _ROWS_PER_INSERT = 128
 """
 Rows per multi-row C{INSERT} (a power of two; the rest of a batch goes in
@@ -256,6 +315,7 @@ POSTGRESQL = Dialect(
     poolKeywords={"cp_min": 1, "cp_max": 1, "cp_reconnect": False},
     lockSchema=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {SCHEMA_LOCK})",
     notifyChanges=f"NOTIFY {CHANGES_CHANNEL}",
+    arrayRows=True,
 )
 """
 PostgreSQL through psycopg 3 (L{SQLDeviceStore.openPostgreSQL}).
@@ -311,7 +371,7 @@ _DELETE_SETTINGS = "DELETE FROM settings WHERE scope = ?"
 _DELETE_DOCUMENTS = "DELETE FROM documents WHERE scope = ?"
 _DELETE_LAYER = "DELETE FROM layers WHERE scope = ?"
 _LIST_SCOPES = "SELECT scope FROM layers ORDER BY scope"
-_INSERT_EVENT_HEAD = "INSERT INTO events (time, mac, kind, detail)"
+_INSERT_EVENT_HEAD = f"INSERT INTO events ({', '.join(_EVENT_ROW)})"
 _EVENT_COLUMNS = "SELECT id, time, mac, kind, detail FROM events"
 _LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
 _NEWEST_EVENTS = {
@@ -344,6 +404,9 @@ _SET_CURRENT = (
 )
 _COVERED = {"site": "1 = 1", "vendor": "vendor = ?", "model": "model = ?", "device": "mac = ?"}
 _MARK_FETCHED = "UPDATE device_versions SET fetched = ? WHERE mac = ?"
+# Dialect.arrayRows: every row in one statement (its MACs distinct, checkFetched).
+_MARK_FETCHED_ARRAYS = ("UPDATE device_versions SET fetched = r.fetched "
+                        "FROM unnest(?::TEXT[], ?::INTEGER[]) AS r(mac, fetched) WHERE device_versions.mac = r.mac")
 _STALE = "fetched IS NOT NULL AND current > fetched"
 _PAGE_STALE = {
     False: f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} ORDER BY mac LIMIT ?",
@@ -556,8 +619,8 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         moved: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
-        for size, chunk in _chunks(rows):
-            values = list(chain.from_iterable(chunk))
+        for size, chunk in self._chunks(rows):
+            values = self._dialect.rowValues("merge", chunk)
             execute(statement("mergeSameOperatorFields", size), values)
             if self._txn.rowcount != size:
                 registration, operator = self._mergeChanging(chunk, size, values)
@@ -619,9 +682,18 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         Write C{rows} with multi-row statements (L{Dialect.insertRows}).
         """
         execute = self._txn.execute
-        statement = self._dialect.insertRows
-        for size, chunk in _chunks(rows):
-            execute(statement(kind, size), list(chain.from_iterable(chunk)))
+        dialect = self._dialect
+        for size, chunk in self._chunks(rows):
+            execute(dialect.insertRows(kind, size), dialect.rowValues(kind, chunk))
+
+    def _chunks(self, rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        """
+        C{rows} in the chunks one L{Dialect.insertRows} statement each
+        writes (L{_chunks}; all at once where L{Dialect.arrayRows}).
+        """
+        if not self._dialect.arrayRows:
+            return _chunks(rows)
+        return iter([(len(rows), rows)] if rows else [])
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
@@ -820,6 +892,10 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         return latest, [(n, scope) for n, scope in self._fetch(_CHANGE_ROWS_AFTER, seq)]
 
     def markFetched(self, rows: list[tuple[str, int]]) -> None:
+        if self._dialect.arrayRows:
+            if rows:
+                self._execute(_MARK_FETCHED_ARRAYS, [mac for mac, _ in rows], [version for _, version in rows])
+            return
         self._executeMany(_MARK_FETCHED, [(version, mac) for mac, version in rows])
 
     def deviceVersions(self, macs: list[str]) -> dict[str, tuple[int, int | None]]:
