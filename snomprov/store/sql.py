@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import time
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from twisted.enterprise import adbapi
@@ -354,7 +355,9 @@ _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
 _COUNT_BY_STATE_VENDOR = "SELECT state, vendor, COUNT(*) FROM devices GROUP BY state, vendor"
-_GET_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines WHERE mac = ? ORDER BY idx"
+_SELECT_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines"
+_GET_LINES = _SELECT_LINES + " WHERE mac = ? ORDER BY idx"
+_LINE_INDEX = itemgetter(1)
 _DELETE_LINES = "DELETE FROM lines WHERE mac = ?"
 _INSERT_LINE = (
     f"INSERT INTO lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join('?' * len(_LINE_COLUMNS))})"
@@ -370,7 +373,8 @@ _INSERT_DOCUMENT = "INSERT INTO documents (scope, name, body) VALUES (?, ?, ?)"
 _DELETE_SETTINGS = "DELETE FROM settings WHERE scope = ?"
 _DELETE_DOCUMENTS = "DELETE FROM documents WHERE scope = ?"
 _DELETE_LAYER = "DELETE FROM layers WHERE scope = ?"
-_LIST_SCOPES = "SELECT scope FROM layers ORDER BY scope"
+_SELECT_SCOPES = "SELECT scope FROM layers"
+_LIST_SCOPES = _SELECT_SCOPES + " ORDER BY scope"
 _INSERT_EVENT_HEAD = f"INSERT INTO events ({', '.join(_EVENT_ROW)})"
 _EVENT_COLUMNS = "SELECT id, time, mac, kind, detail FROM events"
 _LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
@@ -566,14 +570,20 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         rows = self._fetch(_GET_DEVICE, mac)
         return deviceFromRow(rows[0]) if rows else None
 
-    def _fetchForMACs(self, query: str, macs: list[str]) -> Iterator[Sequence[Any]]:
+    def _fetchForMACs(self, query: str, macs: list[str], column: str = "mac") -> Iterator[Sequence[Any]]:
         """
-        The rows of C{query} with C{WHERE mac IN (...)} for C{macs}, asked
-        in chunks of L{_IN_CHUNK} MACs.
+        The rows of C{query} with C{WHERE mac IN (...)} for C{macs} (or
+        another text C{column}), asked in chunks of L{_IN_CHUNK} MACs; where
+        L{Dialect.arrayRows}, all at once with C{= ANY} of an array (one
+        statement text, whatever the number).
         """
+        if self._dialect.arrayRows:
+            if macs:
+                yield from self._fetch(f"{query} WHERE {column} = ANY(?::TEXT[])", macs)
+            return
         for start in range(0, len(macs), _IN_CHUNK):
             chunk = macs[start : start + _IN_CHUNK]
-            yield from self._fetch(f"{query} WHERE mac IN ({', '.join('?' * len(chunk))})", *chunk)
+            yield from self._fetch(f"{query} WHERE {column} IN ({', '.join('?' * len(chunk))})", *chunk)
 
     def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
         rows = self._fetchForMACs(_SELECT_DEVICES, list(dict.fromkeys(macs)))
@@ -723,15 +733,26 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         return device, self.getLines(mac), revision
 
     def readDevices(self, macs: list[str]) -> dict[str, tuple]:
+        """
+        Each device's record, lines, version and device layer, in a few
+        statements whatever the number of MACs (on PostgreSQL each is a
+        round trip): the lines of all and which have a device layer, then
+        those layers alone.
+        """
         macs = list(dict.fromkeys(macs))
         versions = self.deviceVersions(macs)
         devices = self.getDevices(macs)
+        lines: dict[str, list[Sequence[Any]]] = {}
+        for row in self._fetchForMACs(_SELECT_LINES, [mac for mac in macs if mac in devices]):
+            lines.setdefault(row[0], []).append(row)
+        scopes = [scope for (scope,) in self._fetchForMACs(_SELECT_SCOPES, [f"device:{m}" for m in macs], "scope")]
+        layers = {scope: self.getLayer(scope) for scope in scopes}
         found = {}
         for mac in macs:
-            device = devices.get(mac)
-            lines = () if device is None else self.getLines(mac)
             version = versions[mac][0] if mac in versions else None
-            found[mac] = (device, lines, version, self.getLayer(f"device:{mac}"))
+            rows = sorted(lines.get(mac, ()), key=_LINE_INDEX)
+            found[mac] = (devices.get(mac), tuple(_lineFromRow(row) for row in rows), version,
+                          layers.get(f"device:{mac}"))
         return found
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
