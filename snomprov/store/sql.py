@@ -22,6 +22,7 @@ connection never meets C{database is locked} from itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import threading
 import time
 from itertools import chain
 from operator import itemgetter
@@ -105,8 +106,10 @@ class Dialect:
         PostgreSQL advisory lock), or C{None} where C{beginWrite} already
         excludes every other writer (SQLite).
     @ivar notifyChanges: run in a write's transaction when it moves the
-        settings version, telling the other processes at its commit
-        (PostgreSQL's C{NOTIFY}), or C{None}: they poll the change feed.
+        settings version, with the transaction's last change seq (as text),
+        telling the other processes at its commit (PostgreSQL's
+        C{pg_notify}, the seq its payload), or C{None}: they poll the
+        change feed.
     @ivar arrayRows: whether many rows are written as one array per column
         (PostgreSQL's C{unnest}): one statement for any number of rows,
         whose text does not depend on the number, so the driver parses it
@@ -315,7 +318,7 @@ POSTGRESQL = Dialect(
     # QuietConnection, not by adbapi's reconnect (which logs it).
     poolKeywords={"cp_min": 1, "cp_max": 1, "cp_reconnect": False},
     lockSchema=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {SCHEMA_LOCK})",
-    notifyChanges=f"NOTIFY {CHANGES_CHANNEL}",
+    notifyChanges=f"SELECT pg_notify('{CHANGES_CHANNEL}', ?)",
     arrayRows=True,
 )
 """
@@ -876,10 +879,10 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         self._executeMany(_INSERT_CHANGE, [(scope, now) for scope in scopes])
         self._execute(_PRUNE_CHANGES)
         if self._dialect.notifyChanges is not None and scopes:
-            self._execute(self._dialect.notifyChanges)
             # Consecutive: every writer holds the write lock.
             last = self._fetch(_CHANGE_BOUNDS)[0][0]
             self.newSeqs.extend(range(last - len(scopes) + 1, last + 1))
+            self._execute(self._dialect.notifyChanges, str(last))
         self.newScopes.update(scopes)
         return self.version()
 
@@ -962,8 +965,11 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         self._feedReading = False
         self._feedAgain = False
         self._live = False
-        # The change rows this store wrote, not yet read from the feed.
+        # The change rows this store wrote, not yet read from the feed:
+        # added in the pool's thread before the commit (so before their
+        # notification can come back), read in the reactor's, under the lock.
         self._ownSeqs: set[int] = set()
+        self._ownLock = threading.Lock()
 
     @classmethod
     def openSQLite(
@@ -1035,7 +1041,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             self._feedSeq = result[0]
             self._feed = NotifyListener(
                 lambda: connectPostgreSQL(url, autocommit=True), CHANGES_CHANNEL, reactor,
-                notified=self._readFeed, up=self._feedUp,
+                notified=self._notified, up=self._feedUp,
                 down=lambda error: self._feedDown(reason(error, url)), retryDelay=retryDelay,
             )
             self._feed.start()
@@ -1062,6 +1068,27 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             database=self._description, why=why,
         )
 
+    def _notified(self, payloads: list[str]) -> None:
+        """
+        Notifications arrived (their payloads, each a transaction's last
+        change seq): read the feed, unless they are this store's own writes
+        following the last change read, which were told as they committed;
+        the feed's position then moves past them without a read.
+        """
+        try:
+            top = max(int(payload) for payload in payloads)
+        except ValueError:
+            top = None
+        start = self._feedSeq
+        if top is not None and start is not None and not self._feedReading:
+            with self._ownLock:
+                own = self._ownSeqs
+                if all(seq in own for seq in range(start + 1, top + 1)):
+                    self._feedSeq = top
+                    own.difference_update([seq for seq in own if seq <= top])
+                    return
+        self._readFeed()
+
     def _readFeed(self) -> None:
         """
         Read the change feed after a notification (or after listening
@@ -1078,14 +1105,17 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             latest, rows = result
             self._feedSeq = latest
             self._live = self._feedConnected
-            own = self._ownSeqs
+            with self._ownLock:
+                own = self._ownSeqs
+                if rows is None:
+                    own.clear()
+                else:
+                    # This store's own changes were told as they committed.
+                    scopes = frozenset(scope for seq, scope in rows if seq not in own)
+                    own.difference_update([seq for seq in own if seq <= latest])
             if rows is None:
-                own.clear()
                 self._listeners.tell(None)
                 return
-            # This store's own changes were told as they committed.
-            scopes = frozenset(scope for seq, scope in rows if seq not in own)
-            self._ownSeqs = {seq for seq in own if seq > latest}
             if scopes:
                 self._listeners.tell(scopes)
 
@@ -1147,7 +1177,11 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         def withRecords(txn):
             records = _SQLRecords(txn, self.dialect)
             used.append(records)
-            return work(records)
+            result = work(records)
+            if records.newSeqs:
+                with self._ownLock:
+                    self._ownSeqs.update(records.newSeqs)
+            return result
 
         def integrity(failure):
             failure.trap(self._pool.dbapi.IntegrityError)
@@ -1155,8 +1189,6 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
         def committed(result):
             scopes = used[-1].newScopes if used else None
-            if used:
-                self._ownSeqs.update(used[-1].newSeqs)
             if scopes:
                 self._listeners.tell(frozenset(scopes))
             return result
