@@ -643,13 +643,16 @@ def idleAfter(pids: list[int], since: float, limit: float = 60.0, window: float 
         last = sum(cpu)
 
 
-def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: str = "") -> dict:
+def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: str = "",
+             database: "Database | None" = None) -> dict:
     """
     One storm against C{targets}; the figures, the servers' CPU, RSS and
     idle time, and the storm (its phones' files when C{keep}).
 
     @param profile: a path to record the first server's stacks into with
         py-spy (collapsed), or C{""}.
+    @param database: the PostgreSQL server behind them, whose CPU and
+        transactions are counted too, or C{None}.
     """
     storm = Storm(args.phones, args.rate, args.spa_share, targets, keep)
     spy = None
@@ -659,6 +662,7 @@ def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: 
                                stderr=subprocess.DEVNULL)
         time.sleep(1.0)
     before = treeCPU(pids)
+    databaseBefore = database.counters() if database is not None else None
     generatorBefore = sum(os.times()[:2])
     start = storm.run(args.cap)
     generator = sum(os.times()[:2]) - generatorBefore
@@ -670,7 +674,35 @@ def runStorm(targets: list[Target], pids: list[int], args, keep: bool, profile: 
     result.update(serverCPU=sum(after) - sum(before), serverUser=after[0] - before[0],
                   serverSystem=after[1] - before[1], rss=sum(peakRSS(pid) for pid in pids), idle=idle,
                   generatorCPU=generator, storm=storm)
+    if database is not None:
+        cpu, transactions = (now - then for now, then in zip(database.counters(), databaseBefore))
+        result.update(databaseCPU=cpu, transactions=transactions)
     return result
+
+
+class Database:
+    """
+    The test PostgreSQL of C{--store postgresql}: the CPU of its processes
+    (the postmaster's tree, C{/proc}) and the transactions committed in the
+    storm's database (C{pg_stat_database}).
+    """
+
+    def __init__(self, server, name: str) -> None:
+        self.server = server
+        self.name = name
+        with open(os.path.join(server.dataDir, "postmaster.pid")) as f:
+            self.pid = int(f.readline())
+
+    def counters(self) -> tuple[float, int]:
+        """
+        C{(CPU seconds, transactions committed)} so far.
+        """
+        with self.server.connect(self.name) as connection:
+            # A new snapshot of the statistics (they are cached per transaction).
+            connection.execute("SELECT pg_stat_clear_snapshot()")
+            (committed,) = connection.execute(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", (self.name,)).fetchone()
+        return sum(treeCPU([self.pid])), committed
 
 
 class Snomprov:
@@ -850,14 +882,14 @@ def fillMissing(storm: Storm) -> int:
 
 def storeURLFor(args, directory: str):
     """
-    The store's URL, and the PostgreSQL server to stop afterwards (or
+    The store's URL, and the L{Database} to stop afterwards (or
     C{None}).
     """
     if args.store == "postgresql":
         from pgserver import PostgresServer
 
         server = PostgresServer().start()
-        return server.createDatabase("storm"), server
+        return server.createDatabase("storm"), Database(server, "storm")
     if args.store == "sqlite":
         return f"sqlite:{os.path.join(directory, 'shared.sqlite')}", None
     return args.store, None
@@ -876,6 +908,9 @@ def report(name: str, f: dict) -> None:
           f"{f['fetchP50'] * 1000:.1f} ms); {counts}\n"
           f"  server CPU {f['serverCPU']:.2f} s (user {f['serverUser']:.2f}, system {f['serverSystem']:.2f}), peak RSS {f['rss'] / 1e6:.0f} MB; "
           f"generator CPU {f['generatorCPU']:.2f} s", flush=True)
+    if "databaseCPU" in f:
+        print(f"  PostgreSQL CPU {f['databaseCPU']:.2f} s, {f['transactions']} transactions committed "
+              f"({f['transactions'] / f['phones']:.3f} per phone)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -921,7 +956,7 @@ def main(argv: list[str] | None = None) -> int:
             snomprov.start()
             try:
                 results["snomprov"] = runStorm(snomprov.targets, snomprov.pids, args, keep="bare" in servers,
-                                               profile=args.profile)
+                                               profile=args.profile, database=pg)
                 report(f"snomprov ({args.store}, {args.daemons} daemon(s))", results["snomprov"])
                 if "bare" in servers:
                     filled = fillMissing(results["snomprov"]["storm"])
@@ -931,7 +966,7 @@ def main(argv: list[str] | None = None) -> int:
                 snomprov.stop()
         finally:
             if pg is not None:
-                pg.destroy()
+                pg.server.destroy()
         if "bare" in servers:
             bare = Bare(os.path.join(directory, "bare"), args)
             bare.fill(results["snomprov"]["storm"], snomprov)

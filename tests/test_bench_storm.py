@@ -54,3 +54,27 @@ def test_smallStorm():
         assert figures["accounts"] == "50"
     assert _RATIOS.search(result.stdout), result.stdout
     assert re.search(r"\nsnomprov: 50 provisioned, 0 lost, wall [\d.]+ s\n$", result.stdout), result.stdout
+
+
+def test_smallStormOnPostgreSQL():
+    """
+    C{--store postgresql}: the daemon on a test PostgreSQL provisions every
+    phone, and the run prints the database's CPU and the transactions it
+    committed during the storm (some: the recorder's writes at least).
+    """
+    from pgserver import missingReason
+
+    reason = missingReason()
+    if reason is not None:
+        pytest.skip(reason)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "storm.py"), "--phones", "30", "--rate", "100",
+         "--spa-share", "0", "--servers", "snomprov", "--store", "postgresql"],
+        capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = {m["name"]: m for m in _FIGURES.finditer(result.stdout)}
+    assert (found["snomprov"]["completed"], found["snomprov"]["lost"]) == ("30", "0"), result.stdout
+    database = re.search(r"^  PostgreSQL CPU [\d.]+ s, (\d+) transactions committed \(([\d.]+) per phone\)$",
+                         result.stdout, re.M)
+    assert database is not None, result.stdout
+    assert int(database[1]) > 0 and float(database[2]) == pytest.approx(int(database[1]) / 30, abs=0.001)

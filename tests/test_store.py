@@ -1121,7 +1121,9 @@ def test_dialectStatements(dialect):
             assert "{" not in dialect.ddl(statement)
     upsert = dialect.upsert("devices", ("mac",), ("mac", "ip"))
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    rows = (f"SELECT c0, c1 FROM unnest({mark}::TEXT[], {mark}::TEXT[]) WITH ORDINALITY AS r(c0, c1, n) ORDER BY n"
+            if dialect.arrayRows else f"VALUES ({mark}, {mark})")
     assert upsert == (
-        f"INSERT INTO devices (mac, ip) VALUES ({mark}, {mark}) "
+        f"INSERT INTO devices (mac, ip) {rows} "
         "ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip"
     )

@@ -150,6 +150,23 @@ def test_ownWritesCurrentAndFetched(store):
 
 
 @pytest_twisted.inlineCallbacks
+def test_markFetchedMany(store):
+    """
+    One C{markFetched} of hundreds of devices (one statement on
+    PostgreSQL) sets each its own version, a MAC given twice the last;
+    unknown MACs are ignored.
+    """
+    devices = [DeviceInfo(f"000413{n:06X}", vendor="snom", model="snomD785", state="registered")
+               for n in range(300)]
+    yield store.mergeDevices(devices)
+    macs = [d.mac for d in devices]
+    rows = [(mac, n) for n, mac in enumerate(macs)] + [(macs[0], 7), ("0004F2FFFFFF", 3)]
+    yield store.markFetched(rows)
+    versions = yield store.deviceVersions(macs)
+    assert [fetched for _, fetched in (versions[mac] for mac in macs)] == [7, *range(1, 300)]
+
+
+@pytest_twisted.inlineCallbacks
 def test_neverFetchedIsNotStale(store):
     """
     A device that never fetched is not stale, whatever changes.

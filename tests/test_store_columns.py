@@ -116,16 +116,16 @@ def sqlMerge(cursor, dialect, rows):
     """
     same = []
     for row in rows:
-        cursor.execute(dialect.insertRows("mergeSameOperatorFields", 1), row)
+        cursor.execute(dialect.insertRows("mergeSameOperatorFields", 1), dialect.rowValues("merge", [row]))
         same.append(cursor.rowcount == 1)
         if cursor.rowcount != 1:
-            cursor.execute(dialect.insertRows("merge", 1), row)
+            cursor.execute(dialect.insertRows("merge", 1), dialect.rowValues("merge", [row]))
     select = f"SELECT {', '.join(COLUMN_NAMES)} FROM devices ORDER BY mac"
     cursor.execute(select)
     oneByOne = {row[0]: tuple(row) for row in cursor.fetchall()}
     cursor.execute("DELETE FROM devices")
     for run in _oncePerMAC(rows):
-        cursor.execute(dialect.insertRows("merge", len(run)), list(itertools.chain.from_iterable(run)))
+        cursor.execute(dialect.insertRows("merge", len(run)), dialect.rowValues("merge", run))
     cursor.execute(select)
     multiRow = {row[0]: tuple(row) for row in cursor.fetchall()}
     cursor.execute("DELETE FROM devices")

@@ -470,3 +470,28 @@ def test_readDevices(store):
     assert found[MAC3][3].settings == layer.settings
     with pytest.raises(StoreError):
         yield store.readDevices(["not-a-mac"])
+
+
+@pytest_twisted.inlineCallbacks
+def test_readDevicesMany(store):
+    """
+    C{readDevices} of more MACs than one SQLite statement asks for (read in
+    a few statements, not per device) gives each what the single reads give.
+    """
+    from snomprov.device import Setting, SettingsLayer
+
+    devices = [DeviceInfo(f"000413{n:06X}", vendor="snom", model="snomD785", state="registered")
+               for n in range(600)]
+    lines = {d.mac: tuple(line(i) for i in range(n % 3, 0, -1)) for n, d in enumerate(devices)}
+    yield store.applyImport(devices, lines)
+    for d in devices[::97]:
+        yield store.putLayer(SettingsLayer(f"device:{d.mac}", (Setting("language", d.mac),)))
+    macs = [d.mac for d in devices] + ["000413FFFFFF"]
+    found = yield store.readDevices(macs)
+    assert list(found) == macs
+    versions = yield store.deviceVersions(macs)
+    for mac in macs:
+        device = yield store.getDevice(mac)
+        lines = (yield store.getLines(mac)) if device is not None else ()
+        version = versions[mac][0] if mac in versions else None
+        assert found[mac] == (device, lines, version, (yield store.getLayer(f"device:{mac}"))), mac

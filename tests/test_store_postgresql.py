@@ -159,6 +159,41 @@ def test_changesPushedToOtherStore(postgres, database):
 
 
 @pytest_twisted.inlineCallbacks
+def test_ownNotificationsNotRead(postgres, database, monkeypatch):
+    """
+    A store's own changes, told at their commit, are not read again from
+    the feed when their notifications come back: the feed's position moves
+    past them without a read (and forgets them); another store's change is
+    read, and told, as before.
+    """
+    one = yield _open(postgres, database)
+    other = yield _open(postgres, database)
+    heard, reads = [], []
+    one.addChangeListener(heard.append)
+    readFeed = one._readFeed
+
+    def counted():
+        reads.append(one._feedSeq)
+        readFeed()
+
+    try:
+        yield _until(lambda: one.pushesChanges() and other.pushesChanges())
+        monkeypatch.setattr(one, "_readFeed", counted)
+        for scope in ("site", "vendor:snom", "model:snom360"):
+            yield one.putLayer(_layer(scope))
+        [(latest,)] = _rows(postgres, database, "SELECT MAX(seq) FROM changes")
+        yield _until(lambda: one._feedSeq == latest)
+        assert reads == [] and one._ownSeqs == set()
+        assert heard == [{"site"}, {"vendor:snom"}, {"model:snom360"}]
+        yield other.putLayer(_layer("site", "English"))
+        yield _until(lambda: len(heard) == 4)
+        assert heard[3] == {"site"} and reads == [latest]
+    finally:
+        yield one.close()
+        yield other.close()
+
+
+@pytest_twisted.inlineCallbacks
 def test_feedLostAndBack(postgresServer, tmp_path):
     """
     When the server goes away (killed: C{pg_ctl -m immediate}) the store

@@ -4,8 +4,9 @@ The PostgreSQL change feed pushed (DESIGN §2): a thread of its own holds a
 dedicated connection that C{LISTEN}s on the channel every write moving the
 settings version C{NOTIFY}s (at its commit), and tells the reactor's thread.
 
-L{NotifyListener} only says "something changed" and "listening / not
-listening": what changed is read from the feed's table by the store
+L{NotifyListener} only says "something changed" (with the notifications'
+payloads) and "listening / not listening": what changed is read from the
+feed's table by the store
 (L{snomprov.store.sql.SQLDeviceStore}), so a notification lost while the
 connection was down costs nothing but a read when it is back.  A broken
 connection is retried every C{retryDelay} seconds, for as long as the
@@ -35,7 +36,7 @@ class NotifyListener:
         @param connect: makes a new autocommit psycopg connection (in the
             listener's thread).
         @param notified: called in the reactor's thread after one or more
-            notifications arrived.
+            notifications arrived, with their payloads.
         @param up: called there once listening (again).
         @param down: called there with the exception when the connection
             broke or could not be made, once per loss.
@@ -82,8 +83,9 @@ class NotifyListener:
                 wasUp = True
                 self._tell(self._up)
                 while not self._stopping.is_set():
-                    if any(True for _ in connection.notifies(timeout=self._wait)):
-                        self._tell(self._notified)
+                    payloads = [n.payload for n in connection.notifies(timeout=self._wait)]
+                    if payloads:
+                        self._tell(self._notified, payloads)
             except Exception as e:
                 if wasUp is not False:
                     self._tell(self._down, e)

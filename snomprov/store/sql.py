@@ -22,8 +22,10 @@ connection never meets C{database is locked} from itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import threading
 import time
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from twisted.enterprise import adbapi
@@ -52,6 +54,7 @@ from snomprov.store.filters import DEVICE_TEXT_FIELDS, LINE_TEXT_FIELDS, likePat
 from snomprov.store.sorts import sortExpression
 from snomprov.store.columns import (
     COLUMN_NAMES,
+    DEVICE_COLUMNS,
     OPERATOR_COLUMNS,
     OPERATOR_POSITIONS,
     REGISTRATION_POSITIONS,
@@ -104,10 +107,19 @@ class Dialect:
         PostgreSQL advisory lock), or C{None} where C{beginWrite} already
         excludes every other writer (SQLite).
     @ivar notifyChanges: run in a write's transaction when it moves the
-        settings version, telling the other processes at its commit
-        (PostgreSQL's C{NOTIFY}), or C{None}: they poll the change feed.
+        settings version, with the transaction's last change seq (as text),
+        telling the other processes at its commit (PostgreSQL's
+        C{pg_notify}, the seq its payload), or C{None}: they poll the
+        change feed.
     @ivar collate: the clause making a text comparison one of code points
         (L{snomprov.store.sorts}), or empty where the default already is.
+    @ivar arrayRows: whether many rows are written as one array per column
+        (PostgreSQL's C{unnest}): one statement for any number of rows,
+        whose text does not depend on the number, so the driver parses it
+        once and the server prepares it once (psycopg parses a multi-row
+        C{VALUES} of more than 4 kB again at every execution), and one
+        parameter per column rather than per value.  Otherwise multi-row
+        C{VALUES} (see L{_ROWS_PER_INSERT}).
     """
 
     name: str
@@ -123,6 +135,7 @@ class Dialect:
     lockSchema: str | None = None
     notifyChanges: str | None = None
     collate: str = ""
+    arrayRows: bool = False
 
     def sql(self, statement: str) -> str:
         """
@@ -161,14 +174,42 @@ class Dialect:
         )
         condition = "" if where is None else f" WHERE {where}"
         return self.sql(
-            f"INSERT INTO {table} ({names}) VALUES {_marks(len(columns), rows)} "
+            f"INSERT INTO {table} ({names}) {self._rows(table, columns, rows)} "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}{condition}"
         )
+
+    def _rows(self, table: str, columns: Sequence[str], rows: int) -> str:
+        """
+        The rows of an C{INSERT} into C{columns} of C{table}: C{rows} rows
+        of C{VALUES}, or where L{arrayRows}, any number of them from one
+        array per column (typed as L{_COLUMN_TYPES} says), in the arrays'
+        order.
+        """
+        if not self.arrayRows:
+            return f"VALUES {_marks(len(columns), rows)}"
+        types = _COLUMN_TYPES[table]
+        names = ", ".join(f"c{n}" for n in range(len(columns)))
+        arrays = ", ".join(f"?::{self.ddl(types[c])}[]" for c in columns)
+        return f"SELECT {names} FROM unnest({arrays}) WITH ORDINALITY AS r({names}, n) ORDER BY n"
+
+    def rowValues(self, kind: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """
+        The parameters of L{insertRows}C{(kind, len(rows))} for C{rows}:
+        their values one row after the other, or where L{arrayRows}, one
+        list per column (a C{{real}} column's numbers made floats: psycopg
+        refuses a list of mixed types).
+        """
+        if not self.arrayRows:
+            return list(chain.from_iterable(rows))
+        reals = _REAL_POSITIONS[kind]
+        return [[None if v is None else float(v) for v in column] if n in reals else list(column)
+                for n, column in enumerate(zip(*rows))]
 
     def insertRows(self, kind: str, rows: int) -> str:
         """
         The statement writing C{rows} rows at once (computed once per
-        dialect, kind and number).  C{kind} is C{"devices"} (the device
+        dialect, kind and number; where L{arrayRows}, one for any number),
+        its parameters given by L{rowValues}.  C{kind} is C{"devices"} (the device
         rows replace the stored ones), C{"merge"} (merged into the stored
         ones as by L{snomprov.store.columns.mergeDeviceRows}),
         C{"mergeSameOperatorFields"} (the same, leaving alone the stored
@@ -176,11 +217,11 @@ class Dialect:
         C{"events"}, C{"revisions"} (C{(mac, revision)} rows replacing the
         stored ones) or C{"newRevisions"} (the same, keeping a stored one).
         """
-        key = (self.name, kind, rows)
+        key = (self.name, kind, 0 if self.arrayRows else rows)
         statement = _MULTI_ROW.get(key)
         if statement is None:
             if kind == "events":
-                statement = self.sql(f"{_INSERT_EVENT_HEAD} VALUES {_marks(4, rows)}")
+                statement = self.sql(f"{_INSERT_EVENT_HEAD} {self._rows('events', _EVENT_ROW, rows)}")
             elif kind in ("revisions", "newRevisions"):
                 statement = self.upsert("device_revisions", ("mac",), ("mac", "revision"), rows)
                 if kind == "newRevisions":
@@ -199,6 +240,28 @@ def _marks(width: int, rows: int) -> str:
 
 
 _MULTI_ROW: dict[tuple[str, str, int], str] = {}
+_EVENT_ROW = ("time", "mac", "kind", "detail")
+_COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "devices": {column.name: column.sqlType for column in DEVICE_COLUMNS},
+    "events": {"time": "{real}", "mac": "TEXT", "kind": "TEXT", "detail": "TEXT"},
+    "device_revisions": {"mac": "TEXT", "revision": "INTEGER"},
+}
+"""
+The types of the columns L{Dialect.insertRows} writes, per table (as the
+migrations write them).
+"""
+_REAL_POSITIONS: dict[str, frozenset[int]] = {
+    kind: frozenset(n for n, c in enumerate(columns) if _COLUMN_TYPES[table][c] == "{real}")
+    for kind, table, columns in (
+        *((kind, "devices", COLUMN_NAMES) for kind in ("devices", "merge", "mergeSameOperatorFields")),
+        ("events", "events", _EVENT_ROW),
+        *((kind, "device_revisions", ("mac", "revision")) for kind in ("revisions", "newRevisions")),
+    )
+}
+"""
+Per L{Dialect.insertRows} kind, the positions in its rows of the C{{real}}
+columns.
+"""
 _ROWS_PER_INSERT = 128
 """
 Rows per multi-row C{INSERT} (a power of two; the rest of a batch goes in
@@ -259,7 +322,8 @@ POSTGRESQL = Dialect(
     # QuietConnection, not by adbapi's reconnect (which logs it).
     poolKeywords={"cp_min": 1, "cp_max": 1, "cp_reconnect": False},
     lockSchema=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {SCHEMA_LOCK})",
-    notifyChanges=f"NOTIFY {CHANGES_CHANNEL}",
+    notifyChanges=f"SELECT pg_notify('{CHANGES_CHANNEL}', ?)",
+    arrayRows=True,
     # The database's locale (initdb's default) would otherwise order text.
     collate=' COLLATE "C"',
 )
@@ -300,7 +364,9 @@ _IN_CHUNK = 500  # MACs per "WHERE mac IN (...)": SQLite allows 32766 parameters
 _LIST_DEVICES = _SELECT_DEVICES + " ORDER BY mac"
 _DELETE_DEVICE = "DELETE FROM devices WHERE mac = ?"
 _COUNT_BY_STATE_VENDOR = "SELECT state, vendor, COUNT(*) FROM devices GROUP BY state, vendor"
-_GET_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines WHERE mac = ? ORDER BY idx"
+_SELECT_LINES = f"SELECT {', '.join(_LINE_COLUMNS)} FROM lines"
+_GET_LINES = _SELECT_LINES + " WHERE mac = ? ORDER BY idx"
+_LINE_INDEX = itemgetter(1)
 _DELETE_LINES = "DELETE FROM lines WHERE mac = ?"
 _INSERT_LINE = (
     f"INSERT INTO lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join('?' * len(_LINE_COLUMNS))})"
@@ -316,8 +382,9 @@ _INSERT_DOCUMENT = "INSERT INTO documents (scope, name, body) VALUES (?, ?, ?)"
 _DELETE_SETTINGS = "DELETE FROM settings WHERE scope = ?"
 _DELETE_DOCUMENTS = "DELETE FROM documents WHERE scope = ?"
 _DELETE_LAYER = "DELETE FROM layers WHERE scope = ?"
-_LIST_SCOPES = "SELECT scope FROM layers ORDER BY scope"
-_INSERT_EVENT_HEAD = "INSERT INTO events (time, mac, kind, detail)"
+_SELECT_SCOPES = "SELECT scope FROM layers"
+_LIST_SCOPES = _SELECT_SCOPES + " ORDER BY scope"
+_INSERT_EVENT_HEAD = f"INSERT INTO events ({', '.join(_EVENT_ROW)})"
 _EVENT_COLUMNS = "SELECT id, time, mac, kind, detail FROM events"
 _LAST_EVENT = "SELECT COALESCE(MAX(id), 0) FROM events"
 _NEWEST_EVENTS = {
@@ -350,6 +417,9 @@ _SET_CURRENT = (
 )
 _COVERED = {"site": "1 = 1", "vendor": "vendor = ?", "model": "model = ?", "device": "mac = ?"}
 _MARK_FETCHED = "UPDATE device_versions SET fetched = ? WHERE mac = ?"
+# Dialect.arrayRows: every row in one statement (its MACs distinct, checkFetched).
+_MARK_FETCHED_ARRAYS = ("UPDATE device_versions SET fetched = r.fetched "
+                        "FROM unnest(?::TEXT[], ?::INTEGER[]) AS r(mac, fetched) WHERE device_versions.mac = r.mac")
 _STALE = "fetched IS NOT NULL AND current > fetched"
 _PAGE_STALE = {
     False: f"SELECT mac, current, fetched FROM device_versions WHERE {_STALE} ORDER BY mac LIMIT ?",
@@ -523,14 +593,20 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         rows = self._fetch(_GET_DEVICE, mac)
         return deviceFromRow(rows[0]) if rows else None
 
-    def _fetchForMACs(self, query: str, macs: list[str]) -> Iterator[Sequence[Any]]:
+    def _fetchForMACs(self, query: str, macs: list[str], column: str = "mac") -> Iterator[Sequence[Any]]:
         """
-        The rows of C{query} with C{WHERE mac IN (...)} for C{macs}, asked
-        in chunks of L{_IN_CHUNK} MACs.
+        The rows of C{query} with C{WHERE mac IN (...)} for C{macs} (or
+        another text C{column}), asked in chunks of L{_IN_CHUNK} MACs; where
+        L{Dialect.arrayRows}, all at once with C{= ANY} of an array (one
+        statement text, whatever the number).
         """
+        if self._dialect.arrayRows:
+            if macs:
+                yield from self._fetch(f"{query} WHERE {column} = ANY(?::TEXT[])", macs)
+            return
         for start in range(0, len(macs), _IN_CHUNK):
             chunk = macs[start : start + _IN_CHUNK]
-            yield from self._fetch(f"{query} WHERE mac IN ({', '.join('?' * len(chunk))})", *chunk)
+            yield from self._fetch(f"{query} WHERE {column} IN ({', '.join('?' * len(chunk))})", *chunk)
 
     def getDevices(self, macs: list[str]) -> dict[str, DeviceInfo]:
         rows = self._fetchForMACs(_SELECT_DEVICES, list(dict.fromkeys(macs)))
@@ -576,8 +652,8 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         moved: list[str] = []
         execute = self._txn.execute
         statement = self._dialect.insertRows
-        for size, chunk in _chunks(rows):
-            values = list(chain.from_iterable(chunk))
+        for size, chunk in self._chunks(rows):
+            values = self._dialect.rowValues("merge", chunk)
             execute(statement("mergeSameOperatorFields", size), values)
             if self._txn.rowcount != size:
                 registration, operator = self._mergeChanging(chunk, size, values)
@@ -639,9 +715,18 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         Write C{rows} with multi-row statements (L{Dialect.insertRows}).
         """
         execute = self._txn.execute
-        statement = self._dialect.insertRows
-        for size, chunk in _chunks(rows):
-            execute(statement(kind, size), list(chain.from_iterable(chunk)))
+        dialect = self._dialect
+        for size, chunk in self._chunks(rows):
+            execute(dialect.insertRows(kind, size), dialect.rowValues(kind, chunk))
+
+    def _chunks(self, rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+        """
+        C{rows} in the chunks one L{Dialect.insertRows} statement each
+        writes (L{_chunks}; all at once where L{Dialect.arrayRows}).
+        """
+        if not self._dialect.arrayRows:
+            return _chunks(rows)
+        return iter([(len(rows), rows)] if rows else [])
 
     def removeDevice(self, mac: str) -> bool:
         self._execute(_DELETE_LINES, mac)
@@ -673,15 +758,26 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         return device, self.getLines(mac), revision
 
     def readDevices(self, macs: list[str]) -> dict[str, tuple]:
+        """
+        Each device's record, lines, version and device layer, in a few
+        statements whatever the number of MACs (on PostgreSQL each is a
+        round trip): the lines of all and which have a device layer, then
+        those layers alone.
+        """
         macs = list(dict.fromkeys(macs))
         versions = self.deviceVersions(macs)
         devices = self.getDevices(macs)
+        lines: dict[str, list[Sequence[Any]]] = {}
+        for row in self._fetchForMACs(_SELECT_LINES, [mac for mac in macs if mac in devices]):
+            lines.setdefault(row[0], []).append(row)
+        scopes = [scope for (scope,) in self._fetchForMACs(_SELECT_SCOPES, [f"device:{m}" for m in macs], "scope")]
+        layers = {scope: self.getLayer(scope) for scope in scopes}
         found = {}
         for mac in macs:
-            device = devices.get(mac)
-            lines = () if device is None else self.getLines(mac)
             version = versions[mac][0] if mac in versions else None
-            found[mac] = (device, lines, version, self.getLayer(f"device:{mac}"))
+            rows = sorted(lines.get(mac, ()), key=_LINE_INDEX)
+            found[mac] = (devices.get(mac), tuple(_lineFromRow(row) for row in rows), version,
+                          layers.get(f"device:{mac}"))
         return found
 
     def getLines(self, mac: str) -> tuple[Line, ...]:
@@ -805,10 +901,10 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         self._executeMany(_INSERT_CHANGE, [(scope, now) for scope in scopes])
         self._execute(_PRUNE_CHANGES)
         if self._dialect.notifyChanges is not None and scopes:
-            self._execute(self._dialect.notifyChanges)
             # Consecutive: every writer holds the write lock.
             last = self._fetch(_CHANGE_BOUNDS)[0][0]
             self.newSeqs.extend(range(last - len(scopes) + 1, last + 1))
+            self._execute(self._dialect.notifyChanges, str(last))
         self.newScopes.update(scopes)
         return self.version()
 
@@ -842,6 +938,10 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         return latest, [(n, scope) for n, scope in self._fetch(_CHANGE_ROWS_AFTER, seq)]
 
     def markFetched(self, rows: list[tuple[str, int]]) -> None:
+        if self._dialect.arrayRows:
+            if rows:
+                self._execute(_MARK_FETCHED_ARRAYS, [mac for mac, _ in rows], [version for _, version in rows])
+            return
         self._executeMany(_MARK_FETCHED, [(version, mac) for mac, version in rows])
 
     def deviceVersions(self, macs: list[str]) -> dict[str, tuple[int, int | None]]:
@@ -887,8 +987,11 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         self._feedReading = False
         self._feedAgain = False
         self._live = False
-        # The change rows this store wrote, not yet read from the feed.
+        # The change rows this store wrote, not yet read from the feed:
+        # added in the pool's thread before the commit (so before their
+        # notification can come back), read in the reactor's, under the lock.
         self._ownSeqs: set[int] = set()
+        self._ownLock = threading.Lock()
 
     @classmethod
     def openSQLite(
@@ -960,7 +1063,7 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             self._feedSeq = result[0]
             self._feed = NotifyListener(
                 lambda: connectPostgreSQL(url, autocommit=True), CHANGES_CHANNEL, reactor,
-                notified=self._readFeed, up=self._feedUp,
+                notified=self._notified, up=self._feedUp,
                 down=lambda error: self._feedDown(reason(error, url)), retryDelay=retryDelay,
             )
             self._feed.start()
@@ -987,6 +1090,27 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             database=self._description, why=why,
         )
 
+    def _notified(self, payloads: list[str]) -> None:
+        """
+        Notifications arrived (their payloads, each a transaction's last
+        change seq): read the feed, unless they are this store's own writes
+        following the last change read, which were told as they committed;
+        the feed's position then moves past them without a read.
+        """
+        try:
+            top = max(int(payload) for payload in payloads)
+        except ValueError:
+            top = None
+        start = self._feedSeq
+        if top is not None and start is not None and not self._feedReading:
+            with self._ownLock:
+                own = self._ownSeqs
+                if all(seq in own for seq in range(start + 1, top + 1)):
+                    self._feedSeq = top
+                    own.difference_update([seq for seq in own if seq <= top])
+                    return
+        self._readFeed()
+
     def _readFeed(self) -> None:
         """
         Read the change feed after a notification (or after listening
@@ -1003,14 +1127,17 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
             latest, rows = result
             self._feedSeq = latest
             self._live = self._feedConnected
-            own = self._ownSeqs
+            with self._ownLock:
+                own = self._ownSeqs
+                if rows is None:
+                    own.clear()
+                else:
+                    # This store's own changes were told as they committed.
+                    scopes = frozenset(scope for seq, scope in rows if seq not in own)
+                    own.difference_update([seq for seq in own if seq <= latest])
             if rows is None:
-                own.clear()
                 self._listeners.tell(None)
                 return
-            # This store's own changes were told as they committed.
-            scopes = frozenset(scope for seq, scope in rows if seq not in own)
-            self._ownSeqs = {seq for seq in own if seq > latest}
             if scopes:
                 self._listeners.tell(scopes)
 
@@ -1072,7 +1199,11 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
         def withRecords(txn):
             records = _SQLRecords(txn, self.dialect)
             used.append(records)
-            return work(records)
+            result = work(records)
+            if records.newSeqs:
+                with self._ownLock:
+                    self._ownSeqs.update(records.newSeqs)
+            return result
 
         def integrity(failure):
             failure.trap(self._pool.dbapi.IntegrityError)
@@ -1080,8 +1211,6 @@ class SQLDeviceStore(StoreWrites, AccountWrites, SQLPBXStore):
 
         def committed(result):
             scopes = used[-1].newScopes if used else None
-            if used:
-                self._ownSeqs.update(used[-1].newSeqs)
             if scopes:
                 self._listeners.tell(frozenset(scopes))
             return result
