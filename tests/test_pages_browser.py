@@ -71,6 +71,14 @@ def _wait(driver, condition, message: str):
                          ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
 
 
+def _focusIn(driver, field: str) -> None:
+    """
+    Wait for the focus to be in C{field} (by id): the browser applies
+    C{autofocus} when it next renders, not as the page loads.
+    """
+    _wait(driver, lambda d: d.switch_to.active_element.get_attribute("id") == field, f"the focus in {field}")
+
+
 def logIn(driver, daemon, password: str = "ada-secret") -> None:
     from selenium.webdriver.common.by import By
 
@@ -112,7 +120,7 @@ def test_scanRegisterWithGeneratedPassword(daemon, browser):
 
     logIn(browser, daemon)
     browser.get(f"{daemon.baseURL}/register")
-    assert browser.switch_to.active_element.get_attribute("id") == "f-mac"
+    _focusIn(browser, "f-mac")
     Select(browser.find_element(By.ID, "f-vendor")).select_by_value("snom")
     browser.find_element(By.ID, "f-model").send_keys("snomD785")
     browser.find_element(By.ID, "f-registrar").send_keys("pbx.example.org")
@@ -125,7 +133,7 @@ def test_scanRegisterWithGeneratedPassword(daemon, browser):
                    "the generated password")
     password = secret[0].text
     assert re.fullmatch(r"[A-Za-z0-9_-]{24}", password)
-    assert browser.switch_to.active_element.get_attribute("id") == "f-mac"
+    _focusIn(browser, "f-mac")
     assert Select(browser.find_element(By.ID, "f-vendor")).first_selected_option.get_attribute("value") == "snom"
     shot(browser, "register")
     browser.find_element(By.LINK_TEXT, "00041329882C").click()
@@ -324,7 +332,7 @@ def test_ldapLookUp(browser, slapd, tmp_path):
         assert browser.find_element(By.ID, "f-line1_display").get_attribute("value") == "Ada Lovelace"
         assert browser.find_element(By.ID, "f-line1_user").get_attribute("value") == "1001"
         assert browser.find_element(By.ID, "f-notes").get_attribute("value") == "e-mail: ada@example.org"
-        assert browser.switch_to.active_element.get_attribute("id") == "f-mac"
+        _focusIn(browser, "f-mac")
         shot(browser, "register-ldap")
         slapd.pause()
         try:
