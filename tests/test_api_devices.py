@@ -193,21 +193,29 @@ def test_patchLinesAndDelete(api):
     assert [a.summary for a in audits(api)][-1] == "deleted"
 
 
-def test_listPagedAndFiltered(api):
-    macs = [f"000413{index:06X}" for index in range(5)]
-    for mac in macs:
-        register(api, mac, notes=f"room {mac[-1]}")
-    _result(api.store.mergeDevices([DeviceInfo(OTHER, vendor="linksys", state="seen", ip="192.0.2.9")]))
-    seen, cursor = [], None
+def _walkPages(api, path: str) -> tuple[list[str], list[str]]:
+    """
+    The MACs of every page of C{path} (each answer valid by the OpenAPI
+    document), following C{next}; and the cursors followed.
+    """
+    seen, cursors, cursor = [], [], None
     while True:
-        path = "/api/devices?limit=2" + (f"&cursor={cursor}" if cursor else "")
-        code, body, _ = api.json("GET", path, basic("vera"))
+        code, body, _ = api.json("GET", path + (f"&cursor={cursor}" if cursor else ""), basic("vera"))
         assert code == 200
         jsonschema.validate(body, schemaOf(api, "GET", "/api/devices", 200))
         seen += [item["mac"] for item in body["items"]]
         cursor = body["next"]
         if cursor is None:
-            break
+            return seen, cursors
+        cursors.append(cursor)
+
+
+def test_listPagedAndFiltered(api):
+    macs = [f"000413{index:06X}" for index in range(5)]
+    for mac in macs:
+        register(api, mac, notes=f"room {mac[-1]}")
+    _result(api.store.mergeDevices([DeviceInfo(OTHER, vendor="linksys", state="seen", ip="192.0.2.9")]))
+    seen, _ = _walkPages(api, "/api/devices?limit=2")
     assert seen == macs + [OTHER]
     for query, expected in [("state=seen", [OTHER]), ("vendor=Linksys", [OTHER]), ("text=ROOM%203", [macs[3]]),
                             ("text=192.0.2", [OTHER]), ("model=snomD785&text=room", macs),
@@ -231,17 +239,7 @@ def test_listSorted(api):
     macs = [f"000413{index:06X}" for index in range(5)]
     _result(api.store.mergeDevices([DeviceInfo(mac, vendor="snom", state="seen", lastSeen=t, firstSeen=t)
                                     for mac, t in zip(macs, times)]))
-    seen, cursor, cursors = [], None, []
-    while True:
-        path = "/api/devices?limit=2&sort=seen&order=desc" + (f"&cursor={cursor}" if cursor else "")
-        code, body, _ = api.json("GET", path, basic("vera"))
-        assert code == 200
-        jsonschema.validate(body, schemaOf(api, "GET", "/api/devices", 200))
-        seen += [item["mac"] for item in body["items"]]
-        cursor = body["next"]
-        if cursor is None:
-            break
-        cursors.append(cursor)
+    seen, cursors = _walkPages(api, "/api/devices?limit=2&sort=seen&order=desc")
     assert seen == [macs[1], macs[3], macs[4], macs[0], macs[2]]
     code, body, _ = api.json("GET", "/api/devices?sort=seen", basic("vera"))
     assert [item["mac"] for item in body["items"]] == list(reversed(seen[2:])) + seen[:2]
