@@ -61,7 +61,7 @@ class MinimalRecorder:
         self.events: list[tuple] = []
 
     def subscribed(self, now, mac, vendor, model, firmware, host, port, url) -> None:
-        self.devices[mac] = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port)
+        self.devices[mac] = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port, None)
         self.events.append((now, mac, "subscribe", f"{host}:{port} {model}"))
         self.events.append((now, mac, "notify-sent", url))
 

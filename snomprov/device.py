@@ -122,6 +122,10 @@ class DeviceInfo:
     @ivar firstSeen: POSIX time of the first sighting.
     @ivar lastSeen: POSIX time of the last sighting.
     @ivar sipAddress: C{(host, port)} the phone last sent SIP from, for push.
+    @ivar credential: what the device's provisioning credential is derived
+        from (L{snomprov.proofs}), set when an operator rotates it;
+        C{None}: never rotated.  Not a secret by itself (the credential
+        needs the daemon's key), never shown.
     """
 
     mac: str
@@ -134,6 +138,7 @@ class DeviceInfo:
     lastSeen: float | None = None
     notes: str | None = None
     sipAddress: tuple[str, int] | None = None
+    credential: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,12 +175,17 @@ class Setting:
     @ivar perm: vendor-defined (the values a vendor's files understand are
         its L{snomprov.interfaces.ISettingsVendor.settingPerms}), kept and
         written back exactly; C{None}: none given.
+    @ivar secret: an operator marked it secret (DESIGN §5): it is left out
+        of every file served without the device's proof and masked to
+        whoever may not see secrets, like a vendor's declared secret
+        settings (L{snomprov.secretsettings}).
     """
 
     name: str
     value: str
     idx: int | None = None
     perm: str | None = None
+    secret: bool = False
 
     @property
     def key(self) -> tuple[str, int | None]:

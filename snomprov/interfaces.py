@@ -35,6 +35,7 @@ __all__ = [
     "IResyncVendor",
     "IDHCPVendor",
     "ISettingsVendor",
+    "ISecretSettingsVendor",
     "IDeviceStore",
     "IAccountStore",
     "IAccountSink",
@@ -254,6 +255,21 @@ class IResyncVendor(IVendor):
 
     resyncEvent = Attribute(
         "The C{Event} header of a re-sync NOTIFY (C{'check-sync;reboot=false'}, C{'resync'})."
+    )
+
+
+class ISecretSettingsVendor(IVendor):
+    """
+    A vendor whose phones have settings that are secrets (an admin
+    password, a directory's bind password): DESIGN §5.  They are left out
+    of every file served without the device's proof, and out of every
+    model-wide and unknown-device file, like the lines' passwords and the
+    settings an operator marked secret (L{snomprov.secretsettings}).
+    """
+
+    secretSettings = Attribute(
+        "C{frozenset} of setting names (as in a layer, compared without "
+        "regard to case) whose values are secrets, whatever their index."
     )
 
 

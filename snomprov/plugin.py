@@ -14,7 +14,8 @@ tests) and from nowhere else in snomprov.  What is re-exported:
       (push), L{IDHCPVendor} (DHCP snippets), L{IOptionsVendor} (checks and
       defaults of its C{[vendors.<name>]} table), L{ISettingsVendor}
       (settings files uploaded as layers, its C{perm} values and
-      documents), and C{implementer} to declare them;
+      documents), L{ISecretSettingsVendor} (the settings whose values are
+      secrets), and C{implementer} to declare them;
     - the values a vendor is given and returns: L{ProfileRequest},
       L{UserAgentInfo}, L{FileRequest}, L{RenderContext},
       L{RenderedFile}, L{DHCPRule}, and what a render context holds:
@@ -64,6 +65,7 @@ from .interfaces import (
     IFileVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISecretSettingsVendor,
     ISettingsVendor,
     ISIPPortsVendor,
     ISubscribeReadingVendor,
@@ -86,6 +88,7 @@ __all__ = [
     "ISIPPortsVendor",
     "IOptionsVendor",
     "ISettingsVendor",
+    "ISecretSettingsVendor",
     "implementer",
     # values
     "ProfileRequest",

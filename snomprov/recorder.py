@@ -231,7 +231,7 @@ class Recorder(Service, PnPRecording):
             if (known is None and self.newDevicesPerMinute is not None and mac not in self._known
                     and not self._admitted(mac, now)):
                 return
-            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port)
+            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port, None)
             devices[mac] = row if known is None else mergeDeviceRows(known, row)
         events = self._events
         events.append((now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))

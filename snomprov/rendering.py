@@ -26,6 +26,7 @@ from .device import (
     mergeLayers,
 )
 from .interfaces import IFileListingVendor, IFileVendor
+from .secretsettings import linesWithoutPasswords, settingsWithoutSecrets
 
 __all__ = [
     "vendorOptions",
@@ -93,7 +94,7 @@ def refusesUnknown(config, lines: Sequence[Line], deviceLayer: SettingsLayer | N
 
 def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, lines: Iterable[Line],
                      layers: Iterable[SettingsLayer | None], config, userAgent: UserAgentInfo | None = None,
-                     transport: str = "http") -> RenderedFile | None:
+                     transport: str = "http", withSecrets: bool = True) -> RenderedFile | None:
     """
     Render the file C{request} names, from explicitly given values.
 
@@ -104,25 +105,35 @@ def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, li
         without a layer, are left out); any order.
     @param config: the L{snomprov.config.Config} (vendor options,
         C{base_url}, the TFTP server).
+    @param withSecrets: whether the file may carry secrets
+        (L{snomprov.secretsettings}); a file of no device (model-wide)
+        never does.
     @return: the L{RenderedFile}, or C{None} when the vendor has no such
         file.
     """
-    context = renderContext(vendor, device, lines, layers, config, userAgent, transport)
+    context = renderContext(vendor, device, lines, layers, config, userAgent, transport,
+                            withSecrets and request.mac is not None)
     return vendor.renderFile(request, context)
 
 
 def renderContext(vendor, device: DeviceInfo | None, lines: Iterable[Line],
                   layers: Iterable[SettingsLayer | None], config, userAgent: UserAgentInfo | None = None,
-                  transport: str = "http") -> RenderContext:
+                  transport: str = "http", withSecrets: bool = True) -> RenderContext:
     """
     The L{RenderContext} L{renderDeviceFile} renders with (the same
-    parameters).
+    parameters): without secrets, the lines have no passwords and the
+    secret settings are left out.
     """
     present = [layer for layer in layers if layer is not None]
+    settings = mergeLayers(present)
+    lines = tuple(lines or ())
+    if not withSecrets:
+        settings = settingsWithoutSecrets(vendor, settings)
+        lines = linesWithoutPasswords(lines)
     return RenderContext(
         device=device,
-        lines=tuple(lines or ()),
-        settings=mergeLayers(present),
+        lines=lines,
+        settings=settings,
         documents=mergeDocuments(present),
         options=vendorOptions(config, vendor.name),
         baseURL=config.server.baseURL,

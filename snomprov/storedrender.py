@@ -33,23 +33,29 @@ class StoredRendering:
 
 
 async def renderStored(store, config, vendor, request: FileRequest, userAgent: UserAgentInfo | None,
-                       device: DeviceInfo | None, transport: str, reveal: bool = True) -> StoredRendering:
+                       device: DeviceInfo | None, transport: str, reveal: bool = True,
+                       withSecrets: bool = True) -> StoredRendering:
     """
     Render C{request} (a file of C{vendor}) from the store.
 
     @param device: the stored device of C{request.mac}, already read by the
         caller (C{None}: none, or a file of no device).
     @param reveal: whether the lines keep their passwords (else C{***}).
+    @param withSecrets: whether the file may carry secrets (the request
+        proved it comes from the device); an unknown device's file (no
+        lines, no device layer) and a model-wide one never do.
     """
     mac = request.mac
     lines: tuple = ()
     if mac is not None:
         lines = tuple(await store.getLines(mac))
-        if refusesUnknown(config, lines, await store.getLayer(f"device:{mac}")):
+        deviceLayer = await store.getLayer(f"device:{mac}")
+        if refusesUnknown(config, lines, deviceLayer):
             return StoredRendering(True, None, (f"device:{mac}",))
+        withSecrets = withSecrets and bool(lines or deviceLayer)
     owner = device if mac is not None else None
     scopes = tuple(requestScopes(vendor, request, userAgent, owner))
     layers = [await store.getLayer(scope) for scope in scopes]
     shown = lines if reveal else maskedLines(lines)
     return StoredRendering(False, renderDeviceFile(vendor, request, owner, shown, layers, config, userAgent,
-                                                   transport), scopes)
+                                                   transport, withSecrets), scopes)

@@ -10,7 +10,7 @@ from snomprov import device, interfaces, urltemplate
 
 EXPORTS = [
     "IVendor", "IUAProfileVendor", "IFileVendor", "IFileListingVendor", "IResyncVendor",
-    "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor", "ISettingsVendor",
+    "IDHCPVendor", "ISubscribeReadingVendor", "ISIPPortsVendor", "IOptionsVendor", "ISettingsVendor", "ISecretSettingsVendor",
     "implementer",
     "ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile", "DHCPRule",
     "DeviceInfo", "Line", "Setting", "SettingsLayer",

@@ -1069,7 +1069,7 @@ def main(reactor):
     )
     yield store.addEvents([Event(1.0, mac, "subscribe")])
     yield store.recordRows(
-        [(mac, None, "snomD785", None, "192.0.2.5", "notified", 2.0, 2.0, None, "192.0.2.5", 5060)],
+        [(mac, None, "snomD785", None, "192.0.2.5", "notified", 2.0, 2.0, None, "192.0.2.5", 5060, None)],
         [(2.0, mac, "notify-sent", "http://p/x.xml")],
     )
     sys.stdout.write("ok\\n")

@@ -215,6 +215,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX events_mac_id ON events (mac, id)",
         ),
     ),
+    (
+        7,
+        (
+            # A setting an operator marked secret (DESIGN §5): left out of
+            # every file served without the device's proof, masked to
+            # whoever may not see secrets.
+            "ALTER TABLE settings ADD COLUMN secret INTEGER NOT NULL DEFAULT 0",
+            # What a device's provisioning credential is derived from
+            # (snomprov.proofs): NULL until an operator first rotates it.
+            "ALTER TABLE devices ADD COLUMN credential TEXT",
+        ),
+    ),
 )
 """
 The schema's history, oldest first.

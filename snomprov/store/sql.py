@@ -372,11 +372,11 @@ _INSERT_LINE = (
     f"INSERT INTO lines ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join('?' * len(_LINE_COLUMNS))})"
 )
 _HAS_LAYER = "SELECT 1 FROM layers WHERE scope = ?"
-_GET_SETTINGS = "SELECT name, value, idx, perm FROM settings WHERE scope = ? ORDER BY position"
+_GET_SETTINGS = "SELECT name, value, idx, perm, secret FROM settings WHERE scope = ? ORDER BY position"
 _GET_DOCUMENTS = "SELECT name, body FROM documents WHERE scope = ? ORDER BY name"
 _INSERT_LAYER = "INSERT INTO layers (scope) VALUES (?)"
 _INSERT_SETTING = (
-    "INSERT INTO settings (scope, position, name, value, idx, perm) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO settings (scope, position, name, value, idx, perm, secret) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_DOCUMENT = "INSERT INTO documents (scope, name, body) VALUES (?, ?, ?)"
 _DELETE_SETTINGS = "DELETE FROM settings WHERE scope = ?"
@@ -791,8 +791,8 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         if not self._fetch(_HAS_LAYER, scope):
             return None
         settings = tuple(
-            Setting(name=name, value=value, idx=idx, perm=perm)
-            for name, value, idx, perm in self._fetch(_GET_SETTINGS, scope)
+            Setting(name=name, value=value, idx=idx, perm=perm, secret=bool(secret))
+            for name, value, idx, perm, secret in self._fetch(_GET_SETTINGS, scope)
         )
         documents = {name: bytes(body) for name, body in self._fetch(_GET_DOCUMENTS, scope)}
         return SettingsLayer(scope, settings, documents)
@@ -804,7 +804,7 @@ class _SQLRecords(SQLAccountRecords, SQLPBXRecords):
         self._executeMany(
             _INSERT_SETTING,
             [
-                (layer.scope, position, s.name, s.value, s.idx, s.perm)
+                (layer.scope, position, s.name, s.value, s.idx, s.perm, int(s.secret))
                 for position, s in enumerate(layer.settings)
             ],
         )

@@ -59,6 +59,7 @@ from snomprov.interfaces import (
     IFileListingVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISecretSettingsVendor,
 )
 from snomprov.vendors.flatprofile import (
     UA_VALUES,
@@ -151,7 +152,8 @@ def _yesNo(flag: bool) -> str:
     return "Yes" if flag else "No"
 
 
-@implementer(IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor, IOptionsVendor)
+@implementer(IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor, IOptionsVendor,
+             ISecretSettingsVendor)
 class LinksysVendor:
     """
     The SPA vendor: recognises C{spa<model>.cfg} and C{spa<mac>.cfg},
@@ -169,10 +171,18 @@ class LinksysVendor:
         by a conditional C{Upgrade_Rule}).
     @ivar resyncEvent: C{"resync"}; the phone needs C{Resync_From_SIP},
         which every profile we render turns on.
+    @ivar secretSettings: the SPA parameters whose values are secrets
+        (the SPA administration guide): the admin and user web passwords,
+        the lines' C{Password_N_}, the profile's decryption key and the
+        passwords of the HTTP server, XML services and mailbox access.
     """
 
     name = "linksys"
     ouis = SPA_OUIS
+    secretSettings = frozenset({
+        "Admin_Passwd", "User_Password", "Password", "Mailbox_Password", "XML_Password",
+        "Profile_Key", "HTTP_Password", "Proxy_Password",
+    })
     optionTypes: Mapping[str, type] = {
         "profile_rule": str,
         "resync_periodic": int,

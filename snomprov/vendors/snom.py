@@ -56,6 +56,7 @@ from snomprov.interfaces import (
     IFileListingVendor,
     IOptionsVendor,
     IResyncVendor,
+    ISecretSettingsVendor,
     ISettingsVendor,
     IUAProfileVendor,
 )
@@ -85,7 +86,6 @@ _XML = re.compile(r"snom/(?P<stem>[^/]+)\.xml")
 _SUFFIX_KINDS = ("settings", "firmware")
 _CONTAINER_STEM = "index"
 
-_SECRET = re.compile(r"pass|pwd|secret|token|(?:^|_)(?:key|pin)$", re.I)
 """
 Setting names left out of a model-wide file, which any phone may fetch.
 """
@@ -117,7 +117,7 @@ def _modelKey(model: str) -> str:
 
 
 @implementer(IUAProfileVendor, IFileListingVendor, IBuiltinSettingsVendor, IResyncVendor, IDHCPVendor,
-             IOptionsVendor, ISettingsVendor)
+             IOptionsVendor, ISettingsVendor, ISecretSettingsVendor)
 class SnomVendor:
     """
     snom phones: PnP URL, User-Agent, settings files, check-sync, DHCP, and
@@ -128,6 +128,12 @@ class SnomVendor:
     @ivar settingPerms: snom's C{perm} flags (L{snomxml.SNOM_PERMS}).
     @ivar documentNames: the sections kept whole (C{functionKeys},
         C{tbook}, C{dialplan}; L{snomxml.DOCUMENT_SECTIONS}).
+    @ivar secretSettings: the snom settings whose values are secrets
+        (formats §1.3 and snom's settings reference): the web interface's
+        and the administrator mode's passwords, the identities' SIP
+        passwords, and the passwords the phone presents to an LDAP
+        directory, a provisioning server, an XML browser, a VPN and a
+        TR-069 server.
     """
 
     name = "snom"
@@ -139,6 +145,12 @@ class SnomVendor:
     phoneURLVariables = frozenset({"phone_type"})
     settingPerms = frozenset(snomxml.SNOM_PERMS)
     documentNames = frozenset(snomxml.DOCUMENT_SECTIONS.values())
+    secretSettings = frozenset({
+        "http_pass", "admin_mode_password", "admin_mode_password_confirm", "user_pass",
+        "user_hash", "ldap_password", "pnp_config_auth_pass", "settings_server_password",
+        "xml_password", "vpn_password", "openvpn_password", "tr69_password",
+        "tr69_connection_request_password", "dkey_pin",
+    })
 
     # -- settings files --------------------------------------------------
 
@@ -342,8 +354,7 @@ class SnomVendor:
         """
         merged = {s.key: s for s in self.builtinSettings(request, context)}
         merged.update(context.settings)
-        settings = [s for s in merged.values() if not _SECRET.search(s.name)]
-        return RenderedFile(snomxml.renderSettings(settings), _XML_TYPE)
+        return RenderedFile(snomxml.renderSettings(merged.values()), _XML_TYPE)
 
     def _renderFirmware(self, request: FileRequest, context: RenderContext) -> RenderedFile:
         """
