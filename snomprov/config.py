@@ -15,12 +15,13 @@ Keys (DESIGN.md §4.2)::
     [sip]     enabled, port, group, interfaces, allowed_networks,
               rate_per_source, rate_burst, max_transactions, poll_interval,
               share_port, vendor_ports
-    [http]    listen, client_ca, max_body, header_timeout,
+    [http]    listen, allowed_networks, client_ca, max_body, header_timeout,
               connections_per_address, backlog, access_log
-    [tftp]    enabled, port, interface, advertise, max_transfers,
-              max_waiting, rate_per_client, transfers_per_client
-    [provisioning] unknown_devices, cache_entries, cache_bytes,
-              new_devices_per_minute
+    [tftp]    enabled, port, allowed_networks, interface, advertise,
+              max_transfers, max_waiting, rate_per_client, transfers_per_client
+    [provisioning] unknown_devices, proofs, without_proof, token_seconds,
+              token_fetches, pnp_address_seconds, key_file, cache_entries,
+              cache_bytes, new_devices_per_minute
     [admin]   listen, max_body, session_idle
     [ldap]    url, base_dn, bind_dn, bind_password_file, filter, attributes, timeout
     [vendors.<name>] url, plus the vendor's own keys (see
@@ -149,9 +150,13 @@ class HTTPConfig:
         C{net.core.somaxconn}.
     @ivar accessLog: whether every request is a line of the log (Twisted's
         combined log format); each fetch is an event in the store anyway.
+    @ivar allowedNetworks: sources whose requests count as the C{network}
+        proof (DESIGN §5): a per-device file asked from inside them carries
+        its secrets.
     """
 
     listen: tuple[str, ...] = ("tcp:8080",)
+    allowedNetworks: tuple[IPNetwork, ...] = ()
     clientCA: str = ""
     maxBody: int = 16 * 1024
     headerTimeout: float = 10.0
@@ -162,14 +167,27 @@ class HTTPConfig:
 
 @dataclass(frozen=True)
 class TFTPConfig:
+    """
+    @ivar allowedNetworks: when set, the only sources TFTP answers, and
+        those whose requests count as the C{network} proof (DESIGN §5).
+    """
+
     enabled: bool = True
     port: int = 6969
+    allowedNetworks: tuple[IPNetwork, ...] = ()
     interface: str = ""
     advertise: str = ""
     maxTransfers: int = 256
     maxWaiting: int = 1024
     ratePerClient: float = 10.0
     transfersPerClient: int = 4
+
+
+PROOFS = ("certificate", "token", "network", "pnp-address")
+"""
+The proofs that a request comes from a device (DESIGN §5), in the order
+they are tried.
+"""
 
 
 @dataclass(frozen=True)
@@ -180,9 +198,28 @@ class ProvisioningConfig:
     @ivar newDevicesPerMinute: the most devices that requests of MACs not
         seen before may add (as C{seen}) in one minute; beyond, no row is
         added and one C{flood} event tells so for the minute.
+    @ivar proofs: which proofs that a request comes from the device unlock
+        its secrets (DESIGN §5; L{PROOFS}).
+    @ivar withoutProof: what a request for a per-device file without a
+        proof gets: C{"strip"}, the file without its secrets, or
+        C{"reject"}, nothing (404, a TFTP error).
+    @ivar tokenSeconds: how long a PnP NOTIFY's token is valid.
+    @ivar tokenFetches: how many fetches one token proves (per daemon).
+    @ivar pnpAddressSeconds: how long after its NOTIFY was acknowledged
+        the address a phone used for PnP proves its requests.
+    @ivar keyFile: the file holding the key tokens and credentials are
+        made with (absolute once parsed; C{""}: C{provisioning.key} in
+        C{data_dir}); created C{0600} with a random key when missing.
+        Daemons sharing a store share it.
     """
 
     unknownDevices: str = "defaults"
+    proofs: tuple[str, ...] = ("certificate", "token", "network", "pnp-address")
+    withoutProof: str = "strip"
+    tokenSeconds: float = 900.0
+    tokenFetches: int = 20
+    pnpAddressSeconds: float = 900.0
+    keyFile: str = ""
     cacheEntries: int = 65536
     cacheBytes: int = 256 * 1024 * 1024
     newDevicesPerMinute: int = 20000
@@ -352,6 +389,14 @@ class Config:
         if self.store.url == _defaultStoreURL(self.server.dataDir):
             config = config.replaceIn("store", url=_defaultStoreURL(dataDir))
         return config
+
+    @property
+    def keyPath(self) -> str:
+        """
+        The file of the key provisioning tokens and credentials are made
+        with (C{[provisioning] key_file}, else in C{data_dir}).
+        """
+        return self.provisioning.keyFile or os.path.join(self.server.dataDir, "provisioning.key")
 
     @property
     def tftpServer(self) -> str:
@@ -613,6 +658,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
         # Endpoints are checked once their file paths are resolved
         # (L{_listenProblems}).
         "listen": _Key("listen", str, listOf=True),
+        "allowed_networks": _Key("allowedNetworks", str, _cidr, listOf=True),
         "client_ca": _Key("clientCA", str),
         "max_body": _Key("maxBody", int, _atLeast(0)),
         "header_timeout": _Key("headerTimeout", (int, float), _positive),
@@ -623,6 +669,7 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     "tftp": (TFTPConfig, {
         "enabled": _Key("enabled", bool),
         "port": _Key("port", int, _port),
+        "allowed_networks": _Key("allowedNetworks", str, _cidr, listOf=True),
         "interface": _Key("interface", str, _ipv4OrEmpty),
         "advertise": _Key("advertise", str),
         "max_transfers": _Key("maxTransfers", int, _positive),
@@ -632,6 +679,12 @@ _SECTIONS: dict[str, tuple[type, dict[str, _Key]]] = {
     }),
     "provisioning": (ProvisioningConfig, {
         "unknown_devices": _Key("unknownDevices", str, _oneOf("defaults", "reject")),
+        "proofs": _Key("proofs", str, _oneOf(*PROOFS), listOf=True),
+        "without_proof": _Key("withoutProof", str, _oneOf("strip", "reject")),
+        "token_seconds": _Key("tokenSeconds", (int, float), _positive),
+        "token_fetches": _Key("tokenFetches", int, _positive),
+        "pnp_address_seconds": _Key("pnpAddressSeconds", (int, float), _positive),
+        "key_file": _Key("keyFile", str),
         "cache_entries": _Key("cacheEntries", int, _positive),
         "cache_bytes": _Key("cacheBytes", int, _atLeast(4096)),
         "new_devices_per_minute": _Key("newDevicesPerMinute", int, _positive),
@@ -710,6 +763,9 @@ def parseConfig(
     config = config.replaceIn("server", dataDir=os.path.normpath(absoluteDataDir))
     config = config.replaceIn("store", url=_absoluteStoreURL(config, baseDir or os.getcwd()))
     problems.extend(f"{source}: server.data_dir: {p}" for p in _dataDirProblems(config.server.dataDir))
+    if config.provisioning.keyFile:
+        keyFile = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.provisioning.keyFile))
+        config = config.replaceIn("provisioning", keyFile=keyFile)
     if config.http.clientCA:
         clientCA = os.path.normpath(os.path.join(baseDir or os.getcwd(), config.http.clientCA))
         config = config.replaceIn("http", clientCA=clientCA)

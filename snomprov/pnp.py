@@ -12,7 +12,6 @@ store: what is learnt goes to the L{snomprov.recorder.Recorder}.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Callable
 
 from twisted.logger import Logger
@@ -20,6 +19,7 @@ from twisted.logger import Logger
 from .device import Event
 from .eventtext import safeText
 from .interfaces import IUAProfileVendor
+from .networks import NetworkSet
 from .ratelimit import TokenBuckets
 from .sip.decoded import DecodedMessage
 from .sip.message import SIPParseError
@@ -56,29 +56,15 @@ class SourcePolicy:
     """
 
     def __init__(self, networks, rate: float, burst: int, clock, maxSources: int = 100_000) -> None:
-        self._networks = tuple(networks)
-        self._maxSources = maxSources
-        self._allowed: dict[str, bool] = {}
+        self._networks = NetworkSet(networks, maxSources)
         self._buckets = TokenBuckets(rate, float(burst), clock, maxSources)
 
     def isAllowed(self, host: str) -> bool:
         """
         Whether C{host} is in the allowed networks (any, when none are set).
         """
-        if not self._networks:
-            return True
-        verdict = self._allowed.get(host)
-        if verdict is None:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                verdict = False
-            else:
-                verdict = any(address in network for network in self._networks)
-            if len(self._allowed) >= self._maxSources:
-                self._allowed.clear()
-            self._allowed[host] = verdict
-        return verdict
+        networks = self._networks
+        return networks.isEmpty or host in networks
 
     def take(self, host: str) -> bool:
         """
@@ -100,8 +86,14 @@ class PnPController:
 
     _log = Logger()
 
-    def __init__(self, registry, config, recorder, clock) -> None:
+    def __init__(self, registry, config, recorder, clock, proofs=None) -> None:
+        """
+        @param proofs: the L{snomprov.proofcheck.ProofChecker} that issues
+            the NOTIFYs' tokens and is told of acknowledged NOTIFYs, or
+            C{None}: no token (C{{token}} expands to nothing).
+        """
         self._registry = registry
+        self._proofs = proofs
         self._config = config
         self._recorder = recorder
         self._clock = clock
@@ -266,7 +258,9 @@ class PnPController:
             return
         vendor, profile = answer
         name = vendor.name
-        url = vendor.provisioningURL(profile, self._urls[name](profile))
+        proofs = self._proofs
+        token = "" if proofs is None else proofs.issue(profile.mac, source[0])
+        url = vendor.provisioningURL(profile, self._urls[name](profile, token))
         toTag = newTag()
         us, ours, okHeaders = self._ourAddress(source[0])
         tagged = taggedTo(subscribe, toTag)
@@ -278,7 +272,9 @@ class PnPController:
         mac = profile.mac
         self._notifier.start(branch, notify, source, lambda outcome: self._notifyEnded(mac, source, outcome))
         self.count("answered")
-        self._recorder.subscribed(now, mac, name, profile.model, profile.version, source[0], source[1], url)
+        # The token is a proof: the history shows where it went, not what.
+        self._recorder.subscribed(now, mac, name, profile.model, profile.version, source[0], source[1],
+                                  url.replace(token, "***") if token else url)
 
     def _ourAddress(self, sourceIP: str) -> tuple[str, str, str]:
         """
@@ -297,6 +293,8 @@ class PnPController:
 
     def _notifyEnded(self, mac: str | None, source: Address, outcome: str) -> None:
         self.count(_NOTIFY_OUTCOMES.get(outcome) or f"notify-{outcome}")
+        if outcome == "acked" and self._proofs is not None:
+            self._proofs.acknowledged(mac, source[0])
         if outcome in ("acked", "timeout"):
             self._recorder.notifyEnded(self._clock.seconds(), mac, outcome, source[0], source[1])
 

@@ -20,16 +20,21 @@ fetch path).  A feed too old to answer (C{None}) drops everything.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from twisted.internet import defer
 from twisted.logger import Logger
 
 from .cachedreads import CachedReads
 from .device import DeviceInfo, Event, FileRequest
+from .eventtext import safeText
+from .proofcheck import Proof, ProofChecker
+from .proofs import KEY_BYTES, splitToken
 from .rendercache import RenderCache
 from .storedrender import renderStored
+from .urltemplate import TOKEN_MARK
 
 __all__ = ["Provisioner", "Fetch"]
 
@@ -39,7 +44,8 @@ class Fetch:
     """
     A phone's request for a file.
 
-    @ivar name: the requested name, no leading C{/} (C{?mac=} folded in).
+    @ivar name: the requested name, no leading C{/} (C{?mac=} and
+        C{?token=} folded in).
     @ivar transport: C{"http"} or C{"tftp"}.
     @ivar clientMAC: the MAC named by the request's verified TLS client
         certificate, or C{None} (no certificate, or no MAC in it).
@@ -82,12 +88,16 @@ class Provisioner:
     @ivar fetches: C{(vendor, protocol)} to the number of fetches a vendor
         answered, C{protocol} one of C{http}, C{https}, C{tftp}.
     @ivar rejections: C{(reason, protocol)} to how many files were
-        refused for that reason (C{unknown-device}, C{client-certificate}).
+        refused for that reason (C{unknown-device}, C{client-certificate},
+        C{other-vendor}), or served without their secrets (C{no-proof}).
+    @ivar proofs: the L{ProofChecker} deciding whether a request comes from
+        the device whose file it asks (DESIGN §5).
     """
 
     _log = Logger()
 
-    def __init__(self, registry, whenStore, config, recorder, clock, versionTTL: float = 1.0) -> None:
+    def __init__(self, registry, whenStore, config, recorder, clock, versionTTL: float = 1.0,
+                 proofs: ProofChecker | None = None) -> None:
         self._registry = registry
         self._whenStore = whenStore
         self._config = config
@@ -110,6 +120,13 @@ class Provisioner:
         # (None: no read under way).
         self._feedWaiters: list | None = None
         self._fetched = getattr(recorder, "fetched", None)
+        self.proofs = proofs if proofs is not None else ProofChecker(secrets.token_bytes(KEY_BYTES), config, clock)
+        self._withoutProof = provisioning.withoutProof
+        # MAC -> its credential seed as last read (dropped with its device
+        # scope): a credential is checked without reading the store.
+        self._seeds: dict[str, str | None] = {}
+        self.maxSeeds = 1 << 17
+        self._hinted: set[str] = set()
         self.hits = 0
         self.misses = 0
         self.fetches: Counter[tuple[str, str]] = Counter()
@@ -120,7 +137,8 @@ class Provisioner:
         @return: Deferred firing with a L{RenderedFile}, or C{None} (no such
             file, or refused).
         """
-        resolved = self._resolve(fetch.name, fetch.userAgent)
+        name, token = splitToken(fetch.name)
+        resolved = self._resolve(name, fetch.userAgent)
         if resolved is None:
             return defer.succeed(None)
         vendor, request, userAgent = resolved
@@ -128,38 +146,127 @@ class Provisioner:
         if refusal is not None:
             self._refuse(request.mac, fetch, refusal, "client-certificate")
             return defer.succeed(None)
-        # Renderings are cached per name as asked, User-Agent and transport
-        # (strings: their hashes are cached); what they resolve to is a
-        # function of these.
-        key = (fetch.name, fetch.userAgent, fetch.transport)
+        mac = request.mac
+        proof = _NO_DEVICE
+        if mac is not None:
+            proof = self.proofs.prove(mac, fetch.transport, fetch.clientIP, fetch.clientMAC, token)
+            if not proof and self.proofs.isCredential(token):
+                seed = self._seeds.get(mac, _MISSING)
+                if seed is _MISSING:
+                    return self._fetchFromStore(fetch, name, vendor, request, userAgent, proof, token)
+                if self.proofs.credentialHolds(mac, seed, token):
+                    proof = _CREDENTIAL
+        # Renderings are cached per name as asked, User-Agent, transport
+        # and whether the request had a proof (strings: their hashes are
+        # cached); what they resolve to is a function of these.
+        key = (name, fetch.userAgent, fetch.transport, bool(proof))
         if self._clock.seconds() - self._versionReadAt < self.versionTTL or self._pushed():
             entry = self._cache.get(key)
-            if entry is not None:
+            if entry is not None and (mac is None or not proof or mac in self._seeds):
                 # The hot path: a fresh read of the feed (or a feed that
                 # pushes) and a cached rendering, answered without
                 # touching the store.
                 self.hits += 1
-                rendered = entry[0]
-                self._record(vendor, request, userAgent, fetch, rendered, entry[1])
-                return defer.succeed(None if isinstance(rendered, _Refused) else rendered)
-        return self._fetchFromStore(fetch, vendor, request, userAgent, key)
+                return defer.succeed(self._answer(vendor, request, userAgent, fetch, entry, proof))
+        return self._fetchFromStore(fetch, name, vendor, request, userAgent, proof)
 
     @defer.inlineCallbacks
-    def _fetchFromStore(self, fetch: Fetch, vendor, request: FileRequest, userAgent, key):
+    def _fetchFromStore(self, fetch: Fetch, name: str, vendor, request: FileRequest, userAgent, proof: Proof,
+                        credential: str | None = None):
+        """
+        Answer a fetch from the store (a cache miss, or a feed to read
+        first).
+
+        @param credential: a credential to check before answering (its
+            device's seed was not known), or C{None}.
+        """
         store = yield self._whenStore()
         yield self._readChanges(store)
+        if credential is not None:
+            self._reading(store)
+            device, _ = yield self._reads.device(request.mac)
+            self._remember(request.mac, device)
+            if self.proofs.credentialHolds(request.mac, device.credential if device else None, credential):
+                proof = _CREDENTIAL
+        key = (name, fetch.userAgent, fetch.transport, bool(proof))
         entry = self._cache.get(key)
-        if entry is not None:
+        if entry is not None and (request.mac is None or request.mac in self._seeds):
             self.hits += 1
         else:
             self.misses += 1
             generation = self._generation
-            rendered, version, scopes = yield self._render(store, vendor, request, userAgent, fetch.transport)
+            rendered, version, scopes = yield self._render(store, vendor, request, userAgent, fetch.transport,
+                                                           bool(proof))
             entry = (rendered, version)
             if generation == self._generation:
                 self._keep(key, entry, scopes)
-        self._record(vendor, request, userAgent, fetch, entry[0], entry[1])
-        return None if isinstance(entry[0], _Refused) else entry[0]
+        return self._answer(vendor, request, userAgent, fetch, entry, proof)
+
+    def _answer(self, vendor, request: FileRequest, userAgent, fetch: Fetch, entry: tuple, proof: Proof):
+        """
+        Deliver a cached or new rendering (L{_deliver}) and record the
+        fetch.
+        """
+        rendered = entry[0]
+        if not isinstance(rendered, _Refused):
+            rendered = self._deliver(rendered, request, fetch, proof)
+        self._record(vendor, request, userAgent, fetch, rendered, entry[1], proof)
+        return None if isinstance(rendered, _Refused) else rendered
+
+    def _deliver(self, rendered, request: FileRequest, fetch: Fetch, proof: Proof):
+        """
+        What a fetch gets of a rendering: nothing for a refusal; for a
+        device's file that would carry secrets, asked without a proof, a
+        C{rejected} event naming what is missing, and nothing when
+        C{without_proof = "reject"}; the device's credential in place of
+        L{TOKEN_MARK} when the request had a proof, else nothing there.
+        """
+        if rendered is None:
+            return None
+        mac = request.mac
+        if mac is not None and not proof and rendered.sensitive:
+            reason = "; ".join(proof.missing) or "no proof is accepted ([provisioning] proofs)"
+            rejected = self._withoutProof == "reject"
+            self._refuse(mac, fetch, ("refused" if rejected else "served without its secrets")
+                         + f": no proof ({reason})", "no-proof")
+            self._hint(fetch, reason)
+            if rejected:
+                return None
+        content = rendered.content
+        if _MARK in content:
+            credential = b""
+            if mac is not None and proof:
+                credential = self.proofs.credential(mac, self._seeds.get(mac)).encode("ascii")
+            rendered = replace(rendered, content=content.replace(_MARK, credential))
+        return rendered
+
+    def _hint(self, fetch: Fetch, reason: str) -> None:
+        """
+        Tell the administrator once per transport how phones that get
+        their server from DHCP (no PnP, no token) get their secrets.
+        """
+        if fetch.transport in self._hinted:
+            return
+        self._hinted.add(fetch.transport)
+        self._log.warn(
+            "Served {name} to {ip} over {transport} without its secrets: no proof ({reason}). A phone that finds "
+            "this server through DHCP (an SPA, option 66) carries no PnP token: list its network in "
+            "[{transport}] allowed_networks to let it have its secrets (docs/security.md). Logged once.",
+            name=safeText(fetch.name.partition("?")[0]), ip=fetch.clientIP, transport=fetch.transport,
+            reason=reason)
+
+    def _remember(self, mac: str, device) -> None:
+        """
+        Keep C{mac}'s credential seed as just read.
+        """
+        seeds = self._seeds
+        if mac not in seeds and len(seeds) >= self.maxSeeds:
+            seeds.clear()
+        seeds[mac] = device.credential if device is not None else None
+
+    def _reading(self, store) -> None:
+        if self._reads is None or self._reads.store is not store:
+            self._reads = CachedReads(store)
 
     @property
     def cache(self) -> RenderCache:
@@ -184,6 +291,12 @@ class Provisioner:
         if self._reads is not None:
             self._reads.drop(scopes)
         self._cache.dropScopes(scopes)
+        if scopes is None:
+            self._seeds.clear()
+        else:
+            for scope in scopes:
+                if scope.startswith("device:"):
+                    self._seeds.pop(scope[7:], None)
 
     def _resolve(self, name: str, userAgentText: str | None):
         """
@@ -291,29 +404,36 @@ class Provisioner:
         self._recorder.event(Event(self._clock.seconds(), mac, "rejected", f"{fetch.transport} {fetch.name}: {reason}"))
 
     @defer.inlineCallbacks
-    def _render(self, store, vendor, request: FileRequest, userAgent, transport):
+    def _render(self, store, vendor, request: FileRequest, userAgent, transport, withSecrets: bool):
         """
+        @param withSecrets: whether the request had a proof.
         @return: C{(rendering, version, scopes)}: the rendering, the
             device's current settings version (or C{None}) and the scopes
             it was made from.
         """
-        if self._reads is None or self._reads.store is not store:
-            self._reads = CachedReads(store)
+        self._reading(store)
         mac = request.mac
         device = version = None
         if mac is not None:
             device, version = yield self._reads.device(mac)
+            self._remember(mac, device)
             if device is not None and device.vendor is not None and device.vendor != vendor.name:
                 # A vendor serves only its own devices: no MAC of another
                 # vendor's phone through this vendor's path.
                 return _Refused(f"the device is a {device.vendor} phone", "other-vendor"), None, (f"device:{mac}",)
         stored = yield defer.ensureDeferred(
-            renderStored(self._reads, self._config, vendor, request, userAgent, device, transport))
+            renderStored(self._reads, self._config, vendor, request, userAgent, device, transport,
+                         withSecrets=withSecrets))
         if stored.refused:
             return _UNKNOWN, None, stored.scopes
         return stored.rendered, version, stored.scopes
 
-    def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version) -> None:
+    def _record(self, vendor, request: FileRequest, userAgent, fetch: Fetch, rendered, version, proof) -> None:
+        """
+        Count and record a fetch: the device seen (its address recorded
+        only when the request had a proof: a push goes only to an address
+        the device proved), its C{config-fetched} or C{tftp-fetched} event.
+        """
         self.fetches[vendor.name, fetch.protocol] += 1
         mac = request.mac or (userAgent.mac if userAgent else None)
         if isinstance(rendered, _Refused):
@@ -331,7 +451,7 @@ class Provisioner:
                 vendor=vendor.name,
                 model=request.model or (userAgent.model if userAgent else None),
                 firmware=userAgent.firmware if userAgent else None,
-                ip=fetch.clientIP,
+                ip=fetch.clientIP if proof else None,
                 state="fetched" if rendered is not None else "seen",
                 firstSeen=now,
                 lastSeen=now,
@@ -359,3 +479,6 @@ class _Refused:
 
 _UNKNOWN = _Refused("unknown device", "unknown-device")
 _MISSING = object()
+_NO_DEVICE = Proof(None)
+_CREDENTIAL = Proof("credential")
+_MARK = TOKEN_MARK.encode("ascii")

@@ -139,7 +139,8 @@ def makeService(options: Options, reactor=None) -> MultiService:
     if config.pbx:
         _buildAccountSync(config, stores.whenOpen, reactor).setServiceParent(top)
 
-    provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor)
+    proofs = _proofChecker(config, reactor)
+    provisioner = Provisioner(registry, stores.whenOpen, config, recorder, reactor, proofs=proofs)
     metrics = Metrics(stores.whenOpen, reactor, recorder, provisioner,
                       pbxSinks=[table.name for table in config.pbx])
     operatorPaths = adminChildren(metrics, stores.whenOpen, reactor, registry, config)
@@ -159,7 +160,7 @@ def makeService(options: Options, reactor=None) -> MultiService:
             admin.setServiceParent(top)
 
     if config.sip.enabled:
-        for service in _buildSIP(config, registry, recorder, reactor, metrics):
+        for service in _buildSIP(config, registry, recorder, reactor, metrics, proofs):
             service.setServiceParent(top)
     if config.tftp.enabled:
         _buildTFTP(config, provisioner, recorder, reactor, metrics).setServiceParent(top)
@@ -253,7 +254,34 @@ def _buildAccountSync(config, whenStore, reactor):
     return service
 
 
-def _buildSIP(config, registry, recorder, reactor, metrics):
+def _proofChecker(config, reactor):
+    """
+    The L{snomprov.proofcheck.ProofChecker} of the daemon, with the key of
+    C{[provisioning] key_file}; a key file that cannot be read or made
+    stops the start with one line.  Logs which proofs unlock secrets, and
+    how phones that find us through DHCP get theirs.
+    """
+    from .keyfile import KeyFileError, readOrCreateKey
+    from .proofcheck import ProofChecker
+
+    try:
+        key = readOrCreateKey(config.keyPath)
+    except KeyFileError as e:
+        print(f"provisioning.key_file: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    proofs = ProofChecker(key, config, reactor)
+    networks = [f"{t}: {', '.join(str(n) for n in getattr(config, t).allowedNetworks)}"
+                for t in ("http", "tftp") if getattr(config, t).allowedNetworks]
+    _log.info("Secrets are served with a proof: {proofs}; without one, files are {without}{networks}",
+              proofs=", ".join(config.provisioning.proofs) or "none accepted",
+              without="served without secrets" if config.provisioning.withoutProof == "strip" else "refused",
+              networks=f" (allowed networks {'; '.join(networks)})" if networks else
+              " (phones that find us through DHCP, such as SPAs, get their secrets only from "
+              "[tftp] / [http] allowed_networks)")
+    return proofs
+
+
+def _buildSIP(config, registry, recorder, reactor, metrics, proofs=None):
     """
     One SIP service per port of L{snomprov.pnp.sipPortsFor}: C{sip} on
     C{[sip] port}, C{sip-<port>} on each port a vendor asks for.
@@ -264,7 +292,7 @@ def _buildSIP(config, registry, recorder, reactor, metrics):
 
     services, controllers = [], []
     for index, port in enumerate(sipPortsFor(config, registry)):
-        controller = PnPController(registry, config.replaceIn("sip", port=port), recorder, reactor)
+        controller = PnPController(registry, config.replaceIn("sip", port=port), recorder, reactor, proofs)
         controllers.append(controller)
         protocol = SIPProtocol(controller, config.sip.group, config.sip.interfaces, reactor)
         service = SIPServer(port, protocol, pollInterval=config.sip.pollInterval, reactor=reactor,

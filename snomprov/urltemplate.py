@@ -32,14 +32,24 @@ __all__ = [
     "serverVariables",
     "expandProfileURL",
     "compileProfileURL",
+    "TOKEN_MARK",
     "compileURLTemplate",
     "expandURLTemplate",
     "checkURLTemplate",
 ]
 
-SERVER_VARIABLES = frozenset({"base_url", "mac", "model", "vendor", "version", "ip"})
+SERVER_VARIABLES = frozenset({"base_url", "mac", "model", "vendor", "version", "ip", "token"})
 """
-The variables the server expands.
+The variables the server expands.  C{{token}} is the proof a URL carries
+(DESIGN §5): in a PnP NOTIFY the token issued for that phone, in a file a
+vendor renders for a device L{TOKEN_MARK}, which the server replaces with
+the device's credential when the request had a proof, else with nothing.
+"""
+
+TOKEN_MARK = "~snomprov-token~"
+"""
+What a vendor expands C{{token}} to in the files it renders (made of
+URL-safe characters: it survives quoting and XML); see L{SERVER_VARIABLES}.
 """
 
 _VARIABLE = re.compile(r"\{([a-z][a-z0-9_]*)\}")
@@ -114,6 +124,7 @@ def serverVariables(
     model: str | None = None,
     version: str | None = None,
     ip: str | None = None,
+    token: str = TOKEN_MARK,
 ) -> dict[str, str | None]:
     """
     The values of L{SERVER_VARIABLES}, as the server gives them to every
@@ -123,12 +134,14 @@ def serverVariables(
         table): C{{vendor}} is C{snom} for a snom phone whose C{Event} says
         C{vendor="OEM"}.
     @param mac: C{None} leaves C{{mac}} for the phone to expand.
+    @param token: what C{{token}} becomes (L{TOKEN_MARK} in a rendered
+        file).
     """
     return {"base_url": baseURL, "mac": mac, "model": model, "vendor": vendor,
-            "version": version, "ip": ip}
+            "version": version, "ip": ip, "token": token}
 
 
-def expandProfileURL(template: str, request, vendor: str, baseURL: str) -> str:
+def expandProfileURL(template: str, request, vendor: str, baseURL: str, token: str = "") -> str:
     """
     The server-side expansion of a ua-profile URL template for one
     SUBSCRIBE: what L{snomprov.interfaces.IUAProfileVendor.provisioningURL}
@@ -136,8 +149,9 @@ def expandProfileURL(template: str, request, vendor: str, baseURL: str) -> str:
 
     @param request: the L{snomprov.device.ProfileRequest}.
     @param vendor: the answering vendor's name.
+    @param token: the token issued for the phone (C{""}: none).
     """
-    return compileProfileURL(template, vendor, baseURL)(request)
+    return compileProfileURL(template, vendor, baseURL)(request, token)
 
 
 def compileProfileURL(template: str, vendor: str, baseURL: str) -> Callable[..., str]:
@@ -145,14 +159,14 @@ def compileProfileURL(template: str, vendor: str, baseURL: str) -> Callable[...,
     L{expandProfileURL} with the template, vendor and base URL fixed, for
     the controller to keep per vendor.
 
-    @return: a callable of a L{snomprov.device.ProfileRequest} returning
-        the URL.
+    @return: a callable of a L{snomprov.device.ProfileRequest} and the
+        token issued for it returning the URL.
     """
     expand = compileURLTemplate(template)
 
-    def expandFor(request) -> str:
+    def expandFor(request, token: str = "") -> str:
         return expand({"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
-                       "version": request.version, "ip": request.ip})
+                       "version": request.version, "ip": request.ip, "token": token})
 
     return expandFor
 

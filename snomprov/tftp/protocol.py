@@ -350,6 +350,7 @@ class TFTPServerProtocol(DatagramProtocol):
         transfersPerClient: Optional[int] = None,
         logFieldLength: int = FIELD_LENGTH,
         maxWaiting: int = 1024,
+        allowedSources=None,
     ) -> None:
         """
         @param reader: C{reader(name, clientAddress)} returns a Deferred firing
@@ -377,7 +378,12 @@ class TFTPServerProtocol(DatagramProtocol):
             (not dropped: the client learns why).  L{None}: no limit.
         @param logFieldLength: the most characters of a requested name in
             the log (L{snomprov.eventtext.safeText}).
+        @param allowedSources: a L{snomprov.networks.NetworkSet}: when not
+            empty, requests from hosts outside it are dropped (counted in
+            C{notAllowed}); C{None} or empty: every host is answered.
         """
+        self._allowedSources = None if allowedSources is None or allowedSources.isEmpty else allowedSources
+        self.notAllowed = 0
         self._reader = reader
         self._reactor = reactor
         self.maxTransfers = maxTransfers
@@ -441,6 +447,9 @@ class TFTPServerProtocol(DatagramProtocol):
             return
         if not isinstance(packet, (RRQ, WRQ)):
             return  # stray ACK/ERROR to the well-known port (tftp-hpa does this)
+        if self._allowedSources is not None and address[0] not in self._allowedSources:
+            self.notAllowed += 1
+            return
         if self._stopped or address in self._pending or address in self.transfers or address in self._waiting:
             return  # a retransmitted request: the first one is being answered
         if self._rate is not None and not self._rate.allow(address[0]):

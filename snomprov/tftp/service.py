@@ -6,6 +6,7 @@ registry, never by the file system.
 
 from __future__ import annotations
 
+from ..networks import NetworkSet
 from ..provisioning import Fetch
 from .protocol import BytesSource, FileSource, TFTPServerProtocol
 
@@ -50,4 +51,5 @@ def tftpProtocolFor(config, provisioner, recorder, reactor, onTransferDone=None)
         logFieldLength=config.server.logFieldLength,
         listenInterface=config.tftp.interface,
         onTransferDone=onTransferDone,
+        allowedSources=NetworkSet(config.tftp.allowedNetworks),
     )

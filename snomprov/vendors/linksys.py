@@ -61,6 +61,7 @@ from snomprov.interfaces import (
     IResyncVendor,
     ISecretSettingsVendor,
 )
+from snomprov.urltemplate import TOKEN_MARK
 from snomprov.vendors.flatprofile import (
     UA_VALUES,
     FlatParameter,
@@ -392,9 +393,10 @@ class LinksysVendor:
         Where the phone finds its per-MAC profile; C{$MA} is expanded by the
         phone.
         """
+        proof = f"?token={TOKEN_MARK}" if context.device is not None else ""
         if options["profile_rule"] == "http":
-            return f"{context.baseURL.rstrip('/')}/{_SUBTREE}spa$MA.cfg"
-        return f"tftp://{context.tftpServer}/spa$MA.cfg"
+            return f"{context.baseURL.rstrip('/')}/{_SUBTREE}spa$MA.cfg{proof}"
+        return f"tftp://{context.tftpServer}/spa$MA.cfg{proof}"
 
     def _resyncParameters(
         self, options: Mapping[str, object], context: RenderContext, model: str | None = None
@@ -474,7 +476,9 @@ class LinksysVendor:
         C{Register}, C{Register_Expires}, C{Use_Outbound_Proxy} and
         C{Use_Auth_ID} set to C{No}), give way to a parameter of the
         settings layers, named in C{layered}: a registrar set for line 1 at
-        site level is not blanked by a line without one.
+        site level is not blanked by a line without one.  A line without a
+        password (none stored, or left out of a file served without the
+        device's proof) writes no C{Password}: the phone keeps its own.
         """
         outbound, auth = bool(line.outboundProxy), bool(line.authUser)
         values = [
@@ -493,6 +497,8 @@ class LinksysVendor:
         ]
         parameters = []
         for name, value, owned in values:
+            if name == "Password" and not value:
+                continue
             name = parameterName(name, line.index)
             if owned or name not in layered:
                 parameters.append(FlatParameter(name, value, "na"))

@@ -60,7 +60,7 @@ from snomprov.interfaces import (
     ISettingsVendor,
     IUAProfileVendor,
 )
-from snomprov.urltemplate import compileURLTemplate, serverVariables
+from snomprov.urltemplate import TOKEN_MARK, compileURLTemplate, serverVariables
 from snomprov.vendors import snomxml
 
 __all__ = ["SnomVendor", "snomVendor"]
@@ -140,7 +140,7 @@ class SnomVendor:
     ouis = frozenset({"000413"})
     optionTypes: Mapping[str, type] = {"firmware": dict}
     defaultOptions: Mapping[str, object] = {}
-    defaultURLTemplate = "{base_url}/snom/{mac}.xml"
+    defaultURLTemplate = "{base_url}/snom/{mac}.xml?token={token}"
     resyncEvent = "check-sync;reboot=false"
     phoneURLVariables = frozenset({"phone_type"})
     settingPerms = frozenset(snomxml.SNOM_PERMS)
@@ -326,7 +326,7 @@ class SnomVendor:
         """
         The C{<setting-files>} container: the device's settings file.
         """
-        url = f"{_base(context)}/snom/{request.mac}-settings.xml"
+        url = f"{_base(context)}/snom/{request.mac}-settings.xml?token={TOKEN_MARK}"
         return RenderedFile(snomxml.renderContainer([url]), _XML_TYPE)
 
     def _renderSettings(self, request: FileRequest, context: RenderContext) -> RenderedFile:
