@@ -22,7 +22,7 @@ __all__ = ["main", "UsageProblem", "command", "COMMAND_MODULES"]
 
 COMMAND_MODULES = (
     "check", "importcsv", "devices", "render", "dhcp", "resync",
-    "settings", "events", "user", "token", "pbx",
+    "settings", "events", "user", "token", "pbx", "credential",
 )  # fmt: skip
 """
 The modules of L{snomprov.commands} that define the commands, listed

@@ -33,8 +33,9 @@ from .eventtext import safeText
 from .proofcheck import Proof, ProofChecker
 from .proofs import KEY_BYTES, splitToken
 from .rendercache import RenderCache
+from .secretsettings import declaredByAny
 from .storedrender import renderStored
-from .urltemplate import TOKEN_MARK
+from .urltemplate import TOKEN_MARK, fillTokenMark
 
 __all__ = ["Provisioner", "Fetch"]
 
@@ -122,6 +123,7 @@ class Provisioner:
         self._fetched = getattr(recorder, "fetched", None)
         self.proofs = proofs if proofs is not None else ProofChecker(secrets.token_bytes(KEY_BYTES), config, clock)
         self._withoutProof = provisioning.withoutProof
+        self._secretNames = declaredByAny(registry.vendors)
         # MAC -> its credential seed as last read (dropped with its device
         # scope): a credential is checked without reading the store.
         self._seeds: dict[str, str | None] = {}
@@ -234,10 +236,8 @@ class Provisioner:
                 return None
         content = rendered.content
         if _MARK in content:
-            credential = b""
-            if mac is not None and proof:
-                credential = self.proofs.credential(mac, self._seeds.get(mac)).encode("ascii")
-            rendered = replace(rendered, content=content.replace(_MARK, credential))
+            credential = self.proofs.credential(mac, self._seeds.get(mac)) if mac is not None and proof else ""
+            rendered = replace(rendered, content=fillTokenMark(content, credential))
         return rendered
 
     def _hint(self, fetch: Fetch, reason: str) -> None:
@@ -423,7 +423,7 @@ class Provisioner:
                 return _Refused(f"the device is a {device.vendor} phone", "other-vendor"), None, (f"device:{mac}",)
         stored = yield defer.ensureDeferred(
             renderStored(self._reads, self._config, vendor, request, userAgent, device, transport,
-                         withSecrets=withSecrets))
+                         withSecrets=withSecrets, secretNames=self._secretNames))
         if stored.refused:
             return _UNKNOWN, None, stored.scopes
         return stored.rendered, version, stored.scopes

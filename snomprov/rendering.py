@@ -94,7 +94,8 @@ def refusesUnknown(config, lines: Sequence[Line], deviceLayer: SettingsLayer | N
 
 def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, lines: Iterable[Line],
                      layers: Iterable[SettingsLayer | None], config, userAgent: UserAgentInfo | None = None,
-                     transport: str = "http", withSecrets: bool = True) -> RenderedFile | None:
+                     transport: str = "http", withSecrets: bool = True,
+                     secretNames: frozenset[str] | None = None) -> RenderedFile | None:
     """
     Render the file C{request} names, from explicitly given values.
 
@@ -108,17 +109,21 @@ def renderDeviceFile(vendor, request: FileRequest, device: DeviceInfo | None, li
     @param withSecrets: whether the file may carry secrets
         (L{snomprov.secretsettings}); a file of no device (model-wide)
         never does.
+    @param secretNames: the setting names declared secret
+        (L{snomprov.secretsettings.declaredByAny} of the registry);
+        C{None}: C{vendor}'s own.
     @return: the L{RenderedFile}, or C{None} when the vendor has no such
         file.
     """
     context = renderContext(vendor, device, lines, layers, config, userAgent, transport,
-                            withSecrets and request.mac is not None)
+                            withSecrets and request.mac is not None, secretNames)
     return vendor.renderFile(request, context)
 
 
 def renderContext(vendor, device: DeviceInfo | None, lines: Iterable[Line],
                   layers: Iterable[SettingsLayer | None], config, userAgent: UserAgentInfo | None = None,
-                  transport: str = "http", withSecrets: bool = True) -> RenderContext:
+                  transport: str = "http", withSecrets: bool = True,
+                  secretNames: frozenset[str] | None = None) -> RenderContext:
     """
     The L{RenderContext} L{renderDeviceFile} renders with (the same
     parameters): without secrets, the lines have no passwords and the
@@ -128,7 +133,7 @@ def renderContext(vendor, device: DeviceInfo | None, lines: Iterable[Line],
     settings = mergeLayers(present)
     lines = tuple(lines or ())
     if not withSecrets:
-        settings = settingsWithoutSecrets(vendor, settings)
+        settings = settingsWithoutSecrets(vendor, settings, secretNames)
         lines = linesWithoutPasswords(lines)
     return RenderContext(
         device=device,

@@ -18,7 +18,8 @@ from typing import Iterable, Mapping
 from .device import Line, Setting
 from .interfaces import ISecretSettingsVendor
 
-__all__ = ["declaredSecrets", "isSecretSetting", "linesWithoutPasswords", "settingsWithoutSecrets"]
+__all__ = ["declaredSecrets", "declaredByAny", "isSecretSetting", "linesWithoutPasswords",
+           "settingsWithoutSecrets"]
 
 _declared: dict[int, tuple[object, frozenset[str]]] = {}
 
@@ -42,6 +43,16 @@ def declaredSecrets(vendor) -> frozenset[str]:
     return names
 
 
+def declaredByAny(vendors) -> frozenset[str]:
+    """
+    The lower-cased names any of C{vendors} declares secret.
+    """
+    names: set[str] = set()
+    for vendor in vendors:
+        names |= declaredSecrets(vendor)
+    return frozenset(names)
+
+
 def isSecretSetting(vendor, setting: Setting) -> bool:
     """
     Whether C{setting}'s value is a secret for C{vendor}'s files: marked
@@ -50,12 +61,18 @@ def isSecretSetting(vendor, setting: Setting) -> bool:
     return setting.secret or setting.name.lower() in declaredSecrets(vendor)
 
 
-def settingsWithoutSecrets(vendor, settings: Mapping[tuple, Setting]) -> dict[tuple, Setting]:
+def settingsWithoutSecrets(vendor, settings: Mapping[tuple, Setting],
+                           declared: frozenset[str] | None = None) -> dict[tuple, Setting]:
     """
     Merged settings (key to L{Setting}) with every secret one left out
     (not emptied: the phone keeps what it has).
+
+    @param declared: the lower-cased names declared secret (by every
+        installed vendor: a layer's C{http_pass} is a secret in any
+        vendor's file); C{None}: C{vendor}'s own.
     """
-    declared = declaredSecrets(vendor)
+    if declared is None:
+        declared = declaredSecrets(vendor)
     return {key: s for key, s in settings.items() if not (s.secret or s.name.lower() in declared)}
 
 

@@ -34,7 +34,7 @@ class StoredRendering:
 
 async def renderStored(store, config, vendor, request: FileRequest, userAgent: UserAgentInfo | None,
                        device: DeviceInfo | None, transport: str, reveal: bool = True,
-                       withSecrets: bool = True) -> StoredRendering:
+                       withSecrets: bool = True, secretNames: frozenset[str] | None = None) -> StoredRendering:
     """
     Render C{request} (a file of C{vendor}) from the store.
 
@@ -44,6 +44,7 @@ async def renderStored(store, config, vendor, request: FileRequest, userAgent: U
     @param withSecrets: whether the file may carry secrets (the request
         proved it comes from the device); an unknown device's file (no
         lines, no device layer) and a model-wide one never do.
+    @param secretNames: see L{renderDeviceFile}.
     """
     mac = request.mac
     lines: tuple = ()
@@ -58,4 +59,4 @@ async def renderStored(store, config, vendor, request: FileRequest, userAgent: U
     layers = [await store.getLayer(scope) for scope in scopes]
     shown = lines if reveal else maskedLines(lines)
     return StoredRendering(False, renderDeviceFile(vendor, request, owner, shown, layers, config, userAgent,
-                                                   transport, withSecrets), scopes)
+                                                   transport, withSecrets, secretNames), scopes)

@@ -272,11 +272,12 @@ def _proofChecker(config, reactor):
     proofs = ProofChecker(key, config, reactor)
     networks = [f"{t}: {', '.join(str(n) for n in getattr(config, t).allowedNetworks)}"
                 for t in ("http", "tftp") if getattr(config, t).allowedNetworks]
-    _log.info("Secrets are served with a proof: {proofs}; without one, files are {without}{networks}",
+    _log.info("A phone's own file carries its credentials only with a proof that it asks: {proofs}; "
+              "without one it is {without}{networks}",
               proofs=", ".join(config.provisioning.proofs) or "none accepted",
-              without="served without secrets" if config.provisioning.withoutProof == "strip" else "refused",
+              without="served stripped" if config.provisioning.withoutProof == "strip" else "refused",
               networks=f" (allowed networks {'; '.join(networks)})" if networks else
-              " (phones that find us through DHCP, such as SPAs, get their secrets only from "
+              " (phones that find us through DHCP, such as SPAs, need their network in "
               "[tftp] / [http] allowed_networks)")
     return proofs
 

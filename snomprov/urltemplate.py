@@ -33,6 +33,8 @@ __all__ = [
     "expandProfileURL",
     "compileProfileURL",
     "TOKEN_MARK",
+    "fillTokenMark",
+    "withoutEmptyToken",
     "compileURLTemplate",
     "expandURLTemplate",
     "checkURLTemplate",
@@ -165,10 +167,47 @@ def compileProfileURL(template: str, vendor: str, baseURL: str) -> Callable[...,
     expand = compileURLTemplate(template)
 
     def expandFor(request, token: str = "") -> str:
-        return expand({"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
-                       "version": request.version, "ip": request.ip, "token": token})
+        url = expand({"base_url": baseURL, "mac": request.mac, "model": request.model, "vendor": vendor,
+                      "version": request.version, "ip": request.ip, "token": token})
+        return url if token else withoutEmptyToken(url)
 
     return expandFor
+
+
+_MARK_BYTES = TOKEN_MARK.encode("ascii")
+_MARK_PARAMETERS = tuple(prefix + b"token=" + _MARK_BYTES + suffix
+                         for prefix, suffix in ((b"?", b"&amp;"), (b"?", b"&"), (b"?", b""), (b"&amp;", b""),
+                                                (b"&", b"")))
+
+
+def fillTokenMark(content: bytes, token: str) -> bytes:
+    """
+    A rendered file with its L{TOKEN_MARK}s replaced by C{token}, or, for
+    C{""}, with the C{token} parameters the marks are the values of taken
+    out (a vendor writes the parameter last in its URL: C{?token=} or
+    C{&token=}, C{&amp;token=} in XML).
+    """
+    if _MARK_BYTES not in content:
+        return content
+    if token:
+        return content.replace(_MARK_BYTES, token.encode("ascii"))
+    for index, parameter in enumerate(_MARK_PARAMETERS):
+        content = content.replace(parameter, b"?" if index < 2 else b"")
+    return content.replace(_MARK_BYTES, b"")
+
+
+_EMPTY_TOKEN = re.compile(r"([?&])token=(?=&|#|$)&?")
+
+
+def withoutEmptyToken(url: str) -> str:
+    """
+    C{url} without a C{token} query parameter left empty (no token was
+    issued), and without the C{?} that leaves bare.
+    """
+    if "token=" not in url:
+        return url
+    url = _EMPTY_TOKEN.sub(r"\1", url)
+    return url[:-1] if url.endswith(("?", "&")) else url.replace("?#", "#")
 
 
 def checkURLTemplate(template: str, phoneVariables: Iterable[str] = ()) -> list[str]:

@@ -58,12 +58,18 @@ class Daemon:
     @param vendorPorts: C{[sip] vendor_ports}: false unless asked for, so
         that a test daemon never binds a vendor's fixed port (Yealink's
         5059) by accident and two daemons can run at once.
+    @param proofNetworks: C{[http]} and C{[tftp] allowed_networks}: by
+        default every address, so that a test of something else gets the
+        files with their secrets as a deployment on a trusted network does
+        (the C{network} proof, DESIGN §5); C{()} for none, to test the
+        other proofs.
     """
 
     def __init__(self, directory, extraConfig: str = "", sip: bool = True, tftp: bool = True,
                  host: str = "127.0.0.1", netns: str | None = None, listen: tuple[str, ...] = (),
                  httpConfig: str = "", tftpPort: int | None = None, sipConfig: str = "",
-                 vendorPorts: bool = False, serverConfig: str = "") -> None:
+                 vendorPorts: bool = False, serverConfig: str = "",
+                 proofNetworks: tuple[str, ...] = ("0.0.0.0/0", "::/0")) -> None:
         self.directory = str(directory)
         self.host = host
         self.httpPort = freePort()
@@ -77,10 +83,12 @@ class Daemon:
             f.write(
                 f'[server]\nbase_url = "{self.baseURL}"\ndata_dir = "var"\n' + serverConfig + "\n"
                 f"[http]\nlisten = {json.dumps([f'tcp:{self.httpPort}:interface={host}', *listen])}\n"
+                + f"allowed_networks = {json.dumps(list(proofNetworks))}\n"
                 + httpConfig + "\n"
                 + f"[sip]\nenabled = {str(sip).lower()}\nport = {self.sipPort}\n"
                 + f"vendor_ports = {str(vendorPorts).lower()}\n" + sipConfig
                 + f'[tftp]\nenabled = {str(tftp).lower()}\nport = {self.tftpPort}\ninterface = "{host}"\n'
+                + f"allowed_networks = {json.dumps(list(proofNetworks))}\n"
                 + extraConfig
             )
         self.createStore()

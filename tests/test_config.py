@@ -467,7 +467,7 @@ def test_vendorChecksFoundByInterface(tmp_path):
     problems = checkVendorOptions(config, {"a": Undeclared("a"), "b": Declared("b")})
     assert problems == [
         "f.toml: vendors.a.url: unknown variable {serial}; known: {base_url}, {ip}, {mac}, {model}, "
-        "{vendor}, {version}",
+        "{token}, {vendor}, {version}",
         "f.toml: vendors.b.greeting: too loud",
     ]
     assert calls == [{"url": "{base_url}/{serial}", "greeting": "HI"}]

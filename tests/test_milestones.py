@@ -168,7 +168,8 @@ def test_daemonLogsAPhoneBooting(tmp_path):
             urllib.request.urlopen(f"{daemon.baseURL}/snom/000413000001-settings.xml", timeout=10)
         wanted = [
             f"Phone {MAC} seen: PnP SUBSCRIBE from 127.0.0.1:",
-            f"Phone {MAC}: URL sent: {url}",
+            # the token a NOTIFY carries is a proof: the log shows where it went, not what
+            f"Phone {MAC}: URL sent: {url.partition('?token=')[0]}?token=***",
             f"Phone {MAC}: fetched snom/{MAC}-settings.xml over HTTP",
             "Phone 000413000001: rejected: http snom/000413000001-settings.xml: unknown device",
         ]

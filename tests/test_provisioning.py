@@ -23,7 +23,10 @@ from snomprov.vendors.snom import snomVendor
 
 MAC_A, MAC_B = "000413AA0001", "000413BB0002"
 UA = "Mozilla/4.0 (compatible; snom360-SIP 7.3.14 1.1.3-s)"
-CONFIG = parseConfig('[server]\nbase_url = "http://192.0.2.10:8080"\n', "t.toml",
+# The phones ask from 192.0.2.0/24: the network proof gives them their secrets.
+CONFIG = parseConfig('[server]\nbase_url = "http://192.0.2.10:8080"\n'
+                     '[http]\nallowed_networks = ["192.0.2.0/24"]\n[tftp]\nallowed_networks = ["192.0.2.0/24"]\n',
+                     "t.toml",
                      baseDir=tempfile.gettempdir())
 
 

@@ -17,6 +17,7 @@ from snomprov.urltemplate import (
     expandProfileURL,
     expandURLTemplate,
     serverVariables,
+    TOKEN_MARK,
 )
 
 VALUES = {
@@ -117,7 +118,7 @@ def test_serverVariables() -> None:
     """
     The documented set of server-side variables (DESIGN §1.1.5).
     """
-    assert SERVER_VARIABLES == {"base_url", "mac", "model", "vendor", "version", "ip"}
+    assert SERVER_VARIABLES == {"base_url", "mac", "model", "vendor", "version", "ip", "token"}
 
 
 @pytest.mark.parametrize(
@@ -176,6 +177,6 @@ def test_profileURLForEveryVendor():
     assert compileProfileURL(template, "acme", "http://p/")(request) == url
     assert serverVariables("http://p", "acme", mac="AABBCC000001") == {
         "base_url": "http://p", "mac": "AABBCC000001", "model": None, "vendor": "acme",
-        "version": None, "ip": None,
+        "version": None, "ip": None, "token": TOKEN_MARK,
     }
     assert set(serverVariables("http://p", "acme")) == SERVER_VARIABLES

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from snomprov.urltemplate import TOKEN_MARK
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
@@ -409,7 +411,7 @@ def test_profileLine():
         "Resync_On_Reset": "Yes",
         "Resync_Periodic": "3600",
         "Resync_From_SIP": "Yes",
-        "Profile_Rule": "tftp://192.0.2.10/spa$MA.cfg",
+        "Profile_Rule": f"tftp://192.0.2.10/spa$MA.cfg?token={TOKEN_MARK}",
         "Line_Enable_1_": "Yes",
         "Proxy_1_": "sip.example.com",
         "Outbound_Proxy_1_": "ob.example.com:5061",
@@ -440,7 +442,7 @@ def test_profileSeveralLines():
     assert params["Register_Expires_2_"] == ("120", "na")
     assert params["Use_Outbound_Proxy_2_"] == ("No", "na")
     assert params["Use_Auth_ID_2_"] == ("No", "na")
-    assert params["Profile_Rule"][0] == "http://192.0.2.10:8080/linksys/spa$MA.cfg"
+    assert params["Profile_Rule"][0] == f"http://192.0.2.10:8080/linksys/spa$MA.cfg?token={TOKEN_MARK}"
     assert "User_ID_3_" not in params
 
 
@@ -588,13 +590,15 @@ _xmlText = st.text(
 def test_profileRoundTrips(lines):
     """
     Whatever text XML can carry, the profile is well-formed and every line
-    field reads back unchanged.
+    field reads back unchanged; a line without a password writes none (the
+    phone keeps its own).
     """
     params = parameters(render("spa000e08aabbcc.cfg", makeContext(lines=lines)).content)
     for line in lines:
         n = line.index
         assert params[f"User_ID_{n}_"][0] == line.user
-        assert params[f"Password_{n}_"][0] == line.password
+        assert params.get(f"Password_{n}_", ("",))[0] == line.password
+        assert (f"Password_{n}_" in params) == bool(line.password)
         assert params[f"Display_Name_{n}_"][0] == line.displayName
         assert params[f"Proxy_{n}_"][0] == line.registrar
         assert params[f"Auth_ID_{n}_"][0] == line.authUser

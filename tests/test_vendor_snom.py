@@ -21,6 +21,7 @@ from snomprov.device import (
     RenderContext,
     RenderedFile,
     Setting,
+    SettingsLayer,
     UserAgentInfo,
 )
 from snomprov.interfaces import (
@@ -34,7 +35,8 @@ from snomprov.interfaces import (
     IVendor,
 )
 from snomprov.config import checkVendorOptions, parseConfig
-from snomprov.urltemplate import expandProfileURL
+from snomprov.rendering import renderDeviceFile
+from snomprov.urltemplate import TOKEN_MARK, expandProfileURL
 from snomprov.vendors.snom import SnomVendor, snomVendor
 from snomprov.vendors.snomxml import parseSettingsXML, xmlSafe
 
@@ -118,7 +120,7 @@ def test_attributes() -> None:
     """
     assert snomVendor.name == "snom"
     assert snomVendor.ouis == frozenset({"000413"})
-    assert snomVendor.defaultURLTemplate == "{base_url}/snom/{mac}.xml"
+    assert snomVendor.defaultURLTemplate == "{base_url}/snom/{mac}.xml?token={token}"
     assert snomVendor.resyncEvent == "check-sync;reboot=false"
     assert snomVendor.optionTypes == {"firmware": dict}
 
@@ -235,6 +237,8 @@ def test_provisioningURLWithMAC() -> None:
     request = ProfileRequest(mac=MAC, vendor="snom", model="snomD785", version="10.1.33.33")
     url = expandProfileURL(snomVendor.defaultURLTemplate, request, "snom", BASE)
     assert snomVendor.provisioningURL(request, url) == url == f"{BASE}/snom/{MAC}.xml"
+    url = expandProfileURL(snomVendor.defaultURLTemplate, request, "snom", BASE, token="t1.abc")
+    assert snomVendor.provisioningURL(request, url) == f"{BASE}/snom/{MAC}.xml?token=t1.abc"
 
 
 def test_provisioningURLWithoutMAC() -> None:
@@ -374,7 +378,7 @@ def test_container() -> None:
     assert not rendered.sensitive
     root = etree.fromstring(rendered.content)
     assert root.tag == "setting-files"
-    assert [f.get("url") for f in root] == [f"{BASE}/snom/{MAC}-settings.xml"]
+    assert [f.get("url") for f in root] == [f"{BASE}/snom/{MAC}-settings.xml?token={TOKEN_MARK}"]
 
 
 LINE1 = Line(1, "4711", "s3cr&t<x>", "Anna Müller", "pbx.example", "4711auth", "proxy.example;transport=tcp")
@@ -452,7 +456,8 @@ def test_settingServerDefault() -> None:
 def test_modelSettings() -> None:
     """
     The model-wide file has the layers but no lines, no secret settings and no
-    firmware, and is not sensitive.
+    firmware, and is not sensitive: rendering (L{renderContext}) leaves the
+    secrets out of any file of no device, whatever the vendor.
     """
     layer = {
         ("language", None): Setting("language", "Deutsch"),
@@ -460,8 +465,12 @@ def test_modelSettings() -> None:
         ("admin_mode_password", None): Setting("admin_mode_password", "0000"),
         ("user_pass", 1): Setting("user_pass", "x", 1),
     }
-    ctx = context(lines=(LINE1,), settings=layer, options={"firmware": FIRMWARE})
-    rendered = renderedFile("snomD785.htm", ctx)
+    layers = [SettingsLayer("site", tuple(layer.values()))]
+    ctx = context(lines=(LINE1,), options={"firmware": FIRMWARE})
+    request = snomVendor.resolveFile("snomD785.htm", ctx.userAgent)
+    rendered = renderDeviceFile(snomVendor, request, ctx.device, (), layers,
+                                parseConfig(f'[server]\nbase_url = "{BASE}"\n[vendors.snom]\nfirmware = {{}}\n'),
+                                ctx.userAgent)
     assert not rendered.sensitive
     names = {name for name, idx in phoneSettings(etree.fromstring(rendered.content))}
     assert names == {"setting_server", "language"}

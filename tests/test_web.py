@@ -59,8 +59,12 @@ class Phones:
     """
 
     def __init__(self, extraConfig: str = "", devices: dict[str, tuple[Line, ...]] | None = None) -> None:
+        # Every client is inside [http] allowed_networks (the network
+        # proof): these tests are of the resource, tests/test_secrets_walk.py
+        # of the proofs.
+        http = "" if "[http]" in extraConfig else '[http]\nallowed_networks = ["0.0.0.0/0", "::/0"]\n'
         self.config = parseConfig(
-            f'[server]\nbase_url = "{BASE}"\n' + extraConfig, "t.toml", baseDir=tempfile.gettempdir()
+            f'[server]\nbase_url = "{BASE}"\n' + http + extraConfig, "t.toml", baseDir=tempfile.gettempdir()
         )
         self.store = MemoryDeviceStore()
         self.clock = Clock()
@@ -134,7 +138,8 @@ def test_containerAndSettings():
     assert response.code == 200 and header(response, "Content-Type") == "application/xml"
     container = etree.fromstring(body)
     assert container.tag == "setting-files"
-    assert [f.get("url") for f in container.findall("file")] == [f"{BASE}/snom/{MAC_A}-settings.xml"]
+    credential = phones.provisioner.proofs.credential(MAC_A, None)
+    assert [f.get("url") for f in container.findall("file")] == [f"{BASE}/snom/{MAC_A}-settings.xml?token={credential}"]
 
     response, body = phones.get(f"/snom/{MAC_A}-settings.xml")
     assert response.code == 200 and header(response, "Content-Type") == "application/xml"

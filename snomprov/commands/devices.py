@@ -57,6 +57,7 @@ async def listAll(store, registry, now: float, filters=operations.DeviceFilter()
 
 def _asJSON(device) -> dict:
     data = asdict(device)
+    data.pop("credential")  # what a credential is made from: never shown
     data["sipAddress"] = list(device.sipAddress) if device.sipAddress else None
     return data
 

@@ -55,6 +55,7 @@ from snomprov.rendering import (
     renderDeviceFile,
     requestScopes,
 )
+from snomprov.urltemplate import fillTokenMark
 from snomprov.xmltext import isXMLName, xmlSafe
 
 from .errors import InputProblem, NotFound, Refused
@@ -480,7 +481,7 @@ def _text(rendered) -> str:
         return ""
     if rendered.path:
         return f"(the file {rendered.path})\n"
-    return rendered.content.decode("utf-8", "replace")
+    return fillTokenMark(rendered.content, MASK).decode("utf-8", "replace")
 
 
 def _same(a, b) -> bool:

@@ -7,12 +7,13 @@ store exactly as the phone would get it, without recording a fetch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from snomprov.device import InvalidMAC, RenderedFile, Setting, parseMAC
 from snomprov.interfaces import IBuiltinSettingsVendor, IFileVendor
-from snomprov.rendering import deviceFileNames, renderContext
+from snomprov.rendering import MASK, deviceFileNames, renderContext
 from snomprov.storedrender import renderStored
+from snomprov.urltemplate import TOKEN_MARK, fillTokenMark
 
 from .errors import NotFound, Refused
 
@@ -91,7 +92,8 @@ async def renderFile(store, registry, config, mac: str, name: str | None = None,
     rendered = stored.rendered
     if rendered is None:
         raise NotFound(f"{name}: no such file for {mac}; {_namesOf(vendor, mac, device)}")
-    return name, rendered
+    # The device's credential (what its kept URLs carry) is a proof: never shown.
+    return name, replace(rendered, content=fillTokenMark(rendered.content, MASK))
 
 
 @dataclass(frozen=True)
@@ -123,4 +125,6 @@ async def builtinSettings(store, registry, config, mac: str) -> BuiltinSettings 
         return None
     fileVendor, request = resolved
     context = renderContext(fileVendor, device, (), (), config)
-    return BuiltinSettings(f"{fileVendor.name} built-in", tuple(fileVendor.builtinSettings(request, context)))
+    settings = tuple(replace(s, value=s.value.replace(TOKEN_MARK, MASK)) if TOKEN_MARK in s.value else s
+                     for s in fileVendor.builtinSettings(request, context))
+    return BuiltinSettings(f"{fileVendor.name} built-in", settings)

@@ -177,7 +177,7 @@ DEVICE_COLUMNS: tuple[Column, ...] = (
     Column("notes", "notes", "TEXT", NEWEST_KNOWN, operator=True),
     Column("sip_host", "sipAddress", "TEXT", NEWEST_KNOWN, part=0),
     Column("sip_port", "sipAddress", "INTEGER", withColumn("sip_host"), part=1),
-    Column("credential", "credential", "TEXT", NEWEST_KNOWN),
+    Column("credential", "credential", "TEXT", NEWEST_KNOWN, registration=True),
 )
 """
 The devices table's columns, in row order (L{deviceToRow}).

@@ -330,7 +330,7 @@ class LinksysVendor:
         options = self._options(context.options)
         if request.kind == "firmware":
             return self._firmwareImage(request, options)
-        parameters = {p.name: p for p in self._resyncParameters(options, context, _modelOf(request, context))}
+        parameters = {p.name: p for p in self._resyncParameters(options, context, _modelOf(request, context), request.kind == "profile")}
         if request.kind == "initial":
             return RenderedFile(writeFlatProfile(parameters.values()), "text/xml")
         if request.kind != "profile":
@@ -354,7 +354,7 @@ class LinksysVendor:
             return []
         options = self._options(context.options)
         return [Setting(p.name, p.value, None, p.ua)
-                for p in self._resyncParameters(options, context, _modelOf(request, context))]
+                for p in self._resyncParameters(options, context, _modelOf(request, context), request.kind == "profile")]
 
     def _options(self, given: Mapping[str, object]) -> dict[str, object]:
         """
@@ -388,18 +388,21 @@ class LinksysVendor:
         return options
 
     @staticmethod
-    def _profileRule(options: Mapping[str, object], context: RenderContext) -> str:
+    def _profileRule(options: Mapping[str, object], context: RenderContext, perDevice: bool) -> str:
         """
         Where the phone finds its per-MAC profile; C{$MA} is expanded by the
-        phone.
+        phone.  A phone's own profile adds its credential (L{TOKEN_MARK}),
+        so that its re-syncs prove themselves; the initial one (any phone
+        of a model may fetch it) has none.
         """
-        proof = f"?token={TOKEN_MARK}" if context.device is not None else ""
+        proof = f"?token={TOKEN_MARK}" if perDevice else ""
         if options["profile_rule"] == "http":
             return f"{context.baseURL.rstrip('/')}/{_SUBTREE}spa$MA.cfg{proof}"
         return f"tftp://{context.tftpServer}/spa$MA.cfg{proof}"
 
     def _resyncParameters(
-        self, options: Mapping[str, object], context: RenderContext, model: str | None = None
+        self, options: Mapping[str, object], context: RenderContext, model: str | None = None,
+        perDevice: bool = False,
     ) -> list[FlatParameter]:
         """
         What keeps the phone provisioned: resync at boot, every
@@ -413,7 +416,7 @@ class LinksysVendor:
             ("Resync_On_Reset", "Yes"),
             ("Resync_Periodic", str(options["resync_periodic"])),
             ("Resync_From_SIP", "Yes"),
-            ("Profile_Rule", self._profileRule(options, context)),
+            ("Profile_Rule", self._profileRule(options, context, perDevice)),
         ]
         wanted = _firmwareFor(options, model)
         if wanted is not None:
