@@ -140,6 +140,9 @@ class Provisioner:
             file, or refused).
         """
         name, token = splitToken(fetch.name)
+        if token is not None:
+            # A token is a proof: what is recorded of the fetch names the file only.
+            fetch = replace(fetch, name=name)
         resolved = self._resolve(name, fetch.userAgent)
         if resolved is None:
             return defer.succeed(None)

@@ -127,3 +127,21 @@ def test_aKeyFileWithoutAKeyIsRefused(tmp_path):
     with pytest.raises(KeyFileError, match=str(tmp_path / "file" / "key")):
         (tmp_path / "file").write_text("")
         readOrCreateKey(str(tmp_path / "file" / "key"))
+
+
+def test_theAccessLogMasksTokens():
+    """
+    A proof in a request's URI never reaches the access log.
+    """
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from snomprov.web.bounds import accessLogFormatter
+
+    request = DummyRequest([b"snom", b"x.xml"])
+    request.uri = b"/snom/x.xml?mac=000413AABBCC&token=cSECRETCREDENTIAL01234&y=1"
+    request.method = b"GET"
+    request.clientproto = b"HTTP/1.1"
+    request.code = 200
+    request.sentLength = 10
+    line = accessLogFormatter()("[04/Dec/2026:03:00:00 +0000]", request)
+    assert "cSECRETCREDENTIAL" not in line and "token=***&y=1" in line and "mac=000413AABBCC" in line

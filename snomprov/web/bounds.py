@@ -16,6 +16,8 @@ C{adminNames}, or every path of the operators' own listeners).
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 from twisted.internet.protocol import Protocol
@@ -255,20 +257,28 @@ class BoundedSite(Site):
             self._open.pop(host, None)
 
 
+_TOKEN_VALUE = re.compile(r"([?&]token=)[^&\s#]*")
+
+
 def accessLogFormatter(limit: int = FIELD_LENGTH):
     """
     Twisted's combined log format, each field from the request through
-    L{safeText} with C{limit} (and its double quotes escaped).
+    L{safeText} with C{limit} (and its double quotes escaped); a C{token}
+    parameter's value (a proof, L{snomprov.proofs}) is written C{***}.
     """
 
     def field(value) -> str:
         return safeText(value, limit).replace('"', '\\"')
 
+    def uri(value) -> str:
+        text = field(value)
+        return _TOKEN_VALUE.sub(r"\1***", text) if "token=" in text else text
+
     def formatter(timestamp: str, request) -> str:
         address = request.getClientAddress()
         ip = getattr(address, "host", None) or "-"
         return (
-            f'"{field(ip)}" - - {timestamp} "{field(request.method)} {field(request.uri)} '
+            f'"{field(ip)}" - - {timestamp} "{field(request.method)} {uri(request.uri)} '
             f'{field(request.clientproto)}" {request.code} {request.sentLength or "-"} '
             f'"{field(request.getHeader(b"referer"))}" "{field(request.getHeader(b"user-agent"))}"'
         )

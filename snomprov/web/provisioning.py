@@ -138,8 +138,10 @@ def _etagOf(content: bytes) -> bytes:
 
 def _requestedName(request) -> str | None:
     """
-    The name below this resource, with C{?mac=} folded in as C{name?mac=MAC};
-    C{None} for empty names, dot segments or undecodable paths.
+    The name below this resource, with C{?mac=} and C{?token=} folded in
+    (C{name?mac=MAC&token=T}, the token last: L{snomprov.proofs.splitToken}
+    takes it out); C{None} for empty names, dot segments or undecodable
+    paths.
     """
     try:
         # Twisted has already percent-decoded the segments.
@@ -149,10 +151,12 @@ def _requestedName(request) -> str | None:
     if not segments or any(s in ("", ".", "..") or "/" in s or "\x00" in s for s in segments):
         return None
     name = "/".join(segments)
-    mac = request.args.get(b"mac")
-    if mac:
-        try:
-            name += "?mac=" + mac[0].decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    return name
+    query = []
+    for key in (b"mac", b"token"):
+        values = request.args.get(key)
+        if values:
+            try:
+                query.append(f"{key.decode()}={values[0].decode('ascii')}")
+            except UnicodeDecodeError:
+                return None
+    return f"{name}?{'&'.join(query)}" if query else name
