@@ -28,6 +28,7 @@ TARGETS = (
     "csvimport",
     "settings_xml",
     "api_json",
+    "proof",
 )
 """
 The harness modules of this package, by name (C{fuzz.<name>}).

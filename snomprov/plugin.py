@@ -23,7 +23,9 @@ tests) and from nowhere else in snomprov.  What is re-exported:
     - MAC and OUI helpers: L{parseMAC}, L{formatMAC}, L{parseOUI},
       L{ouiOf}, L{InvalidMAC};
     - URL templates: L{expandURLTemplate}, L{checkURLTemplate},
-      L{SERVER_VARIABLES};
+      L{SERVER_VARIABLES}, and L{TOKEN_MARK}, what C{{token}} is written as
+      in a device's file (the server puts the device's credential there when
+      the request had a proof);
     - SUBSCRIBEs, for L{ISubscribeReadingVendor.claimSubscribe}: the
       L{DecodedMessage} it is shown (C{uri}, C{header(name)}), and
       L{userPart} (of a SIP URI) and L{eventParameter} (of an C{Event}
@@ -74,7 +76,7 @@ from .interfaces import (
 )
 from .sip.decoded import DecodedMessage
 from .sip.uaprofile import eventParameter, userPart
-from .urltemplate import SERVER_VARIABLES, checkURLTemplate, expandURLTemplate
+from .urltemplate import SERVER_VARIABLES, TOKEN_MARK, checkURLTemplate, expandURLTemplate
 
 __all__ = [
     # interfaces
@@ -109,6 +111,7 @@ __all__ = [
     "ouiOf",
     # URL templates
     "SERVER_VARIABLES",
+    "TOKEN_MARK",
     "expandURLTemplate",
     "checkURLTemplate",
     # SUBSCRIBEs

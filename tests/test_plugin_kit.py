@@ -15,7 +15,7 @@ EXPORTS = [
     "ProfileRequest", "UserAgentInfo", "FileRequest", "RenderContext", "RenderedFile", "DHCPRule",
     "DeviceInfo", "Line", "Setting", "SettingsLayer",
     "InvalidMAC", "parseMAC", "formatMAC", "parseOUI", "ouiOf",
-    "SERVER_VARIABLES", "expandURLTemplate", "checkURLTemplate",
+    "SERVER_VARIABLES", "TOKEN_MARK", "expandURLTemplate", "checkURLTemplate",
     "DecodedMessage", "userPart", "eventParameter",
     "ENTRY_POINT_GROUP",
 ]

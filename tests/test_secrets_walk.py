@@ -227,6 +227,8 @@ def test_theDeviceWithItsProofGetsEverySecret():
     assert b"language" in stripped.content and b"userA" in stripped.content
     assert b"token=c" not in stripped.content
     yield recorder.flush()
+    # the address a push goes to moved with the proven fetch only
+    assert (yield store.getDevice(a)).ip == PHONE
     (event,) = [e for e in (yield store.listEvents(a)) if e.kind == "rejected"]
     assert event.detail == (f"http {name}: served without its secrets: no proof (no client certificate naming it; "
                             f"no token; no [http] allowed_networks; not from the address of its PnP)")
