@@ -785,7 +785,8 @@ class Bare:
                 if phone.spa:
                     path = os.path.join(tftp, url)
                 else:
-                    path = os.path.join(web, *hostPort(url, 80)[2].lstrip("/").split("/"))
+                    # static.File answers a path whatever its query (a token)
+                    path = os.path.join(web, *hostPort(url, 80)[2].partition("?")[0].lstrip("/").split("/"))
                 with open(path, "wb") as f:
                     f.write(content)
                 os.chmod(path, 0o644)

@@ -4,6 +4,7 @@ TFTP client fetches the initial profile, follows its C{Profile_Rule} with
 C{$MA} expanded, and gets its own lines; the same files over HTTP.
 """
 
+import re
 import shutil
 import subprocess
 import time
@@ -84,7 +85,10 @@ def test_initialThenPerMACProfile(daemon, client, tmp_path):
     assert profile["User_ID_1_"] == "200" and profile["Password_1_"] == "pw&<200>"
     assert profile["Display_Name_1_"] == "Carol Zoë" and profile["Proxy_1_"] == "pbx.example.com"
     assert profile["User_ID_2_"] == "201"
-    assert profile["Profile_Rule"] == rule
+    # its own profile's rule carries its credential, which proves its re-syncs
+    assert re.fullmatch(re.escape(rule) + r"\?token=c[\w-]{20}", profile["Profile_Rule"]), profile["Profile_Rule"]
+    again = profile["Profile_Rule"].split("/", 3)[3].replace("$MA", MAC.lower())
+    assert profileValues(fetch(client, daemon, again, tmp_path))["Password_1_"] == "pw&<200>"
 
 
 def test_otherMACGetsNoLines(daemon, tmp_path):
