@@ -256,13 +256,13 @@ def test_sightingsMoveOnlyRegistrations(store):
     is: its files were made for that).
     """
     latest = yield registered(store)
-    row = (MAC1, "snom", "snomD785", "10.1", "192.0.2.5", "fetched", 5.0, 5.0, None, None, None)
-    new = ("000413AAAAAA", "snom", None, None, "192.0.2.6", "seen", 5.0, 5.0, None, None, None)
+    row = (MAC1, "snom", "snomD785", "10.1", "192.0.2.5", "fetched", 5.0, 5.0, None, None, None, None)
+    new = ("000413AAAAAA", "snom", None, None, "192.0.2.6", "seen", 5.0, 5.0, None, None, None, None)
     yield store.recordRows([row, new], [])
     latest2, scopes = yield store.changesAfter(latest)
     assert scopes == {"device:000413AAAAAA"}
     assert (yield store.countStale()) == 0
-    moved = (MAC1, "snom", "snomD715", None, None, None, 6.0, 6.0, None, None, None)
+    moved = (MAC1, "snom", "snomD715", None, None, None, 6.0, 6.0, None, None, None, None)
     yield store.recordRows([moved], [])
     assert (yield store.changesAfter(latest2))[1] == {f"device:{MAC1}"}
     assert (yield store.countStale()) == 0
