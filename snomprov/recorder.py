@@ -14,6 +14,14 @@ Devices that requests of MACs not seen before would add are bounded
 most that many MACs this process has not recorded yet are let through;
 beyond, their sightings and events are dropped (no row) until the minute
 ends, and one C{flood} event and one log line tell so, once per minute.
+
+A device's address (C{ip} and C{sipAddress}) comes from PnP only when the
+phone acknowledged our NOTIFY (issue 15, DESIGN §5), and does not move out
+of its network or address family (L{snomprov.addresses.sameNetwork}): such
+a move is kept out of the row and recorded as a C{suspicious} event naming
+both addresses.  The address it is checked against is the one in the same
+batch, else the stored one: a flush with acknowledged addresses reads the
+stored devices of their MACs in one L{IDeviceStore.readDevices}.
 """
 
 from __future__ import annotations
@@ -23,13 +31,23 @@ from twisted.internet import defer
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from .addresses import sameNetwork
 from .device import DeviceInfo, Event
 from .eventtext import safeText
 from .store.checks import checkDevices, checkEvents
 from .store.errors import StoreError
-from .store.columns import deviceToRow, mergeDeviceRows
+from .store.columns import COLUMN_NAMES, deviceToRow, mergeDeviceRows
 
-__all__ = ["Recorder", "PnPRecording"]
+__all__ = ["Recorder", "PnPRecording", "SUSPICIOUS"]
+
+SUSPICIOUS = "suspicious"
+"""
+The kind of the event recording an address a device's row was not moved to.
+"""
+
+# Positions in a device row (the fast paths' literal rows follow them too).
+_IP, _LAST_SEEN, _SIP_HOST, _SIP_PORT = (COLUMN_NAMES.index(name)
+                                        for name in ("ip", "last_seen", "sip_host", "sip_port"))
 
 
 class PnPRecording:
@@ -44,12 +62,14 @@ class PnPRecording:
         """
         A ua-profile SUBSCRIBE from C{host:port} was answered and its NOTIFY
         (carrying C{url}) sent: the device (when the MAC is known) is
-        C{notified}; a C{subscribe} and a C{notify-sent} event.
+        C{notified}, with what it reported; a C{subscribe} and a
+        C{notify-sent} event.  Its address is not recorded: anyone may send
+        a SUBSCRIBE naming any MAC from any source (see L{notifyEnded}).
         """
         if mac is not None:
             self.sighting(DeviceInfo(
-                mac=mac, vendor=vendor, model=model, firmware=firmware, ip=host,
-                state="notified", firstSeen=now, lastSeen=now, sipAddress=(host, port),
+                mac=mac, vendor=vendor, model=model, firmware=firmware,
+                state="notified", firstSeen=now, lastSeen=now,
             ))
         self.event(Event(now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))
         self.event(Event(now, mac, "notify-sent", url))
@@ -57,8 +77,14 @@ class PnPRecording:
     def notifyEnded(self, now: float, mac: str | None, outcome: str, host: str, port: int) -> None:
         """
         The NOTIFY to C{host:port} ended with C{outcome} (C{acked} or
-        C{timeout}): a C{notify-<outcome>} event.
+        C{timeout}): a C{notify-<outcome>} event.  An acknowledged NOTIFY
+        (its 200 carried our unguessable branch) proves that C{host:port}
+        reaches the phone: it becomes the device's C{ip} and C{sipAddress}
+        (L{Recorder} keeps a recorded address that this one is not in the
+        network of, with a C{suspicious} event).
         """
+        if mac is not None and outcome == "acked":
+            self.sighting(DeviceInfo(mac=mac, ip=host, lastSeen=now, sipAddress=(host, port)))
         self.event(Event(now, mac, f"notify-{outcome}", f"{host}:{port}"))
 
     def sighting(self, device: DeviceInfo) -> None:
@@ -102,6 +128,7 @@ class Recorder(Service, PnPRecording):
     @ivar newDevicesPerMinute: the most MACs not seen before let through
         in a minute; C{None}: no limit.
     @ivar flooded: sightings dropped by that limit.
+    @ivar suspicious: addresses not moved to (C{suspicious} events).
     """
 
     _log = Logger()
@@ -134,6 +161,7 @@ class Recorder(Service, PnPRecording):
         self._newInWindow = 0
         self.flooded = 0
         self._floodWindow = None
+        self.suspicious = 0
 
     def _admitted(self, mac: str, now: float) -> bool:
         """
@@ -189,7 +217,30 @@ class Recorder(Service, PnPRecording):
     def _sighted(self, row: tuple) -> None:
         devices = self._devices
         known = devices.get(row[0])
-        devices[row[0]] = row if known is None else mergeDeviceRows(known, row)
+        if known is None:
+            devices[row[0]] = row
+            return
+        if row[_SIP_HOST] is not None and known[_SIP_HOST] is not None:
+            row = self._checkMove(known, row, self._events)
+        devices[row[0]] = mergeDeviceRows(known, row)
+
+    def _checkMove(self, old: tuple, new: tuple, events: list) -> tuple:
+        """
+        C{new} (a row with a SIP address) as it may be merged into C{old}
+        (one with a SIP address too): itself when its address is in the
+        network of C{old}'s, else without its address, with a C{suspicious}
+        event appended to C{events}.
+        """
+        host = new[_SIP_HOST]
+        if sameNetwork(old[_SIP_HOST], host):
+            return new
+        detail = (f"acknowledged from {host}:{new[_SIP_PORT]}, outside the network of the "
+                  f"recorded {old[_SIP_HOST]}:{old[_SIP_PORT]}: address not moved")
+        when = new[_LAST_SEEN]
+        events.append((self._clock.seconds() if when is None else when, new[0], SUSPICIOUS, detail))
+        self.suspicious += 1
+        self._log.warn("Suspicious address of {mac}: {detail}", mac=new[0], detail=detail)
+        return new[:_IP] + (None,) + new[_IP + 1:_SIP_HOST] + (None, None) + new[_SIP_PORT + 1:]
 
     def fetched(self, mac: str, version: int) -> None:
         """
@@ -231,7 +282,7 @@ class Recorder(Service, PnPRecording):
             if (known is None and self.newDevicesPerMinute is not None and mac not in self._known
                     and not self._admitted(mac, now)):
                 return
-            row = (mac, vendor, model, firmware, host, "notified", now, now, None, host, port, None)
+            row = (mac, vendor, model, firmware, None, "notified", now, now, None, None, None, None)
             devices[mac] = row if known is None else mergeDeviceRows(known, row)
         events = self._events
         events.append((now, mac, "subscribe", f"{host}:{port} {model or ''}".rstrip()))
@@ -245,6 +296,11 @@ class Recorder(Service, PnPRecording):
         """
         if self._flooding(mac):
             return
+        if mac is not None and outcome == "acked":
+            if (self.newDevicesPerMinute is not None and mac not in self._known
+                    and mac not in self._devices and not self._admitted(mac, now)):
+                return
+            self._sighted((mac, None, None, None, host, None, None, now, None, host, port, None))
         events = self._events
         events.append((now, mac, "notify-" + outcome, f"{host}:{port}"))
         if len(events) > self.maxBuffered:
@@ -306,14 +362,33 @@ class Recorder(Service, PnPRecording):
     def _write(self, store, devices, events, fetched) -> defer.Deferred:
         started = self._clock.seconds()
         d = defer.succeed(None)
+        moved = [row[0] for row in devices if row[_SIP_HOST] is not None]
+        if moved:
+            d = store.readDevices(moved).addCallback(self._checkMoves, devices, events)
         if devices or events:
-            d = store.recordRows(devices, events).addCallback(self._written, len(events), started)
+            d.addCallback(lambda _: store.recordRows(devices, events)
+                          .addCallback(self._written, len(events), started))
         if fetched:
             # After the devices (a device first seen in this batch exists),
             # and kept alone when it fails: the batch before is written.
             d.addCallback(lambda _: store.markFetched(list(fetched.items()))
                           .addErrback(self._keepFetched, fetched))
         return d
+
+    def _checkMoves(self, stored: dict, devices: list[tuple], events: list[tuple]) -> None:
+        """
+        Keep the rows of C{devices} whose SIP address is outside the
+        network of the C{stored} one (L{IDeviceStore.readDevices}) from
+        moving it, in place, a C{suspicious} event each appended to
+        C{events} (the batch kept on a failed write holds them).
+        """
+        for index, row in enumerate(devices):
+            if row[_SIP_HOST] is None:
+                continue
+            device = stored.get(row[0], (None,))[0]
+            if device is None or device.sipAddress is None:
+                continue
+            devices[index] = self._checkMove((None,) * _SIP_HOST + tuple(device.sipAddress), row, events)
 
     def _keepFetched(self, failure, fetched: dict[str, int]) -> None:
         self._failed(failure)

@@ -12,6 +12,7 @@ import pytest
 from twisted.internet import defer
 
 from snomprov.audit import parseAudit
+from snomprov.operations.resync import NO_PROVEN_ADDRESS
 from snomprov.device import DeviceInfo, Line, Setting, SettingsLayer
 from snomprov.registry import VendorRegistry
 from snomprov.vendors.linksys import linksysVendor
@@ -110,7 +111,7 @@ def test_resyncSelectionReportsSkipped(api):
                              json_={"macs": ["00:04:13:00:00:01", NOADDRESS, "000413FFFFFF"]})
     assert code == 202 and body["queued"] == 1 and body["rate"] == 10.0
     assert body["skipped"] == [
-        {"mac": NOADDRESS, "reason": "no known address yet (the phone has not contacted us)"},
+        {"mac": NOADDRESS, "reason": NO_PROVEN_ADDRESS},
         {"mac": "000413FFFFFF", "reason": "no such device"}]
     assert [a for _, a in api.pushes.sent] == [("192.0.2.1", 5060)]
 
@@ -160,5 +161,5 @@ def test_resyncOneDevice(api):
     assert api.json("POST", "/api/devices/000413FFFFFF/resync", basic("otto"))[0] == 404
     assert api.json("POST", "/api/devices/nobody/resync", basic("otto"))[0] == 404
     code, body, _ = api.json("POST", f"/api/devices/{NOADDRESS}/resync", basic("otto"))
-    assert code == 409 and "no known address" in body["detail"]
+    assert code == 409 and body["detail"].endswith(NO_PROVEN_ADDRESS)
     assert len(api.pushes.sent) == 1

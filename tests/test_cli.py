@@ -11,6 +11,8 @@ import pytest
 
 from daemon import ROOT, Daemon
 
+from snomprov.operations.resync import NO_PROVEN_ADDRESS
+
 
 @pytest.fixture
 def cli(tmp_path):
@@ -151,12 +153,12 @@ def test_dhcpSnippets(cli, tmp_path):
 
 def test_resyncWithoutAddress(cli, tmp_path):
     """
-    C{resync} of a phone that never contacted us says so and exits 2.
+    C{resync} of a phone that never proved an address says so and exits 2.
     """
     (tmp_path / "d.csv").write_text(GOOD)
     cli.run("import", str(tmp_path / "d.csv"))
     result = cli.run("resync", "000413922D24")
-    assert result.returncode == 2 and "no known address" in result.stderr
+    assert result.returncode == 2 and NO_PROVEN_ADDRESS in result.stderr
     assert cli.run("resync", "000413999999").returncode == 2
 
 

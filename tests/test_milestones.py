@@ -135,10 +135,10 @@ def test_recorderReportsEachEventOnce():
     """
     clock, store, milestones = Clock(), _FailingOnce(), _Milestones()
     recorder = Recorder(lambda: defer.succeed(store), clock, milestones=milestones)
-    recorder.notifyEnded(1.0, MAC, "acked", "a", 1)
+    recorder.notifyEnded(1.0, MAC, "timeout", "a", 1)
     recorder.flush()
     assert milestones.reported == ["a:1"] and recorder.pending() == (0, 1)
-    recorder.notifyEnded(2.0, MAC, "acked", "b", 2)
+    recorder.notifyEnded(2.0, MAC, "timeout", "b", 2)
     recorder.flush()
     assert milestones.reported == ["a:1", "b:2"] and recorder.pending() == (0, 0)
     assert [e.detail for e in store.listEvents().result] == ["b:2", "a:1"]

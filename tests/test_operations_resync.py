@@ -13,7 +13,8 @@ from twisted.internet.task import Clock
 from snomprov.audit import parseAudit
 from snomprov.device import DeviceInfo, Line, Setting, SettingsLayer
 from snomprov.operations.errors import Refused
-from snomprov.operations.resync import planResync, resyncDevices
+from snomprov.operations.resync import NO_PROVEN_ADDRESS, planResync, resyncDevices
+from snomprov.recorder import Recorder
 from snomprov.registry import VendorRegistry
 from snomprov.store.memory import MemoryDeviceStore
 from snomprov.vendors.generic import GenericUAProfileVendor
@@ -100,7 +101,8 @@ def test_allAtTheRate():
     assert [a for _, a, _ in push.pushes] == [("192.0.2.1", 5060), ("192.0.2.2", 5062),
                                               ("192.0.2.3", 5060), ("192.0.2.4", 5060)]
     assert [e for _, _, e in push.pushes][-1] == linksysVendor.resyncEvent
-    assert dict(plan.skipped) == {NOADDRESS: "no known address yet (the phone has not contacted us)",
+    assert dict(plan.skipped) == {NOADDRESS: ("no proven address: the phone has not acknowledged a NOTIFY "
+                                             "nor fetched its file with a proof"),
                                   OTHER: "its vendor acme cannot be pushed"}
     assert [r.outcome for r in results] == ["acked"] * 4
 
@@ -236,3 +238,21 @@ def test_pushGetsTheLinesCredentials():
                         advance=1)
     assert push.credentials == [DigestCredentials("auth2", "pw-2"), None]
     assert "pw-2" not in repr(plan)
+
+
+def test_onlyToAProvenAddress():
+    """
+    A phone recorded by a SUBSCRIBE alone (anyone may send one naming any
+    MAC from any source) is not pushed, and the refusal says why; once it
+    acknowledged a NOTIFY, the push goes to that address.
+    """
+    store, clock = MemoryDeviceStore(), Clock()
+    recorder = Recorder(lambda: defer.succeed(store), clock)
+    recorder.subscribed(1.0, SNOM1, "snom", "snomD785", None, "203.0.113.66", 5060, "http://p/x.xml")
+    run(clock, recorder.flush())
+    plan = run(clock, planResync(store, REGISTRY, [SNOM1]))
+    assert (plan.targets, plan.skipped) == ((), ((SNOM1, NO_PROVEN_ADDRESS),))
+    recorder.notifyEnded(2.0, SNOM1, "acked", "192.0.2.7", 5062)
+    run(clock, recorder.flush())
+    plan = run(clock, planResync(store, REGISTRY, [SNOM1]))
+    assert [t.address for t in plan.targets] == [("192.0.2.7", 5062)] and plan.skipped == ()

@@ -467,7 +467,7 @@ def test_devicesListFilterSortResync(pages):
     response, _ = browser.post("/devices/resync", {"csrf": browser.csrf(), "mac": ["000413000001", "000413000002"]})
     assert response.code == 303
     _, html = browser.get("/devices")
-    assert "Resync queued for 0 phone(s)" in html and "no known address" in html
+    assert "Resync queued for 0 phone(s)" in html and "no proven address: the phone has not acknowledged a NOTIFY" in html
 
 
 def test_devicesPaged(pages, monkeypatch):

@@ -562,7 +562,8 @@ def test_unmatchedResponseDropped(tmp_path):
 def test_recordedInStore(tmp_path, _):
     """
     Through the real recorder, a PnP exchange lands in the store: the device
-    as C{notified} with its SIP address, and the events in order.
+    as C{notified}, its SIP address once the phone acknowledged the NOTIFY
+    (not on the SUBSCRIBE alone), and the events in order.
     """
     store = MemoryDeviceStore()
     clock = Clock()
@@ -571,9 +572,13 @@ def test_recordedInStore(tmp_path, _):
     protocol.datagramReceived(fixture("snom-OEM-7.1.19-1.sip"), PHONE)
     recorder.flush()
     device = store.getDevice("00135E874B49").result
+    assert (device.vendor, device.state, device.ip, device.sipAddress) == ("snom", "notified", None, None)
+    protocol.datagramReceived(phoneOKTo(sent(transport)[1][0]), PHONE)
+    recorder.flush()
+    device = store.getDevice("00135E874B49").result
     assert (device.vendor, device.state, device.ip, device.sipAddress) == ("snom", "notified", PHONE[0], PHONE)
     events = store.listEvents("00135E874B49").result
-    assert [e.kind for e in reversed(events)] == ["subscribe", "notify-sent"]
+    assert [e.kind for e in reversed(events)] == ["subscribe", "notify-sent", "notify-acked"]
 
 
 def test_stopCancelsTimers(tmp_path):

@@ -3,6 +3,7 @@ Tests for L{snomprov.recorder.Recorder}: batching off the reply path,
 nothing lost when the store fails.
 """
 
+import pytest
 from twisted.internet import defer
 from twisted.internet.task import Clock
 
@@ -157,7 +158,7 @@ def test_pnpRecordsAsSightingsAndEvents():
     assert stores[0] == stores[1]
     devices, events = stores[0]
     assert [(d.mac, d.model, d.ip, d.sipAddress, d.firstSeen, d.lastSeen) for d in devices] == [
-        (MAC, "snomD785", "192.0.2.6", ("192.0.2.6", 5062), 1.0, 2.0)]
+        (MAC, "snomD785", "192.0.2.6", ("192.0.2.6", 5062), 1.0, 4.0)]
     assert [e.kind for e in reversed(events)] == [
         "subscribe", "notify-sent", "subscribe", "notify-sent", "subscribe", "notify-sent",
         "notify-acked", "notify-timeout"]
@@ -272,3 +273,141 @@ def test_newDevicesPerMinute():
     clock.advance(0.25)
     events = store.listEvents(limit=100).result
     assert [e.kind for e in events].count("flood") == 2
+
+
+def _pnp(recorder, fast: bool):
+    """
+    What the controller calls: the L{Recorder}'s fast paths, or
+    L{PnPRecording}'s through its C{sighting} and C{event}.
+    """
+    return recorder if fast else _Reference(recorder)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_addressOnlyWhenAcked(fast):
+    """
+    A SUBSCRIBE records the device as C{notified} with what it reported,
+    not its address: a SUBSCRIBE naming any MAC can come from anywhere;
+    the address (C{ip} and C{sipAddress}) is recorded when the phone
+    acknowledged the NOTIFY; a timeout records none.
+    """
+    store = MemoryDeviceStore()
+    recorder, clock = makeRecorder(store)
+    calls = _pnp(recorder, fast)
+    calls.subscribed(1.0, MAC, "snom", "snomD785", "10.1", "192.0.2.5", 5060, "http://p/x.xml")
+    calls.notifyEnded(2.0, MAC, "timeout", "192.0.2.5", 5060)
+    clock.advance(0.25)
+    device = store.getDevice(MAC).result
+    assert (device.vendor, device.model, device.firmware, device.state, device.ip, device.sipAddress) == (
+        "snom", "snomD785", "10.1", "notified", None, None)
+    calls.subscribed(3.0, MAC, "snom", "snomD785", "10.1", "192.0.2.5", 5060, "http://p/x.xml")
+    calls.notifyEnded(4.0, MAC, "acked", "192.0.2.5", 5060)
+    clock.advance(0.25)
+    device = store.getDevice(MAC).result
+    assert (device.ip, device.sipAddress, device.lastSeen) == ("192.0.2.5", ("192.0.2.5", 5060), 4.0)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("stored, acked, moves", [
+    ("192.0.2.5", "192.0.2.77", True),
+    ("192.0.2.5", "192.0.3.5", False),
+    ("192.0.2.5", "198.51.100.5", False),
+    ("192.0.2.5", "2001:db8::5", False),
+    ("2001:db8:1:2::5", "2001:db8:1:2:ffff::9", True),
+    ("2001:db8:1:2::5", "2001:db8:1:3::5", False),
+    ("2001:db8:1:2::5", "192.0.2.5", False),
+])
+def test_suspiciousChange(fast, stored, acked, moves):
+    """
+    An acknowledged address of a device with a recorded SIP address moves
+    it only within its network (IPv4 /24, IPv6 /64, the same family);
+    otherwise the recorded address (and C{ip}) stay, and a C{suspicious}
+    event names the old and the new address.
+    """
+    store = MemoryDeviceStore()
+    store.mergeDevices([DeviceInfo(MAC, vendor="snom", state="notified", ip=stored, sipAddress=(stored, 5060))])
+    recorder, clock = makeRecorder(store)
+    calls = _pnp(recorder, fast)
+    calls.subscribed(1.0, MAC, "snom", "snomD785", "10.2", acked, 5062, "http://p/x.xml")
+    calls.notifyEnded(2.0, MAC, "acked", acked, 5062)
+    clock.advance(0.25)
+    device = store.getDevice(MAC).result
+    suspicious = [e for e in store.listEvents(MAC).result if e.kind == "suspicious"]
+    assert device.firmware == "10.2" and device.lastSeen == 2.0
+    if moves:
+        assert (device.ip, device.sipAddress, suspicious) == (acked, (acked, 5062), [])
+    else:
+        assert (device.ip, device.sipAddress) == (stored, (stored, 5060))
+        assert [(e.time, e.detail) for e in suspicious] == [
+            (2.0, f"acknowledged from {acked}:5062, outside the network of the recorded "
+                  f"{stored}:5060: address not moved")]
+        assert recorder.suspicious == 1
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_suspiciousChangeInTheBatch(fast):
+    """
+    The address acknowledged earlier in the same batch counts as the
+    recorded one: a second acknowledgement from another network does not
+    move it, whatever is stored.
+    """
+    store = MemoryDeviceStore()
+    recorder, clock = makeRecorder(store)
+    calls = _pnp(recorder, fast)
+    calls.subscribed(1.0, MAC, "snom", "snomD785", None, "192.0.2.5", 5060, "http://p/x.xml")
+    calls.notifyEnded(2.0, MAC, "acked", "192.0.2.5", 5060)
+    calls.notifyEnded(3.0, MAC, "acked", "10.9.9.9", 5060)
+    calls.notifyEnded(4.0, MAC, "acked", "192.0.2.6", 5064)
+    clock.advance(0.25)
+    device = store.getDevice(MAC).result
+    assert (device.ip, device.sipAddress) == ("192.0.2.6", ("192.0.2.6", 5064))
+    assert [(e.time, e.detail) for e in store.listEvents(MAC).result if e.kind == "suspicious"] == [
+        (3.0, "acknowledged from 10.9.9.9:5060, outside the network of the recorded 192.0.2.5:5060: "
+              "address not moved")]
+
+
+class CountingStore(FlakyStore):
+    """
+    A memory store counting its C{readDevices} calls and the MACs each
+    read.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.reads = []
+
+    def readDevices(self, macs):
+        self.reads.append(sorted(macs))
+        return super().readDevices(macs)
+
+
+def test_flushReadsAckedDevicesOnce():
+    """
+    A flush reads the stored devices of the MACs with an acknowledged
+    address in its batch in one L{IDeviceStore.readDevices}, and none when
+    its batch has none; a failed write keeps the batch as checked (its
+    C{suspicious} event written once, the address still not moved).
+    """
+    store = CountingStore()
+    others = [f"000413AA{n:04X}" for n in range(4)]
+    store.mergeDevices([DeviceInfo(mac, sipAddress=("192.0.2.1", 5060)) for mac in others])
+    recorder, clock = makeRecorder(store)
+    for mac in others + [MAC]:
+        recorder.subscribed(1.0, mac, "snom", "snomD785", None, "192.0.2.9", 5060, "http://p/x.xml")
+    clock.advance(0.25)
+    assert store.reads == []
+    recorder.notifyEnded(2.0, others[0], "acked", "192.0.2.9", 5060)
+    recorder.notifyEnded(2.0, others[1], "acked", "203.0.113.9", 5060)
+    recorder.notifyEnded(2.0, MAC, "acked", "192.0.2.9", 5060)
+    recorder.notifyEnded(2.0, others[2], "timeout", "192.0.2.9", 5060)
+    store.failing = True
+    clock.advance(0.25)
+    assert store.reads == [sorted([others[0], others[1], MAC])]
+    store.failing = False
+    clock.advance(0.25)
+    assert recorder.pending() == (0, 0)
+    addresses = {device.mac: device.sipAddress for device in store.listDevices().result}
+    assert addresses == {others[0]: ("192.0.2.9", 5060), others[1]: ("192.0.2.1", 5060),
+                         others[2]: ("192.0.2.1", 5060), others[3]: ("192.0.2.1", 5060),
+                         MAC: ("192.0.2.9", 5060)}
+    assert [e.mac for e in store.listEvents(limit=100).result if e.kind == "suspicious"] == [others[1]]

@@ -5,7 +5,7 @@ stale phone or every phone, at a bounded rate.  The command line
 (C{snomprov resync}) and the API (C{POST /api/resync}) share this code.
 
 L{planResync} picks the phones and says which cannot be pushed (unknown,
-no known SIP address, a vendor that cannot be pushed): those are reported,
+no proven address, a vendor that cannot be pushed): those are reported,
 not fatal.  L{runResync} NOTIFYs the others through
 L{snomprov.push.pushResync}: at most C{rate} NOTIFYs begin per second (a
 token bucket holding one token, on the injected clock), at most
@@ -30,6 +30,7 @@ from snomprov.sip.digest import DigestCredentials
 
 __all__ = [
     "DEFAULT_RATE",
+    "NO_PROVEN_ADDRESS",
     "MAX_RATE",
     "ResyncTarget",
     "ResyncPlan",
@@ -59,6 +60,12 @@ port for up to 32 s).
 """
 
 _PAGE = 500
+
+NO_PROVEN_ADDRESS = ("no proven address: the phone has not acknowledged a NOTIFY nor fetched its "
+                     "file with a proof")
+"""
+Why a device without a recorded address cannot be pushed.
+"""
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,12 @@ def _target(registry, mac: str, device, lines=()) -> ResyncTarget | str:
     """
     A device's target, or why it cannot be pushed.
 
+    A push goes only to an address the device proved (issue 15): its
+    recorded C{sipAddress} (a NOTIFY it acknowledged,
+    L{snomprov.recorder.PnPRecording.notifyEnded}), else, for a phone that
+    does no PnP (SPA), its recorded C{ip} at port 5060 (a fetch of its
+    file); never the source of a SUBSCRIBE alone.
+
     @param lines: the device's lines: the first with a password gives the
         target's credentials.
     """
@@ -127,7 +140,7 @@ def _target(registry, mac: str, device, lines=()) -> ResyncTarget | str:
         return f"its vendor {device.vendor or 'unknown'} cannot be pushed"
     address = device.sipAddress or ((device.ip, 5060) if device.ip else None)
     if address is None:
-        return "no known address yet (the phone has not contacted us)"
+        return NO_PROVEN_ADDRESS
     credentials = next((DigestCredentials(line.authUser or line.user, line.password)
                         for line in lines if line.password), None)
     return ResyncTarget(mac, tuple(address), vendor.resyncEvent, credentials)
