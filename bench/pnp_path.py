@@ -3,7 +3,8 @@ CPU cost of the plug-and-play path in process, against a baseline run in
 the same process.
 
 snomprov: the real L{SIPProtocol} and L{PnPController} (snom vendor, the
-default allow-list and dedup table, the NOTIFY retransmitter) on a fake
+default allow-list and dedup table, the NOTIFY retransmitter, the proof
+checker issuing each NOTIFY's token) on a fake
 transport and a L{Clock}, handing what it learns to a real L{Recorder}
 (not flushed: C{bench/recorder.py} measures the store).  Each simulated
 phone's SUBSCRIBE (the one C{bench/pnp_storm.py} sends, distinct MAC and
@@ -46,6 +47,8 @@ from snomprov.config import parseConfig  # noqa: E402
 from snomprov.gctuning import tuneForServing  # noqa: E402
 from snomprov.metrics import Metrics  # noqa: E402
 from snomprov.pnp import PnPController  # noqa: E402
+from snomprov.proofcheck import ProofChecker  # noqa: E402
+from snomprov.proofs import KEY_BYTES  # noqa: E402
 from snomprov.recorder import Recorder  # noqa: E402
 from snomprov.registry import VendorRegistry  # noqa: E402
 from snomprov.sip.protocol import SIPProtocol  # noqa: E402
@@ -97,7 +100,11 @@ class Responder:
         config = parseConfig(CONFIG, "bench.toml", baseDir=BENCH)
         self.clock = Clock()
         self.recorder = Recorder(lambda: None, self.clock)
-        self.controller = PnPController(VendorRegistry([snomVendor]), config, self.recorder, self.clock)
+        # As the daemon: each NOTIFY's URL carries a token bound to the
+        # phone's MAC and address, remembered until it is used.
+        proofs = ProofChecker(b"\x07" * KEY_BYTES, config, self.clock)
+        self.controller = PnPController(VendorRegistry([snomVendor]), config, self.recorder, self.clock,
+                                        proofs=proofs)
         self.protocol = SIPProtocol(self.controller, "224.0.1.75", reactor=self.clock,
                                     localHostFor=lambda ip: "127.0.0.1")
         self.transport = FakeMulticastTransport()
@@ -137,6 +144,7 @@ def measureSnomprov(phones: int, round_: int, metrics: bool = False) -> tuple[fl
     subscribed = time.process_time() - start
     notifies = [data for data, *_ in sent if data.startswith(b"NOTIFY ")]
     assert len(notifies) == phones, responder.controller.counters
+    assert all(b"?token=" in notify for notify in notifies), "a NOTIFY without its token"
     oks = [phoneOK(notify) for notify in notifies]
     start = time.process_time()
     for data in oks:
