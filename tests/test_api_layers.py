@@ -102,7 +102,7 @@ def test_putGetListDeleteLayer(api):
                                 body=SITE_XML)
     assert code == 200, body
     assert body["changed"] == {"scope": "site", "count": 2, "macs": [mac(0), mac(1)]}
-    assert body["layer"]["settings"] == [{"name": "language", "idx": None, "value": "Deutsch", "perm": "RW"}]
+    assert body["layer"]["settings"] == [{"name": "language", "idx": None, "value": "Deutsch", "perm": "RW", "secret": False}]
     code, layer, _ = api.checked("GET", "/api/layers/site", "/api/layers/{scope}", basic("vera"))
     assert code == 200 and layer == body["layer"]
     code, listed, _ = api.checked("GET", "/api/layers", "/api/layers", basic("vera"))

@@ -34,6 +34,8 @@ _SETTING = {
         "value": {"type": "string"},
         "perm": {"type": ["string", "null"], "maxLength": 8,
                  "description": "one of the perm values of an installed vendor (snom: '', ' ', R, RW, !, &, $, V)"},
+        "secret": {"type": "boolean", "default": False,
+                   "description": "an operator marked it secret; left out: a stored mark is kept"},
     },
     "additionalProperties": False,
 }
