@@ -18,7 +18,8 @@ from typing import Iterable, Mapping
 from .device import Line, Setting
 from .interfaces import ISecretSettingsVendor
 
-__all__ = ["declaredSecrets", "declaredByAny", "isSecretSetting", "isSecretForAny", "linesWithoutPasswords",
+__all__ = ["declaredSecrets", "declaredByAny", "isSecretSetting", "isSecretForAny", "declaringVendors",
+           "linesWithoutPasswords",
            "settingsWithoutSecrets"]
 
 _declared: dict[int, tuple[object, frozenset[str]]] = {}
@@ -70,7 +71,15 @@ def isSecretForAny(vendors, setting: Setting) -> bool:
     @param vendors: the installed vendors (those declaring nothing count
         for nothing).
     """
-    return setting.secret or any(setting.name.lower() in declaredSecrets(vendor) for vendor in vendors)
+    return setting.secret or bool(declaringVendors(vendors, setting))
+
+
+def declaringVendors(vendors, setting: Setting) -> tuple[str, ...]:
+    """
+    The names of those of C{vendors} declaring C{setting}'s name secret,
+    in their order (what the settings page shows).
+    """
+    return tuple(vendor.name for vendor in vendors if setting.name.lower() in declaredSecrets(vendor))
 
 
 def settingsWithoutSecrets(vendor, settings: Mapping[tuple, Setting],

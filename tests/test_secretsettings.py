@@ -13,6 +13,7 @@ from snomprov.plugin import ISecretSettingsVendor, implementer
 from snomprov.secretsettings import (
     declaredByAny,
     declaredSecrets,
+    declaringVendors,
     isSecretForAny,
     isSecretSetting,
     linesWithoutPasswords,
@@ -96,3 +97,5 @@ def test_isSecretForAnyExamples():
     assert not isSecretForAny([snomVendor, _Acme()], Setting("language", "x"))
     assert isSecretForAny([], Setting("language", "x", secret=True))
     assert not isSecretForAny([], Setting("http_pass", "x"))
+    assert declaringVendors([LinksysVendor(), snomVendor, _Acme()], Setting("HTTP_pass", "x")) == ("snom",)
+    assert declaringVendors([snomVendor], Setting("language", "x", secret=True)) == ()
