@@ -615,3 +615,31 @@ def test_effectiveSettingsMaskSecrets(store):
     bare = yield run(layers.effectiveSettings(store, mac(0)))
     assert shown(bare) == {"http_pass": ("site-pw", False), "language": ("English", False),
                            "ntp_server": ("***", True)}
+
+
+@pytest_twisted.inlineCallbacks
+def test_planMasksSecretSettings(store):
+    """
+    A plan's diffs show a layer's declared and marked secrets as C{***}
+    on both sides unless revealed; a change of a secret's value alone
+    counts the same for everyone.
+    """
+    yield register(store, 2)
+    yield store.putLayer(SettingsLayer("site", (Setting("http_pass", "old-web-pw"),
+                                                Setting("ntp_server", "10.2.2.2", secret=True),
+                                                Setting("language", "English"))))
+    deleting = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", None))
+    text = "".join(f.diff for d in deleting.devices for f in d.files)
+    assert "old-web-pw" not in text and "10.2.2.2" not in text
+    assert "\n-<http_pass>***</http_pass>\n" in text and "\n-<ntp_server>***</ntp_server>\n" in text
+    revealed = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", None, reveal=True))
+    assert "\n-<http_pass>old-web-pw</http_pass>\n" in revealed.devices[0].files[0].diff
+    assert deleting.count == revealed.count == 2
+    new = SettingsLayer("site", (Setting("http_pass", "new-web-pw"), Setting("ntp_server", "10.2.2.2", secret=True),
+                                 Setting("language", "English")))
+    masked = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new))
+    shown = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new, reveal=True))
+    assert masked.count == shown.count == 2
+    assert not any(l[:1] in "+-" and "pw" in l for d in masked.devices for f in d.files
+                   for l in f.diff.splitlines())
+    assert "\n+<http_pass>new-web-pw</http_pass>\n" in shown.devices[0].files[0].diff

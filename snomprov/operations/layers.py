@@ -23,7 +23,8 @@ C{parseSettings}).  This module imports no vendor.
 Secrets: the diffs a plan shows hold the devices' files, SIP passwords
 included.  Unless the caller is an admin (C{reveal}), every line's password
 is replaced by C{***} on both sides before the files are compared and
-diffed (L{maskedLines}), so the plan's count is the same for everyone.
+diffed (L{maskedLines}), so the plan's count is the same for everyone; a
+changed file is then diffed with every secret setting's value C{***} too.
 A layer's secret settings (marked, or declared by any installed vendor:
 L{isSecretForAny}) are shown as C{***} too (L{layerToJSON},
 L{effectiveSettings}) unless revealed.  Replacing a layer keeps its marks
@@ -557,17 +558,33 @@ def unifiedDiff(name: str, before: str, after: str) -> str:
 
 class _Layers:
     """
-    The stored layers a plan reads, each read once.
+    The stored layers a plan reads, each read once, and each layer it
+    renders with its secret settings masked, each masked once.
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, vendors=()) -> None:
         self._store = store
+        self._vendors = vendors
         self._read: dict[str, SettingsLayer | None] = {}
+        self._masked: dict[int, tuple[SettingsLayer, SettingsLayer]] = {}
 
     async def get(self, scope: str) -> SettingsLayer | None:
         if scope not in self._read:
             self._read[scope] = await self._store.getLayer(scope)
         return self._read[scope]
+
+    def masked(self, layer: SettingsLayer | None) -> SettingsLayer | None:
+        """
+        C{layer} with every secret setting's value L{MASK}
+        (L{maskedSetting}).
+        """
+        if layer is None:
+            return None
+        known = self._masked.get(id(layer))
+        if known is None or known[0] is not layer:
+            shown = tuple(maskedSetting(self._vendors, s) for s in layer.settings)
+            known = self._masked[id(layer)] = (layer, SettingsLayer(layer.scope, shown, layer.documents))
+        return known[1]
 
 
 async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: DeviceInfo | None,
@@ -575,7 +592,9 @@ async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: 
     """
     One device's files that the change alters, or C{None} for none: each
     file the scope applies to is rendered with the stored layers and with
-    the scope's layer replaced.
+    the scope's layer replaced.  Unless C{reveal}, a file that changes is
+    diffed as rendered with the layers' secret settings masked (whether it
+    changes does not depend on who asks).
     """
     lines = await store.getLines(mac)
     shown = tuple(lines) if reveal else maskedLines(lines)
@@ -593,12 +612,16 @@ async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: 
         before = [await layers.get(s) for s in scopes]
         after = [newLayer if s == scope else layer for s, layer in zip(scopes, before)]
         fileLines = shown if request.mac else ()
-        old = new = None
-        if not (request.mac and refusesUnknown(config, lines, deviceBefore)):
-            old = renderDeviceFile(vendor, request, device, fileLines, before, config)
-        if not (request.mac and refusesUnknown(config, lines, deviceAfter)):
-            new = renderDeviceFile(vendor, request, device, fileLines, after, config)
+        served = [not (request.mac and refusesUnknown(config, lines, d)) for d in (deviceBefore, deviceAfter)]
+
+        def render(mask):
+            return [renderDeviceFile(vendor, request, device, fileLines,
+                                     [layers.masked(l) for l in given] if mask else given, config) if use else None
+                    for use, given in zip(served, (before, after))]
+
+        old, new = render(False)
         if not _same(old, new):
+            old, new = (old, new) if reveal else render(True)
             changes.append(FileChange(name, unifiedDiff(name, _text(old), _text(new))))
     return DevicePlan(mac, tuple(changes)) if changes else None
 
@@ -611,7 +634,8 @@ async def planLayer(store, registry, config, scope: str, newLayer: SettingsLayer
     stored layers and with the change, diffed.  Nothing is written.
 
     @param reveal: show passwords in the diffs (for an admin); otherwise
-        every line's password is L{MASK} on both sides.
+        every line's password and every secret setting's value (marked, or
+        declared by an installed vendor) is L{MASK} on both sides.
     @param pause: awaited between chunks of L{CHUNK} devices (the daemon
         yields to its reactor), or C{None}.
     @raise Refused: for a bad scope, or a layer of another scope.
@@ -619,7 +643,7 @@ async def planLayer(store, registry, config, scope: str, newLayer: SettingsLayer
     scope = checkScope(scope)
     if newLayer is not None and newLayer.scope != scope:
         raise Refused(f"the layer is for {newLayer.scope}, not {scope}")
-    layers = _Layers(store)
+    layers = _Layers(store, registry.vendors)
     covered = await _devicesIn(store, registry, scope)
     planned = []
     for position, (mac, device) in enumerate(covered):
