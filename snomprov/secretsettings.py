@@ -18,7 +18,8 @@ from typing import Iterable, Mapping
 from .device import Line, Setting
 from .interfaces import ISecretSettingsVendor
 
-__all__ = ["declaredSecrets", "declaredByAny", "isSecretSetting", "linesWithoutPasswords",
+__all__ = ["declaredSecrets", "declaredByAny", "isSecretSetting", "isSecretForAny", "declaringVendors",
+           "linesWithoutPasswords",
            "settingsWithoutSecrets"]
 
 _declared: dict[int, tuple[object, frozenset[str]]] = {}
@@ -59,6 +60,26 @@ def isSecretSetting(vendor, setting: Setting) -> bool:
     so by an operator, or declared so by any of C{vendor}.
     """
     return setting.secret or setting.name.lower() in declaredSecrets(vendor)
+
+
+def isSecretForAny(vendors, setting: Setting) -> bool:
+    """
+    Whether C{setting}'s value is a secret wherever it is shown: marked so
+    by an operator, or declared so by any of C{vendors} (a layer's
+    C{http_pass} is a secret whichever vendor's file it reaches).
+
+    @param vendors: the installed vendors (those declaring nothing count
+        for nothing).
+    """
+    return setting.secret or bool(declaringVendors(vendors, setting))
+
+
+def declaringVendors(vendors, setting: Setting) -> tuple[str, ...]:
+    """
+    The names of those of C{vendors} declaring C{setting}'s name secret,
+    in their order (what the settings page shows).
+    """
+    return tuple(vendor.name for vendor in vendors if setting.name.lower() in declaredSecrets(vendor))
 
 
 def settingsWithoutSecrets(vendor, settings: Mapping[tuple, Setting],

@@ -102,7 +102,7 @@ def test_putGetListDeleteLayer(api):
                                 body=SITE_XML)
     assert code == 200, body
     assert body["changed"] == {"scope": "site", "count": 2, "macs": [mac(0), mac(1)]}
-    assert body["layer"]["settings"] == [{"name": "language", "idx": None, "value": "Deutsch", "perm": "RW"}]
+    assert body["layer"]["settings"] == [{"name": "language", "idx": None, "value": "Deutsch", "perm": "RW", "secret": False}]
     code, layer, _ = api.checked("GET", "/api/layers/site", "/api/layers/{scope}", basic("vera"))
     assert code == 200 and layer == body["layer"]
     code, listed, _ = api.checked("GET", "/api/layers", "/api/layers", basic("vera"))
@@ -287,3 +287,112 @@ def test_withoutSnomAnXMLLayerIsRefused():
                                 json_={"settings": [{"name": "Proxy_1_", "value": "pbx"}]})
     assert code == 200, body
     assert _result(api.store.getLayer("site")) == SettingsLayer("site", (Setting("Proxy_1_", "pbx"),))
+
+
+SECRETS = "/api/layers/{scope}/secrets"
+
+
+def _secretLayer(api):
+    _result(api.store.putLayer(SettingsLayer("site", (Setting("http_pass", "web-pw-1"), Setting("language", "English"),
+                                                      Setting("ntp_server", "10.7.7.7", secret=True),
+                                                      Setting("fkey", "line", 2)))))
+
+
+def test_viewerNeverSeesASecretValue(api):
+    """
+    A layer's declared (snom's C{http_pass}) and marked secrets are
+    C{***} in every answer but an admin's reveal, which is audited; a
+    viewer's or an operator's reveal is refused.
+    """
+    _secretLayer(api)
+    for who in ("vera", "otto", "ada"):
+        code, layer, _ = api.checked("GET", "/api/layers/site", "/api/layers/{scope}", basic(who))
+        assert code == 200
+        assert [(s["name"], s["value"], s["secret"]) for s in layer["settings"]] == [
+            ("http_pass", "***", False), ("language", "English", False), ("ntp_server", "***", True),
+            ("fkey", "line", False)]
+    for who in ("vera", "otto"):
+        code, body, response = api.json("GET", "/api/layers/site?reveal=true", basic(who))
+        assertProblem(code, body, response, 403)
+        assert "web-pw-1" not in json.dumps(body)
+    assert audits(api) == []
+    code, layer, _ = api.checked("GET", "/api/layers/site?reveal=true", "/api/layers/{scope}", basic("ada"))
+    assert [s["value"] for s in layer["settings"]] == ["web-pw-1", "English", "10.7.7.7", "line"]
+    assert [(a.actor, a.object) for a in audits(api)] == [("operator:ada", "layer:site")]
+    assert not any("web-pw-1" in a.summary or "10.7.7.7" in a.summary for a in audits(api))
+
+
+def test_maskedLayerSentBackKeepsSecrets(api):
+    """
+    An operator's masked read, sent back as it is, changes nothing: the
+    stored values and marks stay.
+    """
+    _secretLayer(api)
+    before = _result(api.store.getLayer("site"))
+    _, layer, _ = api.json("GET", "/api/layers/site", basic("otto"))
+    code, body, _ = api.checked("PUT", "/api/layers/site", "/api/layers/{scope}", basic("otto"),
+                                json_={"settings": layer["settings"]})
+    assert code == 200 and body["layer"] == layer
+    assert _result(api.store.getLayer("site")) == before
+    unmark = [{**s, "secret": False} for s in layer["settings"]]
+    code, body, response = api.json("PUT", "/api/layers/site", basic("otto"), json_={"settings": unmark})
+    assertProblem(code, body, response, 403)
+    assert _result(api.store.getLayer("site")) == before
+
+
+def test_operatorMarksOnlyAnAdminUnmarks(api):
+    """
+    An operator marks a setting secret (answered masked, audited without
+    the value); clearing a mark needs an admin; a viewer can do neither.
+    """
+    _secretLayer(api)
+    code, layer, _ = api.checked("POST", "/api/layers/site/secrets", SECRETS, basic("otto"),
+                                 json_={"name": "fkey", "idx": 2, "secret": True})
+    assert code == 200
+    assert layer["settings"][3] == {"name": "fkey", "idx": 2, "value": "***", "perm": None, "secret": True}
+    assert _result(api.store.getLayer("site")).settings[3] == Setting("fkey", "line", 2, secret=True)
+    for who, status in (("otto", 403), ("vera", 403)):
+        code, body, response = api.json("POST", "/api/layers/site/secrets", basic(who),
+                                        json_={"name": "fkey", "idx": 2, "secret": False})
+        assertProblem(code, body, response, status)
+    code, body, response = api.json("POST", "/api/layers/site/secrets", basic("vera"),
+                                    json_={"name": "language", "secret": True})
+    assertProblem(code, body, response, 403)
+    code, layer, _ = api.checked("POST", "/api/layers/site/secrets", SECRETS, basic("ada"),
+                                 json_={"name": "ntp_server", "secret": False})
+    assert code == 200 and layer["settings"][2] == {"name": "ntp_server", "idx": None, "value": "10.7.7.7",
+                                                    "perm": None, "secret": False}
+    assert [(a.actor, a.summary.split(";")[0]) for a in audits(api)] == [
+        ("operator:otto", "marked fkey[2] secret"), ("operator:ada", "unmarked ntp_server secret")]
+
+
+@pytest.mark.parametrize("path,body,status", [
+    ("/api/layers/site/secrets", {"name": "nope", "secret": True}, 404),
+    ("/api/layers/site/secrets", {"name": "fkey", "secret": True}, 404),
+    ("/api/layers/model:snomD785/secrets", {"name": "fkey", "idx": 2, "secret": True}, 404),
+    ("/api/layers/site/secrets", {"name": "fkey", "idx": 2}, 400),
+    ("/api/layers/site/secrets", {"name": "fkey", "idx": 2, "secret": "yes"}, 400),
+    ("/api/layers/site/secrets", {"name": "fkey", "idx": -1, "secret": True}, 400),
+    ("/api/layers/site/secrets", {"name": "fkey", "secret": True, "value": "x"}, 400),
+    ("/api/layers/planet:x/secrets", {"name": "fkey", "secret": True}, 400),
+])
+def test_markSecretRefusals(api, path, body, status):
+    _secretLayer(api)
+    before = _result(snapshot(api.store))
+    code, answer, response = api.json("POST", path, basic("otto"), json_=body)
+    assertProblem(code, answer, response, status)
+    assert _result(snapshot(api.store)) == before
+
+
+def test_markSecretDeclared():
+    """
+    The endpoint and its body are in the OpenAPI document.
+    """
+    from snomprov.web.api.openapi import openAPIDocument
+
+    document = openAPIDocument(allEndpoints())
+    operation = document["paths"]["/api/layers/{scope}/secrets"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["name", "secret"]
+    assert {"200", "400", "401", "403", "404"} <= set(operation["responses"])
+    validateOpenAPI(document)

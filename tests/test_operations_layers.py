@@ -19,7 +19,7 @@ from snomprov.config import parseConfig
 from snomprov.device import DeviceInfo, Line, Setting, SettingsLayer
 from snomprov.interfaces import ISettingsVendor
 from snomprov.operations import layers
-from snomprov.operations.errors import NotFound, Refused
+from snomprov.operations.errors import Forbidden, NotFound, Refused
 from snomprov.registry import VendorRegistry
 from snomprov.vendors.linksys import linksysVendor
 from snomprov.vendors.snom import snomVendor
@@ -486,3 +486,160 @@ def test_putLayerWithoutSnomChangesNothing(store):
                                           b'{"settings": [{"name": "Proxy_1_", "value": "pbx"}]}',
                                           "application/json", config=CONFIG))
     assert (yield store.getLayer("site")) == stored == SettingsLayer("site", (Setting("Proxy_1_", "pbx"),))
+
+
+def test_jsonSecretMarkReadWrittenAndMasked():
+    """
+    The JSON form reads an operator's C{"secret"} mark (a boolean, else a
+    problem at its field) and writes it; every secret's value, marked or
+    declared by an installed vendor (snom's C{http_pass}), is C{***}
+    unless revealed.
+    """
+    layer = layers.parseLayer(REGISTRY, "site", {"settings": [
+        {"name": "ntp_server", "value": "10.0.0.1", "secret": True},
+        {"name": "http_pass", "value": "pw", "secret": False},
+        {"name": "language", "value": "Deutsch"}]}, "application/json")
+    assert [s.secret for s in layer.settings] == [True, False, False]
+    shown = layers.layerToJSON(layer, REGISTRY.vendors)
+    assert [(s["value"], s["secret"]) for s in shown["settings"]] == [
+        ("***", True), ("***", False), ("Deutsch", False)]
+    revealed = layers.layerToJSON(layer, REGISTRY.vendors, reveal=True)
+    assert [s["value"] for s in revealed["settings"]] == ["10.0.0.1", "pw", "Deutsch"]
+    assert layers.layerFromJSON(REGISTRY, "site", {"settings": revealed["settings"]}) == layer
+    assert [s["value"] for s in layers.layerToJSON(layer)["settings"]] == ["***", "pw", "Deutsch"]
+    with pytest.raises(Refused) as caught:
+        layers.parseLayer(REGISTRY, "site", {"settings": [{"name": "a", "value": "1", "secret": "yes"},
+                                                          {"name": "b", "value": "1", "secret": None}]},
+                          "application/json")
+    assert [p.field for p in caught.value.problems] == ["/settings/0/secret", "/settings/1/secret"]
+
+
+def _json(*settings) -> dict:
+    return {"settings": [dict(s) for s in settings]}
+
+
+@pytest_twisted.inlineCallbacks
+def test_reuploadKeepsMarksAndSecretValues(store):
+    """
+    Replacing a layer keeps a marked setting marked unless the upload says
+    C{"secret": false} (a settings file cannot say: it keeps marks); a
+    value of C{***} for a secret of the stored layer keeps the stored
+    value, so a masked layer sent back changes nothing.
+    """
+    yield register(store, 1)
+    stored = SettingsLayer("site", (Setting("ntp_server", "10.0.0.1", secret=True), Setting("http_pass", "pw"),
+                                    Setting("language", "English")))
+    yield store.putLayer(stored)
+    masked = layers.layerToJSON(stored, REGISTRY.vendors)
+    again, plan = yield run(layers.putLayer(store, REGISTRY, CLI, 5.0, "site",
+                                            {"settings": masked["settings"]}, "application/json", config=CONFIG))
+    assert (again, plan.count) == (stored, 0)
+    assert (yield store.getLayer("site")) == stored
+    unmarked = {"name": "ntp_server", "value": "***", "secret": False}
+    new, _ = yield run(layers.putLayer(store, REGISTRY, CLI, 6.0, "site",
+                                       _json({"name": "ntp_server", "value": "10.0.0.2"},
+                                             {"name": "language", "value": "***"}), "application/json",
+                                       config=CONFIG))
+    assert new.settings == (Setting("ntp_server", "10.0.0.2", secret=True), Setting("language", "***"))
+    xml = b"<phone-settings><ntp_server>10.0.0.3</ntp_server></phone-settings>"
+    new, _ = yield run(layers.putLayer(store, REGISTRY, CLI, 7.0, "site", xml, "application/xml", config=CONFIG))
+    assert new.settings == (Setting("ntp_server", "10.0.0.3", secret=True),)
+    before = yield snapshot(store)
+    with pytest.raises(Forbidden, match="admin"):
+        yield run(layers.putLayer(store, REGISTRY, "operator:otto", 8.0, "site", _json(unmarked),
+                                  "application/json", config=CONFIG, mayUnmark=False))
+    assert (yield snapshot(store)) == before
+    new, _ = yield run(layers.putLayer(store, REGISTRY, CLI, 9.0, "site", _json(unmarked), "application/json",
+                                       config=CONFIG))
+    assert new.settings == (Setting("ntp_server", "10.0.0.3"),)
+    assert (yield store.getLayer("site")) == new
+
+
+@pytest_twisted.inlineCallbacks
+def test_markSecretAudited(store):
+    """
+    Marking and unmarking one setting stores the layer with the mark, an
+    audit event naming the setting (never its value) in the same
+    transaction; an unknown layer or setting is not found; only who may
+    unmark clears a mark.
+    """
+    yield register(store, 1)
+    yield store.putLayer(SettingsLayer("site", (Setting("fkey", "line", 3), Setting("ntp_server", "10.9.8.7"))))
+    marked = yield run(layers.markSecret(store, REGISTRY, CLI, 5.0, "site", "ntp_server", None, True,
+                                         config=CONFIG))
+    assert marked.settings == (Setting("fkey", "line", 3), Setting("ntp_server", "10.9.8.7", secret=True))
+    assert (yield store.getLayer("site")) == marked
+    yield run(layers.markSecret(store, REGISTRY, "operator:otto", 6.0, "site", "fkey", 3, True, config=CONFIG))
+    with pytest.raises(Forbidden, match="admin"):
+        yield run(layers.markSecret(store, REGISTRY, "operator:otto", 7.0, "site", "fkey", 3, False,
+                                    config=CONFIG, mayUnmark=False))
+    unmarked = yield run(layers.markSecret(store, REGISTRY, "admin:ada", 8.0, "site", "fkey", 3, False,
+                                           config=CONFIG))
+    assert unmarked.settings == (Setting("fkey", "line", 3), Setting("ntp_server", "10.9.8.7", secret=True))
+    assert (yield store.getLayer("site")) == unmarked
+    with pytest.raises(NotFound, match=r"no setting fkey\[4\] in the layer site"):
+        yield run(layers.markSecret(store, REGISTRY, CLI, 9.0, "site", "fkey", 4, True, config=CONFIG))
+    with pytest.raises(NotFound, match="no layer model:snomD785"):
+        yield run(layers.markSecret(store, REGISTRY, CLI, 9.0, "model:snomD785", "fkey", 3, True, config=CONFIG))
+    events = yield store.listEvents(limit=10)
+    audits = [parseAudit(e) for e in reversed(events)]
+    assert [(a.actor, a.object, a.summary.split(";")[0]) for a in audits] == [
+        ("cli", "layer:site", "marked ntp_server secret"),
+        ("operator:otto", "layer:site", "marked fkey[3] secret"),
+        ("admin:ada", "layer:site", "unmarked fkey[3] secret"),
+    ]
+    assert not any("10.9.8.7" in e.detail or "line" in a.summary for e, a in zip(reversed(events), audits))
+
+
+@pytest_twisted.inlineCallbacks
+def test_effectiveSettingsMaskSecrets(store):
+    """
+    A device's effective settings show a marked or declared secret as
+    C{***}, flagged secret, unless revealed; without a registry only the
+    marks are known.
+    """
+    yield register(store, 1)
+    yield store.putLayer(SettingsLayer("site", (Setting("http_pass", "site-pw"), Setting("language", "English"))))
+    yield store.putLayer(SettingsLayer(f"device:{mac(0)}", (Setting("ntp_server", "10.1.1.1", secret=True),)))
+
+    def shown(found):
+        return {e.setting.name: (e.setting.value, e.secret) for e in found
+                if e.setting.name in ("http_pass", "language", "ntp_server")}
+
+    masked = yield run(layers.effectiveSettings(store, mac(0), REGISTRY, CONFIG))
+    assert shown(masked) == {"http_pass": ("***", True), "language": ("English", False),
+                             "ntp_server": ("***", True)}
+    revealed = yield run(layers.effectiveSettings(store, mac(0), REGISTRY, CONFIG, reveal=True))
+    assert shown(revealed) == {"http_pass": ("site-pw", True), "language": ("English", False),
+                               "ntp_server": ("10.1.1.1", True)}
+    bare = yield run(layers.effectiveSettings(store, mac(0)))
+    assert shown(bare) == {"http_pass": ("site-pw", False), "language": ("English", False),
+                           "ntp_server": ("***", True)}
+
+
+@pytest_twisted.inlineCallbacks
+def test_planMasksSecretSettings(store):
+    """
+    A plan's diffs show a layer's declared and marked secrets as C{***}
+    on both sides unless revealed; a change of a secret's value alone
+    counts the same for everyone.
+    """
+    yield register(store, 2)
+    yield store.putLayer(SettingsLayer("site", (Setting("http_pass", "old-web-pw"),
+                                                Setting("ntp_server", "10.2.2.2", secret=True),
+                                                Setting("language", "English"))))
+    deleting = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", None))
+    text = "".join(f.diff for d in deleting.devices for f in d.files)
+    assert "old-web-pw" not in text and "10.2.2.2" not in text
+    assert "\n-<http_pass>***</http_pass>\n" in text and "\n-<ntp_server>***</ntp_server>\n" in text
+    revealed = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", None, reveal=True))
+    assert "\n-<http_pass>old-web-pw</http_pass>\n" in revealed.devices[0].files[0].diff
+    assert deleting.count == revealed.count == 2
+    new = SettingsLayer("site", (Setting("http_pass", "new-web-pw"), Setting("ntp_server", "10.2.2.2", secret=True),
+                                 Setting("language", "English")))
+    masked = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new))
+    shown = yield run(layers.planLayer(store, REGISTRY, CONFIG, "site", new, reveal=True))
+    assert masked.count == shown.count == 2
+    assert not any(l[:1] in "+-" and "pw" in l for d in masked.devices for f in d.files
+                   for l in f.diff.splitlines())
+    assert "\n+<http_pass>new-web-pw</http_pass>\n" in shown.devices[0].files[0].diff

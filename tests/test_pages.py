@@ -455,6 +455,29 @@ def test_effectiveSettingsShowBuiltins(pages):
     assert rows["Profile_Rule"][1] == "linksys built-in"
 
 
+def test_effectiveSettingsMaskSecrets(pages):
+    """
+    The effective settings show a declared secret (snom's C{http_pass})
+    and a marked one as C{***} to a viewer; an admin's reveal shows them.
+    """
+    pages.store.mergeDevices([DeviceInfo(MAC, vendor="snom", model="snomD785", state="seen")])
+    _result(pages.store.putLayer(SettingsLayer("site", (Setting("http_pass", "web-pw-9"),
+                                                        Setting("language", "English")))))
+    _result(pages.store.putLayer(SettingsLayer(f"device:{MAC}", (Setting("ntp_server", "10.4.4.4", secret=True),))))
+    _, html = pages.browser("vera").get(f"/devices/{MAC}")
+    rows = _effectiveRows(html)
+    assert (rows["http_pass"][0], rows["ntp_server"][0], rows["language"][0]) == ("***", "***", "English")
+    effective = html.split('id="effective"', 1)[1].split("</table>", 1)[0]
+    assert "web-pw-9" not in effective and "10.4.4.4" not in effective
+    browser = pages.browser("ada")
+    _, html = browser.get(f"/devices/{MAC}")
+    assert _effectiveRows(html)["http_pass"][0] == "***"
+    response, html = browser.post(f"/devices/{MAC}/reveal", {"csrf": browser.csrf()})
+    assert response.code == 200
+    rows = _effectiveRows(html)
+    assert (rows["http_pass"][0], rows["ntp_server"][0]) == ("web-pw-9", "10.4.4.4")
+
+
 def test_devicesListFilterSortResync(pages):
     pages.store.mergeDevices([DeviceInfo(f"0004130000{i:02X}", vendor="snom", model=f"m{9 - i}",
                                          state="seen" if i % 2 else "fetched") for i in range(6)])

@@ -12,7 +12,7 @@ import re
 
 from test_pages import MAC, _result, pages  # noqa: F401 (the fixture)
 
-from snomprov.device import DeviceInfo
+from snomprov.device import DeviceInfo, Setting, SettingsLayer
 from snomprov.audit import parseAudit
 
 SITE_XML = b'<settings>\n<phone-settings>\n<language perm="RW">Deutsch</language>\n</phone-settings>\n</settings>\n'
@@ -91,3 +91,77 @@ def test_deleteLayer(pages):
     assert 'href="/settings?scope=vendor:snom"' in html
     response, _ = browser.post("/settings/delete", {"csrf": browser.csrf(), "scope": "vendor:snom"})
     assert response.code == 303 and _result(pages.store.getLayer("vendor:snom")) is None
+
+
+def _layerRows(html: str) -> dict:
+    """
+    The shown layer's table: setting name to (value, secret, the buttons'
+    texts).
+    """
+    section = html.split('id="layer"', 1)[1].split("</table>", 1)[0]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        text = [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+        rows[text[0]] = (text[2], text[4], re.findall(r"<button[^>]*>([^<]*)</button>", cells[5]))
+    return rows
+
+
+def _secretLayer(pages):
+    _result(pages.store.putLayer(SettingsLayer("site", (
+        Setting("http_pass", "web-pw-5"), Setting("ntp_server", "10.3.3.3", secret=True),
+        Setting("fkey", "line", 2)))))
+
+
+def _mark(browser, name, secret, idx=""):
+    return browser.post("/settings/secrets", {"csrf": browser.csrf("/settings"), "scope": "site", "name": name,
+                                              "idx": idx, "secret": secret})
+
+
+def test_layerShowsSecretsMaskedWithTheirKind(pages):
+    """
+    The layer's table masks a declared and a marked secret, says which
+    kind each is, and offers Mark secret for an unmarked setting and
+    Unmark only to an admin.
+    """
+    _secretLayer(pages)
+    _, html = pages.browser("otto").get("/settings?scope=site")
+    assert "web-pw-5" not in html and "10.3.3.3" not in html
+    assert _layerRows(html) == {"http_pass": ("***", "declared by snom", ["Mark secret"]),
+                                "ntp_server": ("***", "marked", []),
+                                "fkey": ("line", "no", ["Mark secret"])}
+    _, html = pages.browser("ada").get("/settings?scope=site")
+    assert _layerRows(html)["ntp_server"] == ("***", "marked", ["Unmark"])
+    assert "web-pw-5" not in html
+
+
+def test_markAndUnmarkFromThePage(pages):
+    """
+    An operator marks a setting secret from the page (audited); an
+    operator's unmark is refused, an admin's done; a missing setting is
+    not found.
+    """
+    _secretLayer(pages)
+    otto = pages.browser("otto")
+    response, _ = _mark(otto, "fkey", "true", "2")
+    assert response.code == 303 and response.headers.getRawHeaders("Location") == ["/settings?scope=site"]
+    assert _result(pages.store.getLayer("site")).settings[2] == Setting("fkey", "line", 2, secret=True)
+    _, html = otto.get("/settings?scope=site")
+    assert "Marked fkey[2] secret in layer site." in html and _layerRows(html)["fkey"] == ("***", "marked", [])
+    response, html = _mark(otto, "ntp_server", "false")
+    assert response.code == 403 and "admin" in html
+    assert _result(pages.store.getLayer("site")).settings[1].secret
+    ada = pages.browser("ada")
+    response, _ = _mark(ada, "ntp_server", "false")
+    assert response.code == 303 and not _result(pages.store.getLayer("site")).settings[1].secret
+    response, html = _mark(otto, "fkey", "true", "7")
+    assert response.code == 404 and "no setting fkey[7] in the layer site" in html
+    response, _ = _mark(otto, "fkey", "true", "x")
+    assert response.code == 400
+    vera = pages.browser("vera")
+    response, html = vera.post("/settings/secrets", {"csrf": vera.csrf(), "scope": "site", "name": "http_pass",
+                                                     "secret": "true"})
+    assert response.code == 403 and "needs the role operator" in html
+    summaries = [a.summary.split(";")[0] for a in map(parseAudit, pages.events())
+                 if a is not None and a.object == "layer:site"]
+    assert sorted(summaries) == ["marked fkey[2] secret", "unmarked ntp_server secret"]

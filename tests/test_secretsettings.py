@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from snomprov.device import Line, Setting
 from snomprov.plugin import ISecretSettingsVendor, implementer
 from snomprov.secretsettings import (
+    declaredByAny,
     declaredSecrets,
+    declaringVendors,
+    isSecretForAny,
     isSecretSetting,
     linesWithoutPasswords,
     settingsWithoutSecrets,
@@ -67,3 +70,32 @@ def test_withoutSecretsLeavesOutExactlyTheSecrets(rows):
 def test_linesWithoutPasswords():
     lines = (Line(1, "alice", "s3cret"), Line(2, "bob"))
     assert linesWithoutPasswords(lines) == (Line(1, "alice", ""), Line(2, "bob"))
+
+
+@given(st.sampled_from(["http_pass", "HTTP_PASS", "Admin_Passwd", "admin_pin", "language", "my_password"]),
+       st.one_of(st.none(), st.integers(0, 3)), st.booleans(),
+       st.lists(st.sampled_from(["snom", "linksys", "acme", "none"]), max_size=4))
+def test_isSecretForAnyIsMarkedOrDeclaredByOne(name, idx, marked, chosen):
+    """
+    L{isSecretForAny} holds exactly for a marked setting or one whose name
+    (in any case) one of the vendors declares; with no vendors, only a
+    marked one.
+    """
+    known = {"snom": snomVendor, "linksys": LinksysVendor(), "acme": _Acme(), "none": None}
+    vendors = [known[n] for n in chosen]
+    setting = Setting(name, "v", idx, secret=marked)
+    assert isSecretForAny(vendors, setting) == (marked or name.lower() in declaredByAny(
+        [v for v in vendors if v is not None]))
+    assert isSecretForAny(vendors, setting) == any(isSecretSetting(v, setting) for v in vendors) or (
+        marked and not vendors)
+
+
+def test_isSecretForAnyExamples():
+    assert isSecretForAny([snomVendor], Setting("http_pass", "x"))
+    assert not isSecretForAny([LinksysVendor()], Setting("http_pass", "x"))
+    assert isSecretForAny([LinksysVendor(), snomVendor], Setting("Http_Pass", "x", 3))
+    assert not isSecretForAny([snomVendor, _Acme()], Setting("language", "x"))
+    assert isSecretForAny([], Setting("language", "x", secret=True))
+    assert not isSecretForAny([], Setting("http_pass", "x"))
+    assert declaringVendors([LinksysVendor(), snomVendor, _Acme()], Setting("HTTP_pass", "x")) == ("snom",)
+    assert declaringVendors([snomVendor], Setting("language", "x", secret=True)) == ()

@@ -5,6 +5,11 @@ Load").  A FILE is a vendor's settings file (snom settings XML), or the
 JSON form of a layer when its name ends in C{.json}.  C{plan} prints how many devices' files would change
 and their diffs, changing nothing; passwords are shown (the command line
 runs as the store's owner).
+
+C{snomprov settings mark|unmark SCOPE NAME [--idx N]}: mark one setting of
+a layer secret, or clear its mark (L{snomprov.operations.layers.markSecret}):
+a marked setting never leaves in a file served without the device's proof
+and is masked to operators.  Neither prints a value.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ def arguments(parser) -> None:
     plan.add_argument("file", nargs="?", help="the new layer (none: plan deleting the layer)")
     delete = sub.add_parser("delete", help="delete a scope's layer")
     delete.add_argument("--scope", **scope)
+    for action, what in (("mark", "mark a setting of a scope's layer secret"),
+                         ("unmark", "clear a setting's secret mark")):
+        marking = sub.add_parser(action, help=what)
+        marking.add_argument("scope", help=scope["help"])
+        marking.add_argument("name", help="the setting's name")
+        marking.add_argument("--idx", type=int, help="the setting's index (default: none)")
 
 
 def _read(path: str) -> tuple[bytes, str]:
@@ -48,15 +59,31 @@ def _refused(path: str | None, e: Refused) -> UsageProblem:
     return UsageProblem(*lines)
 
 
-def _scope(text: str) -> str:
+def _scope(text: str, label: str = "--scope") -> str:
     try:
         return layers.checkScope(text)
     except Refused as e:
-        raise UsageProblem(f"--scope: {e}") from None
+        raise UsageProblem(f"{label}: {e}") from None
+
+
+def _mark(args, config, registry, out) -> int:
+    scope = _scope(args.scope, "SCOPE")
+    secret = args.action == "mark"
+
+    async def work(reactor, store):
+        return await layers.markSecret(store, registry, CLI, reactor.seconds(), scope, args.name, args.idx,
+                                       secret, config=config)
+
+    stored = runOperation(config, work)
+    named = args.name if args.idx is None else f"{args.name}[{args.idx}]"
+    out.write(f"{stored.scope}: {args.action}ed {named} secret\n")
+    return 0
 
 
 @command("settings", "manage settings layers")
 def settings(args, config, registry, out) -> int:
+    if args.action in ("mark", "unmark"):
+        return _mark(args, config, registry, out)
     scope = _scope(args.scope)
     path = getattr(args, "file", None)
     data, kind = _read(path) if path else (None, None)

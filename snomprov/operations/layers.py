@@ -9,10 +9,11 @@ by the installed vendors providing L{ISettingsVendor} (L{layerFromXML}: a
 bad file is refused whole with its line), or as JSON (L{layerFromJSON})::
 
     {"settings": [{"name": "language", "idx": null, "value": "Deutsch",
-                   "perm": "RW"}, ...],
+                   "perm": "RW", "secret": false}, ...],
      "documents": {"functionKeys": "<functionKeys>...</functionKeys>"}}
 
-C{idx} and C{perm} may be left out (C{null}); C{documents} is optional.
+C{idx} and C{perm} may be left out (C{null}); C{secret} (an operator's
+mark, L{Setting.secret}) and C{documents} are optional.
 What a C{perm} and a document name may be is the vendors' knowledge: a
 C{perm} is one of the C{settingPerms} of a vendor providing
 L{ISettingsVendor}, a document one of their C{documentNames}, its value
@@ -22,7 +23,14 @@ C{parseSettings}).  This module imports no vendor.
 Secrets: the diffs a plan shows hold the devices' files, SIP passwords
 included.  Unless the caller is an admin (C{reveal}), every line's password
 is replaced by C{***} on both sides before the files are compared and
-diffed (L{maskedLines}), so the plan's count is the same for everyone.
+diffed (L{maskedLines}), so the plan's count is the same for everyone; a
+changed file is then diffed with every secret setting's value C{***} too.
+A layer's secret settings (marked, or declared by any installed vendor:
+L{isSecretForAny}) are shown as C{***} too (L{layerToJSON},
+L{effectiveSettings}) unless revealed.  Replacing a layer keeps its marks
+unless the upload unmarks a setting (C{"secret": false}, an admin's
+choice), and a secret's value uploaded as C{***} keeps the stored one: a
+masked layer read, edited and sent back loses no password.
 
 Rendering 100,000 devices takes seconds: a plan renders devices in chunks
 of L{CHUNK} and, between chunks, awaits the caller's C{pause} (the daemon
@@ -33,7 +41,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Awaitable, Callable
 
 from snomprov.audit import auditEvent
@@ -55,10 +63,11 @@ from snomprov.rendering import (
     renderDeviceFile,
     requestScopes,
 )
+from snomprov.secretsettings import isSecretForAny
 from snomprov.urltemplate import fillTokenMark
 from snomprov.xmltext import isXMLName, xmlSafe
 
-from .errors import InputProblem, NotFound, Refused
+from .errors import Forbidden, InputProblem, NotFound, Refused
 from .render import builtinSettings
 
 __all__ = [
@@ -79,6 +88,7 @@ __all__ = [
     "parseLayer",
     "layerToJSON",
     "maskedLines",
+    "maskedSetting",
     "unifiedDiff",
     "FileChange",
     "DevicePlan",
@@ -88,6 +98,7 @@ __all__ = [
     "planLayer",
     "putLayer",
     "deleteLayer",
+    "markSecret",
 ]
 
 MAX_LAYER = 1_048_576
@@ -231,9 +242,12 @@ def _readSetting(item: object, where: str, problems: list[InputProblem], perms: 
         return None
     found = len(problems)
     for key in item:
-        if key not in ("name", "idx", "value", "perm"):
+        if key not in ("name", "idx", "value", "perm", "secret"):
             problems.append(InputProblem("is not allowed here", f"{where}/{key}"))
     name, idx, value, perm = (item.get(k) for k in ("name", "idx", "value", "perm"))
+    secret = item.get("secret", False)
+    if not isinstance(secret, bool):
+        problems.append(InputProblem("must be true or false", f"{where}/secret"))
     for key in ("name", "value"):
         if key not in item:
             problems.append(InputProblem("is required", f"{where}/{key}"))
@@ -253,7 +267,7 @@ def _readSetting(item: object, where: str, problems: list[InputProblem], perms: 
                                          f"{where}/perm"))
     if len(problems) > found:
         return None
-    return Setting(name, value, idx, perm)
+    return Setting(name, value, idx, perm, secret)
 
 
 def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
@@ -267,6 +281,14 @@ def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
     @param value: the parsed JSON value.
     @raise Refused: listing every problem, each with its field (a JSON
         pointer).
+    """
+    return _readJSON(registry, scope, value)[0]
+
+
+def _readJSON(registry, scope: str, value: Any) -> tuple[SettingsLayer, frozenset]:
+    """
+    L{layerFromJSON}, and the keys of the settings saying C{"secret"}
+    (which L{putLayer} takes as said: the others keep their marks).
     """
     problems: list[InputProblem] = []
     if not isinstance(value, dict):
@@ -284,6 +306,7 @@ def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
         items = []
     perms = settingPerms(registry)
     seen: dict[tuple[str, int | None], int] = {}
+    said = set()
     for index, item in enumerate(items):
         setting = _readSetting(item, f"/settings/{index}", problems, perms)
         if setting is None:
@@ -294,6 +317,8 @@ def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
             continue
         seen[setting.key] = index
         settings.append(setting)
+        if "secret" in item:
+            said.add(setting.key)
     documents: dict[str, bytes] = {}
     given = value.get("documents", {})
     if not isinstance(given, dict):
@@ -316,7 +341,7 @@ def layerFromJSON(registry, scope: str, value: Any) -> SettingsLayer:
     if problems:
         raise Refused(f"the layer is refused: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
                       problems)
-    return SettingsLayer(scope, tuple(settings), documents)
+    return SettingsLayer(scope, tuple(settings), documents), frozenset(said)
 
 
 def _readDocument(registry, scope: str, key: str, data: bytes) -> bytes | InputProblem:
@@ -360,6 +385,14 @@ def parseLayer(registry, scope: str, data: bytes | Any, contentType: str | None)
     @raise Refused: for a bad scope, a body too large, another type, or a
         bad layer.
     """
+    return _parse(registry, scope, data, contentType)[0]
+
+
+def _parse(registry, scope: str, data: bytes | Any, contentType: str | None) -> tuple[SettingsLayer, frozenset]:
+    """
+    L{parseLayer}, and the keys of the settings whose mark the upload
+    says (a JSON one's C{"secret"}; a settings file says none).
+    """
     scope = checkScope(scope)
     kind = _mediaType(contentType)
     if isinstance(data, (bytes, bytearray)) and len(data) > MAX_LAYER:
@@ -367,24 +400,42 @@ def parseLayer(registry, scope: str, data: bytes | Any, contentType: str | None)
     if kind in XML_TYPES:
         if not isinstance(data, (bytes, bytearray)):
             raise Refused("a settings XML file must be bytes")
-        return layerFromXML(registry, scope, bytes(data))
+        return layerFromXML(registry, scope, bytes(data)), frozenset()
     if kind == JSON_TYPE:
         if isinstance(data, (bytes, bytearray)):
             try:
                 data = json.loads(bytes(data).decode("utf-8"))
             except (UnicodeDecodeError, ValueError) as e:
                 raise Refused(f"the layer is not valid JSON: {e}", [InputProblem("not valid JSON", "")]) from None
-        return layerFromJSON(registry, scope, data)
+        return _readJSON(registry, scope, data)
     raise Refused(f"a layer is {', '.join(XML_TYPES)} or {JSON_TYPE}, not {kind or 'untyped'}")
 
 
-def layerToJSON(layer: SettingsLayer) -> dict:
+def maskedSetting(vendors, setting: Setting, reveal: bool = False) -> Setting:
     """
-    The JSON form of a layer (what L{layerFromJSON} reads back).
+    C{setting} as shown to whoever may not see secrets: its value L{MASK}
+    when it is a secret (L{isSecretForAny} over C{vendors}), unless
+    C{reveal}.
     """
+    if reveal or not isSecretForAny(vendors, setting):
+        return setting
+    return replace(setting, value=MASK)
+
+
+def layerToJSON(layer: SettingsLayer, vendors=(), reveal: bool = False) -> dict:
+    """
+    The JSON form of a layer (what L{layerFromJSON} reads back), each
+    secret setting's value L{MASK} (L{maskedSetting}).
+
+    @param vendors: the installed vendors, whose declared secret settings
+        are masked like the marked ones.
+    @param reveal: show every value (for an admin).
+    """
+    shown = [maskedSetting(vendors, s, reveal) for s in layer.settings]
     return {
         "scope": layer.scope,
-        "settings": [{"name": s.name, "idx": s.idx, "value": s.value, "perm": s.perm} for s in layer.settings],
+        "settings": [{"name": s.name, "idx": s.idx, "value": s.value, "perm": s.perm, "secret": s.secret}
+                     for s in shown],
         "documents": {key: body.decode("utf-8", "replace") for key, body in sorted(layer.documents.items())},
     }
 
@@ -507,17 +558,33 @@ def unifiedDiff(name: str, before: str, after: str) -> str:
 
 class _Layers:
     """
-    The stored layers a plan reads, each read once.
+    The stored layers a plan reads, each read once, and each layer it
+    renders with its secret settings masked, each masked once.
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, vendors=()) -> None:
         self._store = store
+        self._vendors = vendors
         self._read: dict[str, SettingsLayer | None] = {}
+        self._masked: dict[int, tuple[SettingsLayer, SettingsLayer]] = {}
 
     async def get(self, scope: str) -> SettingsLayer | None:
         if scope not in self._read:
             self._read[scope] = await self._store.getLayer(scope)
         return self._read[scope]
+
+    def masked(self, layer: SettingsLayer | None) -> SettingsLayer | None:
+        """
+        C{layer} with every secret setting's value L{MASK}
+        (L{maskedSetting}).
+        """
+        if layer is None:
+            return None
+        known = self._masked.get(id(layer))
+        if known is None or known[0] is not layer:
+            shown = tuple(maskedSetting(self._vendors, s) for s in layer.settings)
+            known = self._masked[id(layer)] = (layer, SettingsLayer(layer.scope, shown, layer.documents))
+        return known[1]
 
 
 async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: DeviceInfo | None,
@@ -525,7 +592,9 @@ async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: 
     """
     One device's files that the change alters, or C{None} for none: each
     file the scope applies to is rendered with the stored layers and with
-    the scope's layer replaced.
+    the scope's layer replaced.  Unless C{reveal}, a file that changes is
+    diffed as rendered with the layers' secret settings masked (whether it
+    changes does not depend on who asks).
     """
     lines = await store.getLines(mac)
     shown = tuple(lines) if reveal else maskedLines(lines)
@@ -543,12 +612,16 @@ async def _planDevice(layers: _Layers, store, config, vendor, mac: str, device: 
         before = [await layers.get(s) for s in scopes]
         after = [newLayer if s == scope else layer for s, layer in zip(scopes, before)]
         fileLines = shown if request.mac else ()
-        old = new = None
-        if not (request.mac and refusesUnknown(config, lines, deviceBefore)):
-            old = renderDeviceFile(vendor, request, device, fileLines, before, config)
-        if not (request.mac and refusesUnknown(config, lines, deviceAfter)):
-            new = renderDeviceFile(vendor, request, device, fileLines, after, config)
+        served = [not (request.mac and refusesUnknown(config, lines, d)) for d in (deviceBefore, deviceAfter)]
+
+        def render(mask):
+            return [renderDeviceFile(vendor, request, device, fileLines,
+                                     [layers.masked(l) for l in given] if mask else given, config) if use else None
+                    for use, given in zip(served, (before, after))]
+
+        old, new = render(False)
         if not _same(old, new):
+            old, new = (old, new) if reveal else render(True)
             changes.append(FileChange(name, unifiedDiff(name, _text(old), _text(new))))
     return DevicePlan(mac, tuple(changes)) if changes else None
 
@@ -561,7 +634,8 @@ async def planLayer(store, registry, config, scope: str, newLayer: SettingsLayer
     stored layers and with the change, diffed.  Nothing is written.
 
     @param reveal: show passwords in the diffs (for an admin); otherwise
-        every line's password is L{MASK} on both sides.
+        every line's password and every secret setting's value (marked, or
+        declared by an installed vendor) is L{MASK} on both sides.
     @param pause: awaited between chunks of L{CHUNK} devices (the daemon
         yields to its reactor), or C{None}.
     @raise Refused: for a bad scope, or a layer of another scope.
@@ -569,7 +643,7 @@ async def planLayer(store, registry, config, scope: str, newLayer: SettingsLayer
     scope = checkScope(scope)
     if newLayer is not None and newLayer.scope != scope:
         raise Refused(f"the layer is for {newLayer.scope}, not {scope}")
-    layers = _Layers(store)
+    layers = _Layers(store, registry.vendors)
     covered = await _devicesIn(store, registry, scope)
     planned = []
     for position, (mac, device) in enumerate(covered):
@@ -590,23 +664,90 @@ def _summary(layer: SettingsLayer) -> str:
 
 
 async def putLayer(store, registry, actor: str, now: float, scope: str, data, contentType: str | None, *,
-                   config, reveal: bool = False, pause=None) -> tuple[SettingsLayer, Plan]:
+                   config, reveal: bool = False, pause=None, mayUnmark: bool = True) -> tuple[SettingsLayer, Plan]:
     """
     Replace the layer of C{scope} by the uploaded one (see L{parseLayer}),
     audited (object C{layer:<scope>}) in the same transaction; the devices
     whose files the plan says change are the store's C{affected} ones (they
     become stale).
 
+    Each setting the stored layer marks secret stays marked unless the
+    upload says C{"secret": false}; a value of L{MASK} for a setting that
+    is secret in the stored layer keeps the stored value (L{_kept}).
+
+    @param mayUnmark: whether the actor may unmark a secret setting (an
+        admin); C{False} refuses an upload that would.
     @return: the layer stored, and the plan of what it changed (its
         C{macs} are the devices whose files changed).
     @raise Refused: for a bad scope or layer; nothing is changed.
+    @raise Forbidden: for an upload unmarking a setting without
+        C{mayUnmark}.
     """
-    layer = parseLayer(registry, scope, data, contentType)
+    layer, said = _parse(registry, scope, data, contentType)
+    layer = _kept(registry.vendors, await store.getLayer(layer.scope), layer, said, mayUnmark)
     plan = await planLayer(store, registry, config, layer.scope, layer, reveal, pause)
     summary = f"uploaded {_summary(layer)}; files of {plan.count} devices change"
     await store.putLayer(layer, affected=plan.macs,
                          events=[auditEvent(now, actor, f"layer:{layer.scope}", summary)])
     return layer, plan
+
+
+_UNMARK = "unmarking a secret setting needs the role admin"
+
+
+def _kept(vendors, old: SettingsLayer | None, new: SettingsLayer, said: frozenset, mayUnmark: bool) -> SettingsLayer:
+    """
+    The uploaded layer C{new} with the marks and secret values of the
+    stored one, C{old}, kept (see L{putLayer}).
+
+    @param said: the keys of the settings whose mark the upload says.
+    @raise Forbidden: when C{new} unmarks a setting and not C{mayUnmark}.
+    """
+    stored = {s.key: s for s in (old.settings if old is not None else ())}
+    settings = []
+    for setting in new.settings:
+        before = stored.get(setting.key)
+        if before is not None and before.secret and not setting.secret:
+            if setting.key not in said:
+                setting = replace(setting, secret=True)
+            elif not mayUnmark:
+                raise Forbidden(f"{_UNMARK}: {_named(*setting.key)} in {new.scope}")
+        if before is not None and setting.value == MASK and isSecretForAny(vendors, before):
+            setting = replace(setting, value=before.value)
+        settings.append(setting)
+    return SettingsLayer(new.scope, tuple(settings), new.documents)
+
+
+def _named(name: str, idx: int | None) -> str:
+    return name if idx is None else f"{name}[{idx}]"
+
+
+async def markSecret(store, registry, actor: str, now: float, scope: str, name: str, idx: int | None,
+                     secret: bool, *, config, pause=None, mayUnmark: bool = True) -> SettingsLayer:
+    """
+    Mark one setting of a stored layer secret, or clear its mark, audited
+    (object C{layer:<scope>}, never the value) in the same transaction;
+    the devices whose files the plan says change are the store's
+    C{affected} ones.
+
+    @param name: the setting's name; @param idx: its index, or C{None}.
+    @param mayUnmark: whether the actor may clear a mark (an admin).
+    @return: the layer stored.
+    @raise NotFound: for no such layer, or no such setting in it.
+    @raise Forbidden: for clearing a mark without C{mayUnmark}.
+    """
+    if not secret and not mayUnmark:
+        raise Forbidden(_UNMARK)
+    old = await getLayer(store, scope)
+    if not any(s.key == (name, idx) for s in old.settings):
+        raise NotFound(f"no setting {_named(name, idx)} in the layer {old.scope}")
+    settings = tuple(replace(s, secret=secret) if s.key == (name, idx) else s for s in old.settings)
+    layer = SettingsLayer(old.scope, settings, old.documents)
+    plan = await planLayer(store, registry, config, old.scope, layer, False, pause)
+    summary = (f"{'marked' if secret else 'unmarked'} {_named(name, idx)} secret; "
+               f"files of {plan.count} devices change")
+    await store.putLayer(layer, affected=plan.macs, events=[auditEvent(now, actor, f"layer:{old.scope}", summary)])
+    return layer
 
 
 async def deleteLayer(store, registry, actor: str, now: float, scope: str, *, config,
@@ -635,15 +776,19 @@ class EffectiveSetting:
 
     @ivar scope: the layer's scope, or the vendor's built-in defaults'
         name (C{"snom built-in"}) when C{builtin}.
+    @ivar secret: whether the setting is a secret (marked, or declared by
+        an installed vendor); its value is then L{MASK} unless revealed.
     """
 
     setting: Setting
     scope: str
     overrides: tuple[str, ...] = ()
     builtin: bool = False
+    secret: bool = False
 
 
-async def effectiveSettings(store, mac: str, registry=None, config=None) -> list[EffectiveSetting]:
+async def effectiveSettings(store, mac: str, registry=None, config=None,
+                            reveal: bool = False) -> list[EffectiveSetting]:
     """
     Every setting a device gets from its vendor's built-in defaults (with
     C{registry} and C{config}: the settings its main file is rendered
@@ -652,6 +797,8 @@ async def effectiveSettings(store, mac: str, registry=None, config=None) -> list
     the layer it comes from, in the renderer's precedence.  The lines'
     settings, above all of them, are the device's lines.
 
+    @param reveal: show secret settings' values (for an admin); otherwise
+        each is L{MASK} (L{maskedSetting}, with C{registry}'s vendors).
     @raise NotFound: for a device not stored.
     """
     mac = parseMAC(mac)
@@ -669,4 +816,7 @@ async def effectiveSettings(store, mac: str, registry=None, config=None) -> list
             below = found.get(setting.key)
             found[setting.key] = EffectiveSetting(
                 setting, scope, () if below is None else (*below.overrides, below.scope))
-    return sorted(found.values(), key=lambda e: (e.setting.name, -1 if e.setting.idx is None else e.setting.idx))
+    vendors = registry.vendors if registry is not None else ()
+    shown = [replace(e, setting=maskedSetting(vendors, e.setting, reveal), secret=isSecretForAny(vendors, e.setting))
+             for e in found.values()]
+    return sorted(shown, key=lambda e: (e.setting.name, -1 if e.setting.idx is None else e.setting.idx))

@@ -1,13 +1,17 @@
 # -*- test-case-name: tests.test_api_layers -*-
 """
-The API's settings layers: C{/api/layers}, C{/api/layers/{scope}} and
-C{/api/layers/{scope}/plan}.  Each calls L{snomprov.operations.layers}.
+The API's settings layers: C{/api/layers}, C{/api/layers/{scope}},
+C{/api/layers/{scope}/plan} and C{/api/layers/{scope}/secrets}.  Each
+calls L{snomprov.operations.layers}.
 
 A layer is sent as a vendor's settings file (C{application/xml},
 C{text/xml}: snom settings XML, read by the installed vendors) or as JSON (C{application/json}, L{snomprov.operations.layers.layerFromJSON}).
 C{POST …/plan} plans replacing the layer by the one sent, C{GET …/plan}
 plans deleting it; neither changes anything.  Diffs show every SIP password
-as C{***} unless an admin asks C{?reveal=true} (audited).
+as C{***} unless an admin asks C{?reveal=true} (audited); so does a layer
+its secret settings (marked, or declared by an installed vendor).
+C{POST …/secrets} marks one setting secret (an operator) or clears its mark
+(an admin).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ _SETTING = {
         "value": {"type": "string"},
         "perm": {"type": ["string", "null"], "maxLength": 8,
                  "description": "one of the perm values of an installed vendor (snom: '', ' ', R, RW, !, &, $, V)"},
+        "secret": {"type": "boolean", "default": False,
+                   "description": "an operator marked it secret; left out: a stored mark is kept"},
     },
     "additionalProperties": False,
 }
@@ -112,6 +118,21 @@ _RAW_LAYER = {"application/xml": {"type": "string", "description": "a vendor's s
 _REVEAL = {"reveal": {"type": "boolean", "default": False,
                       "description": "show SIP passwords in the diffs (admin only; audited)"}}
 
+_REVEAL_LAYER = {"reveal": {"type": "boolean", "default": False,
+                            "description": "show the values of secret settings (admin only; audited)"}}
+
+MARK_BODY = {
+    "type": "object",
+    "required": ["name", "secret"],
+    "properties": {
+        "name": _SETTING["properties"]["name"],
+        "idx": {**_SETTING["properties"]["idx"], "default": None},
+        "secret": {"type": "boolean", "description": "true: mark the setting secret; false: clear the mark "
+                                                     "(admin only)"},
+    },
+    "additionalProperties": False,
+}
+
 _PLAN_QUERY = {**_REVEAL, "limit": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1000,
                                     "description": "list at most this many devices (count counts all)"}}
 
@@ -157,14 +178,31 @@ async def listLayers(call: Call):
                                "documents": sorted(layer.documents)} for layer in page["items"]]}
 
 
+def _isAdmin(call: Call) -> bool:
+    return permits(call.principal.role, "admin")
+
+
 async def getLayer(call: Call):
-    return operations.layerToJSON(await operations.getLayer(call.store, call.path["scope"]))
+    layer = await operations.getLayer(call.store, call.path["scope"])
+    reveal = checkReveal(call, "layer")
+    if reveal:
+        await _audited(call, f"layer:{layer.scope}", "revealed the values of its secret settings")
+    return operations.layerToJSON(layer, call.registry.vendors, reveal)
 
 
 async def putLayer(call: Call):
     layer, plan = await operations.putLayer(call.store, call.registry, call.actor, call.now, call.path["scope"],
-                                            call.raw, call.mediaType, config=call.config, pause=call.pause)
-    return {"layer": operations.layerToJSON(layer), "changed": _changedJSON(plan)}
+                                            call.raw, call.mediaType, config=call.config, pause=call.pause,
+                                            mayUnmark=_isAdmin(call))
+    return {"layer": operations.layerToJSON(layer, call.registry.vendors), "changed": _changedJSON(plan)}
+
+
+async def markSecret(call: Call):
+    body = call.body
+    layer = await operations.markSecret(call.store, call.registry, call.actor, call.now, call.path["scope"],
+                                        body["name"], body.get("idx"), body["secret"], config=call.config,
+                                        pause=call.pause, mayUnmark=_isAdmin(call))
+    return operations.layerToJSON(layer, call.registry.vendors)
 
 
 async def deleteLayer(call: Call):
@@ -199,8 +237,8 @@ _MAX = operations.MAX_LAYER
 ENDPOINTS = (
     Endpoint("GET", "/api/layers", listLayers, "List settings layers", "viewer",
              {200: ("A page of layers, by scope", pageSchema(LAYER_SUMMARY))}, query=PAGING_PARAMETERS),
-    Endpoint("GET", "/api/layers/{scope}", getLayer, "One settings layer", "viewer",
-             {200: ("The layer", LAYER_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE),
+    Endpoint("GET", "/api/layers/{scope}", getLayer, "One settings layer (secret values masked)", "viewer",
+             {200: ("The layer", LAYER_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE, query=_REVEAL_LAYER),
     Endpoint("PUT", "/api/layers/{scope}", putLayer, "Replace a settings layer (snom XML or JSON)", "operator",
              {200: ("The layer stored, and the devices whose files changed", PUT_SCHEMA), 400: _BAD_SCOPE},
              pathParams=_SCOPE, rawBody=_RAW_LAYER, maxBody=_MAX),
@@ -213,4 +251,10 @@ ENDPOINTS = (
     Endpoint("GET", "/api/layers/{scope}/plan", planDeletion,
              "Plan deleting a layer: the devices whose files would change, with diffs", "viewer",
              {200: ("The plan; nothing was changed", PLAN_SCHEMA), 400: _BAD_SCOPE}, pathParams=_SCOPE, query=_PLAN_QUERY),
+    Endpoint("POST", "/api/layers/{scope}/secrets", markSecret,
+             "Mark a setting of a layer secret (operator), or clear its mark (admin)", "operator",
+             {200: ("The layer stored (secret values masked)", LAYER_SCHEMA), 400: _BAD_SCOPE,
+              403: ("The login's role is below operator, or it clears a mark without the role admin", None),
+              404: ("No such layer, or no such setting in it", None)},
+             pathParams=_SCOPE, body=MARK_BODY, maxBody=4096),
 )

@@ -173,9 +173,10 @@ async def devicePage(call: PageCall, reveal: bool = False):
         postButton(f"/devices/{mac}/reveal", "Reveal passwords", call.csrf)
         if call.permits("admin") and view.lines and not reveal else "",
     ]
-    settings = await effectiveSettings(call.store, mac, call.registry, call.config)
+    settings = await effectiveSettings(call.store, mac, call.registry, call.config, reveal=reveal)
     effective = table(["Setting", "Index", "Value", "Perm", "From layer", "Overrides"],
-                      [(s.setting.name, "" if s.setting.idx is None else str(s.setting.idx), s.setting.value,
+                      [(s.setting.name, "" if s.setting.idx is None else str(s.setting.idx),
+                        tags.span(s.setting.value, class_="secret") if s.secret else s.setting.value,
                         s.setting.perm or "",
                         tags.span(s.scope, class_="badge") if s.builtin
                         else tags.a(s.scope, href="/settings?scope=" + s.scope),

@@ -6,6 +6,9 @@ installed vendor reads) into one of them.  Loading shows the plan first
 (which phones' files change, with the diff); the change is applied only
 from the plan's page, the file carried in its form, so what is applied
 is what was planned from.  An invalid file is refused with its line.
+A layer's secret settings (marked by an operator, or declared by an
+installed vendor) show C{***}; an operator marks a setting secret, an
+admin clears a mark (C{POST /settings/secrets}).
 The work is L{snomprov.operations.layers}'s.
 """
 
@@ -18,6 +21,7 @@ from twisted.web.template import tags
 
 from snomprov.operations import layers as operations
 from snomprov.operations.errors import Refused
+from snomprov.secretsettings import declaringVendors
 
 from .layout import attrs, button, csrfField, field, postButton, table
 from .resource import PageCall, Redirect, Route
@@ -58,6 +62,24 @@ def _loadForm(call: PageCall, scope: str = "", error: str | None = None, scopeEr
         button("Load"))
 
 
+def _secret(call: PageCall, scope: str, setting) -> tuple:
+    """
+    The Secret column of a setting (marked, declared by a vendor, or not)
+    and its button: Mark secret for an unmarked one, Unmark for a marked
+    one when the viewer is an admin.
+    """
+    declared = declaringVendors(call.registry.vendors, setting)
+    kind = "marked" if setting.secret else f"declared by {', '.join(declared)}" if declared else "no"
+    hidden = {"scope": scope, "name": setting.name, "idx": "" if setting.idx is None else str(setting.idx)}
+    if not setting.secret:
+        action = postButton("/settings/secrets", "Mark secret", call.csrf, secret="true", **hidden)
+    elif call.permits("admin"):
+        action = postButton("/settings/secrets", "Unmark", call.csrf, danger=True, secret="false", **hidden)
+    else:
+        action = ""
+    return kind, action
+
+
 async def _page(call: PageCall, scope: str = "", error: str | None = None, scopeError: str | None = None,
                 status: int = 200):
     layers = await operations.listLayers(call.store)
@@ -68,9 +90,11 @@ async def _page(call: PageCall, scope: str = "", error: str | None = None, scope
     shown = call.arg("scope") if call.request.method == b"GET" else ""
     if shown:
         layer = await operations.getLayer(call.store, shown)
+        vendors = call.registry.vendors
         body.append(tags.section(tags.h2(f"Layer {layer.scope}"), table(
-            ["Setting", "Index", "Value", "Perm"],
-            [(s.name, "" if s.idx is None else str(s.idx), s.value, s.perm or "") for s in layer.settings],
+            ["Setting", "Index", "Value", "Perm", "Secret", ""],
+            [(s.name, "" if s.idx is None else str(s.idx), operations.maskedSetting(vendors, s).value,
+              s.perm or "", *_secret(call, layer.scope, s)) for s in layer.settings],
             id="layer"), postButton("/settings/delete", f"Delete layer {layer.scope}", call.csrf, danger=True,
                                     scope=layer.scope)))
     body.append(tags.section(tags.h2("Layers"), table(["Layer", "Settings", "Documents"], rows, id="layers")
@@ -131,6 +155,19 @@ async def apply(call: PageCall):
     return Redirect(f"/settings?scope={layer.scope}")
 
 
+async def markSecret(call: PageCall):
+    idx = call.arg("idx")
+    if idx and not idx.isdigit():
+        raise Refused(f"bad index {idx!r}: a whole number, or none")
+    secret = call.arg("secret") == "true"
+    layer = await operations.markSecret(call.store, call.registry, call.actor, call.now, call.arg("scope"),
+                                        call.arg("name"), int(idx) if idx else None, secret, config=call.config,
+                                        pause=call.pause, mayUnmark=call.permits("admin"))
+    named = call.arg("name") + (f"[{idx}]" if idx else "")
+    call.flash(f"{'Marked' if secret else 'Unmarked'} {named} secret in layer {layer.scope}.")
+    return Redirect(f"/settings?scope={layer.scope}")
+
+
 async def delete(call: PageCall):
     planned = await operations.deleteLayer(call.store, call.registry, call.actor, call.now, call.arg("scope"),
                                            config=call.config, pause=call.pause)
@@ -143,4 +180,5 @@ ROUTES = (
     Route("POST", "/settings/plan", plan, "operator"),
     Route("POST", "/settings/apply", apply, "operator"),
     Route("POST", "/settings/delete", delete, "operator"),
+    Route("POST", "/settings/secrets", markSecret, "operator"),
 )
