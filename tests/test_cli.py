@@ -339,26 +339,26 @@ def test_settingsPlanAndDelete(cli, tmp_path):
 
 def test_settingsMarkAndUnmark(cli, tmp_path):
     """
-    C{settings mark SCOPE NAME [--idx N]} marks one setting of a layer
+    C{settings mark --scope SCOPE NAME [--idx N]} marks one setting of a layer
     secret and C{unmark} clears it, each audited without the value; no
     such layer or setting, or a bad scope, is one line and exit 2.
     """
     (tmp_path / "s.xml").write_text('<phone-settings>\n<ntp_server>10.6.6.6</ntp_server>\n'
                                     '<fkey idx="3">line</fkey>\n</phone-settings>\n')
     assert cli.run("settings", "upload", "--scope", "site", str(tmp_path / "s.xml")).returncode == 0
-    marked = cli.run("settings", "mark", "site", "ntp_server")
+    marked = cli.run("settings", "mark", "--scope", "site", "ntp_server")
     assert (marked.returncode, marked.stdout) == (0, "site: marked ntp_server secret\n"), marked.stderr
-    indexed = cli.run("settings", "mark", "site", "fkey", "--idx", "3")
+    indexed = cli.run("settings", "mark", "--scope", "site", "fkey", "--idx", "3")
     assert (indexed.returncode, indexed.stdout) == (0, "site: marked fkey[3] secret\n"), indexed.stderr
-    unmarked = cli.run("settings", "unmark", "site", "fkey", "--idx", "3")
+    unmarked = cli.run("settings", "unmark", "--scope", "site", "fkey", "--idx", "3")
     assert (unmarked.returncode, unmarked.stdout) == (0, "site: unmarked fkey[3] secret\n"), unmarked.stderr
     events = cli.run("events", "--limit", "10").stdout
     assert "marked ntp_server secret" in events and "unmarked fkey[3] secret" in events
     assert "10.6.6.6" not in events + marked.stdout
-    for argv, message in ((("mark", "site", "fkey"), "no setting fkey in the layer site\n"),
-                          (("unmark", "model:snomD785", "fkey"), "no layer model:snomD785\n"),
-                          (("mark", "planet:x", "fkey"), "SCOPE: bad scope")):
+    for argv, message in ((("mark", "--scope", "site", "fkey"), "no setting fkey in the layer site\n"),
+                          (("unmark", "--scope", "model:snomD785", "fkey"), "no layer model:snomD785\n"),
+                          (("mark", "--scope", "planet:x", "fkey"), "--scope: bad scope")):
         refused = cli.run("settings", *argv)
         assert refused.returncode == 2 and message in refused.stderr, refused.stderr
         assert len(refused.stderr.splitlines()) == 1
-    assert cli.run("settings", "mark", "site", "fkey", "--idx", "x").returncode == 2
+    assert cli.run("settings", "mark", "--scope", "site", "fkey", "--idx", "x").returncode == 2

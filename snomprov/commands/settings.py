@@ -6,7 +6,7 @@ JSON form of a layer when its name ends in C{.json}.  C{plan} prints how many de
 and their diffs, changing nothing; passwords are shown (the command line
 runs as the store's owner).
 
-C{snomprov settings mark|unmark SCOPE NAME [--idx N]}: mark one setting of
+C{snomprov settings mark|unmark --scope SCOPE NAME [--idx N]}: mark one setting of
 a layer secret, or clear its mark (L{snomprov.operations.layers.markSecret}):
 a marked setting never leaves in a file served without the device's proof
 and is masked to operators.  Neither prints a value.
@@ -37,7 +37,7 @@ def arguments(parser) -> None:
     for action, what in (("mark", "mark a setting of a scope's layer secret"),
                          ("unmark", "clear a setting's secret mark")):
         marking = sub.add_parser(action, help=what)
-        marking.add_argument("scope", help=scope["help"])
+        marking.add_argument("--scope", **scope)
         marking.add_argument("name", help="the setting's name")
         marking.add_argument("--idx", type=int, help="the setting's index (default: none)")
 
@@ -67,7 +67,7 @@ def _scope(text: str, label: str = "--scope") -> str:
 
 
 def _mark(args, config, registry, out) -> int:
-    scope = _scope(args.scope, "SCOPE")
+    scope = _scope(args.scope)
     secret = args.action == "mark"
 
     async def work(reactor, store):
